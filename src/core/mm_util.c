@@ -1,0 +1,61 @@
+/*
+ * mm_util.c
+ *	  Error messages, zeroed allocation and overflow-checked size arithmetic
+ *	  for the massmodel core.
+ *
+ * Design: the core reports errors through a fixed-size MmErr buffer filled
+ * with vsnprintf (always NUL-terminated, silently truncated), allocates
+ * only through the caller's MmAlloc (which never returns NULL), and
+ * computes every size that depends on untrusted input with the checked
+ * helpers below, which report overflow instead of wrapping around.
+ */
+#include "mm_core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Format a message into err (a no-op when err is NULL). */
+void
+mm_err_set(MmErr *err, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->msg[sizeof(err->msg) - 1] = '\0';
+}
+
+/* Allocate size bytes through a and zero them. */
+void *
+mm_alloc0(const MmAlloc *a, size_t size)
+{
+	void	   *p;
+
+	p = a->alloc(a->ctx, size == 0 ? 1 : size);
+	memset(p, 0, size == 0 ? 1 : size);
+	return p;
+}
+
+/* *out = a * b; false (and *out untouched) on overflow. */
+bool
+mm_mul_size(size_t a, size_t b, size_t *out)
+{
+	if (a != 0 && b > SIZE_MAX / a)
+		return false;
+	*out = a * b;
+	return true;
+}
+
+/* *out = a + b; false (and *out untouched) on overflow. */
+bool
+mm_add_size(size_t a, size_t b, size_t *out)
+{
+	if (b > SIZE_MAX - a)
+		return false;
+	*out = a + b;
+	return true;
+}

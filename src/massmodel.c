@@ -1,0 +1,126 @@
+/*
+ * massmodel.c
+ *	  Module load: settings, the statement counter that bounds the life of
+ *	  per-statement model resolutions, and the bridge to the core (its
+ *	  allocator and its status codes).
+ */
+#include "massmodel.h"
+
+#include <cblas.h>
+
+#include "executor/executor.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+PG_MODULE_MAGIC;
+
+int			mm_max_train_memory_kb = 256 * 1024;
+int			mm_blas_threads = 1;
+int			mm_cache_models = 32;
+
+uint64		mm_statement_generation = 0;
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+
+void		_PG_init(void);
+
+/*
+ * Every executor run starts a new "statement" for prediction: the name of
+ * a model resolves again to its deployed version, so a deploy committed
+ * elsewhere is seen by the next statement.
+ */
+static void
+mm_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	mm_statement_generation++;
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* Module load: define the settings, install the executor hook. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("mm.max_train_memory",
+							"Memory for training data held by one train, beyond which streaming passes are used.",
+							"Held-out rows beyond this are not kept; their metrics come from a second pass.",
+							&mm_max_train_memory_kb,
+							256 * 1024, 1024, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("mm.blas_threads",
+							"Threads OpenBLAS may use in one backend.",
+							NULL,
+							&mm_blas_threads,
+							1, 1, 64,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("mm.cache_models",
+							"Decoded model versions cached per backend.",
+							NULL,
+							&mm_cache_models,
+							32, 0, 100000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("mm");
+
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = mm_ExecutorStart;
+}
+
+/* Set OpenBLAS's thread count from mm.blas_threads before a kernel. */
+void
+MmSetBlasThreads(void)
+{
+	openblas_set_num_threads(mm_blas_threads);
+}
+
+/* palloc in the current memory context, for the core. */
+static void *
+mm_palloc(void *ctx, size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_HUGE);
+}
+
+static const MmAlloc mm_palloc_allocator = {mm_palloc, NULL};
+
+/* The allocator the glue passes to the core: palloc in CurrentMemoryContext. */
+const MmAlloc *
+MmPallocAllocator(void)
+{
+	return &mm_palloc_allocator;
+}
+
+/* Turn a core status into an ereport(ERROR). */
+void
+MmReportCoreError(MmStatus status, const MmErr *err, const char *model)
+{
+	int			code;
+
+	switch (status)
+	{
+		case MM_ECORRUPT:
+			code = ERRCODE_DATA_CORRUPTED;
+			break;
+		case MM_ENUMERIC:
+			code = ERRCODE_FLOATING_POINT_EXCEPTION;
+			break;
+		case MM_ENODATA:
+			code = ERRCODE_DATA_EXCEPTION;
+			break;
+		case MM_ELIMIT:
+			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			break;
+		case MM_EINVAL:
+		default:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+	}
+	if (model)
+		ereport(ERROR,
+				(errcode(code),
+				 errmsg("model \"%s\": %s", model, err->msg)));
+	ereport(ERROR, (errcode(code), errmsg("%s", err->msg)));
+}

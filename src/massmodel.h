@@ -1,0 +1,166 @@
+/*
+ * massmodel.h
+ *	  Declarations shared by the PostgreSQL glue of massmodel.
+ *
+ * The glue is thin: it reads rows, checks privileges, talks to the catalog
+ * in schema mm and turns the core's status codes into ereport().  The
+ * numeric work lives in src/core (mm_core.h), which never sees postgres.h.
+ */
+#ifndef MASSMODEL_H
+#define MASSMODEL_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#include "mm_core.h"
+
+#define MM_EXTENSION_NAME	"massmodel"
+#define MM_CATALOG_SCHEMA	"mm"
+#define MM_MAX_MODEL_NAME	63
+#define MM_MAX_FEATURE_ARGS 90	/* feature columns one train can read */
+
+/* GUCs (massmodel.c) */
+extern int	mm_max_train_memory_kb;
+extern int	mm_blas_threads;
+extern int	mm_cache_models;
+
+/* incremented at the start of every executor run (massmodel.c) */
+extern uint64 mm_statement_generation;
+
+/* massmodel.c: the allocator and error mapping for the core */
+extern const MmAlloc *MmPallocAllocator(void);
+extern void MmSetBlasThreads(void);
+extern void MmReportCoreError(MmStatus status, const MmErr *err,
+							  const char *model) pg_attribute_noreturn();
+
+/* ---------------------------------------------------------------------
+ * Catalog (mm_catalog.c)
+ * --------------------------------------------------------------------- */
+
+/* one row of mm.models, as seen by the glue */
+typedef struct MmModelRow
+{
+	int64		id;
+	Oid			owner;
+	char	   *task;
+	int32		deployed_version;	/* 0 when none */
+	int32		latest_version;
+} MmModelRow;
+
+/* privileges a caller may need on a model; held by the owner role and its members */
+typedef enum MmPrivilege
+{
+	MM_PRIV_PREDICT,
+	MM_PRIV_TRAIN,
+	MM_PRIV_DEPLOY,
+	MM_PRIV_OWNER
+} MmPrivilege;
+
+/* run catalog SQL as the owner of schema mm; pair every Begin with End */
+typedef struct MmCatalogCtx
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			guc_level;
+} MmCatalogCtx;
+
+extern void MmCatalogBegin(MmCatalogCtx *ctx);
+extern void MmCatalogEnd(MmCatalogCtx *ctx);
+
+extern void MmCheckModelName(const char *name);
+extern bool MmLookupModel(const char *name, MmModelRow *row, bool lock);
+extern void MmGetModel(const char *name, MmModelRow *row, bool lock);
+extern void MmCheckPrivilege(const char *name, const MmModelRow *row,
+							 MmPrivilege priv, Oid caller);
+extern bool MmVersionExists(int64 model_id, int32 version);
+extern bytea *MmFetchBlob(int64 model_id, int32 version, const char *name);
+extern int32 MmResolveVersion(const char *name, const MmModelRow *row,
+							  bool version_isnull, int32 version);
+extern void MmRecordDeployment(int64 model_id, int32 version,
+							   const char *kind, const char *reason, Oid by);
+extern void MmSetDeployed(int64 model_id, int32 version);
+extern char *MmSpiGetText(int row, int col);
+
+/* ---------------------------------------------------------------------
+ * Sources and feature schemas (mm_schema.c)
+ * --------------------------------------------------------------------- */
+
+typedef enum MmColKind
+{
+	MM_COL_FLOAT8,				/* numeric scalar, read as float8 */
+	MM_COL_BOOL,				/* boolean, read as 0/1 */
+	MM_COL_ARRAY				/* float4[]/float8[], read as float8[] */
+} MmColKind;
+
+typedef struct MmSourceCol
+{
+	char	   *name;
+	Oid			typid;			/* base type */
+	MmColKind	kind;
+	uint32		width;			/* 1, or the array length once known */
+} MmSourceCol;
+
+typedef struct MmSource
+{
+	char	   *text;			/* as the user gave it */
+	char	   *from_sql;		/* "schema.rel" or "(query) AS s" */
+	TupleDesc	tupdesc;		/* of SELECT * FROM source */
+} MmSource;
+
+extern void MmOpenSource(const char *source, MmSource *src);
+extern int	MmFindColumn(const MmSource *src, const char *name);
+extern void MmClassifyColumn(const MmSource *src, int attno, bool is_target,
+							 MmSourceCol *col);
+extern char *MmColumnExpr(const MmSourceCol *col);
+extern char *MmFeatureColumnName(const MmModel *m, uint32 col);
+extern uint32 MmReadArray(ArrayType *arr, uint32 width, double *out,
+						  const char *what);
+extern void MmReportNonFinite(const char *column, double v) pg_attribute_noreturn();
+
+/* ---------------------------------------------------------------------
+ * The linear statistics aggregate (mm_agg.c)
+ * --------------------------------------------------------------------- */
+typedef struct MmLinStats
+{
+	int			d;				/* 1 + encoded features */
+	int			nargs;			/* feature columns */
+	const int32 *widths;		/* per feature column */
+	double		n;				/* training rows */
+	double	   *mean;			/* d */
+	double	   *C;				/* d*d, upper triangle */
+	int64		heldout_n;		/* rows held out */
+	bool		heldout_complete;	/* all held-out rows are in heldout */
+	int64		heldout_kept;
+	const double *heldout;		/* heldout_kept rows of d values */
+} MmLinStats;
+
+extern void MmLinStateUnpack(bytea *state, MmLinStats *out);
+
+/* ---------------------------------------------------------------------
+ * Reading (target, features) rows of a source (mm_evaluate.c)
+ * --------------------------------------------------------------------- */
+
+typedef enum MmRowFilter
+{
+	MM_ROWS_ALL,
+	MM_ROWS_HELDOUT				/* rows mm_split_u() puts in the held-out set */
+} MmRowFilter;
+
+extern void MmRegressionOverSource(const MmModel *m, const char *model_name,
+								   MmSource *src, MmRowFilter filter,
+								   uint64 seed, double test_fraction,
+								   MmRegMetrics *metrics);
+extern Jsonb *MmRegressionMetricsJsonb(const MmRegResult *r, const char *on);
+
+/* ---------------------------------------------------------------------
+ * Prediction (mm_predict.c)
+ * --------------------------------------------------------------------- */
+extern const MmModel *MmLoadModel(const char *name, bool version_isnull,
+								  int32 version, int64 *model_id_out,
+								  int32 *version_out);
+
+#endif							/* MASSMODEL_H */

@@ -1,0 +1,429 @@
+/*
+ * mm_agg.c
+ *	  mm_linear_stats: the single pass of linear-model training as a
+ *	  parallel-safe aggregate.
+ *
+ * Each input row (target, features...) is hashed with the seed
+ * (mm_split_u) to decide whether it is held out.  Training rows are
+ * buffered in blocks and folded into running co-moments (mean and centred
+ * cross-products, merged with Chan's update); held-out rows are kept as
+ * they are, up to a memory budget, so that mm_train can score them without
+ * a second scan.  Beyond the budget only their count is kept and a flag
+ * tells mm_train to make a second pass.
+ *
+ * The transition state is a plain bytea (not internal), updated in place
+ * inside the aggregate's memory context, with a combine function: parallel
+ * query splits the scan, and a distributed PostgreSQL could push partial
+ * aggregation to its workers.  When the held-out buffer must grow, a larger
+ * state is built in the per-call context and returned; the executor copies
+ * it into the aggregate context and frees the old one.
+ */
+#include "massmodel.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(mm_linear_stats_transfn);
+PG_FUNCTION_INFO_V1(mm_linear_stats_combine);
+
+#define MMLS_MAGIC			0x534c4d4d	/* "MMLS" */
+#define MMLS_BLOCK_ROWS		128
+#define MMLS_MIN_HELDOUT	256
+#define MMLS_FLAG_OVERFLOW	0x1
+#define MMLS_FIXED_ARGS		6		/* state, seed, fraction, memory, names, target */
+
+/* the state's header; arrays follow at MAXALIGNed offsets */
+typedef struct MmLinState
+{
+	int32		vl_len_;
+	uint32		magic;
+	int32		d;				/* 1 + encoded features */
+	int32		nargs;			/* feature arguments */
+	int32		block_n;		/* rows waiting in the block */
+	int32		flags;
+	uint64		seed;
+	double		test_fraction;
+	int64		max_memory;		/* bytes the whole state may use */
+	int64		heldout_n;		/* rows held out */
+	int64		heldout_kept;	/* of those, rows stored */
+	int64		heldout_cap;	/* rows the buffer holds */
+	double		n;				/* training rows folded into the moments */
+	/* int32 widths[nargs]; double mean[d]; double C[d*d];
+	 * double block[BLOCK*d]; double work[d*BLOCK + d];
+	 * double heldout[heldout_cap*d] */
+} MmLinState;
+
+#define MMLS_OFF_WIDTHS(s)	MAXALIGN(sizeof(MmLinState))
+#define MMLS_OFF_MEAN(s)	(MMLS_OFF_WIDTHS(s) + MAXALIGN(sizeof(int32) * (s)->nargs))
+#define MMLS_OFF_C(s)		(MMLS_OFF_MEAN(s) + sizeof(double) * (Size) (s)->d)
+#define MMLS_OFF_BLOCK(s)	(MMLS_OFF_C(s) + sizeof(double) * (Size) (s)->d * (s)->d)
+#define MMLS_OFF_WORK(s)	(MMLS_OFF_BLOCK(s) + sizeof(double) * (Size) MMLS_BLOCK_ROWS * (s)->d)
+#define MMLS_OFF_HELDOUT(s) (MMLS_OFF_WORK(s) + sizeof(double) * ((Size) MMLS_BLOCK_ROWS * (s)->d + (s)->d))
+
+#define MMLS_PTR(s, off)	((void *) ((char *) (s) + (off)))
+#define MMLS_WIDTHS(s)		((int32 *) MMLS_PTR(s, MMLS_OFF_WIDTHS(s)))
+#define MMLS_MEAN(s)		((double *) MMLS_PTR(s, MMLS_OFF_MEAN(s)))
+#define MMLS_C(s)			((double *) MMLS_PTR(s, MMLS_OFF_C(s)))
+#define MMLS_BLOCK(s)		((double *) MMLS_PTR(s, MMLS_OFF_BLOCK(s)))
+#define MMLS_WORK(s)		((double *) MMLS_PTR(s, MMLS_OFF_WORK(s)))
+#define MMLS_HELDOUT(s)		((double *) MMLS_PTR(s, MMLS_OFF_HELDOUT(s)))
+
+/* per-call-site cache: argument kinds and column names */
+typedef struct MmLinArgs
+{
+	int			nargs;
+	bool	   *is_array;
+	char	  **names;			/* target, then one per feature argument */
+} MmLinArgs;
+
+/* Size of a state with room for cap held-out rows. */
+static Size
+MmLinStateSize(const MmLinState *hdr, int64 cap)
+{
+	return MMLS_OFF_HELDOUT(hdr) + sizeof(double) * (Size) cap * hdr->d;
+}
+
+/* Fold the rows waiting in the block into the moments. */
+static void
+MmLinFlush(MmLinState *s)
+{
+	if (s->block_n == 0)
+		return;
+	MmSetBlasThreads();
+	mm_moments_add_block(s->d, &s->n, MMLS_MEAN(s), MMLS_C(s),
+						 MMLS_BLOCK(s), s->block_n, MMLS_WORK(s));
+	s->block_n = 0;
+}
+
+/* Copy s into a new state (current context) with room for cap rows. */
+static MmLinState *
+MmLinGrow(const MmLinState *s, int64 cap)
+{
+	Size		size = MmLinStateSize(s, cap);
+	Size		used = MmLinStateSize(s, s->heldout_kept);
+	MmLinState *n = palloc(size);
+
+	memcpy(n, s, used);
+	SET_VARSIZE(n, size);
+	n->heldout_cap = cap;
+	return n;
+}
+
+/* Rows the memory budget leaves for held-out rows. */
+static int64
+MmLinMaxHeldout(const MmLinState *s)
+{
+	Size		fixed = MmLinStateSize(s, 0);
+	int64		budget = Min(s->max_memory, (int64) (MaxAllocSize / 2));
+
+	if ((int64) fixed >= budget)
+		return 0;
+	return (budget - (int64) fixed) / ((int64) sizeof(double) * s->d);
+}
+
+/* Build the cached argument description of this call site. */
+static MmLinArgs *
+MmLinGetArgs(FunctionCallInfo fcinfo)
+{
+	MmLinArgs  *a = (MmLinArgs *) fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+	ArrayType  *names;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+
+	if (a != NULL)
+		return a;
+	if (get_fn_expr_variadic(fcinfo->flinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("mm_linear_stats takes its features as separate arguments, not as a VARIADIC array")));
+	if (PG_NARGS() <= MMLS_FIXED_ARGS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mm_linear_stats needs at least one feature")));
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("mm_linear_stats needs the column names")));
+
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	a = palloc0(sizeof(MmLinArgs));
+	a->nargs = PG_NARGS() - MMLS_FIXED_ARGS;
+	a->is_array = palloc0(sizeof(bool) * a->nargs);
+	a->names = palloc0(sizeof(char *) * (a->nargs + 1));
+
+	names = PG_GETARG_ARRAYTYPE_P(4);
+	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	if (nelems != a->nargs + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mm_linear_stats got %d column names for %d columns", nelems, a->nargs + 1)));
+	for (int i = 0; i < nelems; i++)
+		a->names[i] = nulls[i] ? pstrdup("?") : TextDatumGetCString(elems[i]);
+
+	for (int i = 0; i < a->nargs; i++)
+	{
+		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, MMLS_FIXED_ARGS + i);
+
+		if (t == FLOAT8ARRAYOID)
+			a->is_array[i] = true;
+		else if (t != FLOAT8OID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("feature \"%s\" passed to mm_linear_stats has type %s",
+							a->names[i + 1], format_type_be(t)),
+					 errhint("Pass features as double precision or double precision[]; cast them with ::float8.")));
+	}
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = a;
+	return a;
+}
+
+/* A new, empty state shaped by the first row's array widths. */
+static MmLinState *
+MmLinCreate(FunctionCallInfo fcinfo, const MmLinArgs *a)
+{
+	MmLinState	hdr;
+	int64		d = 1;
+	int32	   *widths = palloc(sizeof(int32) * a->nargs);
+	MmLinState *s;
+	Size		size;
+
+	for (int i = 0; i < 3; i++)
+		if (PG_ARGISNULL(1 + i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("seed, test_fraction and max_memory of mm_linear_stats must not be NULL")));
+	for (int i = 0; i < a->nargs; i++)
+	{
+		widths[i] = 1;
+		if (a->is_array[i])
+		{
+			ArrayType  *arr;
+
+			if (PG_ARGISNULL(MMLS_FIXED_ARGS + i))
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("column \"%s\" contains NULL", a->names[i + 1]),
+						 errhint("Filter NULLs out in a query source.")));
+			arr = PG_GETARG_ARRAYTYPE_P(MMLS_FIXED_ARGS + i);
+			widths[i] = ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : 0;
+			if (widths[i] < 1 || widths[i] > MM_MAX_WIDTH)
+				ereport(ERROR,
+						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						 errmsg("column \"%s\" holds an array of %d dimensions and %d elements",
+								a->names[i + 1], ARR_NDIM(arr), widths[i]),
+						 errhint("Array features are one-dimensional with 1 to %d elements.", MM_MAX_WIDTH)));
+		}
+		d += widths[i];
+	}
+	if (d > MM_MAX_COLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%lld encoded features are too many", (long long) (d - 1)),
+				 errdetail("A model has at most %d encoded features.", MM_MAX_COLS)));
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.d = (int32) d;
+	hdr.nargs = a->nargs;
+	hdr.max_memory = PG_GETARG_INT64(3);
+	size = MmLinStateSize(&hdr, 0);
+	if ((int64) size > hdr.max_memory || size > MaxAllocSize / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training statistics for %d encoded features need %zu kB of memory",
+						(int) d - 1, size / 1024),
+				 errdetail("mm.max_train_memory allows %lld kB.", (long long) (hdr.max_memory / 1024)),
+				 errhint("Raise mm.max_train_memory or use fewer features.")));
+
+	s = palloc0(size);
+	memcpy(s, &hdr, sizeof(hdr));
+	SET_VARSIZE(s, size);
+	s->magic = MMLS_MAGIC;
+	s->seed = (uint64) PG_GETARG_INT64(1);
+	s->test_fraction = PG_GETARG_FLOAT8(2);
+	memcpy(MMLS_WIDTHS(s), widths, sizeof(int32) * a->nargs);
+	return s;
+}
+
+/* Read this call's row into row[d]: target first, then the features. */
+static void
+MmLinReadRow(FunctionCallInfo fcinfo, const MmLinArgs *a, const MmLinState *s,
+			 double *row)
+{
+	const int32 *widths = MMLS_WIDTHS(s);
+	int			pos = 1;
+
+	if (PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target column \"%s\" contains NULL", a->names[0]),
+				 errhint("Filter rows with a NULL target out in a query source.")));
+	row[0] = PG_GETARG_FLOAT8(5);
+	if (!isfinite(row[0]))
+		MmReportNonFinite(a->names[0], row[0]);
+
+	for (int i = 0; i < a->nargs; i++)
+	{
+		int			argno = MMLS_FIXED_ARGS + i;
+
+		if (PG_ARGISNULL(argno))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column \"%s\" contains NULL", a->names[i + 1]),
+					 errhint("Filter NULLs out in a query source, or replace them with coalesce().")));
+		if (a->is_array[i])
+		{
+			char	   *what = psprintf("column \"%s\"", a->names[i + 1]);
+
+			MmReadArray(PG_GETARG_ARRAYTYPE_P(argno), widths[i], row + pos, what);
+			pfree(what);
+			pos += widths[i];
+		}
+		else
+		{
+			double		v = PG_GETARG_FLOAT8(argno);
+
+			if (!isfinite(v))
+				MmReportNonFinite(a->names[i + 1], v);
+			row[pos++] = v;
+		}
+	}
+}
+
+/* Transition: one row. */
+Datum
+mm_linear_stats_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MmLinArgs  *a;
+	MmLinState *s;
+	double	   *row;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "mm_linear_stats_transfn called in non-aggregate context");
+	a = MmLinGetArgs(fcinfo);
+
+	if (PG_ARGISNULL(0))
+		s = MmLinCreate(fcinfo, a);
+	else
+		s = (MmLinState *) PG_GETARG_BYTEA_P(0);
+
+	/* read straight into the block; a held-out row is moved from there */
+	row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
+	MmLinReadRow(fcinfo, a, s, row);
+
+	if (s->test_fraction > 0 && mm_split_u(s->seed, row, s->d) < s->test_fraction)
+	{
+		s->heldout_n++;
+		if (s->flags & MMLS_FLAG_OVERFLOW)
+			PG_RETURN_POINTER(s);
+		if (s->heldout_kept == s->heldout_cap)
+		{
+			int64		max = MmLinMaxHeldout(s);
+
+			if (s->heldout_cap >= max)
+			{
+				s->flags |= MMLS_FLAG_OVERFLOW;
+				PG_RETURN_POINTER(s);
+			}
+			s = MmLinGrow(s, Min(max, Max(MMLS_MIN_HELDOUT, s->heldout_cap * 2)));
+			row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
+		}
+		memcpy(MMLS_HELDOUT(s) + (Size) s->heldout_kept * s->d, row, sizeof(double) * s->d);
+		s->heldout_kept++;
+		PG_RETURN_POINTER(s);
+	}
+
+	if (++s->block_n == MMLS_BLOCK_ROWS)
+		MmLinFlush(s);
+	PG_RETURN_POINTER(s);
+}
+
+/* Check that a bytea is a state of this aggregate. */
+static void
+MmLinCheck(const MmLinState *s)
+{
+	if (VARSIZE(s) < sizeof(MmLinState) || s->magic != MMLS_MAGIC ||
+		s->d < 2 || s->nargs < 1 || VARSIZE(s) != MmLinStateSize(s, s->heldout_cap) ||
+		s->heldout_kept > s->heldout_cap || s->block_n < 0 || s->block_n >= MMLS_BLOCK_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid mm_linear_stats state")));
+}
+
+/* Combine two partial states (strict: the executor handles NULLs). */
+Datum
+mm_linear_stats_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MmLinState *s1;
+	MmLinState *s2;
+	int64		kept;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "mm_linear_stats_combine called in non-aggregate context");
+	s1 = (MmLinState *) PG_GETARG_BYTEA_P(0);
+	/* the second state may sit unaligned inside a tuple: work on a copy */
+	s2 = (MmLinState *) PG_GETARG_BYTEA_P_COPY(1);
+	MmLinCheck(s1);
+	MmLinCheck(s2);
+	if (s1->d != s2->d || s1->nargs != s2->nargs ||
+		memcmp(MMLS_WIDTHS(s1), MMLS_WIDTHS(s2), sizeof(int32) * s1->nargs) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("array features have different lengths in different rows"),
+				 errhint("Array features must have the same length in every row.")));
+
+	MmLinFlush(s1);
+	MmLinFlush(s2);
+	mm_moments_merge(s1->d, &s1->n, MMLS_MEAN(s1), MMLS_C(s1),
+					 s2->n, MMLS_MEAN(s2), MMLS_C(s2));
+
+	s1->heldout_n += s2->heldout_n;
+	s1->flags |= s2->flags;
+	kept = s1->heldout_kept + s2->heldout_kept;
+	if (!(s1->flags & MMLS_FLAG_OVERFLOW))
+	{
+		if (kept > MmLinMaxHeldout(s1))
+			s1->flags |= MMLS_FLAG_OVERFLOW;
+		else
+		{
+			if (kept > s1->heldout_cap)
+				s1 = MmLinGrow(s1, kept);
+			memcpy(MMLS_HELDOUT(s1) + (Size) s1->heldout_kept * s1->d, MMLS_HELDOUT(s2),
+				   sizeof(double) * (Size) s2->heldout_kept * s2->d);
+			s1->heldout_kept = kept;
+		}
+	}
+	PG_RETURN_POINTER(s1);
+}
+
+/*
+ * Unpack a final state for mm_train: flush the block and hand out the
+ * moments and the held-out rows.  s must be an aligned private copy.
+ */
+void
+MmLinStateUnpack(bytea *state, MmLinStats *out)
+{
+	MmLinState *s = (MmLinState *) state;
+
+	MmLinCheck(s);
+	MmLinFlush(s);
+	out->d = s->d;
+	out->nargs = s->nargs;
+	out->widths = MMLS_WIDTHS(s);
+	out->n = s->n;
+	out->mean = MMLS_MEAN(s);
+	out->C = MMLS_C(s);
+	out->heldout_n = s->heldout_n;
+	out->heldout_complete = !(s->flags & MMLS_FLAG_OVERFLOW);
+	out->heldout_kept = s->heldout_kept;
+	out->heldout = MMLS_HELDOUT(s);
+}

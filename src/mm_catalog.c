@@ -1,0 +1,289 @@
+/*
+ * mm_catalog.c
+ *	  Access to the catalog tables in schema mm.
+ *
+ * The tables are closed to ordinary roles.  Every function that touches
+ * them first checks the caller's privilege on the model, then runs its
+ * catalog SQL between MmCatalogBegin() and MmCatalogEnd(): as the owner of
+ * schema mm (the extension owner), with a safe search_path, through SPI.
+ * User queries never run in that window.
+ */
+#include "massmodel.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "catalog/pg_namespace.h"
+
+/* The owner of schema mm: the role catalog SQL runs as. */
+static Oid
+MmCatalogOwner(void)
+{
+	Oid			nspid = get_namespace_oid(MM_CATALOG_SCHEMA, true);
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("schema \"%s\" of extension \"%s\" does not exist",
+						MM_CATALOG_SCHEMA, MM_EXTENSION_NAME),
+				 errhint("Run CREATE EXTENSION massmodel in this database.")));
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for namespace %u", nspid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * Enter the catalog window: become the extension owner, pin search_path,
+ * connect to SPI.
+ */
+void
+MmCatalogBegin(MmCatalogCtx *ctx)
+{
+	Oid			owner = MmCatalogOwner();
+
+	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
+	SetUserIdAndSecContext(owner,
+						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	ctx->guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* Leave the catalog window. */
+void
+MmCatalogEnd(MmCatalogCtx *ctx)
+{
+	SPI_finish();
+	AtEOXact_GUC(false, ctx->guc_level);
+	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
+}
+
+/* A text value of the current SPI result, copied to the upper context. */
+char *
+MmSpiGetText(int row, int col)
+{
+	char	   *s = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+	char	   *copy;
+
+	if (s == NULL)
+		return NULL;
+	copy = SPI_palloc(strlen(s) + 1);
+	strcpy(copy, s);
+	return copy;
+}
+
+/* Model names: non-empty, at most 63 bytes, like an identifier. */
+void
+MmCheckModelName(const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("model name must not be empty")));
+	if (strlen(name) > MM_MAX_MODEL_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name \"%s\" is too long", name),
+				 errdetail("Model names have at most %d bytes.", MM_MAX_MODEL_NAME)));
+}
+
+/*
+ * Look up a model by name; false when it does not exist.  With lock, the
+ * row is locked FOR UPDATE (trains and deploys of one model serialise on
+ * it).  Must run inside the catalog window.
+ */
+bool
+MmLookupModel(const char *name, MmModelRow *row, bool lock)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			ret;
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		d;
+
+	values[0] = CStringGetTextDatum(name);
+	ret = SPI_execute_with_args(lock ?
+								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version "
+								"FROM mm.models WHERE name = $1 FOR UPDATE" :
+								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version "
+								"FROM mm.models WHERE name = $1",
+								1, argtypes, values, NULL, !lock, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "catalog lookup of model \"%s\" failed: %s", name,
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	row->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	row->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+	row->task = MmSpiGetText(0, 3);
+	d = SPI_getbinval(tup, desc, 4, &isnull);
+	row->deployed_version = DatumGetInt32(d);
+	row->latest_version = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+	return true;
+}
+
+/* MmLookupModel, with an error when the model does not exist. */
+void
+MmGetModel(const char *name, MmModelRow *row, bool lock)
+{
+	if (!MmLookupModel(name, row, lock))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("Models are listed in the view mm_models; mm_train creates them.")));
+}
+
+/* Name of a privilege, for messages. */
+static const char *
+MmPrivilegeName(MmPrivilege priv)
+{
+	switch (priv)
+	{
+		case MM_PRIV_PREDICT:
+			return "predict";
+		case MM_PRIV_TRAIN:
+			return "train";
+		case MM_PRIV_DEPLOY:
+			return "deploy";
+		case MM_PRIV_OWNER:
+			break;
+	}
+	return "owner";
+}
+
+/*
+ * Check that the calling role (the role before MmCatalogBegin) holds priv
+ * on the model.  The owner has every privilege, superusers bypass.
+ */
+void
+MmCheckPrivilege(const char *name, const MmModelRow *row, MmPrivilege priv,
+				 Oid caller)
+{
+	if (superuser_arg(caller) || has_privs_of_role(caller, row->owner))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for model \"%s\"", name),
+			 errdetail("The %s privilege is needed; only the owner role \"%s\" and its members hold it.",
+					   MmPrivilegeName(priv), GetUserNameFromId(row->owner, false))));
+}
+
+/* Does this version of the model exist?  Inside the catalog window. */
+bool
+MmVersionExists(int64 model_id, int32 version)
+{
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		values[2];
+	int			ret;
+
+	values[0] = Int64GetDatum(model_id);
+	values[1] = Int32GetDatum(version);
+	ret = SPI_execute_with_args("SELECT 1 FROM mm.versions WHERE model_id = $1 AND version = $2",
+								2, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "catalog lookup of a version failed: %s", SPI_result_code_string(ret));
+	return SPI_processed == 1;
+}
+
+/* The blob of one version, copied to the upper context.  Catalog window. */
+bytea *
+MmFetchBlob(int64 model_id, int32 version, const char *name)
+{
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		values[2];
+	int			ret;
+	bool		isnull;
+	Datum		d;
+	bytea	   *blob;
+	bytea	   *copy;
+
+	values[0] = Int64GetDatum(model_id);
+	values[1] = Int32GetDatum(version);
+	ret = SPI_execute_with_args("SELECT blob FROM mm.versions WHERE model_id = $1 AND version = $2",
+								2, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "catalog lookup of a version failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("version %d of model \"%s\" does not exist", version, name),
+				 errhint("The versions of a model are listed in the view mm_versions.")));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	blob = DatumGetByteaPP(d);
+	copy = SPI_palloc(VARSIZE_ANY_EXHDR(blob) + VARHDRSZ);
+	SET_VARSIZE(copy, VARSIZE_ANY_EXHDR(blob) + VARHDRSZ);
+	memcpy(VARDATA(copy), VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob));
+	return copy;
+}
+
+/* The version a call means: the given one, or the deployed one. */
+int32
+MmResolveVersion(const char *name, const MmModelRow *row,
+				 bool version_isnull, int32 version)
+{
+	if (!version_isnull)
+		return version;
+	if (row->deployed_version <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has no deployed version", name),
+				 errhint("Deploy one with mm_deploy('%s', version), or name a version.", name)));
+	return row->deployed_version;
+}
+
+/* Append a row to the deployment history.  Catalog window. */
+void
+MmRecordDeployment(int64 model_id, int32 version, const char *kind,
+				   const char *reason, Oid by)
+{
+	Oid			argtypes[5] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	int			ret;
+
+	values[0] = Int64GetDatum(model_id);
+	values[1] = Int32GetDatum(version);
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = CStringGetTextDatum(reason);
+	values[4] = CStringGetTextDatum(GetUserNameFromId(by, false));
+	ret = SPI_execute_with_args("INSERT INTO mm.deployments (model_id, version, kind, reason, deployed_by) "
+								"VALUES ($1, $2, $3, $4, $5)",
+								5, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "recording a deployment failed: %s", SPI_result_code_string(ret));
+}
+
+/* Point the model at a deployed version.  Catalog window. */
+void
+MmSetDeployed(int64 model_id, int32 version)
+{
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		values[2];
+	int			ret;
+
+	values[0] = Int64GetDatum(model_id);
+	values[1] = Int32GetDatum(version);
+	ret = SPI_execute_with_args("UPDATE mm.models SET deployed_version = $2, updated_at = now() "
+								"WHERE id = $1",
+								2, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "updating the deployed version failed: %s", SPI_result_code_string(ret));
+}

@@ -1,0 +1,173 @@
+/*
+ * mm_lifecycle.c
+ *	  mm_deploy, mm_rollback, mm_drop.
+ *
+ * Deployments form a stack: every row of kind 'deploy' in mm.deployments
+ * that is not undone is an entry, the newest one being the deployed
+ * version.  mm_rollback marks the newest entry undone and deploys again
+ * the next one down whose version still exists, so repeated rollbacks walk
+ * back through history.  Every change is appended to the history.
+ */
+#include "massmodel.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(mm_deploy);
+PG_FUNCTION_INFO_V1(mm_rollback);
+PG_FUNCTION_INFO_V1(mm_drop);
+
+/* The model name argument, checked. */
+static char *
+MmModelArg(FunctionCallInfo fcinfo)
+{
+	char	   *name;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MmCheckModelName(name);
+	return name;
+}
+
+/* mm_deploy(model text, version int, traffic float8) */
+Datum
+mm_deploy(PG_FUNCTION_ARGS)
+{
+	char	   *model = MmModelArg(fcinfo);
+	int32		version;
+	double		traffic = PG_ARGISNULL(2) ? 1.0 : PG_GETARG_FLOAT8(2);
+	MmCatalogCtx cat;
+	MmModelRow	row;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("version must not be NULL"),
+				 errhint("Name the version to deploy; mm_versions lists them.")));
+	version = PG_GETARG_INT32(1);
+	if (!(traffic > 0.0 && traffic <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("traffic must be greater than 0 and at most 1, not %g", traffic)));
+	if (traffic < 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("canary deployments (traffic below 1) are not available in this version of massmodel"),
+				 errhint("Deploy with traffic => 1.0.")));
+
+	MmCatalogBegin(&cat);
+	MmGetModel(model, &row, true);
+	MmCheckPrivilege(model, &row, MM_PRIV_DEPLOY, cat.save_userid);
+	if (!MmVersionExists(row.id, version))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("version %d of model \"%s\" does not exist", version, model),
+				 errhint("The versions of a model are listed in the view mm_versions.")));
+	if (version == row.deployed_version)
+		ereport(NOTICE,
+				(errmsg("version %d of model \"%s\" is already deployed", version, model)));
+	else
+	{
+		MmSetDeployed(row.id, version);
+		MmRecordDeployment(row.id, version, "deploy", "mm_deploy", cat.save_userid);
+	}
+	MmCatalogEnd(&cat);
+	PG_RETURN_VOID();
+}
+
+/* mm_rollback(model text): returns the version deployed again */
+Datum
+mm_rollback(PG_FUNCTION_ARGS)
+{
+	char	   *model = MmModelArg(fcinfo);
+	MmCatalogCtx cat;
+	MmModelRow	row;
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		values[2];
+	bool		isnull;
+	int64		prev_id;
+	int32		prev_version;
+
+	MmCatalogBegin(&cat);
+	MmGetModel(model, &row, true);
+	MmCheckPrivilege(model, &row, MM_PRIV_DEPLOY, cat.save_userid);
+	values[0] = Int64GetDatum(row.id);
+	values[1] = Int32GetDatum(row.deployed_version);
+	if (SPI_execute_with_args("SELECT d.id, d.version FROM mm.deployments d "
+							  "JOIN mm.versions v ON v.model_id = d.model_id AND v.version = d.version "
+							  "WHERE d.model_id = $1 AND d.kind = 'deploy' AND NOT d.undone "
+							  "AND d.version <> $2 "
+							  "AND d.id < (SELECT max(id) FROM mm.deployments "
+							  "            WHERE model_id = $1 AND kind = 'deploy' AND NOT undone) "
+							  "ORDER BY d.id DESC LIMIT 1",
+							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the deployment history failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has no earlier deployed version to roll back to", model),
+				 errhint("mm_deployments shows the history; mm_deploy deploys any version.")));
+	prev_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	prev_version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+
+	values[1] = Int64GetDatum(prev_id);
+	argtypes[1] = INT8OID;
+	if (SPI_execute_with_args("UPDATE mm.deployments SET undone = true "
+							  "WHERE model_id = $1 AND kind = 'deploy' AND NOT undone AND id > $2",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "updating the deployment history failed");
+	MmSetDeployed(row.id, prev_version);
+	MmRecordDeployment(row.id, prev_version, "rollback",
+					   psprintf("mm_rollback from version %d", row.deployed_version),
+					   cat.save_userid);
+	MmCatalogEnd(&cat);
+	PG_RETURN_INT32(prev_version);
+}
+
+/* mm_drop(model text, version int): one version, or the whole model */
+Datum
+mm_drop(PG_FUNCTION_ARGS)
+{
+	char	   *model = MmModelArg(fcinfo);
+	MmCatalogCtx cat;
+	MmModelRow	row;
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		values[2];
+
+	MmCatalogBegin(&cat);
+	MmGetModel(model, &row, true);
+	MmCheckPrivilege(model, &row, MM_PRIV_OWNER, cat.save_userid);
+	values[0] = Int64GetDatum(row.id);
+	if (PG_ARGISNULL(1))
+	{
+		if (SPI_execute_with_args("DELETE FROM mm.models WHERE id = $1",
+								  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "dropping model \"%s\" failed", model);
+	}
+	else
+	{
+		int32		version = PG_GETARG_INT32(1);
+
+		if (!MmVersionExists(row.id, version))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("version %d of model \"%s\" does not exist", version, model)));
+		if (version == row.deployed_version)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot drop version %d of model \"%s\" because it is deployed", version, model),
+					 errhint("Deploy another version first, or drop the whole model with mm_drop('%s').", model)));
+		values[1] = Int32GetDatum(version);
+		if (SPI_execute_with_args("DELETE FROM mm.versions WHERE model_id = $1 AND version = $2",
+								  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||
+			SPI_execute_with_args("UPDATE mm.models SET updated_at = now() WHERE id = $1",
+								  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "dropping version %d of model \"%s\" failed", version, model);
+	}
+	MmCatalogEnd(&cat);
+	PG_RETURN_VOID();
+}

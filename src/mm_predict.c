@@ -1,0 +1,654 @@
+/*
+ * mm_predict.c
+ *	  mm_predict over arrays and rows, and the backend's model cache.
+ *
+ * Versions are immutable, so a decoded model keyed by (model id, version)
+ * can live in a backend-local LRU cache (mm.cache_models entries) for as
+ * long as the backend does; model ids are never reused.  What changes is
+ * which version a name means: that is resolved once per statement and
+ * call site (an executor hook counts statements), with the result kept in
+ * fn_extra.  The per-row path then compares the model name with the cached
+ * one and runs the kernel on fn_extra buffers: no catalog access and no
+ * allocation beyond the result.
+ *
+ * A call site pins its cache entry; the pin is released by a callback on
+ * the call site's memory context, so entries in use are never evicted,
+ * even when an error unwinds the statement.
+ */
+#include "massmodel.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+PG_FUNCTION_INFO_V1(mm_predict_float8);
+PG_FUNCTION_INFO_V1(mm_predict_float4);
+PG_FUNCTION_INFO_V1(mm_predict_any);
+PG_FUNCTION_INFO_V1(mm_weights);
+
+typedef struct MmCacheEntry
+{
+	int64		model_id;
+	int32		version;
+	MemoryContext cxt;			/* holds model */
+	MmModel    *model;
+	int			pins;
+	uint64		last_used;
+	struct MmCacheEntry *next;
+} MmCacheEntry;
+
+static MemoryContext mm_cache_cxt = NULL;
+static MmCacheEntry *mm_cache = NULL;
+static uint64 mm_cache_clock = 0;
+
+/* how a row-input feature is read */
+typedef enum MmFieldKind
+{
+	MM_FIELD_FLOAT8,
+	MM_FIELD_FLOAT4,
+	MM_FIELD_INT2,
+	MM_FIELD_INT4,
+	MM_FIELD_INT8,
+	MM_FIELD_NUMERIC,
+	MM_FIELD_BOOL,
+	MM_FIELD_ARRAY
+} MmFieldKind;
+
+/* per call site, in fn_extra */
+typedef struct MmPredictState
+{
+	uint64		generation;		/* statement the resolution belongs to */
+	char		name[MM_MAX_MODEL_NAME + 1];
+	int			name_len;		/* -1: nothing resolved yet */
+	bool		version_isnull;
+	int32		version;
+	MmCacheEntry *entry;		/* pinned */
+	MemoryContextCallback cb;
+
+	/* row input: the mapping of the model's features onto a row type */
+	MmCacheEntry *map_entry;	/* the entry the mapping was built for */
+	Oid			rowtype;
+	int32		rowtypmod;
+	TupleDesc	tupdesc;
+	int		   *attidx;			/* per feature: index in the row */
+	MmFieldKind *fkind;			/* per feature */
+	Datum	   *values;
+	bool	   *nulls;
+	double	   *x;				/* ncols of x_entry's model */
+	MmCacheEntry *x_entry;
+} MmPredictState;
+
+/* Release a cache entry pinned by a call site whose context goes away. */
+static void
+MmPredictStateRelease(void *arg)
+{
+	MmPredictState *ps = (MmPredictState *) arg;
+
+	if (ps->entry)
+		ps->entry->pins--;
+	ps->entry = NULL;
+}
+
+/* Evict least recently used, unpinned entries beyond mm.cache_models. */
+static void
+MmCacheEvict(void)
+{
+	for (;;)
+	{
+		int			count = 0;
+		MmCacheEntry *victim = NULL;
+		MmCacheEntry **link;
+
+		for (MmCacheEntry *e = mm_cache; e; e = e->next)
+		{
+			count++;
+			if (e->pins == 0 && (victim == NULL || e->last_used < victim->last_used))
+				victim = e;
+		}
+		if (count <= mm_cache_models || victim == NULL)
+			return;
+		for (link = &mm_cache; *link != victim; link = &(*link)->next)
+			;
+		*link = victim->next;
+		MemoryContextDelete(victim->cxt);
+		pfree(victim);
+	}
+}
+
+/* Decode a blob into a new memory context, or raise the reader's error. */
+static MemoryContext
+MmDecodeBlob(bytea *blob, const char *name, int32 version, MmModel **out)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "massmodel model",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MmErr		err;
+	MmStatus	status;
+
+	status = mm_blob_read((const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob),
+						  MmPallocAllocator(), out, &err);
+	MemoryContextSwitchTo(old);
+	if (status != MM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("version %d of model \"%s\" is not a valid model blob", version, name),
+				 errdetail("%s.", err.msg)));
+	return cxt;
+}
+
+/*
+ * The cached model (model_id, version), fetched and decoded on a miss.
+ * Runs inside the catalog window.
+ */
+static MmCacheEntry *
+MmCacheGet(int64 model_id, int32 version, const char *name)
+{
+	MmCacheEntry *e;
+	MmModel    *model;
+	MemoryContext cxt;
+
+	for (e = mm_cache; e; e = e->next)
+		if (e->model_id == model_id && e->version == version)
+		{
+			e->last_used = ++mm_cache_clock;
+			return e;
+		}
+
+	if (mm_cache_cxt == NULL)
+		mm_cache_cxt = AllocSetContextCreate(TopMemoryContext, "massmodel model cache",
+											 ALLOCSET_SMALL_SIZES);
+	/* decoded under the current context; adopted only once valid */
+	cxt = MmDecodeBlob(MmFetchBlob(model_id, version, name), name, version, &model);
+	MemoryContextSetParent(cxt, mm_cache_cxt);
+	e = MemoryContextAllocZero(mm_cache_cxt, sizeof(MmCacheEntry));
+	e->model_id = model_id;
+	e->version = version;
+	e->cxt = cxt;
+	e->model = model;
+	e->last_used = ++mm_cache_clock;
+	e->next = mm_cache;
+	mm_cache = e;
+	return e;
+}
+
+/*
+ * Resolve a model name (and optional version) for the current statement:
+ * check the predict privilege, find the version, get the decoded model.
+ */
+static void
+MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 version)
+{
+	MmCatalogCtx cat;
+	MmModelRow	row;
+	char	   *cname = text_to_cstring(name);
+	int32		v;
+	MmCacheEntry *e;
+
+	MmCheckModelName(cname);
+	MmCatalogBegin(&cat);
+	MmGetModel(cname, &row, false);
+	MmCheckPrivilege(cname, &row, MM_PRIV_PREDICT, cat.save_userid);
+	v = MmResolveVersion(cname, &row, version_isnull, version);
+	if (!version_isnull && !MmVersionExists(row.id, v))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("version %d of model \"%s\" does not exist", v, cname),
+				 errhint("The versions of a model are listed in the view mm_versions.")));
+	e = MmCacheGet(row.id, v, cname);
+	MmCatalogEnd(&cat);
+
+	if (ps->entry != e)
+	{
+		if (ps->entry)
+			ps->entry->pins--;
+		e->pins++;
+		ps->entry = e;
+	}
+	MmCacheEvict();
+	ps->generation = mm_statement_generation;
+	memcpy(ps->name, cname, strlen(cname) + 1);
+	ps->name_len = strlen(cname);
+	ps->version_isnull = version_isnull;
+	ps->version = version;
+}
+
+/* The call site's state, with the model resolved for this statement. */
+static MmPredictState *
+MmPredictGetState(FunctionCallInfo fcinfo)
+{
+	MmPredictState *ps = (MmPredictState *) fcinfo->flinfo->fn_extra;
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	bool		version_isnull = PG_ARGISNULL(2);
+	int32		version = version_isnull ? 0 : PG_GETARG_INT32(2);
+
+	if (ps == NULL)
+	{
+		ps = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MmPredictState));
+		ps->name_len = -1;
+		ps->cb.func = MmPredictStateRelease;
+		ps->cb.arg = ps;
+		MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, &ps->cb);
+		fcinfo->flinfo->fn_extra = ps;
+	}
+	if (likely(ps->generation == mm_statement_generation &&
+			   ps->name_len == (int) VARSIZE_ANY_EXHDR(name) &&
+			   memcmp(ps->name, VARDATA_ANY(name), ps->name_len) == 0 &&
+			   ps->version_isnull == version_isnull &&
+			   ps->version == version))
+		return ps;
+	MmPredictResolve(ps, name, version_isnull, version);
+	return ps;
+}
+
+/* Raise the error for a non-finite input or an overflowing prediction. */
+static void
+MmReportBadInput(const MmModel *m, const double *x, const char *model)
+{
+	for (uint32 j = 0; j < m->ncols; j++)
+		if (!isfinite(x[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("input of model \"%s\" contains %s in feature \"%s\"", model,
+							isnan(x[j]) ? "NaN" : (x[j] > 0 ? "Infinity" : "-Infinity"),
+							MmFeatureColumnName(m, j)),
+					 errhint("Models are applied to finite values only.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("prediction of model \"%s\" overflows double precision", model)));
+}
+
+/* Check a one-dimensional array input's shape against the model. */
+static inline int
+MmCheckArrayInput(ArrayType *arr, const MmModel *m, const char *model)
+{
+	int			n;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("input array of model \"%s\" has %d dimensions, but must be one-dimensional",
+						model, ARR_NDIM(arr))));
+	n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	if ((uint32) n != m->ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" expects %u features, but the input array has %d",
+						model, m->ncols, n),
+				 errhint("Pass the features in the training order; mm_weights lists them.")));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("input array of model \"%s\" contains a NULL element", model),
+				 errhint("Replace NULL elements, e.g. with coalesce().")));
+	return n;
+}
+
+/* The linear prediction for float8 elements, checked for finiteness. */
+static inline double
+MmPredictDoubles(const MmModel *m, const double *x, const char *model)
+{
+	double		s = mm_linear_predict(m, x);
+
+	if (unlikely(!isfinite(s)))
+		MmReportBadInput(m, x, model);
+	return s;
+}
+
+/* mm_predict(model text, x float8[], version int) */
+Datum
+mm_predict_float8(PG_FUNCTION_ARGS)
+{
+	MmPredictState *ps;
+	ArrayType  *arr;
+	const MmModel *m;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	ps = MmPredictGetState(fcinfo);
+	m = ps->entry->model;
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	MmCheckArrayInput(arr, m, ps->name);
+	PG_RETURN_FLOAT8(MmPredictDoubles(m, (const double *) ARR_DATA_PTR(arr), ps->name));
+}
+
+/* The feature buffer of a call site, allocated once. */
+static double *
+MmPredictBuffer(FunctionCallInfo fcinfo, MmPredictState *ps)
+{
+	if (ps->x == NULL || ps->x_entry != ps->entry)
+	{
+		ps->x = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+								   sizeof(double) * Max(ps->entry->model->ncols, 1));
+		ps->x_entry = ps->entry;
+	}
+	return ps->x;
+}
+
+/* mm_predict(model text, x float4[], version int) */
+Datum
+mm_predict_float4(PG_FUNCTION_ARGS)
+{
+	MmPredictState *ps;
+	ArrayType  *arr;
+	const MmModel *m;
+	const float *f;
+	double		s;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	ps = MmPredictGetState(fcinfo);
+	m = ps->entry->model;
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	MmCheckArrayInput(arr, m, ps->name);
+	f = (const float *) ARR_DATA_PTR(arr);
+	s = m->intercept;
+	for (uint32 j = 0; j < m->ncols; j++)
+		s += m->coef[j] * (double) f[j];
+	if (unlikely(!isfinite(s)))
+	{
+		double	   *x = MmPredictBuffer(fcinfo, ps);
+
+		for (uint32 j = 0; j < m->ncols; j++)
+			x[j] = f[j];
+		MmReportBadInput(m, x, ps->name);
+	}
+	PG_RETURN_FLOAT8(s);
+}
+
+/* An array of another numeric element type, converted element by element. */
+static double
+MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr)
+{
+	const MmModel *m = ps->entry->model;
+	double	   *x = MmPredictBuffer(fcinfo, ps);
+	Oid			elemtype = ARR_ELEMTYPE(arr);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	MmCheckArrayInput(arr, m, ps->name);
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
+	for (int j = 0; j < n; j++)
+	{
+		switch (elemtype)
+		{
+			case INT2OID:
+				x[j] = DatumGetInt16(elems[j]);
+				break;
+			case INT4OID:
+				x[j] = DatumGetInt32(elems[j]);
+				break;
+			case INT8OID:
+				x[j] = (double) DatumGetInt64(elems[j]);
+				break;
+			case NUMERICOID:
+				x[j] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[j]));
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("mm_predict does not accept arrays of type %s",
+								format_type_be(ARR_ELEMTYPE(arr))),
+						 errhint("Pass double precision[] or real[].")));
+		}
+	}
+	return MmPredictDoubles(m, x, ps->name);
+}
+
+/* How a row attribute of type typid feeds a feature of kind fkind. */
+static MmFieldKind
+MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
+{
+	Oid			base = getBaseType(typid);
+
+	if (f->kind == MM_FEAT_ARRAY)
+	{
+		if (base == FLOAT8ARRAYOID || base == FLOAT4ARRAYOID)
+			return MM_FIELD_ARRAY;
+	}
+	else
+	{
+		switch (base)
+		{
+			case FLOAT8OID:
+				return MM_FIELD_FLOAT8;
+			case FLOAT4OID:
+				return MM_FIELD_FLOAT4;
+			case INT2OID:
+				return MM_FIELD_INT2;
+			case INT4OID:
+				return MM_FIELD_INT4;
+			case INT8OID:
+				return MM_FIELD_INT8;
+			case NUMERICOID:
+				return MM_FIELD_NUMERIC;
+			case BOOLOID:
+				return MM_FIELD_BOOL;
+			default:
+				break;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" has type %s, but feature \"%s\" of model \"%s\" is %s",
+					f->name, format_type_be(typid), f->name, model,
+					f->kind == MM_FEAT_ARRAY ? "an array of real or double precision" : "numeric")));
+	return MM_FIELD_FLOAT8;		/* not reached */
+}
+
+/* Map the model's features onto the row type by column name, once. */
+static void
+MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 rowtypmod)
+{
+	const MmModel *m = ps->entry->model;
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	TupleDesc	td = lookup_rowtype_tupdesc_copy(rowtype, rowtypmod);
+
+	ps->attidx = palloc(sizeof(int) * m->nfeatures);
+	ps->fkind = palloc(sizeof(MmFieldKind) * m->nfeatures);
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		const MmFeature *f = &m->features[i];
+		int			found = -1;
+
+		for (int a = 0; a < td->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(td, a);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), f->name) == 0)
+			{
+				found = a;
+				break;
+			}
+		}
+		if (found < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("input row has no column \"%s\", a feature of model \"%s\"",
+							f->name, ps->name),
+					 errhint("A row input maps columns by name; rename the column or pass an array.")));
+		ps->attidx[i] = found;
+		ps->fkind[i] = MmFieldKindFor(TupleDescAttr(td, found)->atttypid, f, ps->name);
+	}
+	ps->values = palloc(sizeof(Datum) * Max(td->natts, 1));
+	ps->nulls = palloc(sizeof(bool) * Max(td->natts, 1));
+	ps->tupdesc = td;
+	ps->rowtype = rowtype;
+	ps->rowtypmod = rowtypmod;
+	ps->map_entry = ps->entry;
+	MemoryContextSwitchTo(old);
+}
+
+/* The prediction for a row, columns mapped by name. */
+static double
+MmPredictRow(FunctionCallInfo fcinfo, MmPredictState *ps, HeapTupleHeader td)
+{
+	const MmModel *m = ps->entry->model;
+	double	   *x = MmPredictBuffer(fcinfo, ps);
+	Oid			rowtype = HeapTupleHeaderGetTypeId(td);
+	int32		rowtypmod = HeapTupleHeaderGetTypMod(td);
+	HeapTupleData tuple;
+	uint32		pos = 0;
+
+	if (ps->map_entry != ps->entry || ps->tupdesc == NULL ||
+		ps->rowtype != rowtype || ps->rowtypmod != rowtypmod)
+		MmPredictMapRow(fcinfo, ps, rowtype, rowtypmod);
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+	heap_deform_tuple(&tuple, ps->tupdesc, ps->values, ps->nulls);
+
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		int			a = ps->attidx[i];
+		Datum		v = ps->values[a];
+
+		if (ps->nulls[a])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column \"%s\" of the input row is NULL", m->features[i].name),
+					 errhint("Model \"%s\" was trained without NULLs; replace them, e.g. with coalesce().",
+							 ps->name)));
+		switch (ps->fkind[i])
+		{
+			case MM_FIELD_FLOAT8:
+				x[pos++] = DatumGetFloat8(v);
+				break;
+			case MM_FIELD_FLOAT4:
+				x[pos++] = DatumGetFloat4(v);
+				break;
+			case MM_FIELD_INT2:
+				x[pos++] = DatumGetInt16(v);
+				break;
+			case MM_FIELD_INT4:
+				x[pos++] = DatumGetInt32(v);
+				break;
+			case MM_FIELD_INT8:
+				x[pos++] = (double) DatumGetInt64(v);
+				break;
+			case MM_FIELD_NUMERIC:
+				x[pos++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
+				break;
+			case MM_FIELD_BOOL:
+				x[pos++] = DatumGetBool(v) ? 1.0 : 0.0;
+				break;
+			case MM_FIELD_ARRAY:
+				{
+					ArrayType  *arr = DatumGetArrayTypeP(v);
+					char		what[NAMEDATALEN + 16];
+
+					snprintf(what, sizeof(what), "column \"%s\"", m->features[i].name);
+					pos += MmReadArray(arr, m->features[i].width, x + pos, what);
+					if ((Pointer) arr != DatumGetPointer(v))
+						pfree(arr);
+					break;
+				}
+		}
+	}
+	return MmPredictDoubles(m, x, ps->name);
+}
+
+/* mm_predict(model text, x anyelement, version int): a row or an array */
+Datum
+mm_predict_any(PG_FUNCTION_ARGS)
+{
+	MmPredictState *ps;
+	Oid			argtype;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	ps = MmPredictGetState(fcinfo);
+	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	if (type_is_rowtype(argtype))
+		PG_RETURN_FLOAT8(MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1)));
+	if (OidIsValid(get_element_type(getBaseType(argtype))))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+
+		if (ARR_ELEMTYPE(arr) == FLOAT8OID)
+		{
+			MmCheckArrayInput(arr, ps->entry->model, ps->name);
+			PG_RETURN_FLOAT8(MmPredictDoubles(ps->entry->model,
+											  (const double *) ARR_DATA_PTR(arr), ps->name));
+		}
+		PG_RETURN_FLOAT8(MmPredictOtherArray(fcinfo, ps, arr));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("mm_predict takes a row or an array, not type %s", format_type_be(argtype)),
+			 errhint("Pass a table row (t.* or t), ROW(...) with named columns, or an array of the features.")));
+	PG_RETURN_NULL();
+}
+
+/*
+ * A private decoded copy of a model version, for callers outside the
+ * per-row path (evaluate, weights): checks the predict privilege.
+ */
+const MmModel *
+MmLoadModel(const char *name, bool version_isnull, int32 version,
+			int64 *model_id_out, int32 *version_out)
+{
+	MmCatalogCtx cat;
+	MmModelRow	row;
+	int32		v;
+	bytea	   *blob;
+	MmModel    *model;
+
+	MmCheckModelName(name);
+	MmCatalogBegin(&cat);
+	MmGetModel(name, &row, false);
+	MmCheckPrivilege(name, &row, MM_PRIV_PREDICT, cat.save_userid);
+	v = MmResolveVersion(name, &row, version_isnull, version);
+	blob = MmFetchBlob(row.id, v, name);
+	MmCatalogEnd(&cat);
+	(void) MmDecodeBlob(blob, name, v, &model);
+	*model_id_out = row.id;
+	*version_out = v;
+	return model;
+}
+
+/* mm_weights(model text, version int): intercept and weights */
+Datum
+mm_weights(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const MmModel *m;
+	int64		id;
+	int32		v;
+	Datum		values[3];
+	bool		nulls[3] = {true, false, false};
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model must not be NULL")));
+	m = MmLoadModel(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_ARGISNULL(1),
+					PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1), &id, &v);
+	InitMaterializedSRF(fcinfo, 0);
+	values[0] = (Datum) 0;
+	values[1] = CStringGetTextDatum("intercept");
+	values[2] = Float8GetDatum(m->intercept);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	for (uint32 j = 0; j < m->ncols; j++)
+	{
+		values[1] = CStringGetTextDatum(MmFeatureColumnName(m, j));
+		values[2] = Float8GetDatum(m->coef[j]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,260 @@
+-- massmodel: machine-learning models trained, versioned, deployed and
+-- served inside PostgreSQL.  Install script of version 0.1.0.
+
+\echo Use "CREATE EXTENSION massmodel" to load this file. \quit
+
+------------------------------------------------------------------------
+-- The catalog: schema mm, closed to ordinary roles.  Functions write it as
+-- the extension owner after their own privilege checks.
+------------------------------------------------------------------------
+
+CREATE SCHEMA mm;
+REVOKE ALL ON SCHEMA mm FROM PUBLIC;
+COMMENT ON SCHEMA mm IS 'massmodel catalog: models, their versions, deployments and evaluations (not for direct use)';
+
+CREATE TABLE mm.models (
+	id					bigserial PRIMARY KEY,
+	name				text NOT NULL UNIQUE,
+	owner				regrole NOT NULL,
+	acl					aclitem[],
+	task				text NOT NULL,
+	deployed_version	int,
+	latest_version		int NOT NULL DEFAULT 0,
+	created_at			timestamptz NOT NULL DEFAULT now(),
+	updated_at			timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE mm.models IS 'one row per model: name, owner, privileges, task, deployed version';
+
+CREATE TABLE mm.versions (
+	model_id	bigint NOT NULL REFERENCES mm.models (id) ON DELETE CASCADE,
+	version		int NOT NULL,
+	algorithm	text NOT NULL,
+	params		jsonb NOT NULL,
+	features	jsonb NOT NULL,
+	target		text,
+	metrics		jsonb NOT NULL,
+	n_train		bigint NOT NULL,
+	trained_by	name NOT NULL,
+	trained_at	timestamptz NOT NULL DEFAULT now(),
+	train_ms	float8 NOT NULL,
+	source		text,
+	test_fraction float8,
+	blob		bytea NOT NULL,
+	PRIMARY KEY (model_id, version)
+);
+COMMENT ON TABLE mm.versions IS 'one immutable row per trained version of a model, with its serialized blob';
+
+CREATE TABLE mm.deployments (
+	id			bigserial PRIMARY KEY,
+	model_id	bigint NOT NULL REFERENCES mm.models (id) ON DELETE CASCADE,
+	version		int NOT NULL,
+	kind		text NOT NULL CHECK (kind IN ('deploy', 'rollback')),
+	undone		boolean NOT NULL DEFAULT false,
+	deployed_at timestamptz NOT NULL DEFAULT now(),
+	deployed_by name NOT NULL,
+	reason		text NOT NULL
+);
+CREATE INDEX ON mm.deployments (model_id, id);
+COMMENT ON TABLE mm.deployments IS 'history of deployments; rows of kind deploy not undone form the stack mm_rollback pops';
+
+CREATE TABLE mm.evaluations (
+	id				bigserial PRIMARY KEY,
+	model_id		bigint NOT NULL REFERENCES mm.models (id) ON DELETE CASCADE,
+	version			int NOT NULL,
+	source			text NOT NULL,
+	metrics			jsonb NOT NULL,
+	evaluated_by	name NOT NULL,
+	evaluated_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON mm.evaluations (model_id, id);
+COMMENT ON TABLE mm.evaluations IS 'evaluations recorded by mm_evaluate(..., record => true)';
+
+REVOKE ALL ON ALL TABLES IN SCHEMA mm FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA mm FROM PUBLIC;
+
+-- pg_dump keeps the models
+SELECT pg_catalog.pg_extension_config_dump('mm.models', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.models_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.versions', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.deployments_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.evaluations', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.evaluations_id_seq', '');
+
+------------------------------------------------------------------------
+-- Training
+------------------------------------------------------------------------
+
+CREATE FUNCTION mm_train(
+	model			text,
+	algorithm		text,
+	source			text,
+	target			text DEFAULT NULL,
+	features		text[] DEFAULT NULL,
+	params			jsonb DEFAULT '{}',
+	test_fraction	float8 DEFAULT 0.2,
+	deploy			text DEFAULT 'if_better')
+RETURNS TABLE (model text, version int, metrics jsonb, deployed boolean)
+AS 'MODULE_PATHNAME', 'mm_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_train(text, text, text, text, text[], jsonb, float8, text) IS
+'train a new version of a model on a table, view or query (read with the caller''s rights); deploy => always | never | if_better';
+
+-- The single-pass statistics of linear models as a parallel-safe aggregate:
+-- co-moments of (target, features) of the training rows and the held-out
+-- rows themselves, split by mm_train's deterministic hash.  mm_train runs
+-- it, so parallel query (or a distributed PostgreSQL) can split the scan.
+CREATE FUNCTION mm_linear_stats_transfn(bytea, int8, float8, int8, text[], float8, VARIADIC "any")
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_linear_stats_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_linear_stats_transfn(bytea, int8, float8, int8, text[], float8, VARIADIC "any") IS
+'transition function of mm_linear_stats';
+
+CREATE FUNCTION mm_linear_stats_combine(bytea, bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_linear_stats_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_linear_stats_combine(bytea, bytea) IS
+'combine function of mm_linear_stats';
+
+CREATE AGGREGATE mm_linear_stats(seed int8, test_fraction float8, max_heldout_rows int8,
+								 names text[], target float8, VARIADIC features "any") (
+	SFUNC = mm_linear_stats_transfn,
+	STYPE = bytea,
+	COMBINEFUNC = mm_linear_stats_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE mm_linear_stats(int8, float8, int8, text[], float8, VARIADIC "any") IS
+'sufficient statistics of linear models (train co-moments and held-out rows); mm_train''s parallel scan';
+
+------------------------------------------------------------------------
+-- Prediction
+------------------------------------------------------------------------
+
+CREATE FUNCTION mm_predict(model text, x float8[], version int DEFAULT NULL)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_float8'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict(text, float8[], int) IS
+'predict with the deployed (or the given) version of a model; x in the training feature order';
+
+CREATE FUNCTION mm_predict(model text, x float4[], version int DEFAULT NULL)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_float4'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict(text, float4[], int) IS
+'predict with the deployed (or the given) version of a model; x in the training feature order';
+
+CREATE FUNCTION mm_predict(model text, x anyelement, version int DEFAULT NULL)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict(text, anyelement, int) IS
+'predict with the deployed (or the given) version of a model; x is a row (t.* or ROW(...)) mapped by column name';
+
+------------------------------------------------------------------------
+-- Evaluation and inspection
+------------------------------------------------------------------------
+
+CREATE FUNCTION mm_evaluate(model text, source text, version int DEFAULT NULL, record boolean DEFAULT false)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'mm_evaluate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_evaluate(text, text, int, boolean) IS
+'metrics of a model version on a table, view or query; record => true appends them to mm_evaluations';
+
+CREATE FUNCTION mm_weights(model text, version int DEFAULT NULL)
+RETURNS TABLE (class text, feature text, weight float8)
+AS 'MODULE_PATHNAME', 'mm_weights'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_weights(text, int) IS
+'intercept and weights of a linear model version, in the units of the original columns';
+
+------------------------------------------------------------------------
+-- Lifecycle
+------------------------------------------------------------------------
+
+CREATE FUNCTION mm_deploy(model text, version int, traffic float8 DEFAULT 1.0)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mm_deploy'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_deploy(text, int, float8) IS
+'deploy a version of a model: predictions without a version use it from the next statement on';
+
+CREATE FUNCTION mm_rollback(model text)
+RETURNS int
+AS 'MODULE_PATHNAME', 'mm_rollback'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_rollback(text) IS
+'deploy again the version that was deployed before the current one; returns it';
+
+CREATE FUNCTION mm_drop(model text, version int DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mm_drop'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_drop(text, int) IS
+'drop one version of a model (not the deployed one), or the whole model when version is NULL';
+
+------------------------------------------------------------------------
+-- Views: a role sees the models whose owner role it has the privileges of
+------------------------------------------------------------------------
+
+CREATE VIEW mm_models WITH (security_barrier) AS
+SELECT m.name AS model,
+	   m.task,
+	   coalesce(dv.algorithm, lv.algorithm) AS algorithm,
+	   m.deployed_version,
+	   m.latest_version,
+	   (SELECT count(*) FROM mm.versions v WHERE v.model_id = m.id)::int AS versions,
+	   pg_catalog.pg_get_userbyid(m.owner) AS owner,
+	   dv.metrics,
+	   (SELECT coalesce(sum(octet_length(v.blob)), 0) FROM mm.versions v WHERE v.model_id = m.id)::bigint AS size_bytes,
+	   m.updated_at
+  FROM mm.models m
+  LEFT JOIN mm.versions dv ON dv.model_id = m.id AND dv.version = m.deployed_version
+  LEFT JOIN mm.versions lv ON lv.model_id = m.id AND lv.version = m.latest_version
+ WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+COMMENT ON VIEW mm_models IS 'models the current role may use: task, algorithm, deployed and latest version, metrics of the deployed version';
+
+CREATE VIEW mm_versions WITH (security_barrier) AS
+SELECT m.name AS model,
+	   v.version,
+	   v.algorithm,
+	   v.params,
+	   v.features,
+	   v.target,
+	   v.metrics,
+	   v.n_train,
+	   v.trained_by,
+	   v.trained_at,
+	   v.train_ms,
+	   octet_length(v.blob)::bigint AS size_bytes,
+	   (v.version IS NOT DISTINCT FROM m.deployed_version) AS deployed
+  FROM mm.versions v
+  JOIN mm.models m ON m.id = v.model_id
+ WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+COMMENT ON VIEW mm_versions IS 'every stored version of the models the current role may use';
+
+CREATE VIEW mm_deployments WITH (security_barrier) AS
+SELECT m.name AS model,
+	   d.version,
+	   d.deployed_at,
+	   d.deployed_by,
+	   d.reason
+  FROM mm.deployments d
+  JOIN mm.models m ON m.id = d.model_id
+ WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+COMMENT ON VIEW mm_deployments IS 'history of deployments and rollbacks of the models the current role may use';
+
+CREATE VIEW mm_evaluations WITH (security_barrier) AS
+SELECT m.name AS model,
+	   e.version,
+	   e.source,
+	   e.metrics,
+	   e.evaluated_by,
+	   e.evaluated_at
+  FROM mm.evaluations e
+  JOIN mm.models m ON m.id = e.model_id
+ WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+COMMENT ON VIEW mm_evaluations IS 'evaluations recorded with mm_evaluate(..., record => true)';

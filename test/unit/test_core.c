@@ -1,0 +1,1342 @@
+/*
+ * test_core.c
+ *	  Unit tests of the massmodel core, without a server.
+ *
+ * A single program without a framework: every check prints "ok N - name"
+ * or "not ok N - name: detail", the last line is "P passed, F failed" and
+ * the exit status is 1 when anything failed.  Memory comes from a malloc
+ * wrapper that aborts on NULL and records every block, so that everything
+ * is freed at the end and valgrind reports no leak.
+ *
+ * Run with `make unit`.
+ */
+#include "mm_core.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------
+ * Harness
+ * --------------------------------------------------------------------- */
+
+static int	n_checks;
+static int	n_passed;
+static int	n_failed;
+
+/* Report one check; detail (printf-style) is printed only on failure. */
+static bool
+check(bool ok, const char *name, const char *fmt,...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool
+check(bool ok, const char *name, const char *fmt,...)
+{
+	n_checks++;
+	if (ok)
+	{
+		n_passed++;
+		printf("ok %d - %s\n", n_checks, name);
+	}
+	else
+	{
+		va_list		ap;
+
+		n_failed++;
+		printf("not ok %d - %s: ", n_checks, name);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	}
+	return ok;
+}
+
+/* The tracking malloc allocator. */
+typedef struct TrackAlloc
+{
+	void	  **ptrs;
+	size_t		n;
+	size_t		cap;
+} TrackAlloc;
+
+/* MmAlloc callback: malloc, abort on failure, remember the block. */
+static void *
+track_alloc(void *ctx, size_t size)
+{
+	TrackAlloc *t = ctx;
+	void	   *p;
+
+	if (t->n == t->cap)
+	{
+		size_t		cap = t->cap ? 2 * t->cap : 64;
+		void	  **np = realloc(t->ptrs, cap * sizeof(void *));
+
+		if (np == NULL)
+			abort();
+		t->ptrs = np;
+		t->cap = cap;
+	}
+	p = malloc(size ? size : 1);
+	if (p == NULL)
+		abort();
+	t->ptrs[t->n++] = p;
+	return p;
+}
+
+/* Free every block handed out so far. */
+static void
+track_reset(TrackAlloc *t)
+{
+	size_t		i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->ptrs[i]);
+	t->n = 0;
+}
+
+/* Free everything, including the list. */
+static void
+track_destroy(TrackAlloc *t)
+{
+	track_reset(t);
+	free(t->ptrs);
+	t->ptrs = NULL;
+	t->cap = 0;
+}
+
+static TrackAlloc tracker;
+static const MmAlloc talloc = {track_alloc, &tracker};
+
+/* A deterministic generator for test data (xorshift64*). */
+static uint64_t rng_state = UINT64_C(0x2545F4914F6CDD1D);
+
+static double
+rng_unif(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (double) ((rng_state * UINT64_C(0x2545F4914F6CDD1D)) >> 11) * 0x1.0p-53;
+}
+
+/* Relative difference of a and b against a scale. */
+static double
+reldiff(double a, double b, double scale)
+{
+	double		s = fmax(fabs(scale), DBL_MIN);
+
+	return fabs(a - b) / s;
+}
+
+/* ---------------------------------------------------------------------
+ * CRC-32C, split
+ * --------------------------------------------------------------------- */
+
+static void
+test_crc(void)
+{
+	uint32_t	c = mm_crc32c("123456789", 9);
+	uint8_t		zeros[32] = {0};
+
+	check(c == 0xE3069283U, "crc32c(\"123456789\") == 0xE3069283", "got 0x%08X", c);
+	check(mm_crc32c("", 0) == 0, "crc32c of nothing is 0", "got 0x%08X",
+		  mm_crc32c("", 0));
+	/* RFC 3720 B.4: 32 bytes of zeros */
+	check(mm_crc32c(zeros, 32) == 0x8A9136AAU, "crc32c of 32 zero bytes == 0x8A9136AA",
+		  "got 0x%08X", mm_crc32c(zeros, 32));
+}
+
+#define NSPLIT 100000
+
+static void
+test_split(void)
+{
+	double		row[3];
+	double		neg[3] = {-0.0, 1.5, -2.0};
+	double		pos[3] = {0.0, 1.5, -2.0};
+	double		swapped[3] = {1.5, 0.0, -2.0};
+	double	   *fwd = malloc(sizeof(double) * NSPLIT);
+	int			i;
+	int			below = 0;
+	int			in_range = 1;
+	int			same = 1;
+	int			differ = 0;
+	double		frac;
+
+	for (i = 0; i < NSPLIT; i++)
+	{
+		double		u;
+
+		row[0] = i;
+		row[1] = i * 0.25 - 7.0;
+		row[2] = sin(i);
+		u = mm_split_u(42, row, 3);
+		fwd[i] = u;
+		if (!(u >= 0.0 && u < 1.0))
+			in_range = 0;
+		if (u < 0.2)
+			below++;
+		if (mm_split_u(43, row, 3) != u)
+			differ++;
+	}
+	/* the same rows visited backwards give the same numbers */
+	for (i = NSPLIT - 1; i >= 0; i--)
+	{
+		row[0] = i;
+		row[1] = i * 0.25 - 7.0;
+		row[2] = sin(i);
+		if (mm_split_u(42, row, 3) != fwd[i])
+			same = 0;
+	}
+	frac = (double) below / NSPLIT;
+	check(in_range, "split: every value in [0, 1)", "out of range");
+	check(same, "split: deterministic and independent of row order", "differs");
+	check(frac >= 0.19 && frac <= 0.21, "split: fraction below 0.2 is about 0.2",
+		  "fraction %g", frac);
+	check(differ > NSPLIT * 0.99, "split: the seed changes the result",
+		  "only %d of %d rows changed", differ, NSPLIT);
+	check(mm_split_u(7, neg, 3) == mm_split_u(7, pos, 3), "split: -0.0 hashes like 0.0",
+		  "%g vs %g", mm_split_u(7, neg, 3), mm_split_u(7, pos, 3));
+	check(mm_split_u(7, swapped, 3) != mm_split_u(7, pos, 3),
+		  "split: the position of a value within the row matters", "same value");
+	check(mm_split_u(7, pos, 2) != mm_split_u(7, pos, 3),
+		  "split: the row length matters", "same value");
+	free(fwd);
+}
+
+/* ---------------------------------------------------------------------
+ * Moments
+ * --------------------------------------------------------------------- */
+
+#define MD 5
+#define MN 1000
+
+/* Accumulate rows [from, to) of data in blocks of bs rows. */
+static void
+moments_blocks(const double *data, int from, int to, int bs,
+			   double *n, double *mean, double *C)
+{
+	double	   *work = malloc(sizeof(double) * ((size_t) MD * bs + MD));
+	int			i;
+
+	*n = 0;
+	memset(mean, 0, sizeof(double) * MD);
+	memset(C, 0, sizeof(double) * MD * MD);
+	for (i = from; i < to; i += bs)
+	{
+		int			nb = to - i < bs ? to - i : bs;
+
+		mm_moments_add_block(MD, n, mean, C, data + (size_t) i * MD, nb, work);
+	}
+	free(work);
+}
+
+/* Largest relative difference of two states (C against its diagonal). */
+static double
+moments_diff(const double *m1, const double *C1, const double *m2,
+			 const double *C2)
+{
+	double		worst = 0.0;
+	int			i,
+				j;
+
+	for (j = 0; j < MD; j++)
+	{
+		worst = fmax(worst, reldiff(m1[j], m2[j], fabs(m2[j]) + sqrt(C2[j + j * MD] / MN)));
+		for (i = 0; i <= j; i++)
+			worst = fmax(worst, reldiff(C1[i + j * MD], C2[i + j * MD],
+										sqrt(C2[i + i * MD] * C2[j + j * MD])));
+	}
+	return worst;
+}
+
+static void
+test_moments(void)
+{
+	double	   *data = malloc(sizeof(double) * MN * MD);
+	double		n1,
+				m1[MD],
+				C1[MD * MD];
+	double		n2,
+				m2[MD],
+				C2[MD * MD];
+	double		nb,
+				mb[MD],
+				Cb[MD * MD];
+	double		mref[MD],
+				Cref[MD * MD];
+	double		ne = 0,
+				me[MD] = {0},
+				Ce[MD * MD] = {0};
+	const int	sizes[] = {1, 2, 7, 64, 333, 999};
+	double		worst = 0.0;
+	char		name[128];
+	size_t		k;
+	int			i,
+				j,
+				r;
+
+	for (r = 0; r < MN; r++)
+		for (j = 0; j < MD; j++)
+			data[r * MD + j] = 1e3 * (j + 1) + (rng_unif() - 0.5) * (j + 1) +
+				(j == 2 ? data[r * MD] - 1e3 : 0.0);
+
+	/* naive two-pass reference in long double */
+	for (j = 0; j < MD; j++)
+	{
+		long double s = 0;
+
+		for (r = 0; r < MN; r++)
+			s += data[r * MD + j];
+		mref[j] = (double) (s / MN);
+	}
+	for (j = 0; j < MD; j++)
+		for (i = 0; i <= j; i++)
+		{
+			long double s = 0;
+
+			for (r = 0; r < MN; r++)
+				s += ((long double) data[r * MD + i] - mref[i]) *
+					((long double) data[r * MD + j] - mref[j]);
+			Cref[i + j * MD] = (double) s;
+		}
+
+	moments_blocks(data, 0, MN, MN, &n1, m1, C1);
+	check(n1 == MN && moments_diff(m1, C1, mref, Cref) < 1e-12,
+		  "moments: one block equals the two-pass reference",
+		  "n %g, rel diff %g", n1, moments_diff(m1, C1, mref, Cref));
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+	{
+		moments_blocks(data, 0, MN, sizes[k], &n2, m2, C2);
+		worst = fmax(worst, moments_diff(m2, C2, m1, C1));
+		if (n2 != MN)
+			worst = INFINITY;
+	}
+	snprintf(name, sizeof(name),
+			 "moments: blocks of 1, 2, 7, 64, 333, 999 rows equal one block (worst %.1e)",
+			 worst);
+	check(worst < 1e-12, name, "rel diff %g", worst);
+
+	/* two halves merged */
+	moments_blocks(data, 0, 400, 50, &n2, m2, C2);
+	moments_blocks(data, 400, MN, 77, &nb, mb, Cb);
+	mm_moments_merge(MD, &n2, m2, C2, nb, mb, Cb);
+	check(n2 == MN && moments_diff(m2, C2, m1, C1) < 1e-12,
+		  "moments: merge of two halves equals one block", "rel diff %g",
+		  moments_diff(m2, C2, m1, C1));
+
+	/* merging into and from an empty state */
+	mm_moments_merge(MD, &ne, me, Ce, n1, m1, C1);
+	check(ne == n1 && memcmp(me, m1, sizeof(me)) == 0 &&
+		  moments_diff(me, Ce, m1, C1) == 0.0,
+		  "moments: merge into an empty state copies", "n %g", ne);
+	memcpy(m2, m1, sizeof(m2));
+	memcpy(C2, C1, sizeof(C2));
+	n2 = n1;
+	mm_moments_merge(MD, &n2, m2, C2, 0, me, Ce);
+	check(n2 == n1 && memcmp(m2, m1, sizeof(m2)) == 0 && memcmp(C2, C1, sizeof(C2)) == 0,
+		  "moments: merge of an empty state changes nothing", "n %g", n2);
+	free(data);
+}
+
+/* ---------------------------------------------------------------------
+ * Linear models
+ * --------------------------------------------------------------------- */
+
+/* Accumulate nrows rows of d values (y first) in blocks of bs. */
+static void
+fit_moments(int d, const double *rows, int nrows, int bs, double *n,
+			double *mean, double *C)
+{
+	double	   *work = malloc(sizeof(double) * ((size_t) d * bs + d));
+	int			i;
+
+	*n = 0;
+	memset(mean, 0, sizeof(double) * d);
+	memset(C, 0, sizeof(double) * d * d);
+	for (i = 0; i < nrows; i += bs)
+		mm_moments_add_block(d, n, mean, C, rows + (size_t) i * d,
+							 nrows - i < bs ? nrows - i : bs, work);
+	free(work);
+}
+
+/* Solve the p x p system M x = v in place by Gaussian elimination. */
+static void
+gauss_solve(int p, double *M, double *v)
+{
+	int			i,
+				j,
+				k;
+
+	for (k = 0; k < p; k++)
+	{
+		int			piv = k;
+
+		for (i = k + 1; i < p; i++)
+			if (fabs(M[i * p + k]) > fabs(M[piv * p + k]))
+				piv = i;
+		if (piv != k)
+		{
+			double		t;
+
+			for (j = 0; j < p; j++)
+			{
+				t = M[k * p + j];
+				M[k * p + j] = M[piv * p + j];
+				M[piv * p + j] = t;
+			}
+			t = v[k];
+			v[k] = v[piv];
+			v[piv] = t;
+		}
+		for (i = k + 1; i < p; i++)
+		{
+			double		f = M[i * p + k] / M[k * p + k];
+
+			for (j = k; j < p; j++)
+				M[i * p + j] -= f * M[k * p + j];
+			v[i] -= f * v[k];
+		}
+	}
+	for (k = p - 1; k >= 0; k--)
+	{
+		for (j = k + 1; j < p; j++)
+			v[k] -= M[k * p + j] * v[j];
+		v[k] /= M[k * p + k];
+	}
+}
+
+/*
+ * The closed-form ridge/OLS answer computed independently: normal
+ * equations from the raw rows (centred by a two-pass mean when
+ * fit_intercept), plus alpha on the diagonal, by Gaussian elimination.
+ */
+static void
+closed_form(int p, const double *rows, int nrows, bool fit_intercept,
+			double alpha, double *coef, double *intercept)
+{
+	int			d = p + 1;
+	double	   *M = calloc((size_t) p * p, sizeof(double));
+	double	   *v = calloc(p, sizeof(double));
+	double	   *mu = calloc(d, sizeof(double));
+	int			i,
+				j,
+				r;
+
+	if (fit_intercept)
+	{
+		for (r = 0; r < nrows; r++)
+			for (j = 0; j < d; j++)
+				mu[j] += rows[r * d + j];
+		for (j = 0; j < d; j++)
+			mu[j] /= nrows;
+	}
+	for (r = 0; r < nrows; r++)
+	{
+		const double *row = rows + r * d;
+
+		for (i = 0; i < p; i++)
+		{
+			for (j = 0; j < p; j++)
+				M[i * p + j] += (row[i + 1] - mu[i + 1]) * (row[j + 1] - mu[j + 1]);
+			v[i] += (row[i + 1] - mu[i + 1]) * (row[0] - mu[0]);
+		}
+	}
+	for (i = 0; i < p; i++)
+		M[i * p + i] += alpha;
+	gauss_solve(p, M, v);
+	*intercept = mu[0];
+	for (i = 0; i < p; i++)
+	{
+		coef[i] = v[i];
+		*intercept -= mu[i + 1] * v[i];
+	}
+	if (!fit_intercept)
+		*intercept = 0.0;
+	free(M);
+	free(v);
+	free(mu);
+}
+
+static const double longley[16][7] = {
+	{60323, 83.0, 234289, 2356, 1590, 107608, 1947},
+	{61122, 88.5, 259426, 2325, 1456, 108632, 1948},
+	{60171, 88.2, 258054, 3682, 1616, 109773, 1949},
+	{61187, 89.5, 284599, 3351, 1650, 110929, 1950},
+	{63221, 96.2, 328975, 2099, 3099, 112075, 1951},
+	{63639, 98.1, 346999, 1932, 3594, 113270, 1952},
+	{64989, 99.0, 365385, 1870, 3547, 115094, 1953},
+	{63761, 100.0, 363112, 3578, 3350, 116219, 1954},
+	{66019, 101.2, 397469, 2904, 3048, 117388, 1955},
+	{67857, 104.6, 419180, 2822, 2857, 118734, 1956},
+	{68169, 108.4, 442769, 2936, 2798, 120445, 1957},
+	{66513, 110.8, 444546, 4681, 2637, 121950, 1958},
+	{68655, 112.6, 482704, 3813, 2552, 123366, 1959},
+	{69564, 114.2, 502601, 3931, 2514, 125368, 1960},
+	{69331, 115.7, 518173, 4806, 2572, 127852, 1961},
+	{70551, 116.9, 554894, 4007, 2827, 130081, 1962}
+};
+
+/* NIST StRD certified values: intercept, then x1..x6 */
+static const double longley_cert[7] = {
+	-3482258.63459582, 15.0618722713733, -0.358191792925910E-01,
+	-2.02022980381683, -1.03322686717359, -0.511041056535807E-01,
+	1829.15146461355
+};
+
+static void
+test_longley(void)
+{
+	const int	sizes[] = {16, 5, 1};
+	size_t		k;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+	{
+		double		n,
+					mean[7],
+					C[49],
+					coef[6],
+					icpt = 0;
+		MmLinearParams par = {true, 0.0};
+		MmLinearFit info = {0, false};
+		MmErr		err = {""};
+		MmStatus	st;
+		double		digits = 99.0;
+		char		name[160];
+		int			j;
+
+		fit_moments(7, &longley[0][0], 16, sizes[k], &n, mean, C);
+		st = mm_linear_fit(6, n, mean, C, &par, coef, &icpt, &info, &talloc, &err);
+		if (st == MM_OK)
+		{
+			digits = fmin(digits, -log10(fmax(reldiff(icpt, longley_cert[0],
+													  longley_cert[0]), 1e-17)));
+			for (j = 0; j < 6; j++)
+				digits = fmin(digits, -log10(fmax(reldiff(coef[j], longley_cert[j + 1],
+														  longley_cert[j + 1]), 1e-17)));
+		}
+		else
+			digits = 0;
+		snprintf(name, sizeof(name),
+				 "linear: NIST Longley, blocks of %d rows: %.2f significant digits (>= 9 required)",
+				 sizes[k], digits);
+		check(st == MM_OK && digits >= 9.0 && !info.used_fallback && info.rank == 6,
+			  name, "status %d (%s), fallback %d, rank %d", st, err.msg,
+			  info.used_fallback, info.rank);
+	}
+	track_reset(&tracker);
+}
+
+static void
+test_exact(void)
+{
+	double		rows[20 * 3];
+	double		n,
+				mean[3],
+				C[9],
+				coef[2],
+				icpt = 0;
+	MmLinearParams par = {true, 0.0};
+	MmLinearFit info = {0, false};
+	MmErr		err = {""};
+	MmStatus	st;
+	int			r;
+
+	for (r = 0; r < 20; r++)
+	{
+		double		x1 = r * 0.5 - 3.0;
+		double		x2 = (r * r) % 7 + 0.25 * r;
+
+		rows[r * 3 + 1] = x1;
+		rows[r * 3 + 2] = x2;
+		rows[r * 3] = 3.0 + 2.0 * x1 - x2;
+	}
+	fit_moments(3, rows, 20, 6, &n, mean, C);
+	st = mm_linear_fit(2, n, mean, C, &par, coef, &icpt, &info, &talloc, &err);
+	check(st == MM_OK && fabs(icpt - 3.0) < 1e-12 && fabs(coef[0] - 2.0) < 1e-12 &&
+		  fabs(coef[1] + 1.0) < 1e-12 && info.rank == 2 && !info.used_fallback,
+		  "linear: y = 3 + 2 x1 - x2 recovered to 1e-12",
+		  "status %d (%s): %.17g %.17g %.17g", st, err.msg, icpt, coef[0], coef[1]);
+	track_reset(&tracker);
+}
+
+#define RN 50
+#define RP 4
+
+static void
+test_ridge(void)
+{
+	double		rows[RN * (RP + 1)];
+	const double alphas[] = {0.0, 0.1, 3.0, 1000.0};
+	double		worst = 0.0;
+	double		worst_raw = 0.0;
+	char		name[160];
+	size_t		k;
+	int			r,
+				j;
+
+	for (r = 0; r < RN; r++)
+	{
+		double		y = 0.7;
+
+		for (j = 1; j <= RP; j++)
+		{
+			rows[r * (RP + 1) + j] = (rng_unif() - 0.3) * j * 10.0 + j;
+			y += (j % 2 ? 1.5 : -0.25 * j) * rows[r * (RP + 1) + j];
+		}
+		rows[r * (RP + 1)] = y + (rng_unif() - 0.5);
+	}
+	for (k = 0; k < sizeof(alphas) / sizeof(alphas[0]); k++)
+	{
+		int			fi;
+
+		for (fi = 0; fi <= 1; fi++)
+		{
+			double		n,
+						mean[RP + 1],
+						C[(RP + 1) * (RP + 1)],
+						coef[RP],
+						ref[RP],
+						icpt = 0,
+						ref_icpt = 0;
+			MmLinearParams par = {fi == 1, alphas[k]};
+			MmLinearFit info = {0, false};
+			MmErr		err = {""};
+			double		w = 0.0;
+
+			fit_moments(RP + 1, rows, RN, 16, &n, mean, C);
+			if (mm_linear_fit(RP, n, mean, C, &par, coef, &icpt, &info, &talloc, &err) != MM_OK)
+				w = INFINITY;
+			closed_form(RP, rows, RN, fi == 1, alphas[k], ref, &ref_icpt);
+			for (j = 0; j < RP; j++)
+				w = fmax(w, reldiff(coef[j], ref[j], fabs(ref[j]) + 1e-3));
+			w = fmax(w, reldiff(icpt, ref_icpt, fabs(ref_icpt) + 1.0));
+			if (fi)
+				worst = fmax(worst, w);
+			else
+				worst_raw = fmax(worst_raw, w);
+		}
+	}
+	snprintf(name, sizeof(name),
+			 "linear: ridge/OLS with intercept equals the closed form (alpha 0, 0.1, 3, 1000; worst %.1e)",
+			 worst);
+	check(worst < 1e-10, name, "rel diff %g", worst);
+	snprintf(name, sizeof(name),
+			 "linear: ridge/OLS without intercept equals the closed form (worst %.1e)",
+			 worst_raw);
+	check(worst_raw < 1e-10, name, "rel diff %g", worst_raw);
+	track_reset(&tracker);
+}
+
+static void
+test_rank_deficient(void)
+{
+	/* y, x1, x2, x3 = x1 + x2, x4 = 5; 16 rows so that means are exact */
+	double		rows[16 * 5];
+	double		n,
+				mean[5],
+				C[25],
+				coef[4] = {0},
+				icpt = 0;
+	MmLinearParams par = {true, 0.0};
+	MmLinearFit info = {0, false};
+	MmErr		err = {""};
+	MmStatus	st;
+	double		maxerr = 0.0;
+	int			r;
+
+	for (r = 0; r < 16; r++)
+	{
+		double		x1 = (r * 7) % 11 - 3;
+		double		x2 = (r * r) % 5 + r;
+
+		rows[r * 5 + 1] = x1;
+		rows[r * 5 + 2] = x2;
+		rows[r * 5 + 3] = x1 + x2;
+		rows[r * 5 + 4] = 5.0;
+		rows[r * 5] = 1.0 + x1 + 2.0 * x2;
+	}
+	fit_moments(5, rows, 16, 16, &n, mean, C);
+	st = mm_linear_fit(4, n, mean, C, &par, coef, &icpt, &info, &talloc, &err);
+	check(st == MM_OK && info.used_fallback && info.rank == 2,
+		  "linear: x3 = x1 + x2 and a constant column: fallback, rank 2",
+		  "status %d (%s), fallback %d, rank %d", st, err.msg, info.used_fallback,
+		  info.rank);
+
+	/*
+	 * Every solution has w1 + w3 = 1, w2 + w3 = 2 and the constant column
+	 * contributes nothing; the minimum-norm one is orthogonal to the null
+	 * space spanned by (1, 1, -1, 0) and (0, 0, 0, 1): (0, 1, 1, 0).
+	 */
+	check(st == MM_OK && fabs(coef[0]) < 1e-9 && fabs(coef[1] - 1) < 1e-9 &&
+		  fabs(coef[2] - 1) < 1e-9 && fabs(coef[3]) < 1e-9 && fabs(icpt - 1) < 1e-9,
+		  "linear: rank-deficient fit is the minimum-norm solution (0, 1, 1, 0), intercept 1",
+		  "%.17g %.17g %.17g %.17g, intercept %.17g", coef[0], coef[1], coef[2],
+		  coef[3], icpt);
+	check(fabs(coef[0] + coef[1] - coef[2]) < 1e-9 && fabs(coef[3]) < 1e-9,
+		  "linear: minimum-norm coefficients are orthogonal to the null space",
+		  "dot %g, constant %g", coef[0] + coef[1] - coef[2], coef[3]);
+	for (r = 0; r < 16; r++)
+	{
+		double		yhat = icpt;
+		int			j;
+
+		for (j = 0; j < 4; j++)
+			yhat += coef[j] * rows[r * 5 + 1 + j];
+		maxerr = fmax(maxerr, fabs(yhat - rows[r * 5]));
+	}
+	check(maxerr < 1e-9, "linear: rank-deficient fit predicts exactly",
+		  "max error %g", maxerr);
+	track_reset(&tracker);
+}
+
+static void
+test_rank_deficient_inexact(void)
+{
+	/* the duplicate is computed in floating point, so it is only nearly exact */
+	double		rows[30 * 4];
+	double		n,
+				mean[4],
+				C[16],
+				coef[3] = {0},
+				icpt = 0;
+	MmLinearParams par = {true, 0.0};
+	MmLinearFit info = {0, false};
+	MmErr		err = {""};
+	MmStatus	st;
+	double		maxerr = 0.0;
+	int			r;
+
+	for (r = 0; r < 30; r++)
+	{
+		double		x1 = 0.1 * r + 0.37 * sin(r);
+		double		x2 = 0.3 * cos(1.7 * r) - 0.01 * r;
+
+		rows[r * 4 + 1] = x1;
+		rows[r * 4 + 2] = x2;
+		rows[r * 4 + 3] = x1 + x2;
+		rows[r * 4] = 0.5 + 3.0 * x1 - 1.0 * x2;
+	}
+	fit_moments(4, rows, 30, 7, &n, mean, C);
+	st = mm_linear_fit(3, n, mean, C, &par, coef, &icpt, &info, &talloc, &err);
+	for (r = 0; r < 30; r++)
+		maxerr = fmax(maxerr, fabs(icpt + coef[0] * rows[r * 4 + 1] +
+								   coef[1] * rows[r * 4 + 2] +
+								   coef[2] * rows[r * 4 + 3] - rows[r * 4]));
+	/* minimum norm: w1 + w3 = 3, w2 + w3 = -1, w = (7/3, -5/3, 2/3) */
+	check(st == MM_OK && info.used_fallback && info.rank == 2 &&
+		  fabs(coef[0] - 7.0 / 3) < 1e-6 && fabs(coef[1] + 5.0 / 3) < 1e-6 &&
+		  fabs(coef[2] - 2.0 / 3) < 1e-6 && maxerr < 1e-9,
+		  "linear: inexact duplicate column gives the minimum-norm solution",
+		  "status %d (%s), fallback %d, rank %d, coef %.10g %.10g %.10g, max error %g",
+		  st, err.msg, info.used_fallback, info.rank, coef[0], coef[1], coef[2],
+		  maxerr);
+	track_reset(&tracker);
+}
+
+static void
+test_no_intercept(void)
+{
+	/* through the origin: y = 2 x1 - 0.5 x2, plus a noisy variant */
+	double		rows[6 * 3] = {
+		0, 1, 2,
+		0, 2, 1,
+		0, 3, 5,
+		0, -1, 4,
+		0, 4, -2,
+		0, 0.5, 0.5
+	};
+	double		n,
+				mean[3],
+				C[9],
+				coef[2],
+				icpt = 1,
+				ref[2],
+				ref_icpt;
+	MmLinearParams par = {false, 0.0};
+	MmLinearFit info = {0, false};
+	MmErr		err = {""};
+	MmStatus	st;
+	int			r;
+
+	for (r = 0; r < 6; r++)
+		rows[r * 3] = 2.0 * rows[r * 3 + 1] - 0.5 * rows[r * 3 + 2];
+	fit_moments(3, rows, 6, 4, &n, mean, C);
+	st = mm_linear_fit(2, n, mean, C, &par, coef, &icpt, &info, &talloc, &err);
+	check(st == MM_OK && icpt == 0.0 && fabs(coef[0] - 2) < 1e-12 &&
+		  fabs(coef[1] + 0.5) < 1e-12,
+		  "linear: fit_intercept = false recovers y = 2 x1 - 0.5 x2 through the origin",
+		  "status %d (%s): %.17g %.17g %.17g", st, err.msg, icpt, coef[0], coef[1]);
+
+	rows[0] += 0.3;
+	rows[9] -= 0.2;
+	rows[15] += 0.1;
+	fit_moments(3, rows, 6, 6, &n, mean, C);
+	st = mm_linear_fit(2, n, mean, C, &par, coef, &icpt, &info, &talloc, &err);
+	closed_form(2, rows, 6, false, 0.0, ref, &ref_icpt);
+	check(st == MM_OK && icpt == 0.0 && fabs(coef[0] - ref[0]) < 1e-12 &&
+		  fabs(coef[1] - ref[1]) < 1e-12,
+		  "linear: fit_intercept = false matches regression through the origin (X'X w = X'y)",
+		  "status %d (%s): %.17g %.17g vs %.17g %.17g", st, err.msg, coef[0], coef[1],
+		  ref[0], ref[1]);
+	track_reset(&tracker);
+}
+
+static void
+test_linear_invalid(void)
+{
+	double		mean[3] = {1, 2, 3};
+	double		C[9] = {4, 0, 0, 1, 4, 0, 1, 1, 4};
+	double		coef[2],
+				icpt;
+	MmLinearParams par = {true, 0.0};
+	MmLinearParams neg = {true, -1.0};
+	MmLinearParams nan_alpha = {true, NAN};
+	MmErr		err = {""};
+	MmStatus	st;
+
+	st = mm_linear_fit(0, 10, mean, C, &par, coef, &icpt, NULL, &talloc, &err);
+	check(st == MM_EINVAL, "linear: p = 0 is MM_EINVAL", "status %d", st);
+	st = mm_linear_fit(2, 0, mean, C, &par, coef, &icpt, NULL, &talloc, &err);
+	check(st == MM_EINVAL, "linear: n = 0 is MM_EINVAL", "status %d", st);
+	st = mm_linear_fit(2, 10, mean, C, &neg, coef, &icpt, NULL, &talloc, &err);
+	check(st == MM_EINVAL, "linear: negative alpha is MM_EINVAL", "status %d", st);
+	st = mm_linear_fit(2, 10, mean, C, &nan_alpha, coef, &icpt, NULL, &talloc, &err);
+	check(st == MM_EINVAL, "linear: NaN alpha is MM_EINVAL", "status %d", st);
+	st = mm_linear_fit(2, 10, mean, C, &par, coef, &icpt, NULL, &talloc, &err);
+	check(st == MM_OK, "linear: a valid 2-feature system solves (info may be NULL)",
+		  "status %d (%s)", st, err.msg);
+	C[4] = INFINITY;
+	st = mm_linear_fit(2, 10, mean, C, &par, coef, &icpt, NULL, &talloc, &err);
+	check(st == MM_ENUMERIC && err.msg[0] != '\0',
+		  "linear: non-finite co-moments are MM_ENUMERIC with a message",
+		  "status %d (%s)", st, err.msg);
+	track_reset(&tracker);
+}
+
+/* ---------------------------------------------------------------------
+ * Metrics
+ * --------------------------------------------------------------------- */
+
+static void
+test_metrics(void)
+{
+	/*
+	 * Expected values from scikit-learn 1.x:
+	 * /usr/bin/python3 -c 'import sklearn.metrics as M
+	 * y=[3,-0.5,2,7]; p=[2.5,0.0,2,8]
+	 * print(M.mean_squared_error(y,p), M.mean_absolute_error(y,p),
+	 *       M.r2_score(y,p), M.explained_variance_score(y,p))'
+	 * -> 0.375 0.5 0.9486081370449679 0.9571734475374732
+	 * and for y = [1,1,1]: p = [1,1,1] -> r2 1.0, ev 1.0;
+	 * p = [0,0,0] -> r2 0.0, ev 1.0; p = [0,1,2] -> r2 0.0, ev 0.0
+	 */
+	const double y[4] = {3, -0.5, 2, 7};
+	const double p[4] = {2.5, 0.0, 2, 8};
+	const double ones[3] = {1, 1, 1};
+	const double zeros3[3] = {0, 0, 0};
+	const double ramp[3] = {0, 1, 2};
+	const double *preds[3] = {ones, zeros3, ramp};
+	const double exp_r2[3] = {1.0, 0.0, 0.0};
+	const double exp_ev[3] = {1.0, 1.0, 0.0};
+	MmRegMetrics m,
+				a,
+				b;
+	MmRegResult res,
+				res2;
+	bool		ok;
+	int			i,
+				k,
+				split;
+	double		big_y[200],
+				big_p[200];
+	double		worst = 0.0;
+
+	mm_regmetrics_init(&m);
+	check(!mm_regmetrics_result(&m, &res), "metrics: no rows gives no result", "returned true");
+	for (i = 0; i < 4; i++)
+		mm_regmetrics_add(&m, y[i], p[i]);
+	ok = mm_regmetrics_result(&m, &res);
+	check(ok && res.n == 4 && fabs(res.mse - 0.375) < 1e-15 &&
+		  fabs(res.rmse - sqrt(0.375)) < 1e-15 && fabs(res.mae - 0.5) < 1e-15 &&
+		  fabs(res.r2 - 0.9486081370449679) < 1e-14 &&
+		  fabs(res.explained_variance - 0.9571734475374732) < 1e-14,
+		  "metrics: mse, rmse, mae, r2, explained variance match scikit-learn",
+		  "%.17g %.17g %.17g %.17g %.17g", res.mse, res.rmse, res.mae, res.r2,
+		  res.explained_variance);
+
+	for (k = 0; k < 3; k++)
+	{
+		char		name[128];
+
+		mm_regmetrics_init(&m);
+		for (i = 0; i < 3; i++)
+			mm_regmetrics_add(&m, ones[i], preds[k][i]);
+		ok = mm_regmetrics_result(&m, &res);
+		snprintf(name, sizeof(name),
+				 "metrics: constant y, case %d: r2 = %g, explained variance = %g (force_finite)",
+				 k + 1, exp_r2[k], exp_ev[k]);
+		check(ok && res.r2 == exp_r2[k] && res.explained_variance == exp_ev[k], name,
+			  "r2 %g, ev %g", res.r2, res.explained_variance);
+	}
+
+	/* merge equals sequential, at every split point */
+	for (i = 0; i < 200; i++)
+	{
+		big_y[i] = 1000.0 + 10.0 * rng_unif();
+		big_p[i] = big_y[i] + rng_unif() - 0.4;
+	}
+	mm_regmetrics_init(&m);
+	for (i = 0; i < 200; i++)
+		mm_regmetrics_add(&m, big_y[i], big_p[i]);
+	mm_regmetrics_result(&m, &res);
+	for (split = 0; split <= 200; split += 13)
+	{
+		mm_regmetrics_init(&a);
+		mm_regmetrics_init(&b);
+		for (i = 0; i < split; i++)
+			mm_regmetrics_add(&a, big_y[i], big_p[i]);
+		for (i = split; i < 200; i++)
+			mm_regmetrics_add(&b, big_y[i], big_p[i]);
+		mm_regmetrics_merge(&a, &b);
+		mm_regmetrics_result(&a, &res2);
+		worst = fmax(worst, fabs(res2.n - res.n));
+		worst = fmax(worst, reldiff(res2.mse, res.mse, res.mse));
+		worst = fmax(worst, reldiff(res2.mae, res.mae, res.mae));
+		worst = fmax(worst, fabs(res2.r2 - res.r2));
+		worst = fmax(worst, fabs(res2.explained_variance - res.explained_variance));
+	}
+	check(worst < 1e-12, "metrics: merge of two parts equals sequential accumulation",
+		  "worst difference %g", worst);
+}
+
+/* ---------------------------------------------------------------------
+ * Names and blobs
+ * --------------------------------------------------------------------- */
+
+static void
+test_names(void)
+{
+	check(strcmp(mm_algorithm_name(1), "linear_regression") == 0 &&
+		  strcmp(mm_algorithm_name(2), "ridge") == 0 &&
+		  mm_algorithm_name(0) == NULL && mm_algorithm_name(3) == NULL,
+		  "names: algorithm names", "wrong");
+	check(mm_algorithm_from_name("linear_regression") == 1 &&
+		  mm_algorithm_from_name("ridge") == 2 &&
+		  mm_algorithm_from_name("lasso") == 0 && mm_algorithm_from_name(NULL) == 0,
+		  "names: algorithm ids from names", "wrong");
+	check(strcmp(mm_task_name(1), "regression") == 0 &&
+		  strcmp(mm_task_name(2), "classification") == 0 &&
+		  strcmp(mm_task_name(3), "clustering") == 0 &&
+		  strcmp(mm_task_name(4), "decomposition") == 0 &&
+		  mm_task_name(0) == NULL && mm_task_name(5) == NULL,
+		  "names: task names", "wrong");
+}
+
+static char name_price[] = "price";
+static char name_area[] = "area";
+static char name_rooms[] = "rooms";
+static char name_emb[] = "emb";
+
+/*
+ * The test model.  Its blob is 130 bytes:
+ *	 24 header; 24 task; 25 target length, 27 "price"; 32 F;
+ *	 36 feature 1 ("area": length, name, kind 42, width 43);
+ *	 47 feature 2 ("rooms": 47, 49, kind 54, width 55);
+ *	 59 feature 3 ("emb": 59, 61, kind 64, width 65);
+ *	 69 fit_intercept; 70 alpha; 78 intercept; 86 ncoef; 90 coefficients.
+ */
+static void
+make_model(MmModel *m, MmFeature *f, double *coef)
+{
+	f[0].name = name_area;
+	f[0].kind = MM_FEAT_NUMERIC;
+	f[0].width = 1;
+	f[1].name = name_rooms;
+	f[1].kind = MM_FEAT_NUMERIC;
+	f[1].width = 1;
+	f[2].name = name_emb;
+	f[2].kind = MM_FEAT_ARRAY;
+	f[2].width = 3;
+	coef[0] = 1.5;
+	coef[1] = -0.0;
+	coef[2] = 1e-300;
+	coef[3] = -123456.789;
+	coef[4] = 0.1;
+	memset(m, 0, sizeof(*m));
+	m->algorithm = MM_ALG_RIDGE;
+	m->task = MM_TASK_REGRESSION;
+	m->target = name_price;
+	m->nfeatures = 3;
+	m->features = f;
+	m->ncols = 5;
+	m->fit_intercept = true;
+	m->alpha = 0.5;
+	m->intercept = -1.25;
+	m->coef = coef;
+}
+
+/* Recompute the CRC (and payload length) of a patched blob. */
+static void
+restamp(uint8_t *b, size_t len)
+{
+	uint32_t	plen = (uint32_t) (len - MM_BLOB_HEADER_SIZE);
+	uint32_t	crc = mm_crc32c(b + MM_BLOB_HEADER_SIZE, plen);
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		b[12 + i] = (uint8_t) (plen >> (8 * i));
+		b[16 + i] = (uint8_t) (crc >> (8 * i));
+	}
+}
+
+/* Store v little-endian at b. */
+static void
+put32(uint8_t *b, uint32_t v)
+{
+	int			i;
+
+	for (i = 0; i < 4; i++)
+		b[i] = (uint8_t) (v >> (8 * i));
+}
+
+/*
+ * Read a (patched) copy of blob in a buffer of exactly len bytes and check
+ * that it is rejected as corrupt with a message containing want.
+ */
+static void
+expect_corrupt(const char *name, const uint8_t *blob, size_t len, const char *want)
+{
+	uint8_t    *copy = malloc(len ? len : 1);
+	MmModel    *out = NULL;
+	MmErr		err = {""};
+	MmStatus	st;
+
+	memcpy(copy, blob, len);
+	st = mm_blob_read(copy, len, &talloc, &out, &err);
+	check(st == MM_ECORRUPT && strstr(err.msg, want) != NULL, name,
+		  "status %d, message \"%s\", wanted \"%s\"", st, err.msg, want);
+	free(copy);
+	track_reset(&tracker);
+}
+
+static void
+test_blob(void)
+{
+	MmModel		m;
+	MmFeature	f[3];
+	double		coef[5];
+	MmModel    *back = NULL;
+	MmErr		err = {""};
+	MmStatus	st;
+	size_t		size;
+	uint8_t    *blob;
+	uint8_t    *blob2;
+	uint8_t    *tmp;
+	bool		same;
+	size_t		k;
+	int			bit;
+	int			bad;
+	double		nan = NAN;
+	uint64_t	nanbits;
+
+	make_model(&m, f, coef);
+	size = mm_blob_size(&m);
+	check(size == 130, "blob: size of the test model is 130 bytes", "size %zu", size);
+	blob = malloc(size);
+	blob2 = malloc(size);
+	tmp = malloc(size + 8);
+	st = mm_blob_write(&m, blob, size, &err);
+	check(st == MM_OK && memcmp(blob, "MMDL\1\0\2\0", 8) == 0,
+		  "blob: write succeeds with magic, version 1, algorithm 2",
+		  "status %d (%s)", st, err.msg);
+
+	st = mm_blob_read(blob, size, &talloc, &back, &err);
+	same = st == MM_OK && back->algorithm == m.algorithm && back->task == m.task &&
+		strcmp(back->target, "price") == 0 && back->nfeatures == 3 &&
+		back->ncols == 5 && back->fit_intercept && back->alpha == 0.5 &&
+		back->intercept == -1.25;
+	for (k = 0; same && k < 3; k++)
+		same = strcmp(back->features[k].name, f[k].name) == 0 &&
+			back->features[k].kind == f[k].kind &&
+			back->features[k].width == f[k].width;
+	for (k = 0; same && k < 5; k++)
+		same = memcmp(&back->coef[k], &coef[k], sizeof(double)) == 0;
+	check(same, "blob: read back gives every field bit for bit", "status %d (%s)",
+		  st, err.msg);
+	if (st == MM_OK)
+	{
+		st = mm_blob_write(back, blob2, size, &err);
+		check(st == MM_OK && mm_blob_size(back) == size &&
+			  memcmp(blob, blob2, size) == 0,
+			  "blob: writing the read model again is byte-identical",
+			  "status %d (%s)", st, err.msg);
+	}
+	track_reset(&tracker);
+
+	/* every truncation */
+	bad = -1;
+	for (k = 0; k < size && bad < 0; k++)
+	{
+		uint8_t    *cut = malloc(k ? k : 1);
+
+		memcpy(cut, blob, k);
+		if (mm_blob_read(cut, k, &talloc, &back, &err) != MM_ECORRUPT)
+			bad = (int) k;
+		free(cut);
+		track_reset(&tracker);
+	}
+	check(bad < 0, "blob: every truncation to 0..size-1 bytes is MM_ECORRUPT",
+		  "length %d accepted", bad);
+
+	/* every single-bit flip */
+	bad = -1;
+	for (bit = 0; bit < (int) size * 8 && bad < 0; bit++)
+	{
+		memcpy(tmp, blob, size);
+		tmp[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+		if (mm_blob_read(tmp, size, &talloc, &back, &err) != MM_ECORRUPT)
+			bad = bit;
+		track_reset(&tracker);
+	}
+	check(bad < 0, "blob: every single-bit flip is MM_ECORRUPT", "bit %d accepted", bad);
+
+	/* header fields */
+	memcpy(tmp, blob, size);
+	tmp[0] = 'X';
+	expect_corrupt("blob: bad magic is rejected", tmp, size, "not a massmodel blob");
+	memcpy(tmp, blob, size);
+	tmp[4] = 7;
+	expect_corrupt("blob: version 7 is rejected", tmp, size,
+				   "unsupported blob format version 7 (this build reads version 1)");
+	memcpy(tmp, blob, size);
+	tmp[6] = 3;
+	expect_corrupt("blob: unknown algorithm is rejected", tmp, size, "unknown algorithm 3");
+	memcpy(tmp, blob, size);
+	tmp[9] = 1;
+	expect_corrupt("blob: nonzero flags are rejected", tmp, size,
+				   "blob flags are 0x00000100, must be zero");
+	memcpy(tmp, blob, size);
+	tmp[23] = 0x80;
+	expect_corrupt("blob: nonzero reserved word is rejected", tmp, size,
+				   "reserved header word is 0x80000000");
+	memcpy(tmp, blob, size);
+	put32(tmp + 12, 200);
+	expect_corrupt("blob: payload length mismatch is rejected", tmp, size,
+				   "payload length 200 does not match the 106 bytes");
+	memcpy(tmp, blob, size);
+	tmp[100] ^= 0x10;
+	expect_corrupt("blob: damaged payload fails the checksum", tmp, size,
+				   "checksum mismatch: stored 0x");
+
+	/* payload fields, with the CRC stamped again */
+	memcpy(tmp, blob, size);
+	tmp[24] = 9;
+	restamp(tmp, size);
+	expect_corrupt("blob: unknown task is rejected", tmp, size, "unknown task 9");
+	memcpy(tmp, blob, size);
+	tmp[25] = 0;
+	restamp(tmp, size);
+	expect_corrupt("blob: empty target name is rejected", tmp, size,
+				   "target name length 0 is out of range 1..63");
+	memcpy(tmp, blob, size);
+	tmp[28] = 0;
+	restamp(tmp, size);
+	expect_corrupt("blob: NUL byte inside a name is rejected", tmp, size,
+				   "target name contains a NUL byte");
+	memcpy(tmp, blob, size);
+	put32(tmp + 32, 0xFFFFFFFFU);
+	restamp(tmp, size);
+	expect_corrupt("blob: feature count 0xFFFFFFFF is rejected", tmp, size,
+				   "feature count 4294967295 is out of range 1..1600");
+	memcpy(tmp, blob, size);
+	put32(tmp + 32, 0);
+	restamp(tmp, size);
+	expect_corrupt("blob: feature count 0 is rejected", tmp, size,
+				   "feature count 0 is out of range");
+	memcpy(tmp, blob, size);
+	put32(tmp + 32, 1600);
+	restamp(tmp, size);
+	expect_corrupt("blob: 1600 features in 98 bytes are rejected before allocation",
+				   tmp, size, "blob truncated: 1600 features need at least 12800 bytes, 94 remain");
+	memcpy(tmp, blob, size);
+	tmp[47] = 64;
+	restamp(tmp, size);
+	expect_corrupt("blob: a name length of 64 is rejected", tmp, size,
+				   "feature 2 name length 64 is out of range 1..63");
+	memcpy(tmp, blob, 62);
+	tmp[59] = 63;
+	restamp(tmp, 62);
+	expect_corrupt("blob: a name length past the end is rejected", tmp, 62,
+				   "blob truncated: feature 3 name needs 63 bytes, 1 remain");
+	/* cut the blob inside feature 3's name, fix the length, restamp */
+	memcpy(tmp, blob, 62);
+	restamp(tmp, 62);
+	expect_corrupt("blob: a cut inside a name reports what is missing", tmp, 62,
+				   "blob truncated: feature 3 name needs 3 bytes, 1 remain");
+	memcpy(tmp, blob, size);
+	tmp[42] = 3;
+	restamp(tmp, size);
+	expect_corrupt("blob: unknown feature kind is rejected", tmp, size,
+				   "feature 1: unknown kind 3");
+	memcpy(tmp, blob, size);
+	put32(tmp + 43, 2);
+	restamp(tmp, size);
+	expect_corrupt("blob: numeric width 2 is rejected", tmp, size,
+				   "feature 1: numeric width must be 1, not 2");
+	memcpy(tmp, blob, size);
+	put32(tmp + 65, 0);
+	restamp(tmp, size);
+	expect_corrupt("blob: array width 0 is rejected", tmp, size,
+				   "feature 3: array width 0 is out of range 1..100000");
+	memcpy(tmp, blob, size);
+	put32(tmp + 65, 100001);
+	restamp(tmp, size);
+	expect_corrupt("blob: array width over the limit is rejected", tmp, size,
+				   "feature 3: array width 100001 is out of range");
+	memcpy(tmp, blob, size);
+	tmp[69] = 2;
+	restamp(tmp, size);
+	expect_corrupt("blob: fit_intercept 2 is rejected", tmp, size,
+				   "fit_intercept must be 0 or 1, not 2");
+	memcpy(tmp, blob, size);
+	tmp[77] = 0xBF;				/* alpha = -0.5 */
+	restamp(tmp, size);
+	expect_corrupt("blob: negative alpha is rejected", tmp, size,
+				   "alpha -0.5 is not finite and non-negative");
+	memcpy(tmp, blob, size);
+	tmp[84] = 0xF0;
+	tmp[85] = 0x7F;				/* intercept = +infinity */
+	restamp(tmp, size);
+	expect_corrupt("blob: infinite intercept is rejected", tmp, size,
+				   "intercept inf is not finite");
+	memcpy(tmp, blob, size);
+	put32(tmp + 86, 4);
+	restamp(tmp, size);
+	expect_corrupt("blob: coefficient count mismatch is rejected", tmp, size,
+				   "coefficient count 4 does not match the encoded width 5");
+	memcpy(tmp, blob, size);
+	memcpy(&nanbits, &nan, 8);
+	for (k = 0; k < 8; k++)
+		tmp[98 + k] = (uint8_t) (nanbits >> (8 * k));
+	restamp(tmp, size);
+	expect_corrupt("blob: NaN coefficient is rejected", tmp, size,
+				   "coefficient 2 is not finite");
+	memcpy(tmp, blob, size);
+	tmp[size] = 0;
+	restamp(tmp, size + 1);
+	expect_corrupt("blob: a trailing byte is rejected", tmp, size + 1,
+				   "1 trailing bytes after the model");
+	memcpy(tmp, blob, size - 8);
+	restamp(tmp, size - 8);
+	expect_corrupt("blob: missing coefficients are reported", tmp, size - 8,
+				   "blob truncated: 5 coefficients need 40 bytes, 32 remain");
+	expect_corrupt("blob: an empty blob is rejected", blob, 0,
+				   "blob truncated: 0 bytes, the header alone needs 24");
+
+	/* the writer refuses nonsense */
+	{
+		MmModel		w = m;
+		MmFeature	wf[3];
+		double		wc[5];
+		char		empty[] = "";
+		char		longname[70];
+
+		memset(longname, 'a', 69);
+		longname[69] = '\0';
+		memcpy(wf, f, sizeof(wf));
+		memcpy(wc, coef, sizeof(wc));
+		w.features = wf;
+		w.coef = wc;
+
+		w.algorithm = 9;
+		check(mm_blob_size(&w) == 0 && mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects an unknown algorithm", "accepted");
+		w.algorithm = MM_ALG_LINEAR_REGRESSION;
+		w.target = empty;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects an empty target name", "accepted");
+		w.target = longname;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects a 69-byte name", "accepted");
+		w.target = name_price;
+		w.ncols = 4;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects ncols != sum of widths", "accepted");
+		w.ncols = 5;
+		wc[3] = INFINITY;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects a non-finite coefficient", "accepted");
+		wc[3] = 1.0;
+		wf[0].width = 2;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects a numeric feature of width 2", "accepted");
+		wf[0].width = 1;
+		w.alpha = -1.0;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects a negative alpha", "accepted");
+		w.alpha = 0.0;
+		check(mm_blob_write(&w, blob2, size - 1, &err) == MM_EINVAL,
+			  "blob: writer rejects a buffer that is too small", "accepted");
+		st = mm_blob_write(&w, blob2, size, &err);
+		check(st == MM_OK && mm_blob_read(blob2, size, &talloc, &back, &err) == MM_OK &&
+			  back->algorithm == MM_ALG_LINEAR_REGRESSION && back->coef[3] == 1.0,
+			  "blob: a linear_regression model round-trips", "status %d (%s)", st, err.msg);
+		track_reset(&tracker);
+	}
+
+	free(blob);
+	free(blob2);
+	free(tmp);
+}
+
+static void
+test_util(void)
+{
+	size_t		out = 7;
+	MmErr		err;
+	char		longmsg[400];
+	uint8_t    *z;
+
+	check(mm_mul_size(3, 5, &out) && out == 15 && !mm_mul_size(SIZE_MAX / 2 + 1, 2, &out),
+		  "util: mm_mul_size detects overflow", "out %zu", out);
+	check(mm_add_size(3, 5, &out) && out == 8 && !mm_add_size(SIZE_MAX, 1, &out),
+		  "util: mm_add_size detects overflow", "out %zu", out);
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	mm_err_set(&err, "%s", longmsg);
+	mm_err_set(NULL, "ignored %d", 1);
+	check(strlen(err.msg) == MM_ERR_LEN - 1, "util: mm_err_set truncates and terminates",
+		  "length %zu", strlen(err.msg));
+	z = mm_alloc0(&talloc, 100);
+	check(z[0] == 0 && z[99] == 0, "util: mm_alloc0 zeroes", "not zero");
+	track_reset(&tracker);
+}
+
+int
+main(void)
+{
+	test_util();
+	test_crc();
+	test_split();
+	test_moments();
+	test_longley();
+	test_exact();
+	test_ridge();
+	test_rank_deficient();
+	test_rank_deficient_inexact();
+	test_no_intercept();
+	test_linear_invalid();
+	test_metrics();
+	test_names();
+	test_blob();
+	track_destroy(&tracker);
+	printf("%d passed, %d failed\n", n_passed, n_failed);
+	return n_failed > 0 ? 1 : 0;
+}
