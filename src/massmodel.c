@@ -7,8 +7,11 @@
 #include "massmodel.h"
 
 #include <cblas.h>
+#include <math.h>
 
+#include "common/shortest_dec.h"
 #include "executor/executor.h"
+#include "lib/stringinfo.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -47,7 +50,7 @@ _PG_init(void)
 							"Memory for training data held by one train, beyond which streaming passes are used.",
 							"Held-out rows beyond this are not kept; their metrics come from a second pass.",
 							&mm_max_train_memory_kb,
-							256 * 1024, 1024, MAX_KILOBYTES,
+							256 * 1024, 64, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("mm.blas_threads",
@@ -123,4 +126,19 @@ MmReportCoreError(MmStatus status, const MmErr *err, const char *model)
 				(errcode(code),
 				 errmsg("model \"%s\": %s", model, err->msg)));
 	ereport(ERROR, (errcode(code), errmsg("%s", err->msg)));
+}
+
+/* Append a finite double as the shortest JSON number that reads back exactly. */
+void
+MmAppendJsonNumber(StringInfo buf, double v)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	if (!isfinite(v))
+	{
+		appendStringInfoString(buf, "null");
+		return;
+	}
+	double_to_shortest_decimal_buf(v, tmp);
+	appendStringInfoString(buf, tmp);
 }

@@ -13,6 +13,7 @@
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
@@ -34,6 +35,7 @@ extern uint64 mm_statement_generation;
 /* massmodel.c: the allocator and error mapping for the core */
 extern const MmAlloc *MmPallocAllocator(void);
 extern void MmSetBlasThreads(void);
+extern void MmAppendJsonNumber(StringInfo buf, double v);
 extern void MmReportCoreError(MmStatus status, const MmErr *err,
 							  const char *model) pg_attribute_noreturn();
 

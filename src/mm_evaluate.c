@@ -26,13 +26,21 @@ PG_FUNCTION_INFO_V1(mm_evaluate);
 Jsonb *
 MmRegressionMetricsJsonb(const MmRegResult *r, const char *on)
 {
-	char	   *s;
+	StringInfoData s;
+	const char *keys[] = {"n", "mse", "rmse", "mae", "r2", "explained_variance"};
+	double		vals[] = {r->n, r->mse, r->rmse, r->mae, r->r2, r->explained_variance};
 
-	s = psprintf("{\"n\": %.0f, \"mse\": %.17g, \"rmse\": %.17g, \"mae\": %.17g, "
-				 "\"r2\": %.17g, \"explained_variance\": %.17g%s%s%s}",
-				 r->n, r->mse, r->rmse, r->mae, r->r2, r->explained_variance,
-				 on ? ", \"evaluated_on\": \"" : "", on ? on : "", on ? "\"" : "");
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	for (int i = 0; i < lengthof(keys); i++)
+	{
+		appendStringInfo(&s, "%s\"%s\": ", i > 0 ? ", " : "", keys[i]);
+		MmAppendJsonNumber(&s, vals[i]);
+	}
+	if (on)
+		appendStringInfo(&s, ", \"evaluated_on\": \"%s\"", on);
+	appendStringInfoChar(&s, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
 /*

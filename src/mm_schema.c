@@ -230,7 +230,8 @@ MmReadArray(ArrayType *arr, uint32 width, double *out, const char *what)
 	if (width != 0 && (uint32) n != width)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s has %d elements, but the model expects %u", what, n, width)));
+				 errmsg("%s has %d elements instead of %u", what, n, width),
+				 errhint("An array feature has the same length in every row, in training and in prediction.")));
 	if (n == 0 || n > MM_MAX_WIDTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),

@@ -177,15 +177,19 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 static Jsonb *
 MmParamsJsonb(int algorithm, const MmTrainParams *p)
 {
-	char	   *s;
+	StringInfoData s;
 
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
 	if (algorithm == MM_ALG_RIDGE)
-		s = psprintf("{\"alpha\": %.17g, \"fit_intercept\": %s, \"seed\": " INT64_FORMAT "}",
-					 p->alpha, p->fit_intercept ? "true" : "false", p->seed);
-	else
-		s = psprintf("{\"fit_intercept\": %s, \"seed\": " INT64_FORMAT "}",
+	{
+		appendStringInfoString(&s, "\"alpha\": ");
+		MmAppendJsonNumber(&s, p->alpha);
+		appendStringInfoString(&s, ", ");
+	}
+	appendStringInfo(&s, "\"fit_intercept\": %s, \"seed\": " INT64_FORMAT "}",
 					 p->fit_intercept ? "true" : "false", p->seed);
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
 /* The feature schema as jsonb, for mm_versions. */
@@ -634,8 +638,11 @@ mm_train(PG_FUNCTION_ARGS)
 	MmLinStateUnpack(state, &st);
 	if (p.verbose)
 		ereport(NOTICE,
-				(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows in %.1f ms",
-						model, st.n, st.heldout_n, MmElapsedMs(start))));
+				(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s",
+						model, st.n, st.heldout_n,
+						st.heldout_complete ? "" :
+						"; the held-out rows exceed mm.max_train_memory and are scored in a second pass"),
+				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
 
 	nparams = (st.d - 1) + (p.fit_intercept ? 1 : 0);
 	if (st.n < nparams)
@@ -707,8 +714,9 @@ mm_train(PG_FUNCTION_ARGS)
 							  blob, &version);
 	if (p.verbose)
 		ereport(NOTICE,
-				(errmsg("model \"%s\": version %d stored%s in %.1f ms", model, version,
-						deployed ? " and deployed" : "", MmElapsedMs(start))));
+				(errmsg("model \"%s\": version %d stored%s", model, version,
+						deployed ? " and deployed" : ""),
+				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
 
 	/* the result row */
 	InitMaterializedSRF(fcinfo, 0);

@@ -114,7 +114,7 @@ COMMENT ON FUNCTION mm_linear_stats_transfn(bytea, int8, float8, int8, text[], f
 CREATE FUNCTION mm_linear_stats_combine(bytea, bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'mm_linear_stats_combine'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mm_linear_stats_combine(bytea, bytea) IS
 'combine function of mm_linear_stats';
 
@@ -144,6 +144,30 @@ RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_float4'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mm_predict(text, float4[], int) IS
+'predict with the deployed (or the given) version of a model; x in the training feature order';
+
+-- numeric arrays (ARRAY[1.5, 2.0] is numeric[]): converted to double precision
+CREATE FUNCTION mm_predict(model text, x numeric[], version int DEFAULT NULL)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict(text, numeric[], int) IS
+'predict with the deployed (or the given) version of a model; x in the training feature order';
+
+-- integer arrays (ARRAY[1.5, 2.0] is numeric[]): converted to double precision
+CREATE FUNCTION mm_predict(model text, x int[], version int DEFAULT NULL)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict(text, int[], int) IS
+'predict with the deployed (or the given) version of a model; x in the training feature order';
+
+-- bigint arrays (ARRAY[1.5, 2.0] is numeric[]): converted to double precision
+CREATE FUNCTION mm_predict(model text, x bigint[], version int DEFAULT NULL)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict(text, bigint[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
 CREATE FUNCTION mm_predict(model text, x anyelement, version int DEFAULT NULL)
@@ -258,3 +282,6 @@ SELECT m.name AS model,
   JOIN mm.models m ON m.id = e.model_id
  WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
 COMMENT ON VIEW mm_evaluations IS 'evaluations recorded with mm_evaluate(..., record => true)';
+
+-- the views filter rows by role; every role may query them
+GRANT SELECT ON mm_models, mm_versions, mm_deployments, mm_evaluations TO PUBLIC;
