@@ -28,6 +28,8 @@ BLAS_LIBS   ?= -lopenblas
 OPTFLAGS    ?= -O2
 
 PG_CPPFLAGS = -Isrc/core $(BLAS_CFLAGS)
+# -Wextra, less three checks that PostgreSQL's own headers trip
+# (utils/array.h: sign-compare; fmgr's PG_FUNCTION_ARGS: unused-parameter).
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare $(OPTFLAGS)
 

@@ -155,6 +155,22 @@ if grep -q 'warning:' "$RESULTS/unit.log"; then
 fi
 layer unit "$u_ok" "$u_bad"
 
+# ---- 3b. fuzz smoke test of the blob reader (libFuzzer) --------------------
+# A bounded, seeded run over the bundled seeds; longer runs: test/fuzz/README.md.
+section "fuzz"
+fuzz_corpus=$(mktemp -d /var/tmp/massmodel-fuzz.XXXXXX)
+if make -s test/fuzz/fuzz_blob >"$RESULTS/fuzz.log" 2>&1 &&
+   ./test/fuzz/fuzz_blob -seed=1 -runs=500000 -max_len=4096 "$fuzz_corpus" test/fuzz/seeds \
+       >>"$RESULTS/fuzz.log" 2>&1; then
+    tail -n 1 "$RESULTS/fuzz.log"
+    layer fuzz 1 0
+else
+    echo "FAIL: the fuzz target failed or found a crash:"
+    tail -n 40 "$RESULTS/fuzz.log"
+    layer fuzz 0 1
+fi
+rm -rf "$fuzz_corpus"
+
 if [[ $build_ok -eq 0 ]]; then
     echo
     echo "the extension did not build: regression, isolation and TAP tests skipped"

@@ -17,6 +17,15 @@ SELECT mm_rollback('lc');
 SELECT mm_rollback('lc');   -- nothing earlier
 SELECT version, deployed_by, reason FROM mm_deployments WHERE model = 'lc' ORDER BY deployed_at, version;
 SELECT version, deployed FROM mm_versions WHERE model = 'lc' ORDER BY version;
+-- inside one transaction a deploy is seen by the next statement, and two
+-- call sites in one query resolve independently
+BEGIN;
+SELECT mm_deploy('lc', 3);
+SELECT count(*) FILTER (WHERE mm_predict('lc', d) = mm_predict('lc', d, 3)) AS served_by_v3,
+       count(*) FILTER (WHERE mm_predict('lc', d, 1) <> mm_predict('lc', d, 3)) AS v1_differs
+  FROM diabetes d;
+ROLLBACK;
+SELECT deployed_version FROM mm_models WHERE model = 'lc';
 -- deploy 3 again, then roll back to 1 (2 was rolled back from before)
 SELECT mm_deploy('lc', 3);
 SELECT mm_rollback('lc');

@@ -1,16 +1,15 @@
 /*
  * massmodel.c
- *	  Module load: settings, the statement counter that bounds the life of
- *	  per-statement model resolutions, and the bridge to the core (its
- *	  allocator and its status codes).
+ *	  Module load (settings) and the bridge to the core: its allocator,
+ *	  its status codes, its numbers in JSON.
  */
 #include "massmodel.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 
 #include "common/shortest_dec.h"
-#include "executor/executor.h"
 #include "lib/stringinfo.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -21,28 +20,9 @@ int			mm_max_train_memory_kb = 256 * 1024;
 int			mm_blas_threads = 1;
 int			mm_cache_models = 32;
 
-uint64		mm_statement_generation = 0;
-
-static ExecutorStart_hook_type prev_ExecutorStart = NULL;
-
 void		_PG_init(void);
 
-/*
- * Every executor run starts a new "statement" for prediction: the name of
- * a model resolves again to its deployed version, so a deploy committed
- * elsewhere is seen by the next statement.
- */
-static void
-mm_ExecutorStart(QueryDesc *queryDesc, int eflags)
-{
-	mm_statement_generation++;
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
-}
-
-/* Module load: define the settings, install the executor hook. */
+/* Module load: define the settings. */
 void
 _PG_init(void)
 {
@@ -68,9 +48,6 @@ _PG_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mm");
-
-	prev_ExecutorStart = ExecutorStart_hook;
-	ExecutorStart_hook = mm_ExecutorStart;
 }
 
 /* Set OpenBLAS's thread count from mm.blas_threads before a kernel. */

@@ -29,9 +29,6 @@ extern int	mm_max_train_memory_kb;
 extern int	mm_blas_threads;
 extern int	mm_cache_models;
 
-/* incremented at the start of every executor run (massmodel.c) */
-extern uint64 mm_statement_generation;
-
 /* massmodel.c: the allocator and error mapping for the core */
 extern const MmAlloc *MmPallocAllocator(void);
 extern void MmSetBlasThreads(void);

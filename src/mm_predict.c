@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -65,7 +66,8 @@ typedef enum MmFieldKind
 /* per call site, in fn_extra */
 typedef struct MmPredictState
 {
-	uint64		generation;		/* statement the resolution belongs to */
+	TimestampTz stmt_start;		/* the statement the resolution belongs to */
+	CommandId	stmt_cid;
 	char		name[MM_MAX_MODEL_NAME + 1];
 	int			name_len;		/* -1: nothing resolved yet */
 	bool		version_isnull;
@@ -214,7 +216,8 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 		ps->entry = e;
 	}
 	MmCacheEvict();
-	ps->generation = mm_statement_generation;
+	ps->stmt_start = GetCurrentStatementStartTimestamp();
+	ps->stmt_cid = GetCurrentCommandId(false);
 	memcpy(ps->name, cname, strlen(cname) + 1);
 	ps->name_len = strlen(cname);
 	ps->version_isnull = version_isnull;
@@ -239,7 +242,8 @@ MmPredictGetState(FunctionCallInfo fcinfo)
 		MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, &ps->cb);
 		fcinfo->flinfo->fn_extra = ps;
 	}
-	if (likely(ps->generation == mm_statement_generation &&
+	if (likely(ps->stmt_start == GetCurrentStatementStartTimestamp() &&
+			   ps->stmt_cid == GetCurrentCommandId(false) &&
 			   ps->name_len == (int) VARSIZE_ANY_EXHDR(name) &&
 			   memcmp(ps->name, VARDATA_ANY(name), ps->name_len) == 0 &&
 			   ps->version_isnull == version_isnull &&
