@@ -41,6 +41,7 @@ cleanup() { bash "$TOP/scripts/cluster.sh" stop "$CLUSTER" || true; }
 trap cleanup EXIT
 
 started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 export $(bash "$TOP/scripts/cluster.sh" start "$CLUSTER" "$PORT" \
     "shared_buffers = '1GB'" \
     "work_mem = '64MB'" \
@@ -122,6 +123,8 @@ workers=$(grep -o 'Workers Planned: [0-9]*' "$OUT/timing.log" | awk '{print $3}'
 "${PSQL[@]}" -At -F '|' -c "SELECT * FROM bench_times ORDER BY phase, rep, label" >"$OUT/times.txt"
 pgversion=$("${PSQL[@]}" -At -c "SHOW server_version")
 elapsed=$(( $(date +%s) - started ))
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+agree=${agree// /}
 
 # ---- the table ---------------------------------------------------------------
 med() { awk -F'|' -v p="$1" -v l="$2" '$1 == p && $2 == l { print $4 }' "$OUT/medians.txt"; }
@@ -157,6 +160,7 @@ echo "$text_table"
 echo
 echo "prediction paths agree: max relative difference of the sums = $agree"
 echo "parallel phase, Workers Planned (scan, mm_train's scan): ${workers:-none}"
+echo "load average before / after: $load_before / $load_after ($(nproc) CPUs)"
 echo "elapsed: ${elapsed}s; raw timings in bench/results/"
 
 # ---- docs/benchmarks.md ------------------------------------------------------
@@ -223,6 +227,9 @@ the sums of predictions and the sum of the hand-written formula is $agree.
 - memory: $(free -g | awk '/^Mem:/ { print $2 }') GB
 - OS: $( . /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)
 - PostgreSQL $pgversion
+- load average (1, 5, 15 min) before / after the run: $load_before / $load_after;
+  other processes running on the machine during the run make the medians
+  noisier (the compared statements alternate, so ratios suffer less)
 - OpenBLAS: ${blas_pkg:-unknown}${blas_lib:+ (massmodel.so uses $blas_lib)}
 
 ## Reproduce

@@ -61,8 +61,8 @@ LIMIT 5;
 
 --    An array goes in the training feature order
 --    (age, sex, bmi, bp, s1, s2, s3, s4, s5, s6); version => picks a version.
-SELECT round(mm_predict('diabetes', ARRAY[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]::float8[])::numeric, 2) AS deployed_v2,
-       round(mm_predict('diabetes', ARRAY[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]::float8[], version => 1)::numeric, 2) AS v1;
+SELECT round(mm_predict('diabetes', ARRAY[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87])::numeric, 2) AS deployed_v2,
+       round(mm_predict('diabetes', ARRAY[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87], version => 1)::numeric, 2) AS v1;
 
 -- 8. The fitted coefficients of the deployed version, in the units of the
 --    original columns.

@@ -11,7 +11,8 @@ SELECT round(mm_predict('p', ARRAY[30.0, 4.5]::float8[])::numeric, 6) AS float8_
        round(mm_predict('p', ARRAY[30.0, 4.5])::numeric, 6) AS numeric_array,
        round(mm_predict('p', ARRAY[30, 4])::numeric, 6) - round(mm_predict('p', ARRAY[30.0, 4.0])::numeric, 6) AS int_array_diff,
        round(mm_predict('p', t)::numeric, 6) AS row_input,
-       round(mm_predict('p', t.*)::numeric, 6) AS row_star
+       round(mm_predict('p', t.*)::numeric, 6) AS row_star,
+       round(mm_predict('p', ROW(30.0, 4.5))::numeric, 6) AS anonymous_row
   FROM pin t WHERE id = 1;
 -- the by-hand formula agrees
 SELECT abs(mm_predict('p', ARRAY[bmi, s5]) -
@@ -50,7 +51,7 @@ SELECT mm_predict('p', t) FROM pin t WHERE id = 3;
 SELECT mm_predict('p', q) FROM (SELECT 1.0::float8 AS bmi) q;
 SELECT mm_predict('p', q) FROM (SELECT 'a'::text AS bmi, 1.0::float8 AS s5) q;
 SELECT mm_predict('p', q) FROM (SELECT 'NaN'::float8 AS bmi, 1.0::float8 AS s5) q;
-SELECT mm_predict('p', ROW(30.0, 4.5));   -- an anonymous record has no column names
+SELECT mm_predict('p', ROW(30.0, 4.5, 1.0));   -- an anonymous record maps by position
 SELECT mm_predict('p', 1.5);
 SELECT mm_predict('p', ARRAY['a', 'b']);
 SELECT mm_predict('no_such_model', ARRAY[1.0, 2.0]);

@@ -21,6 +21,7 @@ SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', test_fraction => -0.1);
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', test_fraction => 'NaN');
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', test_fraction => NULL);
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', deploy => 'sometimes');
+SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', deploy => NULL);
 -- params
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', params => '{"alfa": 1}');
 SELECT * FROM mm_train('m', 'linear_regression', 'err_t', 'y', params => '{"alpha": 1}');

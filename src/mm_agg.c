@@ -94,7 +94,6 @@ MmLinFlush(MmLinState *s)
 {
 	if (s->block_n == 0)
 		return;
-	MmSetBlasThreads();
 	mm_moments_add_block(s->d, &s->n, MMLS_MEAN(s), MMLS_C(s),
 						 MMLS_BLOCK(s), s->block_n, MMLS_WORK(s));
 	s->block_n = 0;
@@ -182,6 +181,8 @@ MmLinGetArgs(FunctionCallInfo fcinfo)
 	}
 	MemoryContextSwitchTo(old);
 	fcinfo->flinfo->fn_extra = a;
+	/* once per call site and process (parallel workers included) */
+	MmSetBlasThreads();
 	return a;
 }
 
@@ -374,6 +375,7 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 	s2 = (MmLinState *) PG_GETARG_BYTEA_P_COPY(1);
 	MmLinCheck(s1);
 	MmLinCheck(s2);
+	MmSetBlasThreads();
 	if (s1->d != s2->d || s1->nargs != s2->nargs ||
 		memcmp(MMLS_WIDTHS(s1), MMLS_WIDTHS(s2), sizeof(int32) * s1->nargs) != 0)
 		ereport(ERROR,
@@ -415,6 +417,7 @@ MmLinStateUnpack(bytea *state, MmLinStats *out)
 	MmLinState *s = (MmLinState *) state;
 
 	MmLinCheck(s);
+	MmSetBlasThreads();
 	MmLinFlush(s);
 	out->d = s->d;
 	out->nargs = s->nargs;

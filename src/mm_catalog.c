@@ -204,6 +204,17 @@ MmVersionExists(int64 model_id, int32 version)
 	return SPI_processed == 1;
 }
 
+/* An error unless this version of the model exists.  Catalog window. */
+void
+MmRequireVersion(int64 model_id, int32 version, const char *name)
+{
+	if (!MmVersionExists(model_id, version))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("version %d of model \"%s\" does not exist", version, name),
+				 errhint("The versions of a model are listed in the view mm_versions.")));
+}
+
 /* The blob of one version, copied to the upper context.  Catalog window. */
 bytea *
 MmFetchBlob(int64 model_id, int32 version, const char *name)

@@ -62,11 +62,7 @@ mm_deploy(PG_FUNCTION_ARGS)
 	MmCatalogBegin(&cat);
 	MmGetModel(model, &row, true);
 	MmCheckPrivilege(model, &row, MM_PRIV_DEPLOY, cat.save_userid);
-	if (!MmVersionExists(row.id, version))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("version %d of model \"%s\" does not exist", version, model),
-				 errhint("The versions of a model are listed in the view mm_versions.")));
+	MmRequireVersion(row.id, version, model);
 	if (version == row.deployed_version)
 		ereport(NOTICE,
 				(errmsg("version %d of model \"%s\" is already deployed", version, model)));
@@ -152,10 +148,7 @@ mm_drop(PG_FUNCTION_ARGS)
 	{
 		int32		version = PG_GETARG_INT32(1);
 
-		if (!MmVersionExists(row.id, version))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("version %d of model \"%s\" does not exist", version, model)));
+		MmRequireVersion(row.id, version, model);
 		if (version == row.deployed_version)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),

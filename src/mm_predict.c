@@ -183,6 +183,27 @@ MmCacheGet(int64 model_id, int32 version, const char *name)
 }
 
 /*
+ * Enter the catalog window and find the version a prediction means: the
+ * model must exist, the caller hold predict on it, and the version exist.
+ * The caller leaves the window with MmCatalogEnd(cat).
+ */
+static int32
+MmOpenForPredict(const char *name, bool version_isnull, int32 version,
+				 MmModelRow *row, MmCatalogCtx *cat)
+{
+	int32		v;
+
+	MmCheckModelName(name);
+	MmCatalogBegin(cat);
+	MmGetModel(name, row, false);
+	MmCheckPrivilege(name, row, MM_PRIV_PREDICT, cat->save_userid);
+	v = MmResolveVersion(name, row, version_isnull, version);
+	if (!version_isnull)
+		MmRequireVersion(row->id, v, name);
+	return v;
+}
+
+/*
  * Resolve a model name (and optional version) for the current statement:
  * check the predict privilege, find the version, get the decoded model.
  */
@@ -195,16 +216,7 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 	int32		v;
 	MmCacheEntry *e;
 
-	MmCheckModelName(cname);
-	MmCatalogBegin(&cat);
-	MmGetModel(cname, &row, false);
-	MmCheckPrivilege(cname, &row, MM_PRIV_PREDICT, cat.save_userid);
-	v = MmResolveVersion(cname, &row, version_isnull, version);
-	if (!version_isnull && !MmVersionExists(row.id, v))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("version %d of model \"%s\" does not exist", v, cname),
-				 errhint("The versions of a model are listed in the view mm_versions.")));
+	v = MmOpenForPredict(cname, version_isnull, version, &row, &cat);
 	e = MmCacheGet(row.id, v, cname);
 	MmCatalogEnd(&cat);
 
@@ -453,7 +465,26 @@ MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
 	return MM_FIELD_FLOAT8;		/* not reached */
 }
 
-/* Map the model's features onto the row type by column name, once. */
+/*
+ * Is this an anonymous record, ROW(a, b, ...), whose columns are named
+ * f1, f2, ...?  Such a row maps to the features by position.
+ */
+static bool
+MmRowIsAnonymous(TupleDesc td)
+{
+	for (int a = 0; a < td->natts; a++)
+	{
+		char		expect[16];
+
+		snprintf(expect, sizeof(expect), "f%d", a + 1);
+		if (strcmp(NameStr(TupleDescAttr(td, a)->attname), expect) != 0)
+			return false;
+	}
+	return td->natts > 0;
+}
+
+/* Map the model's features onto the row type by column name (or,
+ * for an anonymous record, by position), once. */
 static void
 MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 rowtypmod)
 {
@@ -461,14 +492,22 @@ MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 
 	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	TupleDesc	td = lookup_rowtype_tupdesc_copy(rowtype, rowtypmod);
 
+	bool		positional = MmRowIsAnonymous(td);
+
+	if (positional && (uint32) td->natts != m->nfeatures)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" expects %u features, but the input row has %d columns",
+						ps->name, m->nfeatures, td->natts),
+				 errhint("ROW(...) maps its values to the features in training order; mm_weights lists them.")));
 	ps->attidx = palloc(sizeof(int) * m->nfeatures);
 	ps->fkind = palloc(sizeof(MmFieldKind) * m->nfeatures);
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
 		const MmFeature *f = &m->features[i];
-		int			found = -1;
+		int			found = positional ? (int) i : -1;
 
-		for (int a = 0; a < td->natts; a++)
+		for (int a = 0; a < td->natts && !positional; a++)
 		{
 			Form_pg_attribute att = TupleDescAttr(td, a);
 
@@ -595,7 +634,7 @@ mm_predict_any(PG_FUNCTION_ARGS)
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("mm_predict takes a row or an array, not type %s", format_type_be(argtype)),
-			 errhint("Pass a table row (t.* or t), ROW(...) with named columns, or an array of the features.")));
+			 errhint("Pass a table row (t.* or t), ROW(...) with the features in training order, or an array of them.")));
 	PG_RETURN_NULL();
 }
 
@@ -613,11 +652,7 @@ MmLoadModel(const char *name, bool version_isnull, int32 version,
 	bytea	   *blob;
 	MmModel    *model;
 
-	MmCheckModelName(name);
-	MmCatalogBegin(&cat);
-	MmGetModel(name, &row, false);
-	MmCheckPrivilege(name, &row, MM_PRIV_PREDICT, cat.save_userid);
-	v = MmResolveVersion(name, &row, version_isnull, version);
+	v = MmOpenForPredict(name, version_isnull, version, &row, &cat);
 	blob = MmFetchBlob(row.id, v, name);
 	MmCatalogEnd(&cat);
 	(void) MmDecodeBlob(blob, name, v, &model);

@@ -295,6 +295,20 @@ MmBuildSchema(MmModel *m, const char *target, const MmSourceCol *cols,
 	}
 }
 
+/* The caller may add a version of this algorithm to the model. */
+static void
+MmCheckTrainable(const char *model, const MmModelRow *row, const char *algname,
+				 Oid caller)
+{
+	MmCheckPrivilege(model, row, MM_PRIV_TRAIN, caller);
+	if (strcmp(row->task, "regression") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a %s model, but %s is a regression algorithm",
+						model, row->task, algname),
+				 errhint("Train it under another model name.")));
+}
+
 /* Insert the version row.  Catalog window. */
 static void
 MmInsertVersion(int64 model_id, int32 version, const char *algname,
@@ -377,13 +391,7 @@ MmStoreVersion(const char *model, const char *algname, MmDeployPolicy policy,
 		elog(ERROR, "creating model \"%s\" failed", model);
 	MmGetModel(model, &row, true);
 	/* the model may have been created by another role meanwhile */
-	MmCheckPrivilege(model, &row, MM_PRIV_TRAIN, cat.save_userid);
-	if (strcmp(row.task, "regression") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" is a %s model, but %s is a regression algorithm",
-						model, row.task, algname),
-				 errhint("Train it under another model name.")));
+	MmCheckTrainable(model, &row, algname, cat.save_userid);
 
 	version = row.latest_version + 1;
 	argtypes[1] = INT4OID;
@@ -410,7 +418,8 @@ MmStoreVersion(const char *model, const char *algname, MmDeployPolicy policy,
 	{
 		double		old = MmStoredRmse(row.id, row.deployed_version);
 
-		if (isnan(old) || rmse < old)
+		/* better means better beyond rounding: identical fits do not churn */
+		if (isnan(old) || rmse < old * (1.0 - 1e-9))
 		{
 			deploy = true;
 			reason = isnan(old) ?
@@ -523,7 +532,12 @@ mm_train(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("test_fraction must be at least 0 and less than 1, not %g", test_fraction)));
 
-	deploy_arg = PG_ARGISNULL(7) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(7));
+	if (PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("deploy must not be NULL"),
+				 errhint("Use 'always', 'never' or 'if_better'.")));
+	deploy_arg = text_to_cstring(PG_GETARG_TEXT_PP(7));
 	if (strcmp(deploy_arg, "always") == 0)
 		policy = MM_DEPLOY_ALWAYS;
 	else if (strcmp(deploy_arg, "never") == 0)
@@ -546,15 +560,7 @@ mm_train(PG_FUNCTION_ARGS)
 	/* an existing model: check the privilege before reading any data */
 	MmCatalogBegin(&cat);
 	if (MmLookupModel(model, &row, false))
-	{
-		MmCheckPrivilege(model, &row, MM_PRIV_TRAIN, cat.save_userid);
-		if (strcmp(row.task, "regression") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("model \"%s\" is a %s model, but %s is a regression algorithm",
-							model, row.task, algname),
-					 errhint("Train it under another model name.")));
-	}
+		MmCheckTrainable(model, &row, algname, cat.save_userid);
 	MmCatalogEnd(&cat);
 
 	/* the source and its columns, as the caller */
@@ -583,12 +589,8 @@ mm_train(PG_FUNCTION_ARGS)
 		bool	   *nulls;
 		int			nelems;
 
+		/* each accepted name is a distinct column: ncols <= natts */
 		deconstruct_array(fa, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
-		if (nelems > src.tupdesc->natts)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_COLUMN),
-					 errmsg("features name %d columns, but source \"%s\" has only %d",
-							nelems, source, src.tupdesc->natts)));
 		for (int i = 0; i < nelems; i++)
 		{
 			char	   *name;

@@ -118,7 +118,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mm_linear_stats_combine(bytea, bytea) IS
 'combine function of mm_linear_stats';
 
-CREATE AGGREGATE mm_linear_stats(seed int8, test_fraction float8, max_heldout_rows int8,
+CREATE AGGREGATE mm_linear_stats(seed int8, test_fraction float8, max_memory int8,
 								 names text[], target float8, VARIADIC features "any") (
 	SFUNC = mm_linear_stats_transfn,
 	STYPE = bytea,
