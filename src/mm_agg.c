@@ -11,12 +11,17 @@
  * a second scan.  Beyond the budget only their count is kept and a flag
  * tells mm_train to make a second pass.
  *
- * The transition state is a plain bytea (not internal), updated in place
- * inside the aggregate's memory context, with a combine function: parallel
- * query splits the scan, and a distributed PostgreSQL could push partial
- * aggregation to its workers.  When the held-out buffer must grow, a larger
- * state is built in the per-call context and returned; the executor copies
- * it into the aggregate context and frees the old one.
+ * The transition state is a bytea (not internal), with a combine
+ * function: parallel query splits the scan, and a distributed PostgreSQL
+ * could push partial aggregation to its workers.  While the aggregate runs,
+ * that bytea is held as an expanded object (utils/expandeddatum.h) in its
+ * own memory context under the aggregate's: the fixed part (header,
+ * moments, row block) is updated in place and held-out rows are appended to
+ * chunks, so nothing is ever copied as it grows.  Wherever a flat value is
+ * needed (a tuple sent from a parallel worker, the final result) the
+ * executor flattens it through the methods below into the flat layout
+ * MmLinState describes, and the functions here expand a flat state again
+ * when they receive one.
  */
 #include "massmodel.h"
 
@@ -25,6 +30,7 @@
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/expandeddatum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -33,7 +39,7 @@ PG_FUNCTION_INFO_V1(mm_linear_stats_combine);
 
 #define MMLS_MAGIC			0x534c4d4d	/* "MMLS" */
 #define MMLS_BLOCK_ROWS		128
-#define MMLS_MIN_HELDOUT	256
+#define MMLS_CHUNK_BYTES	(4 * 1024 * 1024)	/* held-out rows per allocation */
 #define MMLS_FLAG_OVERFLOW	0x1
 #define MMLS_FIXED_ARGS		6		/* state, seed, fraction, memory, names, target */
 
@@ -81,6 +87,8 @@ typedef struct MmLinArgs
 	char	  **names;			/* target, then one per feature argument */
 } MmLinArgs;
 
+static void MmLinCheck(const MmLinState *s);
+
 /* Size of a state with room for cap held-out rows. */
 static Size
 MmLinStateSize(const MmLinState *hdr, int64 cap)
@@ -99,20 +107,6 @@ MmLinFlush(MmLinState *s)
 	s->block_n = 0;
 }
 
-/* Copy s into a new state (current context) with room for cap rows. */
-static MmLinState *
-MmLinGrow(const MmLinState *s, int64 cap)
-{
-	Size		size = MmLinStateSize(s, cap);
-	Size		used = MmLinStateSize(s, s->heldout_kept);
-	MmLinState *n = palloc(size);
-
-	memcpy(n, s, used);
-	SET_VARSIZE(n, size);
-	n->heldout_cap = cap;
-	return n;
-}
-
 /* Rows the memory budget leaves for held-out rows. */
 static int64
 MmLinMaxHeldout(const MmLinState *s)
@@ -123,6 +117,152 @@ MmLinMaxHeldout(const MmLinState *s)
 	if ((int64) fixed >= budget)
 		return 0;
 	return (budget - (int64) fixed) / ((int64) sizeof(double) * s->d);
+}
+
+/*
+ * The expanded form of a state: its fixed part (heldout_cap 0; heldout_kept
+ * counts the rows in the chunks) and the held-out rows in chunks of
+ * chunk_rows rows each.
+ */
+typedef struct MmLinExp
+{
+	ExpandedObjectHeader hdr;
+	MmLinState *s;
+	int64		chunk_rows;
+	int			nchunks;
+	int			maxchunks;
+	double	  **chunks;
+} MmLinExp;
+
+/* Size of the flat form of an expanded state. */
+static Size
+MmLinFlatSize(ExpandedObjectHeader *eohptr)
+{
+	MmLinExp   *e = (MmLinExp *) eohptr;
+
+	return MmLinStateSize(e->s, e->s->heldout_kept);
+}
+
+/* Write the flat form of an expanded state into result. */
+static void
+MmLinFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	MmLinExp   *e = (MmLinExp *) eohptr;
+	MmLinState *flat = (MmLinState *) result;
+	Size		fixed = MmLinStateSize(e->s, 0);
+	int64		left = e->s->heldout_kept;
+	double	   *dst;
+
+	Assert(allocated_size == MmLinFlatSize(eohptr));
+	memcpy(flat, e->s, fixed);
+	SET_VARSIZE(flat, allocated_size);
+	flat->heldout_cap = left;
+	dst = MMLS_HELDOUT(flat);
+	for (int c = 0; left > 0; c++)
+	{
+		int64		n = Min(left, e->chunk_rows);
+
+		memcpy(dst, e->chunks[c], sizeof(double) * (Size) n * e->s->d);
+		dst += (Size) n * e->s->d;
+		left -= n;
+	}
+}
+
+static const ExpandedObjectMethods mm_lin_methods = {MmLinFlatSize, MmLinFlatten};
+
+/*
+ * Append held-out rows to an expanded state, within the memory budget;
+ * beyond it, set the overflow flag and keep only the count.
+ */
+static void
+MmLinAppend(MmLinExp *e, const double *rows, int64 nrows)
+{
+	MmLinState *s = e->s;
+	int64		max = MmLinMaxHeldout(s);
+
+	while (nrows > 0 && !(s->flags & MMLS_FLAG_OVERFLOW))
+	{
+		int64		chunk = s->heldout_kept / e->chunk_rows;
+		int64		off = s->heldout_kept % e->chunk_rows;
+		int64		n;
+
+		if (s->heldout_kept >= max)
+		{
+			s->flags |= MMLS_FLAG_OVERFLOW;
+			break;
+		}
+		if (chunk == e->nchunks)
+		{
+			if (e->nchunks == e->maxchunks)
+			{
+				e->maxchunks = Max(16, e->maxchunks * 2);
+				e->chunks = e->chunks == NULL ?
+					MemoryContextAlloc(e->hdr.eoh_context, sizeof(double *) * e->maxchunks) :
+					repalloc(e->chunks, sizeof(double *) * e->maxchunks);
+			}
+			e->chunks[e->nchunks++] =
+				MemoryContextAllocHuge(e->hdr.eoh_context,
+									   sizeof(double) * (Size) e->chunk_rows * s->d);
+		}
+		n = Min(Min(nrows, e->chunk_rows - off), max - s->heldout_kept);
+		memcpy(e->chunks[chunk] + (Size) off * s->d, rows, sizeof(double) * (Size) n * s->d);
+		s->heldout_kept += n;
+		rows += (Size) n * s->d;
+		nrows -= n;
+	}
+}
+
+/*
+ * Expand a flat state (checked by the caller) into a new object in its own
+ * context under parent.
+ */
+static MmLinExp *
+MmLinExpand(const MmLinState *flat, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "mm_linear_stats state",
+											  ALLOCSET_DEFAULT_SIZES);
+	MmLinExp   *e = MemoryContextAllocZero(cxt, sizeof(MmLinExp));
+	Size		fixed = MmLinStateSize(flat, 0);
+
+	EOH_init_header(&e->hdr, &mm_lin_methods, cxt);
+	e->s = MemoryContextAlloc(cxt, fixed);
+	memcpy(e->s, flat, fixed);
+	SET_VARSIZE(e->s, fixed);
+	e->s->heldout_cap = 0;
+	e->s->heldout_kept = 0;
+	e->chunk_rows = Max(1, MMLS_CHUNK_BYTES / ((int64) sizeof(double) * flat->d));
+	MmLinAppend(e, MMLS_HELDOUT(flat), flat->heldout_kept);
+	return e;
+}
+
+/*
+ * A private flat copy of a state datum, flat or expanded, aligned and
+ * checked.
+ */
+static MmLinState *
+MmLinFlatCopy(Datum d)
+{
+	MmLinState *s = (MmLinState *) PG_DETOAST_DATUM_COPY(d);
+
+	MmLinCheck(s);
+	return s;
+}
+
+/*
+ * The expanded state behind a transition value: ours as it is when it is a
+ * read-write expanded object of this aggregate, else expanded from a copy.
+ */
+static MmLinExp *
+MmLinGetExp(Datum d, MemoryContext aggcxt)
+{
+	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
+
+		if (eoh->eoh_methods == &mm_lin_methods)
+			return (MmLinExp *) eoh;
+	}
+	return MmLinExpand(MmLinFlatCopy(d), aggcxt);
 }
 
 /* Build the cached argument description of this call site. */
@@ -304,6 +444,7 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	MmLinArgs  *a;
+	MmLinExp   *e;
 	MmLinState *s;
 	double	   *row;
 
@@ -312,9 +453,10 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	a = MmLinGetArgs(fcinfo);
 
 	if (PG_ARGISNULL(0))
-		s = MmLinCreate(fcinfo, a);
+		e = MmLinExpand(MmLinCreate(fcinfo, a), aggcxt);
 	else
-		s = (MmLinState *) PG_GETARG_BYTEA_P(0);
+		e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt);
+	s = e->s;
 
 	/* read straight into the block; a held-out row is moved from there */
 	row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
@@ -323,28 +465,11 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	if (s->test_fraction > 0 && mm_split_u(s->seed, row, s->d) < s->test_fraction)
 	{
 		s->heldout_n++;
-		if (s->flags & MMLS_FLAG_OVERFLOW)
-			PG_RETURN_POINTER(s);
-		if (s->heldout_kept == s->heldout_cap)
-		{
-			int64		max = MmLinMaxHeldout(s);
-
-			if (s->heldout_cap >= max)
-			{
-				s->flags |= MMLS_FLAG_OVERFLOW;
-				PG_RETURN_POINTER(s);
-			}
-			s = MmLinGrow(s, Min(max, Max(MMLS_MIN_HELDOUT, s->heldout_cap * 2)));
-			row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
-		}
-		memcpy(MMLS_HELDOUT(s) + (Size) s->heldout_kept * s->d, row, sizeof(double) * s->d);
-		s->heldout_kept++;
-		PG_RETURN_POINTER(s);
+		MmLinAppend(e, row, 1);
 	}
-
-	if (++s->block_n == MMLS_BLOCK_ROWS)
+	else if (++s->block_n == MMLS_BLOCK_ROWS)
 		MmLinFlush(s);
-	PG_RETURN_POINTER(s);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
 }
 
 /* Check that a bytea is a state of this aggregate. */
@@ -364,18 +489,16 @@ Datum
 mm_linear_stats_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
+	MmLinExp   *e;
 	MmLinState *s1;
 	MmLinState *s2;
-	int64		kept;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "mm_linear_stats_combine called in non-aggregate context");
-	s1 = (MmLinState *) PG_GETARG_BYTEA_P(0);
+	e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt);
+	s1 = e->s;
 	/* the second state may sit unaligned inside a tuple: work on a copy */
-	s2 = (MmLinState *) PG_GETARG_BYTEA_P_COPY(1);
-	MmLinCheck(s1);
-	MmLinCheck(s2);
-	MmSetBlasThreads();
+	s2 = MmLinFlatCopy(PG_GETARG_DATUM(1));
 	if (s1->d != s2->d || s1->nargs != s2->nargs ||
 		memcmp(MMLS_WIDTHS(s1), MMLS_WIDTHS(s2), sizeof(int32) * s1->nargs) != 0)
 		ereport(ERROR,
@@ -383,28 +506,16 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 				 errmsg("array features have different lengths in different rows"),
 				 errhint("Array features must have the same length in every row.")));
 
+	MmSetBlasThreads();
 	MmLinFlush(s1);
 	MmLinFlush(s2);
 	mm_moments_merge(s1->d, &s1->n, MMLS_MEAN(s1), MMLS_C(s1),
 					 s2->n, MMLS_MEAN(s2), MMLS_C(s2));
-
 	s1->heldout_n += s2->heldout_n;
 	s1->flags |= s2->flags;
-	kept = s1->heldout_kept + s2->heldout_kept;
-	if (!(s1->flags & MMLS_FLAG_OVERFLOW))
-	{
-		if (kept > MmLinMaxHeldout(s1))
-			s1->flags |= MMLS_FLAG_OVERFLOW;
-		else
-		{
-			if (kept > s1->heldout_cap)
-				s1 = MmLinGrow(s1, kept);
-			memcpy(MMLS_HELDOUT(s1) + (Size) s1->heldout_kept * s1->d, MMLS_HELDOUT(s2),
-				   sizeof(double) * (Size) s2->heldout_kept * s2->d);
-			s1->heldout_kept = kept;
-		}
-	}
-	PG_RETURN_POINTER(s1);
+	MmLinAppend(e, MMLS_HELDOUT(s2), s2->heldout_kept);
+	pfree(s2);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
 }
 
 /*

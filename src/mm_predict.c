@@ -63,9 +63,19 @@ typedef enum MmFieldKind
 	MM_FIELD_ARRAY
 } MmFieldKind;
 
+/* what the x argument of a call site is */
+typedef enum MmArgKind
+{
+	MM_ARG_UNKNOWN = 0,
+	MM_ARG_ROW,
+	MM_ARG_ARRAY,
+	MM_ARG_OTHER
+} MmArgKind;
+
 /* per call site, in fn_extra */
 typedef struct MmPredictState
 {
+	MmArgKind	argkind;
 	TimestampTz stmt_start;		/* the statement the resolution belongs to */
 	CommandId	stmt_cid;
 	char		name[MM_MAX_MODEL_NAME + 1];
@@ -616,10 +626,16 @@ mm_predict_any(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	ps = MmPredictGetState(fcinfo);
-	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	if (type_is_rowtype(argtype))
+	if (ps->argkind == MM_ARG_UNKNOWN)
+	{
+		/* the argument's type is fixed for the call site: classify it once */
+		argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		ps->argkind = type_is_rowtype(argtype) ? MM_ARG_ROW :
+			OidIsValid(get_element_type(getBaseType(argtype))) ? MM_ARG_ARRAY : MM_ARG_OTHER;
+	}
+	if (ps->argkind == MM_ARG_ROW)
 		PG_RETURN_FLOAT8(MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1)));
-	if (OidIsValid(get_element_type(getBaseType(argtype))))
+	if (ps->argkind == MM_ARG_ARRAY)
 	{
 		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 
@@ -631,6 +647,7 @@ mm_predict_any(PG_FUNCTION_ARGS)
 		}
 		PG_RETURN_FLOAT8(MmPredictOtherArray(fcinfo, ps, arr));
 	}
+	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("mm_predict takes a row or an array, not type %s", format_type_be(argtype)),

@@ -25,6 +25,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
@@ -226,6 +228,48 @@ MmElapsedMs(instr_time start)
 }
 
 /*
+ * A receiver for the one row of the training scan: it flattens the
+ * aggregate's state (an expanded object) straight into the caller's
+ * context, so the rows it holds are copied once and no result tuple is
+ * formed around them.
+ */
+typedef struct MmStateReceiver
+{
+	DestReceiver pub;
+	MemoryContext cxt;
+	bytea	   *state;
+} MmStateReceiver;
+
+/* Keep a flat, aligned copy of the state of the row received. */
+static bool
+MmStateReceive(TupleTableSlot *slot, DestReceiver *self)
+{
+	MmStateReceiver *r = (MmStateReceiver *) self;
+	bool		isnull;
+	Datum		d = slot_getattr(slot, 1, &isnull);
+
+	if (!isnull)
+	{
+		MemoryContext old = MemoryContextSwitchTo(r->cxt);
+
+		r->state = (bytea *) pg_detoast_datum_copy((struct varlena *) DatumGetPointer(d));
+		MemoryContextSwitchTo(old);
+	}
+	return true;
+}
+
+/* Nothing to set up or tear down. */
+static void
+MmStateStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+MmStateShutdown(DestReceiver *self)
+{
+}
+
+/*
  * Run mm_linear_stats over the source as the caller and return a private,
  * aligned copy of the state (NULL when the source has no rows).
  */
@@ -236,12 +280,11 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 {
 	StringInfoData sql;
 	Datum	   *names = palloc(sizeof(Datum) * (ncols + 1));
-	Oid			argtypes[4] = {INT8OID, FLOAT8OID, INT8OID, TEXTARRAYOID};
+	Oid			types[4] = {INT8OID, FLOAT8OID, INT8OID, TEXTARRAYOID};
 	Datum		values[4];
-	MemoryContext caller_cxt = CurrentMemoryContext;
-	bytea	   *state = NULL;
-	bool		isnull;
-	Datum		d;
+	ParamListInfo params = makeParamList(4);
+	SPIExecuteOptions options;
+	MmStateReceiver receiver;
 	int			ret;
 
 	names[0] = CStringGetTextDatum(target->name);
@@ -259,22 +302,35 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	values[1] = Float8GetDatum(test_fraction);
 	values[2] = Int64GetDatum((int64) mm_max_train_memory_kb * 1024);
 	values[3] = PointerGetDatum(construct_array(names, ncols + 1, TEXTOID, -1, false, TYPALIGN_INT));
+	for (int i = 0; i < 4; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = MmStateReceive;
+	receiver.pub.rStartup = MmStateStartup;
+	receiver.pub.rShutdown = MmStateShutdown;
+	receiver.pub.rDestroy = MmStateShutdown;
+	receiver.pub.mydest = DestNone;
+	receiver.cxt = CurrentMemoryContext;
+
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = true;
+	options.dest = (DestReceiver *) &receiver;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args(sql.data, 4, argtypes, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+	ret = SPI_execute_extended(sql.data, &options);
+	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
 		elog(ERROR, "reading the training rows failed: %s", SPI_result_code_string(ret));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-	{
-		MemoryContext old = MemoryContextSwitchTo(caller_cxt);
-
-		state = DatumGetByteaPCopy(d);
-		MemoryContextSwitchTo(old);
-	}
 	SPI_finish();
-	return state;
+	return receiver.state;
 }
 
 /* Build the model's feature schema from the classified columns. */
