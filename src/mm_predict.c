@@ -33,6 +33,7 @@
 PG_FUNCTION_INFO_V1(mm_predict_float8);
 PG_FUNCTION_INFO_V1(mm_predict_float4);
 PG_FUNCTION_INFO_V1(mm_predict_any);
+PG_FUNCTION_INFO_V1(mm_predict_fields);
 PG_FUNCTION_INFO_V1(mm_weights);
 
 typedef struct MmCacheEntry
@@ -90,6 +91,7 @@ typedef struct MmPredictState
 	Oid			rowtype;
 	int32		rowtypmod;
 	TupleDesc	tupdesc;
+	int			nfields;		/* fields the mapping was built for */
 	int		   *attidx;			/* per feature: index in the row */
 	MmFieldKind *fkind;			/* per feature */
 	Datum	   *values;
@@ -248,12 +250,12 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 
 /* The call site's state, with the model resolved for this statement. */
 static MmPredictState *
-MmPredictGetState(FunctionCallInfo fcinfo)
+MmPredictGetState(FunctionCallInfo fcinfo, int version_argno)
 {
 	MmPredictState *ps = (MmPredictState *) fcinfo->flinfo->fn_extra;
 	text	   *name = PG_GETARG_TEXT_PP(0);
-	bool		version_isnull = PG_ARGISNULL(2);
-	int32		version = version_isnull ? 0 : PG_GETARG_INT32(2);
+	bool		version_isnull = PG_ARGISNULL(version_argno);
+	int32		version = version_isnull ? 0 : PG_GETARG_INT32(version_argno);
 
 	if (ps == NULL)
 	{
@@ -339,7 +341,7 @@ mm_predict_float8(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	ps = MmPredictGetState(fcinfo);
+	ps = MmPredictGetState(fcinfo, 2);
 	m = ps->entry->model;
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	MmCheckArrayInput(arr, m, ps->name);
@@ -371,7 +373,7 @@ mm_predict_float4(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	ps = MmPredictGetState(fcinfo);
+	ps = MmPredictGetState(fcinfo, 2);
 	m = ps->entry->model;
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	MmCheckArrayInput(arr, m, ps->name);
@@ -476,39 +478,39 @@ MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
 }
 
 /*
- * Is this an anonymous record, ROW(a, b, ...), whose columns are named
- * f1, f2, ...?  Such a row maps to the features by position.
+ * Are these the column names of an anonymous record, ROW(a, b, ...): f1,
+ * f2, ...?  Such a row maps to the features by position.
  */
 static bool
-MmRowIsAnonymous(TupleDesc td)
+MmNamesAreAnonymous(int n, char **names)
 {
-	for (int a = 0; a < td->natts; a++)
+	for (int a = 0; a < n; a++)
 	{
 		char		expect[16];
 
 		snprintf(expect, sizeof(expect), "f%d", a + 1);
-		if (strcmp(NameStr(TupleDescAttr(td, a)->attname), expect) != 0)
+		if (names[a] == NULL || strcmp(names[a], expect) != 0)
 			return false;
 	}
-	return td->natts > 0;
+	return n > 0;
 }
 
-/* Map the model's features onto the row type by column name (or,
- * for an anonymous record, by position), once. */
+/*
+ * Map the model's features onto nfields named, typed fields (the columns
+ * of a row), by name or by position, once per call site and model.
+ */
 static void
-MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 rowtypmod)
+MmPredictMapFields(FunctionCallInfo fcinfo, MmPredictState *ps, int nfields,
+				   char **names, const Oid *types, bool positional)
 {
 	const MmModel *m = ps->entry->model;
 	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	TupleDesc	td = lookup_rowtype_tupdesc_copy(rowtype, rowtypmod);
 
-	bool		positional = MmRowIsAnonymous(td);
-
-	if (positional && (uint32) td->natts != m->nfeatures)
+	if (positional && (uint32) nfields != m->nfeatures)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" expects %u features, but the input row has %d columns",
-						ps->name, m->nfeatures, td->natts),
+						ps->name, m->nfeatures, nfields),
 				 errhint("ROW(...) maps its values to the features in training order; mm_weights lists them.")));
 	ps->attidx = palloc(sizeof(int) * m->nfeatures);
 	ps->fkind = palloc(sizeof(MmFieldKind) * m->nfeatures);
@@ -517,11 +519,9 @@ MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 
 		const MmFeature *f = &m->features[i];
 		int			found = positional ? (int) i : -1;
 
-		for (int a = 0; a < td->natts && !positional; a++)
+		for (int a = 0; a < nfields && !positional; a++)
 		{
-			Form_pg_attribute att = TupleDescAttr(td, a);
-
-			if (!att->attisdropped && strcmp(NameStr(att->attname), f->name) == 0)
+			if (names[a] != NULL && strcmp(names[a], f->name) == 0)
 			{
 				found = a;
 				break;
@@ -534,37 +534,84 @@ MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 
 							f->name, ps->name),
 					 errhint("A row input maps columns by name; rename the column or pass an array.")));
 		ps->attidx[i] = found;
-		ps->fkind[i] = MmFieldKindFor(TupleDescAttr(td, found)->atttypid, f, ps->name);
+		ps->fkind[i] = MmFieldKindFor(types[found], f, ps->name);
 	}
-	ps->values = palloc(sizeof(Datum) * Max(td->natts, 1));
-	ps->nulls = palloc(sizeof(bool) * Max(td->natts, 1));
-	ps->tupdesc = td;
-	ps->rowtype = rowtype;
-	ps->rowtypmod = rowtypmod;
+	ps->nfields = nfields;
+	ps->values = palloc(sizeof(Datum) * Max(nfields, 1));
+	ps->nulls = palloc(sizeof(bool) * Max(nfields, 1));
 	ps->map_entry = ps->entry;
 	MemoryContextSwitchTo(old);
 }
 
-/* The prediction for a row, columns mapped by name. */
+/* Map the features onto a row type (by name, or for ROW(...) by position). */
+static void
+MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 rowtypmod)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	TupleDesc	td = lookup_rowtype_tupdesc_copy(rowtype, rowtypmod);
+	char	  **names = palloc(sizeof(char *) * Max(td->natts, 1));
+	Oid		   *types = palloc(sizeof(Oid) * Max(td->natts, 1));
+
+	MemoryContextSwitchTo(old);
+	for (int a = 0; a < td->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, a);
+
+		names[a] = att->attisdropped ? NULL : NameStr(att->attname);
+		types[a] = att->atttypid;
+	}
+	MmPredictMapFields(fcinfo, ps, td->natts, names, types,
+					   MmNamesAreAnonymous(td->natts, names));
+	ps->tupdesc = td;
+	ps->rowtype = rowtype;
+	ps->rowtypmod = rowtypmod;
+}
+
+/* A scalar field as a double. */
+static inline double
+MmFieldValue(MmFieldKind kind, Datum v)
+{
+	switch (kind)
+	{
+		case MM_FIELD_FLOAT8:
+			return DatumGetFloat8(v);
+		case MM_FIELD_FLOAT4:
+			return DatumGetFloat4(v);
+		case MM_FIELD_INT2:
+			return DatumGetInt16(v);
+		case MM_FIELD_INT4:
+			return DatumGetInt32(v);
+		case MM_FIELD_INT8:
+			return (double) DatumGetInt64(v);
+		case MM_FIELD_NUMERIC:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
+		case MM_FIELD_BOOL:
+			return DatumGetBool(v) ? 1.0 : 0.0;
+		case MM_FIELD_ARRAY:
+			break;
+	}
+	elog(ERROR, "unexpected field kind %d", (int) kind);
+	return 0.0;					/* not reached */
+}
+
+/*
+ * The prediction for the mapped fields in ps->values/ps->nulls.  A row whose
+ * fields are all NULL is NULL (ROW(NULL, NULL) IS NULL in SQL; also the row
+ * of an outer join's missing side): *isnull is set and 0 returned.
+ */
 static double
-MmPredictRow(FunctionCallInfo fcinfo, MmPredictState *ps, HeapTupleHeader td)
+MmPredictMapped(FunctionCallInfo fcinfo, MmPredictState *ps, bool *isnull)
 {
 	const MmModel *m = ps->entry->model;
 	double	   *x = MmPredictBuffer(fcinfo, ps);
-	Oid			rowtype = HeapTupleHeaderGetTypeId(td);
-	int32		rowtypmod = HeapTupleHeaderGetTypMod(td);
-	HeapTupleData tuple;
 	uint32		pos = 0;
+	int			a;
 
-	if (ps->map_entry != ps->entry || ps->tupdesc == NULL ||
-		ps->rowtype != rowtype || ps->rowtypmod != rowtypmod)
-		MmPredictMapRow(fcinfo, ps, rowtype, rowtypmod);
-
-	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = td;
-	heap_deform_tuple(&tuple, ps->tupdesc, ps->values, ps->nulls);
+	for (a = 0; a < ps->nfields && ps->nulls[a]; a++)
+		;
+	*isnull = (a == ps->nfields);
+	if (*isnull)
+		return 0.0;
 
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
@@ -577,43 +624,41 @@ MmPredictRow(FunctionCallInfo fcinfo, MmPredictState *ps, HeapTupleHeader td)
 					 errmsg("column \"%s\" of the input row is NULL", m->features[i].name),
 					 errhint("Model \"%s\" was trained without NULLs; replace them, e.g. with coalesce().",
 							 ps->name)));
-		switch (ps->fkind[i])
+		if (ps->fkind[i] == MM_FIELD_ARRAY)
 		{
-			case MM_FIELD_FLOAT8:
-				x[pos++] = DatumGetFloat8(v);
-				break;
-			case MM_FIELD_FLOAT4:
-				x[pos++] = DatumGetFloat4(v);
-				break;
-			case MM_FIELD_INT2:
-				x[pos++] = DatumGetInt16(v);
-				break;
-			case MM_FIELD_INT4:
-				x[pos++] = DatumGetInt32(v);
-				break;
-			case MM_FIELD_INT8:
-				x[pos++] = (double) DatumGetInt64(v);
-				break;
-			case MM_FIELD_NUMERIC:
-				x[pos++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
-				break;
-			case MM_FIELD_BOOL:
-				x[pos++] = DatumGetBool(v) ? 1.0 : 0.0;
-				break;
-			case MM_FIELD_ARRAY:
-				{
-					ArrayType  *arr = DatumGetArrayTypeP(v);
-					char		what[NAMEDATALEN + 16];
+			ArrayType  *arr = DatumGetArrayTypeP(v);
+			char		what[NAMEDATALEN + 16];
 
-					snprintf(what, sizeof(what), "column \"%s\"", m->features[i].name);
-					pos += MmReadArray(arr, m->features[i].width, x + pos, what);
-					if ((Pointer) arr != DatumGetPointer(v))
-						pfree(arr);
-					break;
-				}
+			snprintf(what, sizeof(what), "column \"%s\"", m->features[i].name);
+			pos += MmReadArray(arr, m->features[i].width, x + pos, what);
+			if ((Pointer) arr != DatumGetPointer(v))
+				pfree(arr);
 		}
+		else
+			x[pos++] = MmFieldValue(ps->fkind[i], v);
 	}
 	return MmPredictDoubles(m, x, ps->name);
+}
+
+/* The prediction for a composite datum, columns mapped by name. */
+static double
+MmPredictRow(FunctionCallInfo fcinfo, MmPredictState *ps, HeapTupleHeader td,
+			 bool *isnull)
+{
+	Oid			rowtype = HeapTupleHeaderGetTypeId(td);
+	int32		rowtypmod = HeapTupleHeaderGetTypMod(td);
+	HeapTupleData tuple;
+
+	if (ps->map_entry != ps->entry || ps->tupdesc == NULL ||
+		ps->rowtype != rowtype || ps->rowtypmod != rowtypmod)
+		MmPredictMapRow(fcinfo, ps, rowtype, rowtypmod);
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+	heap_deform_tuple(&tuple, ps->tupdesc, ps->values, ps->nulls);
+	return MmPredictMapped(fcinfo, ps, isnull);
 }
 
 /* mm_predict(model text, x anyelement, version int): a row or an array */
@@ -625,7 +670,7 @@ mm_predict_any(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	ps = MmPredictGetState(fcinfo);
+	ps = MmPredictGetState(fcinfo, 2);
 	if (ps->argkind == MM_ARG_UNKNOWN)
 	{
 		/* the argument's type is fixed for the call site: classify it once */
@@ -634,7 +679,11 @@ mm_predict_any(PG_FUNCTION_ARGS)
 			OidIsValid(get_element_type(getBaseType(argtype))) ? MM_ARG_ARRAY : MM_ARG_OTHER;
 	}
 	if (ps->argkind == MM_ARG_ROW)
-		PG_RETURN_FLOAT8(MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1)));
+	{
+		double		v = MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), &fcinfo->isnull);
+
+		PG_RETURN_FLOAT8(v);
+	}
 	if (ps->argkind == MM_ARG_ARRAY)
 	{
 		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
@@ -653,6 +702,108 @@ mm_predict_any(PG_FUNCTION_ARGS)
 			 errmsg("mm_predict takes a row or an array, not type %s", format_type_be(argtype)),
 			 errhint("Pass a table row (t.* or t), ROW(...) with the features in training order, or an array of them.")));
 	PG_RETURN_NULL();
+}
+
+#define MM_FIELDS_FIXED_ARGS 3	/* model, version, names */
+
+/*
+ * mm_predict_fields(model text, version int, names text[], VARIADIC "any")
+ *
+ * What the planner makes of mm_predict calls (mm_support.c), so that no
+ * array or composite value is built per row:
+ *	 mm_predict(m, ARRAY[a, b, c], v)  ->  mm_predict_fields(m, v, NULL, a, b, c)
+ *		the values are the encoded features in training order;
+ *	 mm_predict(m, t, v), t a table row ->  mm_predict_fields(m, v, '{x,y,...}', t.x, t.y, ...)
+ *		every column of the table (or of a ROW(...)) with its name, mapped
+ *		like a row; all of them NULL (the row of an outer join's missing
+ *		side) gives NULL.
+ */
+Datum
+mm_predict_fields(PG_FUNCTION_ARGS)
+{
+	MmPredictState *ps;
+	const MmModel *m;
+	int			nvals = PG_NARGS() - MM_FIELDS_FIXED_ARGS;
+	NullableDatum *args = fcinfo->args + MM_FIELDS_FIXED_ARGS;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	ps = MmPredictGetState(fcinfo, 1);
+	m = ps->entry->model;
+
+	if (PG_ARGISNULL(2))
+	{
+		/* encoded values in training order: the elements of an ARRAY[...] */
+		double	   *x = MmPredictBuffer(fcinfo, ps);
+
+		if (ps->map_entry != ps->entry)
+		{
+			if ((uint32) nvals != m->ncols)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("model \"%s\" expects %u features, but the input array has %d",
+								ps->name, m->ncols, nvals),
+						 errhint("Pass the features in the training order; mm_weights lists them.")));
+			ps->fkind = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+										   sizeof(MmFieldKind) * Max(nvals, 1));
+			for (int i = 0; i < nvals; i++)
+			{
+				MmFeature	f = {"", MM_FEAT_NUMERIC, 1};
+
+				f.name = MmFeatureColumnName(m, i);
+				ps->fkind[i] = MmFieldKindFor(get_fn_expr_argtype(fcinfo->flinfo,
+																  MM_FIELDS_FIXED_ARGS + i),
+											  &f, ps->name);
+			}
+			ps->map_entry = ps->entry;
+		}
+		for (int i = 0; i < nvals; i++)
+		{
+			if (args[i].isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("input array of model \"%s\" contains a NULL element", ps->name),
+						 errhint("Replace NULL elements, e.g. with coalesce().")));
+			x[i] = MmFieldValue(ps->fkind[i], args[i].value);
+		}
+		PG_RETURN_FLOAT8(MmPredictDoubles(m, x, ps->name));
+	}
+
+	/* the named columns of a table row */
+	if (ps->map_entry != ps->entry || ps->nfields != nvals)
+	{
+		ArrayType  *na = PG_GETARG_ARRAYTYPE_P(2);
+		Datum	   *elems;
+		bool	   *enulls;
+		int			n;
+		char	  **names;
+		Oid		   *types;
+		MemoryContext old;
+
+		deconstruct_array(na, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+		if (n != nvals)
+			elog(ERROR, "mm_predict_fields got %d names for %d values", n, nvals);
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		names = palloc(sizeof(char *) * Max(n, 1));
+		types = palloc(sizeof(Oid) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			names[i] = enulls[i] ? NULL : TextDatumGetCString(elems[i]);
+			types[i] = get_fn_expr_argtype(fcinfo->flinfo, MM_FIELDS_FIXED_ARGS + i);
+		}
+		MemoryContextSwitchTo(old);
+		MmPredictMapFields(fcinfo, ps, n, names, types, MmNamesAreAnonymous(n, names));
+	}
+	for (int i = 0; i < nvals; i++)
+	{
+		ps->values[i] = args[i].value;
+		ps->nulls[i] = args[i].isnull;
+	}
+	{
+		double		v = MmPredictMapped(fcinfo, ps, &fcinfo->isnull);
+
+		PG_RETURN_FLOAT8(v);
+	}
 }
 
 /*

@@ -132,17 +132,36 @@ COMMENT ON AGGREGATE mm_linear_stats(int8, float8, int8, text[], float8, VARIADI
 -- Prediction
 ------------------------------------------------------------------------
 
+-- The planner rewrites mm_predict(m, ARRAY[...]) and mm_predict(m, t) into
+-- mm_predict_fields, which takes the values as separate arguments: no array
+-- or row value is built per row (see mm_predict_support).
+CREATE FUNCTION mm_predict_fields(model text, version int, names text[], VARIADIC "any")
+RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_fields'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict_fields(text, int, text[], VARIADIC "any") IS
+'mm_predict with its input as separate values: encoded features in training order (names NULL), or named columns of a row';
+
+CREATE FUNCTION mm_predict_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'mm_predict_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mm_predict_support(internal) IS
+'planner support of mm_predict: rewrites ARRAY[...] and whole-row inputs into mm_predict_fields';
+
 CREATE FUNCTION mm_predict(model text, x float8[], version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_float8'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, float8[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
 CREATE FUNCTION mm_predict(model text, x float4[], version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_float4'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, float4[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
@@ -150,7 +169,8 @@ COMMENT ON FUNCTION mm_predict(text, float4[], int) IS
 CREATE FUNCTION mm_predict(model text, x numeric[], version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_any'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, numeric[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
@@ -158,7 +178,8 @@ COMMENT ON FUNCTION mm_predict(text, numeric[], int) IS
 CREATE FUNCTION mm_predict(model text, x int[], version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_any'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, int[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
@@ -166,14 +187,16 @@ COMMENT ON FUNCTION mm_predict(text, int[], int) IS
 CREATE FUNCTION mm_predict(model text, x bigint[], version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_any'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, bigint[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
 CREATE FUNCTION mm_predict(model text, x anyelement, version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_any'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, anyelement, int) IS
 'predict with the deployed (or the given) version of a model; x is a row (t.* or ROW(...)) mapped by column name';
 
