@@ -148,11 +148,11 @@ SELECT round(mm_predict('mixed', m)::numeric, 8) = round(y, 8) AS row_ok FROM mi
 
 -- Versions, deploy policies and the result row
 SELECT model, version, deployed FROM mm_train('pol', 'ridge', 'diabetes', 'progression',
-  params => '{"alpha": 1000}', deploy => 'never');   -- the first version is always deployed
+  params => '{"alpha": 100000}', deploy => 'never');   -- the first version is always deployed
 SELECT model, version, deployed FROM mm_train('pol', 'ridge', 'diabetes', 'progression',
   params => '{"alpha": 0.1}', deploy => 'never');
 SELECT model, version, deployed FROM mm_train('pol', 'ridge', 'diabetes', 'progression',
-  params => '{"alpha": 10000}', deploy => 'if_better');  -- worse rmse than version 1
+  params => '{"alpha": 10000000}', deploy => 'if_better');  -- worse rmse than version 1
 SELECT model, version, deployed FROM mm_train('pol', 'ridge', 'diabetes', 'progression',
   params => '{"alpha": 0.01}', deploy => 'if_better');   -- better
 SELECT model, version, deployed FROM mm_train('pol', 'ridge', 'diabetes', 'progression',

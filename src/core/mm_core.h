@@ -97,7 +97,7 @@ double		mm_split_u(uint64_t seed, const double *vals, int n);
  * --------------------------------------------------------------------- */
 
 /* block is nb rows of d values, row after row (row-major); work holds
- * d*nb + d doubles.  Values must be finite (the caller checks). */
+ * d*nb + 2*d doubles.  Values must be finite (the caller checks). */
 void		mm_moments_add_block(int d, double *n, double *mean, double *C,
 								 const double *block, int nb, double *work);
 

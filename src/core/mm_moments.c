@@ -51,6 +51,7 @@ mm_moments_add_block(int d, double *n, double *mean, double *C,
 {
 	double	   *cen = work;
 	double	   *bmean = work + (size_t) d * nb;
+	double	   *rsum = bmean + d;
 	double		na = *n;
 	double		ntot;
 	int			i,
@@ -72,34 +73,37 @@ mm_moments_add_block(int d, double *n, double *mean, double *C,
 	for (j = 0; j < d; j++)
 		bmean[j] /= nb;
 
-	/* pass 2: centre, then correct the mean by the residuals' mean */
+	/*
+	 * pass 2: centre, summing the residuals; then correct the mean (and the
+	 * centred rows) by the residuals' mean, which the rounding of the
+	 * block mean leaves.  Row by row, so that every pass is contiguous.
+	 */
+	for (j = 0; j < d; j++)
+		rsum[j] = 0.0;
 	for (i = 0; i < nb; i++)
 	{
 		const double *row = block + (size_t) i * d;
 		double	   *out = cen + (size_t) i * d;
 
 		for (j = 0; j < d; j++)
+		{
 			out[j] = row[j] - bmean[j];
+			rsum[j] += out[j];
+		}
 	}
 	if (nb > 1)
 	{
-		/*
-		 * Column by column (strided), since work has no room for a vector
-		 * of sums; this is O(d * nb), small next to the dsyrk.
-		 */
 		for (j = 0; j < d; j++)
 		{
-			double		r = 0.0;
+			rsum[j] /= nb;
+			bmean[j] += rsum[j];
+		}
+		for (i = 0; i < nb; i++)
+		{
+			double	   *out = cen + (size_t) i * d;
 
-			for (i = 0; i < nb; i++)
-				r += cen[(size_t) i * d + j];
-			r /= nb;
-			if (r != 0.0)
-			{
-				bmean[j] += r;
-				for (i = 0; i < nb; i++)
-					cen[(size_t) i * d + j] = block[(size_t) i * d + j] - bmean[j];
-			}
+			for (j = 0; j < d; j++)
+				out[j] -= rsum[j];
 		}
 	}
 

@@ -5,18 +5,18 @@
  * Algorithm: each value of the row is reduced to its IEEE-754 bit pattern
  * (with -0.0 mapped to +0.0 and every NaN to one canonical quiet NaN, so
  * that values that compare equal hash equal); each value is hashed on its
- * own together with its position, and the hashes are summed and finished
- * with the seed and the row length:
+ * own, by one multiplication with a constant of its position, and the
+ * products are summed and finished with the seed and the row length:
  *
- *	 h = mix(seed ^ K0 ^ n * K1 ^ sum_i mix(bits_i + (i + 1) * K2))
+ *	 h = mix(seed ^ K0 ^ n * K1 ^ sum_i (bits_i ^ P_i) * Q_i)
  *
- * where mix is the splitmix64 finaliser (Stafford's variant 13), a
- * bijection with full avalanche.  The values are mixed independently of
- * each other, so the CPU overlaps their multiplications (a chained fold
- * waits on every step; this is several times faster, and the training
- * scan hashes every row).  Position enters each value's hash, so (a, b)
- * and (b, a) differ.  The top 53 bits of h give a double uniform
- * in [0, 1).  Nothing depends on other rows, so the split is the same
+ * with P_i = (i + 1) * K2 and Q_i = P_i | 1 (odd), so each term is a
+ * bijection of its value and (a, b) and (b, a) differ;
+ * mix is the splitmix64 finaliser (Stafford's variant 13), a bijection
+ * with full avalanche, which spreads the sum.  One independent multiply
+ * per value lets the CPU overlap them all (the training scan hashes every
+ * row, so this is on its hot path).  The top 53 bits of h give a double
+ * uniform in [0, 1).  Nothing depends on other rows, so the split is the same
  * whatever order or process the rows arrive in.
  */
 #include "mm_core.h"
@@ -62,7 +62,11 @@ mm_split_u(uint64_t seed, const double *vals, int n)
 	if (n < 0)
 		n = 0;
 	for (i = 0; i < n; i++)
-		acc += mm_mix64(mm_double_bits(vals[i]) + (uint64_t) (i + 1) * MM_K2);
+	{
+		uint64_t	pos = (uint64_t) (i + 1) * MM_K2;
+
+		acc += (mm_double_bits(vals[i]) ^ pos) * (pos | 1);
+	}
 	h = mm_mix64(seed ^ MM_K0 ^ ((uint64_t) n * MM_K1) ^ acc);
 	return (double) (h >> 11) * 0x1.0p-53;
 }

@@ -220,7 +220,7 @@ static void
 moments_blocks(const double *data, int from, int to, int bs,
 			   double *n, double *mean, double *C)
 {
-	double	   *work = malloc(sizeof(double) * ((size_t) MD * bs + MD));
+	double	   *work = malloc(sizeof(double) * ((size_t) MD * bs + 2 * MD));
 	int			i;
 
 	*n = 0;
@@ -353,7 +353,7 @@ static void
 fit_moments(int d, const double *rows, int nrows, int bs, double *n,
 			double *mean, double *C)
 {
-	double	   *work = malloc(sizeof(double) * ((size_t) d * bs + d));
+	double	   *work = malloc(sizeof(double) * ((size_t) d * bs + 2 * d));
 	int			i;
 
 	*n = 0;
