@@ -226,6 +226,25 @@ $md_table
 The three prediction paths agree: the largest relative difference between
 the sums of predictions and the sum of the hand-written formula is $agree.
 
+## Where the time goes
+
+- **Prediction** is cheaper than the hand-written formula because the
+  planner rewrites \`mm_predict(m, ARRAY[x1, ...])\` and \`mm_predict(m, t)\`
+  into \`mm_predict_fields(m, v, ..., x1, x2, ...)\` (a support function,
+  src/mm_support.c): no array and no composite row is built per row, the
+  model is resolved once per statement, and the dot product is one C loop
+  where the formula costs 40 function calls.  With JIT the formula is
+  compiled too and the gap narrows.
+- **Training** is one scan through the aggregate \`mm_linear_stats\`: per
+  row it hashes the values for the held-out split, copies the row into a
+  block (folded into the co-moments with one \`dsyrk\` per 128 rows) or
+  into the held-out chunks, which are flattened once for scoring.  Beyond
+  the plain scan that costs the split hash, the transition call and the
+  block moments, each a few percent of the time in a profile.
+- **Parallel training** does not yet scale like the plain scan: each worker
+  sends its held-out rows to the leader through the tuple queue and the
+  leader merges them, and on 2 CPUs the leader competes with both workers.
+
 ## Machine
 
 - CPU: $cpu, $(nproc) CPUs available (\`nproc\`)
