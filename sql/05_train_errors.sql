@@ -82,6 +82,12 @@ SELECT version FROM mm_train('collinear', 'linear_regression',
 SELECT feature, round(weight::numeric, 9) AS weight FROM mm_weights('collinear');
 SELECT mm_drop('collinear');
 
+-- statement_timeout and cancel stop a long train
+SET statement_timeout = '200ms';
+SELECT * FROM mm_train('m', 'ridge',
+  'SELECT i::float8 AS x, sin(i) AS x2, (2 * i)::float8 AS y FROM generate_series(1, 50000000) i', 'y');
+RESET statement_timeout;
+
 -- nothing of the failures above is left behind
 SELECT (SELECT count(*) FROM mm.models) = models AS models_unchanged,
        (SELECT count(*) FROM mm.versions) = versions AS versions_unchanged,

@@ -501,6 +501,8 @@ MmScoreKept(const MmModel *m, const MmLinStats *st, MmRegMetrics *met)
 	{
 		const double *row = st->heldout + (Size) i * st->d;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		mm_regmetrics_add(met, row[0], mm_linear_predict(m, row + 1));
 	}
 }
