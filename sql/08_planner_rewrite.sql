@@ -66,3 +66,15 @@ INSERT INTO rw_child SELECT 'x', e, d, c, b, a FROM rw WHERE id BETWEEN 2 AND 4;
 SELECT mm_deploy('rw', 1);
 SELECT count(*) FILTER (WHERE abs(mm_predict('rw', p) - (1 + 2 * a - b + 0.5 * c + 3 * d + e[1] - 2 * e[2])) < 1e-9) AS ok
   FROM rw_parent p;
+
+-- a model whose features are named like the columns of an anonymous row
+-- (f1, f2) maps them by name, whatever their order
+CREATE TABLE ff (f1 float8, f2 float8, y float8);
+INSERT INTO ff SELECT i, i % 7, 3 * i - 2 * (i % 7) FROM generate_series(1, 50) i;
+SELECT version FROM mm_train('ff', 'linear_regression', 'ff', 'y', features => ARRAY['f2', 'f1'], test_fraction => 0);
+SELECT round(mm_predict('ff', t)::numeric, 6) AS table_row,
+       round(mm_predict('ff', s)::numeric, 6) AS subquery_row,
+       round(mm_predict('ff', ROW(t.f1, t.f2))::numeric, 6) AS anonymous_row,
+       round(mm_predict('ff', ARRAY[t.f2, t.f1])::numeric, 6) AS array_in_training_order,
+       y
+  FROM ff t, LATERAL (SELECT t.f1, t.f2 OFFSET 0) s WHERE t.f1 = 10;

@@ -6,9 +6,12 @@
  * can live in a backend-local LRU cache (mm.cache_models entries) for as
  * long as the backend does; model ids are never reused.  What changes is
  * which version a name means: that is resolved once per statement and
- * call site (an executor hook counts statements), with the result kept in
- * fn_extra.  The per-row path then compares the model name with the cached
- * one and runs the kernel on fn_extra buffers: no catalog access and no
+ * call site, with the result kept in fn_extra.  A statement is a top-level
+ * statement (its start timestamp) and, inside it, a command id: a deploy
+ * committed elsewhere is seen by the next statement, and one made earlier
+ * in the same transaction (which advances the command counter) at once.
+ * The per-row path then compares the model name with the cached one and
+ * runs the kernel on fn_extra buffers: no catalog access and no
  * allocation beyond the result.
  *
  * A call site pins its cache entry; the pin is released by a callback on
@@ -430,7 +433,7 @@ MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr)
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("mm_predict does not accept arrays of type %s",
 								format_type_be(ARR_ELEMTYPE(arr))),
-						 errhint("Pass double precision[] or real[].")));
+						 errhint("Pass double precision[], real[], numeric[], integer[] or bigint[].")));
 		}
 	}
 	return MmPredictDoubles(m, x, ps->name);
@@ -506,6 +509,24 @@ MmPredictMapFields(FunctionCallInfo fcinfo, MmPredictState *ps, int nfields,
 	const MmModel *m = ps->entry->model;
 	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
+	/*
+	 * By name, unless the row is anonymous (f1, f2, ...) and some feature is
+	 * not among its names: then by position.  A model whose features are
+	 * named f1, f2 still maps by name.
+	 */
+	if (positional)
+	{
+		positional = false;
+		for (uint32 i = 0; i < m->nfeatures && !positional; i++)
+		{
+			int			a;
+
+			for (a = 0; a < nfields; a++)
+				if (names[a] != NULL && strcmp(names[a], m->features[i].name) == 0)
+					break;
+			positional = (a == nfields);
+		}
+	}
 	if (positional && (uint32) nfields != m->nfeatures)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -174,7 +174,7 @@ SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, numeric[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
--- integer arrays (ARRAY[1.5, 2.0] is numeric[]): converted to double precision
+-- integer arrays (ARRAY[1, 2] is integer[]): converted to double precision
 CREATE FUNCTION mm_predict(model text, x int[], version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_any'
@@ -183,7 +183,7 @@ SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, int[], int) IS
 'predict with the deployed (or the given) version of a model; x in the training feature order';
 
--- bigint arrays (ARRAY[1.5, 2.0] is numeric[]): converted to double precision
+-- bigint arrays: converted to double precision
 CREATE FUNCTION mm_predict(model text, x bigint[], version int DEFAULT NULL)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_any'
