@@ -38,6 +38,18 @@ SELECT version FROM mm_versions WHERE model = 'lc' ORDER BY version;
 SELECT model, deployed_version, latest_version, versions FROM mm_models WHERE model = 'lc';
 -- version numbers are never reused
 SELECT version FROM mm_train('lc', 'ridge', 'diabetes', 'progression', deploy => 'never');
+-- a version number handed out by a rolled-back train is handed out again;
+-- the decoded model of the rolled-back one is not served for it
+BEGIN;
+SELECT version FROM mm_train('lc', 'linear_regression', 'SELECT bmi, progression FROM diabetes', 'progression',
+                             deploy => 'never');
+SELECT round(mm_predict('lc', ARRAY[30.0], 5)::numeric, 4) AS rolled_back_v5;
+ROLLBACK;
+SELECT version FROM mm_train('lc', 'linear_regression', 'SELECT bmi, 2 * progression AS progression FROM diabetes',
+                             'progression', deploy => 'never');
+SELECT round(mm_predict('lc', ARRAY[30.0], 5)::numeric, 4) AS new_v5,
+       round(((SELECT weight FROM mm_weights('lc', 5) WHERE feature = 'intercept') +
+              30 * (SELECT weight FROM mm_weights('lc', 5) WHERE feature = 'bmi'))::numeric, 4) AS from_weights;
 -- a dropped version is not served from any cache
 SELECT mm_predict('lc', ARRAY[50, 2, 25, 90, 190, 110, 50, 4, 4.6, 90], 3);
 -- dropping the model drops its versions and history

@@ -36,6 +36,8 @@ SELECT * FROM mm_train('m', 'ridge', 'no_schema.err_t', 'y');
 SELECT * FROM mm_train('m', 'ridge', 'SELECT x1, y FROM no_such_table', 'y');
 SELECT * FROM mm_train('m', 'ridge', 'SELECT x1 y FROM', 'y');
 SELECT * FROM mm_train('m', 'ridge', 'SELECT 1 AS x, 2 AS y; DROP TABLE err_t', 'y');
+-- a query source cannot close the subquery it is wrapped in
+SELECT * FROM mm_train('m', 'ridge', 'SELECT 1::float8 AS y, 1::float8 AS a) s; SELECT 1 AS q FROM (SELECT 1', 'y');
 SELECT * FROM mm_train('m', 'ridge', '', 'y');
 SELECT * FROM mm_train('m', 'ridge', 'err t', 'y');
 -- target and features
@@ -87,6 +89,14 @@ SET statement_timeout = '200ms';
 SELECT * FROM mm_train('m', 'ridge',
   'SELECT i::float8 AS x, sin(i) AS x2, (2 * i)::float8 AS y FROM generate_series(1, 50000000) i', 'y');
 RESET statement_timeout;
+
+-- the aggregate's state is validated wherever it comes from
+CREATE AGGREGATE pg_temp.fake_combine(bytea) (SFUNC = mm_linear_stats_combine, STYPE = bytea);
+SELECT pg_temp.fake_combine(x) FROM (VALUES ('\x4d4d4c53'::bytea), ('\x00'::bytea)) v(x);
+SELECT pg_temp.fake_combine(x)
+  FROM (SELECT decode(repeat('00', 64), 'hex') AS x FROM generate_series(1, 2)) v;
+SELECT mm_linear_stats(42, 0.2, 1000000, ARRAY['y', 'x1'], y, x1) IS NULL AS no_rows FROM err_t WHERE false;
+SELECT length(mm_linear_stats(42, 0.2, 1000000, ARRAY['y', 'x'], y, x1)) > 0 AS state FROM err_t;
 
 -- nothing of the failures above is left behind
 SELECT (SELECT count(*) FROM mm.models) = models AS models_unchanged,

@@ -36,6 +36,19 @@ SELECT mm_drop('pg_model');
 SELECT round(mm_predict('alice_m', ARRAY[10.0])::numeric, 6) IS NOT NULL AS own_model_ok;
 RESET ROLE;
 
+-- a revoked EXECUTE holds for the forms the planner rewrites too
+REVOKE EXECUTE ON FUNCTION mm_predict(text, anyelement, int) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION mm_predict(text, float8[], int) FROM PUBLIC;
+SET ROLE mm_alice;
+SELECT mm_predict('alice_m', s) FROM shared_t s LIMIT 1;
+SELECT mm_predict('alice_m', ARRAY[x]) FROM shared_t LIMIT 1;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION mm_predict(text, anyelement, int) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION mm_predict(text, float8[], int) TO PUBLIC;
+SET ROLE mm_alice;
+SELECT count(mm_predict('alice_m', s)) AS rows_predicted FROM shared_t s;
+RESET ROLE;
+
 SET ROLE mm_bob;
 SELECT count(*) FROM mm_models;
 SELECT mm_predict('alice_m', ARRAY[1.0]);

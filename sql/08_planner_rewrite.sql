@@ -78,3 +78,13 @@ SELECT round(mm_predict('ff', t)::numeric, 6) AS table_row,
        round(mm_predict('ff', ARRAY[t.f2, t.f1])::numeric, 6) AS array_in_training_order,
        y
   FROM ff t, LATERAL (SELECT t.f1, t.f2 OFFSET 0) s WHERE t.f1 = 10;
+
+-- mm_predict_fields called by hand is checked like the rewritten calls
+SELECT round(mm_predict_fields('ff', NULL, NULL, 10.0::float8, 3.0::float8)::numeric, 6) AS encoded;
+SELECT round(mm_predict_fields('ff', NULL, ARRAY['f1', 'f2'], 10.0::float8, 3.0::float8)::numeric, 6) AS named;
+SELECT mm_predict_fields('ff', NULL, NULL, 1.0::float8);
+SELECT mm_predict_fields('ff', NULL, ARRAY['f1'], 1.0::float8, 2.0::float8);
+SELECT mm_predict_fields('ff', NULL, ARRAY['f1', 'zz'], 1.0::float8, 2.0::float8);
+SELECT mm_predict_fields('ff', NULL, CASE WHEN i = 1 THEN ARRAY['f1', 'zz'] END, 1.0::float8, 1e300::float8)
+  FROM generate_series(1, 3) i;
+SELECT mm_predict_fields('ff', NULL, NULL, 'a'::text, 1.0::float8);

@@ -75,9 +75,10 @@ extern bool MmLookupModel(const char *name, MmModelRow *row, bool lock);
 extern void MmGetModel(const char *name, MmModelRow *row, bool lock);
 extern void MmCheckPrivilege(const char *name, const MmModelRow *row,
 							 MmPrivilege priv, Oid caller);
-extern bool MmVersionExists(int64 model_id, int32 version);
-extern void MmRequireVersion(int64 model_id, int32 version, const char *name);
-extern bytea *MmFetchBlob(int64 model_id, int32 version, const char *name);
+extern int64 MmVersionUid(int64 model_id, int32 version, bool fresh);
+extern int64 MmRequireVersion(int64 model_id, int32 version, const char *name,
+							  bool fresh);
+extern bytea *MmFetchBlob(int64 uid, int32 version, const char *name);
 extern int32 MmResolveVersion(const char *name, const MmModelRow *row,
 							  bool version_isnull, int32 version);
 extern void MmRecordDeployment(int64 model_id, int32 version,

@@ -230,7 +230,8 @@ MmLinExpand(const MmLinState *flat, MemoryContext parent)
 	SET_VARSIZE(e->s, fixed);
 	e->s->heldout_cap = 0;
 	e->s->heldout_kept = 0;
-	e->chunk_rows = Max(1, MMLS_CHUNK_BYTES / ((int64) sizeof(double) * flat->d));
+	e->chunk_rows = Max(1, Min(MMLS_CHUNK_BYTES / ((int64) sizeof(double) * flat->d),
+							   MmLinMaxHeldout(flat)));
 	MmLinAppend(e, MMLS_HELDOUT(flat), flat->heldout_kept);
 	return e;
 }
@@ -472,13 +473,42 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
 }
 
-/* Check that a bytea is a state of this aggregate. */
+/*
+ * Check that a flat bytea is a state of this aggregate before anything is
+ * read through its offsets: a state may come from any caller of the
+ * transition or combine function, so every field is bounded, sizes are
+ * recomputed without overflow, and the widths must add up to d.
+ */
 static void
 MmLinCheck(const MmLinState *s)
 {
-	if (VARSIZE(s) < sizeof(MmLinState) || s->magic != MMLS_MAGIC ||
-		s->d < 2 || s->nargs < 1 || VARSIZE(s) != MmLinStateSize(s, s->heldout_cap) ||
-		s->heldout_kept > s->heldout_cap || s->block_n < 0 || s->block_n >= MMLS_BLOCK_ROWS)
+	bool		ok;
+	int64		sum = 1;
+
+	ok = VARSIZE(s) >= sizeof(MmLinState) && s->magic == MMLS_MAGIC &&
+		s->d >= 2 && s->d <= MM_MAX_COLS + 1 &&
+		s->nargs >= 1 && s->nargs < s->d && s->nargs <= FUNC_MAX_ARGS &&
+		s->block_n >= 0 && s->block_n < MMLS_BLOCK_ROWS &&
+		(s->flags & ~MMLS_FLAG_OVERFLOW) == 0 &&
+		s->heldout_cap >= 0 &&
+		s->heldout_cap <= (int64) (MaxAllocHugeSize / (sizeof(double) * (Size) s->d)) &&
+		s->heldout_kept >= 0 && s->heldout_kept <= s->heldout_cap &&
+		s->heldout_n >= s->heldout_kept &&
+		s->n >= 0 && isfinite(s->n) &&
+		s->test_fraction >= 0 && s->test_fraction < 1 && s->max_memory >= 0 &&
+		VARSIZE(s) == MmLinStateSize(s, s->heldout_cap);
+	if (ok)
+	{
+		const int32 *widths = MMLS_WIDTHS(s);
+
+		for (int i = 0; i < s->nargs && ok; i++)
+		{
+			ok = widths[i] >= 1 && widths[i] <= MM_MAX_WIDTH;
+			sum += widths[i];
+		}
+		ok = ok && sum == s->d;
+	}
+	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid mm_linear_stats state")));

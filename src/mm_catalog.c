@@ -187,50 +187,59 @@ MmCheckPrivilege(const char *name, const MmModelRow *row, MmPrivilege priv,
 					   MmPrivilegeName(priv), GetUserNameFromId(row->owner, false))));
 }
 
-/* Does this version of the model exist?  Inside the catalog window. */
-bool
-MmVersionExists(int64 model_id, int32 version)
+/*
+ * The uid of a version of the model, or 0 when it does not exist.  fresh
+ * reads with a new snapshot: after waiting for the model's row lock, what
+ * committed meanwhile (a drop) must be seen.  Catalog window.
+ */
+int64
+MmVersionUid(int64 model_id, int32 version, bool fresh)
 {
 	Oid			argtypes[2] = {INT8OID, INT4OID};
 	Datum		values[2];
+	bool		isnull;
 	int			ret;
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = Int32GetDatum(version);
-	ret = SPI_execute_with_args("SELECT 1 FROM mm.versions WHERE model_id = $1 AND version = $2",
-								2, argtypes, values, NULL, true, 1);
+	ret = SPI_execute_with_args("SELECT uid FROM mm.versions WHERE model_id = $1 AND version = $2",
+								2, argtypes, values, NULL, !fresh, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "catalog lookup of a version failed: %s", SPI_result_code_string(ret));
-	return SPI_processed == 1;
+	if (SPI_processed == 0)
+		return 0;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-/* An error unless this version of the model exists.  Catalog window. */
-void
-MmRequireVersion(int64 model_id, int32 version, const char *name)
+/* The uid of a version, or an error when it does not exist.  Catalog window. */
+int64
+MmRequireVersion(int64 model_id, int32 version, const char *name, bool fresh)
 {
-	if (!MmVersionExists(model_id, version))
+	int64		uid = MmVersionUid(model_id, version, fresh);
+
+	if (uid == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("version %d of model \"%s\" does not exist", version, name),
 				 errhint("The versions of a model are listed in the view mm_versions.")));
+	return uid;
 }
 
-/* The blob of one version, copied to the upper context.  Catalog window. */
+/* The blob of a version (by uid), copied to the upper context.  Catalog window. */
 bytea *
-MmFetchBlob(int64 model_id, int32 version, const char *name)
+MmFetchBlob(int64 uid, int32 version, const char *name)
 {
-	Oid			argtypes[2] = {INT8OID, INT4OID};
-	Datum		values[2];
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
 	int			ret;
 	bool		isnull;
 	Datum		d;
 	bytea	   *blob;
 	bytea	   *copy;
 
-	values[0] = Int64GetDatum(model_id);
-	values[1] = Int32GetDatum(version);
-	ret = SPI_execute_with_args("SELECT blob FROM mm.versions WHERE model_id = $1 AND version = $2",
-								2, argtypes, values, NULL, true, 1);
+	values[0] = Int64GetDatum(uid);
+	ret = SPI_execute_with_args("SELECT blob FROM mm.versions WHERE uid = $1",
+								1, argtypes, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "catalog lookup of a version failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)

@@ -131,9 +131,13 @@ MmRegressionOverSource(const MmModel *m, const char *model_name,
 				if (m->features[i].kind == MM_FEAT_ARRAY)
 				{
 					char		what[NAMEDATALEN + 16];
+					ArrayType  *arr = DatumGetArrayTypeP(d);
 
 					snprintf(what, sizeof(what), "column \"%s\"", m->features[i].name);
-					pos += MmReadArray(DatumGetArrayTypeP(d), m->features[i].width, row + pos, what);
+					pos += MmReadArray(arr, m->features[i].width, row + pos, what);
+					/* a detoasted copy would live until SPI_finish: free it */
+					if ((Pointer) arr != DatumGetPointer(d))
+						pfree(arr);
 				}
 				else
 				{

@@ -7,6 +7,10 @@
  * version.  mm_rollback marks the newest entry undone and deploys again
  * the next one down whose version still exists, so repeated rollbacks walk
  * back through history.  Every change is appended to the history.
+ *
+ * Each function locks the model's row first; reads after the lock use a
+ * new snapshot (SPI read_only false), so what another session committed
+ * while we waited (a drop, a deploy) is seen.
  */
 #include "massmodel.h"
 
@@ -62,7 +66,7 @@ mm_deploy(PG_FUNCTION_ARGS)
 	MmCatalogBegin(&cat);
 	MmGetModel(model, &row, true);
 	MmCheckPrivilege(model, &row, MM_PRIV_DEPLOY, cat.save_userid);
-	MmRequireVersion(row.id, version, model);
+	(void) MmRequireVersion(row.id, version, model, true);
 	if (version == row.deployed_version)
 		ereport(NOTICE,
 				(errmsg("version %d of model \"%s\" is already deployed", version, model)));
@@ -100,7 +104,7 @@ mm_rollback(PG_FUNCTION_ARGS)
 							  "AND d.id < (SELECT max(id) FROM mm.deployments "
 							  "            WHERE model_id = $1 AND kind = 'deploy' AND NOT undone) "
 							  "ORDER BY d.id DESC LIMIT 1",
-							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+							  2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading the deployment history failed");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -148,7 +152,7 @@ mm_drop(PG_FUNCTION_ARGS)
 	{
 		int32		version = PG_GETARG_INT32(1);
 
-		MmRequireVersion(row.id, version, model);
+		(void) MmRequireVersion(row.id, version, model, true);
 		if (version == row.deployed_version)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),

@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(mm_weights);
 
 typedef struct MmCacheEntry
 {
-	int64		model_id;
+	int64		uid;			/* mm.versions.uid: never reused */
 	int32		version;
 	MemoryContext cxt;			/* holds model */
 	MmModel    *model;
@@ -76,6 +76,15 @@ typedef enum MmArgKind
 	MM_ARG_OTHER
 } MmArgKind;
 
+/* which mapping of the input a call site has built */
+typedef enum MmMapKind
+{
+	MM_MAP_NONE = 0,
+	MM_MAP_ROW,					/* a composite datum's columns */
+	MM_MAP_FIELDS,				/* mm_predict_fields: named values */
+	MM_MAP_ENCODED				/* mm_predict_fields: encoded values */
+} MmMapKind;
+
 /* per call site, in fn_extra */
 typedef struct MmPredictState
 {
@@ -89,18 +98,23 @@ typedef struct MmPredictState
 	MmCacheEntry *entry;		/* pinned */
 	MemoryContextCallback cb;
 
-	/* row input: the mapping of the model's features onto a row type */
-	MmCacheEntry *map_entry;	/* the entry the mapping was built for */
+	double	   *x;				/* ncols of the entry's model */
+	MemoryContext entry_cxt;	/* x; reset when the entry changes */
+
+	/*
+	 * The mapping of the input onto the entry's features, rebuilt (and
+	 * map_cxt reset) when the entry or the input's shape changes.
+	 */
+	MmMapKind	map_kind;
+	MemoryContext map_cxt;
 	Oid			rowtype;
 	int32		rowtypmod;
 	TupleDesc	tupdesc;
 	int			nfields;		/* fields the mapping was built for */
-	int		   *attidx;			/* per feature: index in the row */
-	MmFieldKind *fkind;			/* per feature */
+	int		   *attidx;			/* per feature: index of its field */
+	MmFieldKind *fkind;			/* per feature (per value when encoded) */
 	Datum	   *values;
 	bool	   *nulls;
-	double	   *x;				/* ncols of x_entry's model */
-	MmCacheEntry *x_entry;
 } MmPredictState;
 
 /* Release a cache entry pinned by a call site whose context goes away. */
@@ -163,18 +177,18 @@ MmDecodeBlob(bytea *blob, const char *name, int32 version, MmModel **out)
 }
 
 /*
- * The cached model (model_id, version), fetched and decoded on a miss.
- * Runs inside the catalog window.
+ * The cached model of version uid, fetched and decoded on a miss.  Runs
+ * inside the catalog window.
  */
 static MmCacheEntry *
-MmCacheGet(int64 model_id, int32 version, const char *name)
+MmCacheGet(int64 uid, int32 version, const char *name)
 {
 	MmCacheEntry *e;
 	MmModel    *model;
 	MemoryContext cxt;
 
 	for (e = mm_cache; e; e = e->next)
-		if (e->model_id == model_id && e->version == version)
+		if (e->uid == uid)
 		{
 			e->last_used = ++mm_cache_clock;
 			return e;
@@ -184,10 +198,10 @@ MmCacheGet(int64 model_id, int32 version, const char *name)
 		mm_cache_cxt = AllocSetContextCreate(TopMemoryContext, "massmodel model cache",
 											 ALLOCSET_SMALL_SIZES);
 	/* decoded under the current context; adopted only once valid */
-	cxt = MmDecodeBlob(MmFetchBlob(model_id, version, name), name, version, &model);
+	cxt = MmDecodeBlob(MmFetchBlob(uid, version, name), name, version, &model);
 	MemoryContextSetParent(cxt, mm_cache_cxt);
 	e = MemoryContextAllocZero(mm_cache_cxt, sizeof(MmCacheEntry));
-	e->model_id = model_id;
+	e->uid = uid;
 	e->version = version;
 	e->cxt = cxt;
 	e->model = model;
@@ -200,22 +214,19 @@ MmCacheGet(int64 model_id, int32 version, const char *name)
 /*
  * Enter the catalog window and find the version a prediction means: the
  * model must exist, the caller hold predict on it, and the version exist.
- * The caller leaves the window with MmCatalogEnd(cat).
+ * Returns the version's uid.  The caller leaves the window with
+ * MmCatalogEnd(cat).
  */
-static int32
+static int64
 MmOpenForPredict(const char *name, bool version_isnull, int32 version,
-				 MmModelRow *row, MmCatalogCtx *cat)
+				 MmModelRow *row, int32 *version_out, MmCatalogCtx *cat)
 {
-	int32		v;
-
 	MmCheckModelName(name);
 	MmCatalogBegin(cat);
 	MmGetModel(name, row, false);
 	MmCheckPrivilege(name, row, MM_PRIV_PREDICT, cat->save_userid);
-	v = MmResolveVersion(name, row, version_isnull, version);
-	if (!version_isnull)
-		MmRequireVersion(row->id, v, name);
-	return v;
+	*version_out = MmResolveVersion(name, row, version_isnull, version);
+	return MmRequireVersion(row->id, *version_out, name, false);
 }
 
 /*
@@ -229,10 +240,11 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 	MmModelRow	row;
 	char	   *cname = text_to_cstring(name);
 	int32		v;
+	int64		uid;
 	MmCacheEntry *e;
 
-	v = MmOpenForPredict(cname, version_isnull, version, &row, &cat);
-	e = MmCacheGet(row.id, v, cname);
+	uid = MmOpenForPredict(cname, version_isnull, version, &row, &v, &cat);
+	e = MmCacheGet(uid, v, cname);
 	MmCatalogEnd(&cat);
 
 	if (ps->entry != e)
@@ -241,6 +253,10 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 			ps->entry->pins--;
 		e->pins++;
 		ps->entry = e;
+		/* everything built for the previous entry goes */
+		MemoryContextReset(ps->entry_cxt);
+		ps->x = MemoryContextAlloc(ps->entry_cxt, sizeof(double) * Max(e->model->ncols, 1));
+		ps->map_kind = MM_MAP_NONE;
 	}
 	MmCacheEvict();
 	ps->stmt_start = GetCurrentStatementStartTimestamp();
@@ -264,6 +280,10 @@ MmPredictGetState(FunctionCallInfo fcinfo, int version_argno)
 	{
 		ps = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MmPredictState));
 		ps->name_len = -1;
+		ps->entry_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "mm_predict input",
+											  ALLOCSET_SMALL_SIZES);
+		ps->map_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "mm_predict mapping",
+											ALLOCSET_SMALL_SIZES);
 		ps->cb.func = MmPredictStateRelease;
 		ps->cb.arg = ps;
 		MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, &ps->cb);
@@ -351,16 +371,10 @@ mm_predict_float8(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(MmPredictDoubles(m, (const double *) ARR_DATA_PTR(arr), ps->name));
 }
 
-/* The feature buffer of a call site, allocated once. */
-static double *
+/* The feature buffer of a call site, for its current model. */
+static inline double *
 MmPredictBuffer(FunctionCallInfo fcinfo, MmPredictState *ps)
 {
-	if (ps->x == NULL || ps->x_entry != ps->entry)
-	{
-		ps->x = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-								   sizeof(double) * Max(ps->entry->model->ncols, 1));
-		ps->x_entry = ps->entry;
-	}
 	return ps->x;
 }
 
@@ -507,7 +521,7 @@ MmPredictMapFields(FunctionCallInfo fcinfo, MmPredictState *ps, int nfields,
 				   char **names, const Oid *types, bool positional)
 {
 	const MmModel *m = ps->entry->model;
-	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	MemoryContext old = MemoryContextSwitchTo(ps->map_cxt);
 
 	/*
 	 * By name, unless the row is anonymous (f1, f2, ...) and some feature is
@@ -560,7 +574,6 @@ MmPredictMapFields(FunctionCallInfo fcinfo, MmPredictState *ps, int nfields,
 	ps->nfields = nfields;
 	ps->values = palloc(sizeof(Datum) * Max(nfields, 1));
 	ps->nulls = palloc(sizeof(bool) * Max(nfields, 1));
-	ps->map_entry = ps->entry;
 	MemoryContextSwitchTo(old);
 }
 
@@ -568,11 +581,16 @@ MmPredictMapFields(FunctionCallInfo fcinfo, MmPredictState *ps, int nfields,
 static void
 MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 rowtypmod)
 {
-	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	TupleDesc	td = lookup_rowtype_tupdesc_copy(rowtype, rowtypmod);
-	char	  **names = palloc(sizeof(char *) * Max(td->natts, 1));
-	Oid		   *types = palloc(sizeof(Oid) * Max(td->natts, 1));
+	MemoryContext old;
+	TupleDesc	td;
+	char	  **names;
+	Oid		   *types;
 
+	MemoryContextReset(ps->map_cxt);
+	old = MemoryContextSwitchTo(ps->map_cxt);
+	td = lookup_rowtype_tupdesc_copy(rowtype, rowtypmod);
+	names = palloc(sizeof(char *) * Max(td->natts, 1));
+	types = palloc(sizeof(Oid) * Max(td->natts, 1));
 	MemoryContextSwitchTo(old);
 	for (int a = 0; a < td->natts; a++)
 	{
@@ -586,6 +604,7 @@ MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 
 	ps->tupdesc = td;
 	ps->rowtype = rowtype;
 	ps->rowtypmod = rowtypmod;
+	ps->map_kind = MM_MAP_ROW;
 }
 
 /* A scalar field as a double. */
@@ -611,7 +630,7 @@ MmFieldValue(MmFieldKind kind, Datum v)
 		case MM_FIELD_ARRAY:
 			break;
 	}
-	elog(ERROR, "unexpected field kind %d", (int) kind);
+	elog(ERROR, "unexpected field kind %d", (int) kind);	/* cannot happen */
 	return 0.0;					/* not reached */
 }
 
@@ -670,7 +689,7 @@ MmPredictRow(FunctionCallInfo fcinfo, MmPredictState *ps, HeapTupleHeader td,
 	int32		rowtypmod = HeapTupleHeaderGetTypMod(td);
 	HeapTupleData tuple;
 
-	if (ps->map_entry != ps->entry || ps->tupdesc == NULL ||
+	if (ps->map_kind != MM_MAP_ROW ||
 		ps->rowtype != rowtype || ps->rowtypmod != rowtypmod)
 		MmPredictMapRow(fcinfo, ps, rowtype, rowtypmod);
 
@@ -727,6 +746,60 @@ mm_predict_any(PG_FUNCTION_ARGS)
 
 #define MM_FIELDS_FIXED_ARGS 3	/* model, version, names */
 
+/* Map nvals encoded values (an ARRAY[...]'s elements) onto the model. */
+static void
+MmPredictMapEncoded(FunctionCallInfo fcinfo, MmPredictState *ps, int nvals)
+{
+	const MmModel *m = ps->entry->model;
+
+	if ((uint32) nvals != m->ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" expects %u features, but the input array has %d",
+						ps->name, m->ncols, nvals),
+				 errhint("Pass the features in the training order; mm_weights lists them.")));
+	ps->fkind = MemoryContextAlloc(ps->map_cxt, sizeof(MmFieldKind) * Max(nvals, 1));
+	for (int i = 0; i < nvals; i++)
+	{
+		MmFeature	f = {NULL, MM_FEAT_NUMERIC, 1};
+
+		f.name = MmFeatureColumnName(m, i);
+		ps->fkind[i] = MmFieldKindFor(get_fn_expr_argtype(fcinfo->flinfo, MM_FIELDS_FIXED_ARGS + i),
+									  &f, ps->name);
+	}
+	ps->nfields = nvals;
+	ps->map_kind = MM_MAP_ENCODED;
+}
+
+/* Map nvals values named by the array names onto the model's features. */
+static void
+MmPredictMapNamed(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *na, int nvals)
+{
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+	char	  **names;
+	Oid		   *types;
+	MemoryContext old = MemoryContextSwitchTo(ps->map_cxt);
+
+	deconstruct_array(na, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+	if (n != nvals)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mm_predict_fields got %d names for %d values", n, nvals)));
+	names = palloc(sizeof(char *) * Max(n, 1));
+	types = palloc(sizeof(Oid) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		names[i] = enulls[i] ? NULL : TextDatumGetCString(elems[i]);
+		types[i] = get_fn_expr_argtype(fcinfo->flinfo, MM_FIELDS_FIXED_ARGS + i);
+	}
+	MemoryContextSwitchTo(old);
+	MmPredictMapFields(fcinfo, ps, n, names, types, MmNamesAreAnonymous(n, names));
+	ps->map_kind = MM_MAP_FIELDS;
+}
+
+
 /*
  * mm_predict_fields(model text, version int, names text[], VARIADIC "any")
  *
@@ -746,38 +819,32 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 	const MmModel *m;
 	int			nvals = PG_NARGS() - MM_FIELDS_FIXED_ARGS;
 	NullableDatum *args = fcinfo->args + MM_FIELDS_FIXED_ARGS;
+	double		v;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	ps = MmPredictGetState(fcinfo, 1);
 	m = ps->entry->model;
 
-	if (PG_ARGISNULL(2))
+	if (ps->map_kind == MM_MAP_NONE)
+	{
+		/* the names are a constant of the call site: map once per model */
+		if (!get_fn_expr_arg_stable(fcinfo->flinfo, 2))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the names argument of mm_predict_fields must be a constant")));
+		MemoryContextReset(ps->map_cxt);
+		if (PG_ARGISNULL(2))
+			MmPredictMapEncoded(fcinfo, ps, nvals);
+		else
+			MmPredictMapNamed(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(2), nvals);
+	}
+
+	if (ps->map_kind == MM_MAP_ENCODED)
 	{
 		/* encoded values in training order: the elements of an ARRAY[...] */
-		double	   *x = MmPredictBuffer(fcinfo, ps);
+		double	   *x = ps->x;
 
-		if (ps->map_entry != ps->entry)
-		{
-			if ((uint32) nvals != m->ncols)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("model \"%s\" expects %u features, but the input array has %d",
-								ps->name, m->ncols, nvals),
-						 errhint("Pass the features in the training order; mm_weights lists them.")));
-			ps->fkind = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-										   sizeof(MmFieldKind) * Max(nvals, 1));
-			for (int i = 0; i < nvals; i++)
-			{
-				MmFeature	f = {"", MM_FEAT_NUMERIC, 1};
-
-				f.name = MmFeatureColumnName(m, i);
-				ps->fkind[i] = MmFieldKindFor(get_fn_expr_argtype(fcinfo->flinfo,
-																  MM_FIELDS_FIXED_ARGS + i),
-											  &f, ps->name);
-			}
-			ps->map_entry = ps->entry;
-		}
 		for (int i = 0; i < nvals; i++)
 		{
 			if (args[i].isnull)
@@ -790,41 +857,14 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 		PG_RETURN_FLOAT8(MmPredictDoubles(m, x, ps->name));
 	}
 
-	/* the named columns of a table row */
-	if (ps->map_entry != ps->entry || ps->nfields != nvals)
-	{
-		ArrayType  *na = PG_GETARG_ARRAYTYPE_P(2);
-		Datum	   *elems;
-		bool	   *enulls;
-		int			n;
-		char	  **names;
-		Oid		   *types;
-		MemoryContext old;
-
-		deconstruct_array(na, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
-		if (n != nvals)
-			elog(ERROR, "mm_predict_fields got %d names for %d values", n, nvals);
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		names = palloc(sizeof(char *) * Max(n, 1));
-		types = palloc(sizeof(Oid) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-		{
-			names[i] = enulls[i] ? NULL : TextDatumGetCString(elems[i]);
-			types[i] = get_fn_expr_argtype(fcinfo->flinfo, MM_FIELDS_FIXED_ARGS + i);
-		}
-		MemoryContextSwitchTo(old);
-		MmPredictMapFields(fcinfo, ps, n, names, types, MmNamesAreAnonymous(n, names));
-	}
+	/* the named columns of a row */
 	for (int i = 0; i < nvals; i++)
 	{
 		ps->values[i] = args[i].value;
 		ps->nulls[i] = args[i].isnull;
 	}
-	{
-		double		v = MmPredictMapped(fcinfo, ps, &fcinfo->isnull);
-
-		PG_RETURN_FLOAT8(v);
-	}
+	v = MmPredictMapped(fcinfo, ps, &fcinfo->isnull);
+	PG_RETURN_FLOAT8(v);
 }
 
 /*
@@ -838,11 +878,12 @@ MmLoadModel(const char *name, bool version_isnull, int32 version,
 	MmCatalogCtx cat;
 	MmModelRow	row;
 	int32		v;
+	int64		uid;
 	bytea	   *blob;
 	MmModel    *model;
 
-	v = MmOpenForPredict(name, version_isnull, version, &row, &cat);
-	blob = MmFetchBlob(row.id, v, name);
+	uid = MmOpenForPredict(name, version_isnull, version, &row, &v, &cat);
+	blob = MmFetchBlob(uid, v, name);
 	MmCatalogEnd(&cat);
 	(void) MmDecodeBlob(blob, name, v, &model);
 	*model_id_out = row.id;

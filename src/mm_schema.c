@@ -16,6 +16,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "utils/plancache.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -64,9 +66,33 @@ MmOpenSource(const char *source, MmSource *src)
 		char	   *q = pstrdup(source);
 		size_t		len = strlen(q);
 
+		List	   *stmts;
+		SPIPlanPtr	plan;
+
 		/* a trailing semicolon is harmless in psql, not inside a subquery */
 		while (len > 0 && (isspace((unsigned char) q[len - 1]) || q[len - 1] == ';'))
 			q[--len] = '\0';
+
+		/*
+		 * The text must be one query on its own: then wrapping it in
+		 * parentheses makes exactly one subquery of it, whatever it holds.
+		 * SPI parses it (syntax errors point into the source) and plans
+		 * nothing yet.
+		 */
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plan = SPI_prepare(q, 0, NULL);
+		if (plan == NULL)
+			elog(ERROR, "parsing the source failed: %s", SPI_result_code_string(SPI_result));
+		stmts = SPI_plan_get_plan_sources(plan);
+		if (list_length(stmts) != 1 ||
+			!IsA(((CachedPlanSource *) linitial(stmts))->raw_parse_tree->stmt, SelectStmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source must be a single query"),
+					 errdetail("The source holds %d statements.", list_length(stmts)),
+					 errhint("Give one SELECT, WITH, VALUES or TABLE query, or a table or view name.")));
+		SPI_finish();
 		src->from_sql = psprintf("(%s\n) AS mm_source", q);
 	}
 	else

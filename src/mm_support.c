@@ -27,8 +27,11 @@
 #include "nodes/makefuncs.h"
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
+#include "optimizer/planmain.h"
 #include "parser/parse_func.h"
 #include "parser/parsetree.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -205,9 +208,18 @@ mm_predict_support(PG_FUNCTION_ARGS)
 	if (values == NIL)
 		PG_RETURN_POINTER(NULL);
 
-	fn = MmFieldsFunction(get_func_namespace(call->funcid));
-	if (!OidIsValid(fn))
+	/*
+	 * The rewrite must not let a role past a revoked EXECUTE: leave calls
+	 * the caller may not make as they are, to fail at execution.
+	 */
+	if (pg_proc_aclcheck(call->funcid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
 		PG_RETURN_POINTER(NULL);
+	fn = MmFieldsFunction(get_func_namespace(call->funcid));
+	if (!OidIsValid(fn) || pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		PG_RETURN_POINTER(NULL);
+	/* a cached plan is invalidated by changes to mm_predict too */
+	if (req->root != NULL)
+		record_plan_function_dependency(req->root, call->funcid);
 	fields = makeFuncExpr(fn, FLOAT8OID,
 						  list_concat(list_make3(linitial(call->args), lthird(call->args), names),
 									  values),

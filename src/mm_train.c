@@ -238,6 +238,7 @@ typedef struct MmStateReceiver
 	DestReceiver pub;
 	MemoryContext cxt;
 	bytea	   *state;
+	int64		rows;
 } MmStateReceiver;
 
 /* Keep a flat, aligned copy of the state of the row received. */
@@ -248,6 +249,10 @@ MmStateReceive(TupleTableSlot *slot, DestReceiver *self)
 	bool		isnull;
 	Datum		d = slot_getattr(slot, 1, &isnull);
 
+	if (r->rows++ > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the training scan returned more than one row")));
 	if (!isnull)
 	{
 		MemoryContext old = MemoryContextSwitchTo(r->cxt);
@@ -409,9 +414,10 @@ MmStoredRmse(int64 model_id, int32 version)
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = Int32GetDatum(version);
+	/* a fresh snapshot: the deployed version may have changed while we waited */
 	if (SPI_execute_with_args("SELECT (metrics->>'rmse')::float8 FROM mm.versions "
 							  "WHERE model_id = $1 AND version = $2",
-							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+							  2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading stored metrics failed");
 	if (SPI_processed == 0)
 		return NAN;
@@ -696,6 +702,9 @@ mm_train(PG_FUNCTION_ARGS)
 				 errmsg("source \"%s\" has no rows", source),
 				 errhint("A model is trained on at least as many rows as it has parameters.")));
 	MmLinStateUnpack(state, &st);
+	if (st.nargs != ncols)
+		elog(ERROR, "the training scan returned statistics of %d columns, not %d",
+			 st.nargs, ncols);
 	if (p.verbose)
 		ereport(NOTICE,
 				(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s",
@@ -753,7 +762,11 @@ mm_train(PG_FUNCTION_ARGS)
 		MmRegressionOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met);
 	}
 	if (!mm_regmetrics_result(&met, &res))
-		memset(&res, 0, sizeof(res));
+	{
+		/* nothing scored (a source that changed between passes): no metric */
+		res.n = 0;
+		res.mse = res.rmse = res.mae = res.r2 = res.explained_variance = NAN;
+	}
 	metrics = MmRegressionMetricsJsonb(&res, on);
 
 	/* serialize */

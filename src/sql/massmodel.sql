@@ -25,8 +25,14 @@ CREATE TABLE mm.models (
 );
 COMMENT ON TABLE mm.models IS 'one row per model: name, owner, privileges, task, deployed version';
 
+-- uid identifies a version for ever: version numbers of a rolled-back
+-- train are handed out again, sequence values never are (the backend cache
+-- of decoded models is keyed by uid)
+CREATE SEQUENCE mm.version_uid_seq;
+
 CREATE TABLE mm.versions (
 	model_id	bigint NOT NULL REFERENCES mm.models (id) ON DELETE CASCADE,
+	uid			bigint NOT NULL DEFAULT nextval('mm.version_uid_seq') UNIQUE,
 	version		int NOT NULL,
 	algorithm	text NOT NULL,
 	params		jsonb NOT NULL,
@@ -76,6 +82,7 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA mm FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('mm.models', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.models_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.versions', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.version_uid_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.deployments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.evaluations', '');
@@ -140,7 +147,7 @@ RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_fields'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mm_predict_fields(text, int, text[], VARIADIC "any") IS
-'mm_predict with its input as separate values: encoded features in training order (names NULL), or named columns of a row';
+'internal form of mm_predict made by the planner: encoded features in training order (names NULL), or named columns of a row (names a constant)';
 
 CREATE FUNCTION mm_predict_support(internal)
 RETURNS internal
