@@ -53,9 +53,15 @@ MmCatalogBegin(MmCatalogCtx *ctx)
 {
 	Oid			owner = MmCatalogOwner();
 
+	/*
+	 * Only massmodel's own parameterised SQL runs in the window; a
+	 * restricted operation also refuses anything that would change session
+	 * state (SET ROLE, temporary objects) should that ever change.
+	 */
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
 	SetUserIdAndSecContext(owner,
-						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	ctx->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,
@@ -170,6 +176,15 @@ MmPrivilegeName(MmPrivilege priv)
 	return "owner";
 }
 
+/* A role's name for messages, even when the role has been dropped. */
+static const char *
+MmRoleName(Oid role)
+{
+	char	   *name = GetUserNameFromId(role, true);
+
+	return name ? name : psprintf("%u", role);
+}
+
 /*
  * Check that the calling role (the role before MmCatalogBegin) holds priv
  * on the model.  The owner has every privilege, superusers bypass.
@@ -184,7 +199,7 @@ MmCheckPrivilege(const char *name, const MmModelRow *row, MmPrivilege priv,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for model \"%s\"", name),
 			 errdetail("The %s privilege is needed; only the owner role \"%s\" and its members hold it.",
-					   MmPrivilegeName(priv), GetUserNameFromId(row->owner, false))));
+					   MmPrivilegeName(priv), MmRoleName(row->owner))));
 }
 
 /*
