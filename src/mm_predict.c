@@ -371,13 +371,6 @@ mm_predict_float8(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(MmPredictDoubles(m, (const double *) ARR_DATA_PTR(arr), ps->name));
 }
 
-/* The feature buffer of a call site, for its current model. */
-static inline double *
-MmPredictBuffer(FunctionCallInfo fcinfo, MmPredictState *ps)
-{
-	return ps->x;
-}
-
 /* mm_predict(model text, x float4[], version int) */
 Datum
 mm_predict_float4(PG_FUNCTION_ARGS)
@@ -400,7 +393,7 @@ mm_predict_float4(PG_FUNCTION_ARGS)
 		s += m->coef[j] * (double) f[j];
 	if (unlikely(!isfinite(s)))
 	{
-		double	   *x = MmPredictBuffer(fcinfo, ps);
+		double	   *x = ps->x;
 
 		for (uint32 j = 0; j < m->ncols; j++)
 			x[j] = f[j];
@@ -414,7 +407,7 @@ static double
 MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr)
 {
 	const MmModel *m = ps->entry->model;
-	double	   *x = MmPredictBuffer(fcinfo, ps);
+	double	   *x = ps->x;
 	Oid			elemtype = ARR_ELEMTYPE(arr);
 	int16		typlen;
 	bool		typbyval;
@@ -643,7 +636,7 @@ static double
 MmPredictMapped(FunctionCallInfo fcinfo, MmPredictState *ps, bool *isnull)
 {
 	const MmModel *m = ps->entry->model;
-	double	   *x = MmPredictBuffer(fcinfo, ps);
+	double	   *x = ps->x;
 	uint32		pos = 0;
 	int			a;
 
