@@ -7,9 +7,9 @@ EXTVERSION = 0.1.0
 MODULE_big = massmodel
 CORE_OBJS  = src/core/mm_util.o src/core/mm_crc32c.o src/core/mm_split.o \
              src/core/mm_moments.o src/core/mm_linear.o src/core/mm_metrics.o \
-             src/core/mm_blob.o
+             src/core/mm_blob.o src/core/mm_logistic.o src/core/mm_nb.o src/core/mm_clsmetrics.o
 OBJS       = src/massmodel.o src/mm_catalog.o src/mm_schema.o src/mm_train.o \
-             src/mm_predict.o src/mm_evaluate.o src/mm_lifecycle.o src/mm_agg.o src/mm_support.o \
+             src/mm_predict.o src/mm_evaluate.o src/mm_lifecycle.o src/mm_agg.o src/mm_support.o src/mm_dataset.o \
              $(CORE_OBJS)
 
 DATA_built = massmodel--$(EXTVERSION).sql
@@ -42,15 +42,23 @@ SHLIB_LINK += $(BLAS_LIBS) -lm
 massmodel--$(EXTVERSION).sql: src/sql/massmodel.sql
 	cp $< $@
 
-# The core is also built on its own, without the server, for unit tests.
-CORE_SRCS = $(CORE_OBJS:.o=.c)
-test/unit/test_core: test/unit/test_core.c $(CORE_SRCS) src/core/mm_core.h
+# The core is also built on its own, without the server, for unit tests:
+# one program per test/unit/test_*.c, each printing "ok N - ..." lines and
+# "N passed, M failed"; `make unit` runs them all and adds up the counts.
+CORE_SRCS  = $(CORE_OBJS:.o=.c)
+UNIT_TESTS = $(patsubst %.c,%,$(wildcard test/unit/test_*.c))
+EXTRA_CLEAN += $(UNIT_TESTS)
+
+test/unit/test_%: test/unit/test_%.c $(CORE_SRCS) src/core/mm_core.h
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Isrc/core $(BLAS_CFLAGS) \
-	    -o $@ test/unit/test_core.c $(CORE_SRCS) $(BLAS_LIBS) -lm
+	    -o $@ $< $(CORE_SRCS) $(BLAS_LIBS) -lm
 
 .PHONY: unit
-unit: test/unit/test_core
-	cd test/unit && ./test_core
+unit: $(UNIT_TESTS)
+	@rc=0; out=$$(mktemp); \
+	for t in $(UNIT_TESTS); do (cd test/unit && ./$$(basename $$t)) | tee -a $$out || rc=1; done; \
+	awk '/^[0-9]+ passed, [0-9]+ failed$$/ { p += $$1; f += $$3 } END { print p " passed, " f " failed" }' $$out; \
+	rm -f $$out; exit $$rc
 
 test/fuzz/fuzz_blob: test/fuzz/fuzz_blob.c $(CORE_SRCS) src/core/mm_core.h
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core $(BLAS_CFLAGS) \

@@ -99,19 +99,19 @@ SELECT feature, -log(abs((weight - c) / c)) >= 9 AS nine_digits
 
 -- The held-out split: deterministic for a seed and the same rows, whatever
 -- their order; about test_fraction of the rows; another seed, another split.
-SELECT t.version, t.metrics->>'evaluated_on' AS on, (t.metrics->>'n')::int AS heldout,
-       v.n_train, (t.metrics->>'n')::int + v.n_train AS total
-  FROM mm_train('split', 'linear_regression', 'diabetes', 'progression') t
-  JOIN mm_versions v ON v.model = t.model AND v.version = t.version;
+SELECT version FROM mm_train('split', 'linear_regression', 'diabetes', 'progression');
+SELECT version, metrics->>'evaluated_on' AS on, (metrics->>'n')::int AS heldout,
+       n_train, (metrics->>'n')::int + n_train AS total
+  FROM mm_versions WHERE model = 'split';
+SELECT version FROM mm_train('split', 'linear_regression', 'SELECT * FROM diabetes ORDER BY md5(bmi::text || s5::text)',
+                             'progression');
 SELECT v2.n_train = v1.n_train AS same_split, v2.metrics = v1.metrics AS same_metrics
-  FROM mm_train('split', 'linear_regression', 'SELECT * FROM diabetes ORDER BY md5(bmi::text || s5::text)',
-                'progression') t
-  JOIN mm_versions v2 ON v2.model = t.model AND v2.version = t.version
-  JOIN mm_versions v1 ON v1.model = t.model AND v1.version = 1;
+  FROM mm_versions v2, mm_versions v1
+ WHERE v1.model = 'split' AND v2.model = 'split' AND v1.version = 1 AND v2.version = 2;
+SELECT version FROM mm_train('split', 'linear_regression', 'diabetes', 'progression', params => '{"seed": 7}');
 SELECT v3.n_train <> v1.n_train OR v3.metrics <> v1.metrics AS other_split
-  FROM mm_train('split', 'linear_regression', 'diabetes', 'progression', params => '{"seed": 7}') t
-  JOIN mm_versions v3 ON v3.model = t.model AND v3.version = t.version
-  JOIN mm_versions v1 ON v1.model = t.model AND v1.version = 1;
+  FROM mm_versions v3, mm_versions v1
+ WHERE v1.model = 'split' AND v3.model = 'split' AND v1.version = 1 AND v3.version = 3;
 SELECT (metrics->>'n')::int BETWEEN 0.15 * 442 AND 0.25 * 442 AS about_20_percent
   FROM mm_versions WHERE model = 'split' AND version = 1;
 

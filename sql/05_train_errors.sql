@@ -44,7 +44,7 @@ SELECT * FROM mm_train('m', 'ridge', 'err t', 'y');
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'no_such_column');
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y_text', features => ARRAY['x1']);
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'flag', features => ARRAY['x1']);
-SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y');    -- label is text
+SELECT * FROM mm_train('m', 'ridge', 'SELECT x1, current_date AS d, y FROM err_t', 'y');
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', features => ARRAY['x1', 'no_such_column']);
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', features => ARRAY['x1', 'y']);
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', features => ARRAY['x1', 'x1']);

@@ -94,7 +94,8 @@ typedef enum MmColKind
 {
 	MM_COL_FLOAT8,				/* numeric scalar, read as float8 */
 	MM_COL_BOOL,				/* boolean, read as 0/1 */
-	MM_COL_ARRAY				/* float4[]/float8[], read as float8[] */
+	MM_COL_ARRAY,				/* float4[]/float8[], read as float8[] */
+	MM_COL_TEXT					/* text, varchar, char, name, enum: categorical */
 } MmColKind;
 
 typedef struct MmSourceCol
@@ -120,6 +121,67 @@ extern char *MmColumnExpr(const MmSourceCol *col);
 extern char *MmFeatureColumnName(const MmModel *m, uint32 col);
 extern uint32 MmReadArray(ArrayType *arr, uint32 width, double *out,
 						  const char *what);
+extern void MmReadArrayNulls(ArrayType *arr, uint32 width, double *out,
+							 const char *what, bool nulls_ok);
+extern int	MmClassifyTarget(const MmSource *src, int attno, bool classification,
+							 MmSourceCol *col);
+
+/* ---------------------------------------------------------------------
+ * Training rows in memory (mm_dataset.c)
+ * --------------------------------------------------------------------- */
+
+#define MM_DATASET_MAX_LEVELS 1000	/* distinct values of a categorical */
+
+/* a string dictionary: id -> string, string -> id */
+typedef struct MmDict
+{
+	MemoryContext cxt;
+	int32		n;
+	int32		cap;
+	int32		limit;
+	char	  **strs;
+	uint32	   *lens;
+	uint32		nslots;
+	int32	   *slots;
+} MmDict;
+
+typedef struct MmDataset
+{
+	MemoryContext cxt;
+	int			label_type;		/* MM_LABEL_NONE for regression */
+	int			ncols;			/* feature columns */
+	const MmSourceCol *cols;
+	const MmSourceCol *target;
+	bool		impute;			/* NULLs allowed (stored as NaN) */
+	bool		has_null;
+	int		   *off;			/* ncols + 1: offsets of columns in a raw row */
+	uint32	   *width;			/* ncols: raw values of each column */
+	int			rawd;			/* raw values per row */
+	MmDict	   *dicts;			/* ncols: categorical values */
+	MmDict		labels;			/* classifier labels */
+	int32	   *label_order;	/* class index -> label id */
+	int64		n;
+	int64		cap;
+	double	   *raw;			/* n * rawd */
+	double	   *y;				/* n: target value, or class index after split */
+	double	   *u;				/* n: split numbers */
+	bool	   *heldout;		/* n */
+	int64		n_train;
+	int32	  **levelmap;		/* per categorical column: dictionary id -> level */
+	uint32	   *encoff;			/* ncols + 1: offsets in an encoded row */
+} MmDataset;
+
+extern int32 MmDictIntern(MmDict *d, const char *s, size_t len);
+extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
+						  const MmSourceCol *target, const MmSourceCol *cols,
+						  int ncols, int label_type, bool impute, uint64 seed,
+						  int64 max_bytes);
+extern void MmDatasetSplit(MmDataset *ds, double test_fraction);
+extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale);
+extern void MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r,
+							double *x);
+extern double *MmDatasetMatrix(const MmDataset *ds, const MmModel *m,
+							   bool heldout, int64 *nrows, double **y);
 extern void MmReportNonFinite(const char *column, double v) pg_attribute_noreturn();
 
 /* ---------------------------------------------------------------------
@@ -151,11 +213,14 @@ typedef enum MmRowFilter
 	MM_ROWS_HELDOUT				/* rows mm_split_u() puts in the held-out set */
 } MmRowFilter;
 
-extern void MmRegressionOverSource(const MmModel *m, const char *model_name,
-								   MmSource *src, MmRowFilter filter,
-								   uint64 seed, double test_fraction,
-								   MmRegMetrics *metrics);
+extern void MmScoreOverSource(const MmModel *m, const char *model_name,
+							  MmSource *src, MmRowFilter filter,
+							  uint64 seed, double test_fraction,
+							  MmRegMetrics *reg, MmClsMetrics *cls, int64 *unseen);
 extern Jsonb *MmRegressionMetricsJsonb(const MmRegResult *r, const char *on);
+extern void MmModelProba(const MmModel *m, const double *x, double *proba);
+extern Jsonb *MmClassificationMetricsJsonb(const MmModel *m, const MmClsMetrics *met,
+										   const MmClsResult *r, const char *on);
 
 /* ---------------------------------------------------------------------
  * Prediction (mm_predict.c)

@@ -16,6 +16,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 
 PG_FUNCTION_INFO_V1(mm_evaluate);
@@ -43,21 +44,38 @@ MmRegressionMetricsJsonb(const MmRegResult *r, const char *on)
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
+/* The class index of a label, or -1 for a label the model never saw. */
+static int
+MmLabelIndex(const MmModel *m, const char *s)
+{
+	for (uint32 k = 0; k < m->nclasses; k++)
+		if (strcmp(m->labels[k], s) == 0)
+			return (int) k;
+	return -1;
+}
+
 /*
- * Predict every row of the source (or only its held-out rows) and
- * accumulate regression metrics.  Runs as the caller.
+ * Predict every row of the source (or only the held-out rows of a plain
+ * numeric regression's split) and accumulate metrics: regression metrics
+ * in reg, or classification metrics in cls (rows whose label the model
+ * never saw are counted in *unseen and left out).  Features map by name;
+ * categorical values are one-hot over the model's levels, NULLs take the
+ * model's fill values (or are an error), and the model's scaling applies.
+ * Runs as the caller.
  */
 void
-MmRegressionOverSource(const MmModel *m, const char *model_name,
-					   MmSource *src, MmRowFilter filter,
-					   uint64 seed, double test_fraction,
-					   MmRegMetrics *metrics)
+MmScoreOverSource(const MmModel *m, const char *model_name,
+				  MmSource *src, MmRowFilter filter,
+				  uint64 seed, double test_fraction,
+				  MmRegMetrics *reg, MmClsMetrics *cls, int64 *unseen)
 {
 	StringInfoData sql;
 	int			attno;
 	MmSourceCol col;
 	MmSourceCol *cols = palloc(sizeof(MmSourceCol) * m->nfeatures);
 	double	   *row = palloc(sizeof(double) * (m->ncols + 1));
+	double	   *proba = palloc(sizeof(double) * Max(m->nclasses, 1));
+	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
 	SPIPlanPtr	plan;
 	Portal		portal;
 
@@ -68,12 +86,22 @@ MmRegressionOverSource(const MmModel *m, const char *model_name,
 				 errmsg("source \"%s\" has no column \"%s\", the target of model \"%s\"",
 						src->text, m->target, model_name),
 				 errhint("Scoring compares predictions with the true values in a column named like the target.")));
-	MmClassifyColumn(src, attno, true, &col);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s", MmColumnExpr(&col));
+	if (classifier)
+	{
+		(void) MmClassifyTarget(src, attno, true, &col);
+		appendStringInfo(&sql, "SELECT %s::pg_catalog.text", quote_identifier(col.name));
+	}
+	else
+	{
+		MmClassifyColumn(src, attno, true, &col);
+		appendStringInfo(&sql, "SELECT %s", MmColumnExpr(&col));
+	}
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
 		const MmFeature *f = &m->features[i];
+		bool		want_array = f->kind == MM_FEAT_ARRAY;
+		bool		want_text = f->kind == MM_FEAT_CATEGORICAL;
 
 		attno = MmFindColumn(src, f->name);
 		if (attno == 0)
@@ -82,13 +110,15 @@ MmRegressionOverSource(const MmModel *m, const char *model_name,
 					 errmsg("source \"%s\" has no column \"%s\", a feature of model \"%s\"",
 							src->text, f->name, model_name)));
 		MmClassifyColumn(src, attno, false, &cols[i]);
-		if ((f->kind == MM_FEAT_ARRAY) != (cols[i].kind == MM_COL_ARRAY))
+		if (want_array != (cols[i].kind == MM_COL_ARRAY) ||
+			want_text != (cols[i].kind == MM_COL_TEXT))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" of source \"%s\" does not match feature \"%s\" of model \"%s\"",
 							f->name, src->text, f->name, model_name),
 					 errdetail("The model was trained on %s.",
-							   f->kind == MM_FEAT_ARRAY ? "an array column" : "a scalar column")));
+							   want_array ? "an array column" :
+							   want_text ? "a categorical (text or enum) column" : "a numeric column")));
 		appendStringInfo(&sql, ", %s", MmColumnExpr(&cols[i]));
 	}
 	appendStringInfo(&sql, " FROM %s", src->from_sql);
@@ -110,6 +140,7 @@ MmRegressionOverSource(const MmModel *m, const char *model_name,
 			TupleDesc	desc = SPI_tuptable->tupdesc;
 			bool		isnull;
 			uint32		pos = 1;
+			int			cls_index = 0;
 			Datum		d = SPI_getbinval(tup, desc, 1, &isnull);
 
 			if (isnull)
@@ -117,40 +148,76 @@ MmRegressionOverSource(const MmModel *m, const char *model_name,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("target column \"%s\" contains NULL", m->target),
 						 errhint("Filter rows with a NULL target out in a query source.")));
-			row[0] = DatumGetFloat8(d);
-			if (!isfinite(row[0]))
-				MmReportNonFinite(m->target, row[0]);
+			if (classifier)
+			{
+				cls_index = MmLabelIndex(m, TextDatumGetCString(d));
+				row[0] = cls_index;
+			}
+			else
+			{
+				row[0] = DatumGetFloat8(d);
+				if (!isfinite(row[0]))
+					MmReportNonFinite(m->target, row[0]);
+			}
 			for (uint32 i = 0; i < m->nfeatures; i++)
 			{
+				const MmFeature *f = &m->features[i];
+
 				d = SPI_getbinval(tup, desc, i + 2, &isnull);
 				if (isnull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("column \"%s\" contains NULL", m->features[i].name),
-							 errhint("Filter NULLs out in a query source, or replace them with coalesce().")));
-				if (m->features[i].kind == MM_FEAT_ARRAY)
+				{
+					if (f->impute == MM_IMPUTE_ERROR)
+						ereport(ERROR,
+								(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+								 errmsg("column \"%s\" contains NULL", f->name),
+								 errhint("Model \"%s\" was trained without NULLs; filter them out in a query source, or replace them with coalesce().",
+										 model_name)));
+					memcpy(row + pos, f->fill, sizeof(double) * f->width);
+				}
+				else if (f->kind == MM_FEAT_ARRAY)
 				{
 					char		what[NAMEDATALEN + 16];
 					ArrayType  *arr = DatumGetArrayTypeP(d);
 
-					snprintf(what, sizeof(what), "column \"%s\"", m->features[i].name);
-					pos += MmReadArray(arr, m->features[i].width, row + pos, what);
+					snprintf(what, sizeof(what), "column \"%s\"", f->name);
+					MmReadArrayNulls(arr, f->width, row + pos, what, f->impute != MM_IMPUTE_ERROR);
+					for (uint32 k = 0; k < f->width; k++)
+						if (isnan(row[pos + k]))
+							row[pos + k] = f->fill[k];
 					/* a detoasted copy would live until SPI_finish: free it */
 					if ((Pointer) arr != DatumGetPointer(d))
 						pfree(arr);
+				}
+				else if (f->kind == MM_FEAT_CATEGORICAL)
+				{
+					text	   *t = DatumGetTextPP(d);
+					int			l = mm_feature_level(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+
+					memset(row + pos, 0, sizeof(double) * f->width);
+					if (l >= 0)
+						row[pos + l] = 1.0;
 				}
 				else
 				{
 					row[pos] = DatumGetFloat8(d);
 					if (!isfinite(row[pos]))
-						MmReportNonFinite(m->features[i].name, row[pos]);
-					pos++;
+						MmReportNonFinite(f->name, row[pos]);
 				}
+				pos += f->width;
 			}
 			if (filter == MM_ROWS_HELDOUT &&
 				!(mm_split_u(seed, row, m->ncols + 1) < test_fraction))
 				continue;
-			mm_regmetrics_add(metrics, row[0], mm_linear_predict(m, row + 1));
+			mm_model_scale(m, row + 1);
+			if (!classifier)
+				mm_regmetrics_add(reg, row[0], mm_linear_predict(m, row + 1));
+			else if (cls_index < 0)
+				(*unseen)++;
+			else
+			{
+				MmModelProba(m, row + 1, proba);
+				mm_clsmetrics_add(cls, cls_index, proba);
+			}
 		}
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
@@ -183,13 +250,41 @@ mm_evaluate(PG_FUNCTION_ARGS)
 					&model_id, &version);
 
 	MmOpenSource(source, &src);
-	mm_regmetrics_init(&met);
-	MmRegressionOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, &met);
-	if (!mm_regmetrics_result(&met, &res))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("source \"%s\" has no rows to evaluate model \"%s\" on", source, model)));
-	metrics = MmRegressionMetricsJsonb(&res, NULL);
+	if (m->task == MM_TASK_CLASSIFICATION)
+	{
+		MmClsMetrics cmet;
+		MmClsResult cres;
+		int64		unseen = 0;
+
+		mm_clsmetrics_init(&cmet, m->nclasses, MmPallocAllocator());
+		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, NULL, &cmet, &unseen);
+		if (!mm_clsmetrics_result(&cmet, &cres))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("source \"%s\" has no rows with a label of model \"%s\" to evaluate it on",
+							source, model),
+					 errdetail(INT64_FORMAT " rows have labels the model never saw.", unseen)));
+		metrics = MmClassificationMetricsJsonb(m, &cmet, &cres, NULL);
+		if (unseen > 0)
+		{
+			/* rows of labels the model never saw are counted, not scored */
+			Jsonb	   *extra = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																  CStringGetDatum(psprintf("{\"unseen_labels\": " INT64_FORMAT "}", unseen))));
+
+			metrics = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(metrics),
+														 JsonbPGetDatum(extra)));
+		}
+	}
+	else
+	{
+		mm_regmetrics_init(&met);
+		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL);
+		if (!mm_regmetrics_result(&met, &res))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("source \"%s\" has no rows to evaluate model \"%s\" on", source, model)));
+		metrics = MmRegressionMetricsJsonb(&res, NULL);
+	}
 
 	if (!PG_ARGISNULL(3) && PG_GETARG_BOOL(3))
 	{
@@ -210,4 +305,66 @@ mm_evaluate(PG_FUNCTION_ARGS)
 		MmCatalogEnd(&cat);
 	}
 	PG_RETURN_JSONB_P(metrics);
+}
+
+/* The K class probabilities of an encoded, scaled row of a classifier. */
+void
+MmModelProba(const MmModel *m, const double *x, double *proba)
+{
+	if (m->algorithm == MM_ALG_LOGISTIC_REGRESSION)
+		mm_logistic_proba(m->ncols, m->nclasses, m->coefs, m->intercepts, x, proba);
+	else
+		mm_nb_proba(&m->nb, x, proba);
+}
+
+/*
+ * Classification metrics as jsonb: n, accuracy, precision, recall, f1
+ * (macro), log_loss, roc_auc (binary), labels and the confusion matrix
+ * (rows the true classes, columns the predicted ones, in label order).
+ */
+Jsonb *
+MmClassificationMetricsJsonb(const MmModel *m, const MmClsMetrics *met,
+							 const MmClsResult *r, const char *on)
+{
+	StringInfoData s;
+	const char *keys[] = {"n", "accuracy", "precision", "recall", "f1", "log_loss"};
+	double		vals[] = {r->n, r->accuracy, r->precision, r->recall, r->f1, r->log_loss};
+	int			K = (int) m->nclasses;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	for (int i = 0; i < lengthof(keys); i++)
+	{
+		appendStringInfo(&s, "%s\"%s\": ", i > 0 ? ", " : "", keys[i]);
+		MmAppendJsonNumber(&s, vals[i]);
+	}
+	if (K == 2)
+	{
+		appendStringInfoString(&s, ", \"roc_auc\": ");
+		MmAppendJsonNumber(&s, r->roc_auc);
+	}
+	appendStringInfoString(&s, ", \"labels\": [");
+	for (int k = 0; k < K; k++)
+	{
+		if (k > 0)
+			appendStringInfoString(&s, ", ");
+		escape_json(&s, m->labels[k]);
+	}
+	appendStringInfoString(&s, "], \"confusion_matrix\": [");
+	for (int t = 0; t < K; t++)
+	{
+		appendStringInfo(&s, "%s[", t > 0 ? ", " : "");
+		for (int pcls = 0; pcls < K; pcls++)
+		{
+			if (pcls > 0)
+				appendStringInfoString(&s, ", ");
+			MmAppendJsonNumber(&s, met->confusion[t * K + pcls]);
+		}
+		appendStringInfoChar(&s, ']');
+	}
+	appendStringInfoChar(&s, ']');
+	if (on)
+		appendStringInfo(&s, ", \"evaluated_on\": \"%s\"", on);
+	appendStringInfoChar(&s, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }

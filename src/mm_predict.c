@@ -37,6 +37,11 @@ PG_FUNCTION_INFO_V1(mm_predict_float8);
 PG_FUNCTION_INFO_V1(mm_predict_float4);
 PG_FUNCTION_INFO_V1(mm_predict_any);
 PG_FUNCTION_INFO_V1(mm_predict_fields);
+PG_FUNCTION_INFO_V1(mm_predict_label_array);
+PG_FUNCTION_INFO_V1(mm_predict_label_any);
+PG_FUNCTION_INFO_V1(mm_predict_proba_array);
+PG_FUNCTION_INFO_V1(mm_predict_proba_any);
+PG_FUNCTION_INFO_V1(mm_labels);
 PG_FUNCTION_INFO_V1(mm_weights);
 
 typedef struct MmCacheEntry
@@ -64,8 +69,19 @@ typedef enum MmFieldKind
 	MM_FIELD_INT8,
 	MM_FIELD_NUMERIC,
 	MM_FIELD_BOOL,
-	MM_FIELD_ARRAY
+	MM_FIELD_ARRAY,
+	MM_FIELD_TEXT,				/* a categorical feature's value */
+	MM_FIELD_UNKNOWN_TEXT,		/* an untyped literal for a categorical feature */
+	MM_FIELD_UNKNOWN_NUM		/* an untyped literal for a numeric feature */
 } MmFieldKind;
+
+/* what a prediction function returns */
+typedef enum MmOutMode
+{
+	MM_OUT_VALUE,				/* mm_predict: float8 */
+	MM_OUT_LABEL,				/* mm_predict_label: text */
+	MM_OUT_PROBA				/* mm_predict_proba: float8[] */
+} MmOutMode;
 
 /* what the x argument of a call site is */
 typedef enum MmArgKind
@@ -99,7 +115,8 @@ typedef struct MmPredictState
 	MemoryContextCallback cb;
 
 	double	   *x;				/* ncols of the entry's model */
-	MemoryContext entry_cxt;	/* x; reset when the entry changes */
+	double	   *proba;			/* nclasses of the entry's model */
+	MemoryContext entry_cxt;	/* x, proba; reset when the entry changes */
 
 	/*
 	 * The mapping of the input onto the entry's features, rebuilt (and
@@ -256,6 +273,7 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 		/* everything built for the previous entry goes */
 		MemoryContextReset(ps->entry_cxt);
 		ps->x = MemoryContextAlloc(ps->entry_cxt, sizeof(double) * Max(e->model->ncols, 1));
+		ps->proba = MemoryContextAlloc(ps->entry_cxt, sizeof(double) * Max(e->model->nclasses, 1));
 		ps->map_kind = MM_MAP_NONE;
 	}
 	MmCacheEvict();
@@ -319,7 +337,7 @@ MmReportBadInput(const MmModel *m, const double *x, const char *model)
 
 /* Check a one-dimensional array input's shape against the model. */
 static inline int
-MmCheckArrayInput(ArrayType *arr, const MmModel *m, const char *model)
+MmCheckArrayInput(ArrayType *arr, const MmModel *m, const char *model, bool nulls_ok)
 {
 	int			n;
 
@@ -335,7 +353,7 @@ MmCheckArrayInput(ArrayType *arr, const MmModel *m, const char *model)
 				 errmsg("model \"%s\" expects %u features, but the input array has %d",
 						model, m->ncols, n),
 				 errhint("Pass the features in the training order; mm_weights lists them.")));
-	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+	if (!nulls_ok && ARR_HASNULL(arr) && array_contains_nulls(arr))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("input array of model \"%s\" contains a NULL element", model),
@@ -343,68 +361,179 @@ MmCheckArrayInput(ArrayType *arr, const MmModel *m, const char *model)
 	return n;
 }
 
-/* The linear prediction for float8 elements, checked for finiteness. */
-static inline double
-MmPredictDoubles(const MmModel *m, const double *x, const char *model)
+/*
+ * The answer of the model for an encoded row x (not yet scaled), as the
+ * calling function returns it: the regression value or numeric label, the
+ * label, or the class probabilities.  x may be the call site's buffer,
+ * which is then scaled in place.
+ */
+static Datum
+MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOutMode mode)
 {
-	double		s = mm_linear_predict(m, x);
+	const MmModel *m = ps->entry->model;
+	const double *xs = x;
+	int			best = 0;
 
-	if (unlikely(!isfinite(s)))
-		MmReportBadInput(m, x, model);
-	return s;
+	if (m->scale != MM_SCALE_NONE)
+	{
+		if (x != ps->x)
+			memcpy(ps->x, x, sizeof(double) * m->ncols);
+		mm_model_scale(m, ps->x);
+		xs = ps->x;
+	}
+	if (m->task == MM_TASK_REGRESSION)
+	{
+		double		v;
+
+		if (mode != MM_OUT_VALUE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("model \"%s\" is a regression model and has no labels", ps->name),
+					 errhint("Use mm_predict('%s', ...).", ps->name)));
+		v = mm_linear_predict(m, xs);
+		if (unlikely(!isfinite(v)))
+			MmReportBadInput(m, x, ps->name);
+		return Float8GetDatum(v);
+	}
+
+	for (uint32 j = 0; j < m->ncols; j++)
+		if (unlikely(!isfinite(xs[j])))
+			MmReportBadInput(m, x, ps->name);
+	MmModelProba(m, xs, ps->proba);
+	for (uint32 k = 1; k < m->nclasses; k++)
+		if (ps->proba[k] > ps->proba[best])
+			best = k;
+	switch (mode)
+	{
+		case MM_OUT_VALUE:
+			if (m->label_type != MM_LABEL_INT)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("model \"%s\" predicts %s labels, which mm_predict cannot return as a number",
+								ps->name, m->label_type == MM_LABEL_BOOL ? "boolean" : "text"),
+						 errhint("Use mm_predict_label('%s', ...), or mm_predict_proba for the probabilities.",
+								 ps->name)));
+			return Float8GetDatum(strtod(m->labels[best], NULL));
+		case MM_OUT_LABEL:
+			return CStringGetTextDatum(m->labels[best]);
+		case MM_OUT_PROBA:
+			{
+				Datum	   *d = palloc(sizeof(Datum) * m->nclasses);
+
+				for (uint32 k = 0; k < m->nclasses; k++)
+					d[k] = Float8GetDatum(ps->proba[k]);
+				return PointerGetDatum(construct_array(d, m->nclasses, FLOAT8OID, sizeof(double),
+													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			}
+	}
+	return (Datum) 0;			/* not reached */
+}
+
+/* Does the model replace NULL inputs (some feature imputes)? */
+static inline bool
+MmModelImputes(const MmModel *m)
+{
+	for (uint32 i = 0; i < m->nfeatures; i++)
+		if (m->features[i].impute != MM_IMPUTE_ERROR)
+			return true;
+	return false;
+}
+
+/* The fill value of encoded column j, or an error when it has none. */
+static double
+MmColumnFill(const MmModel *m, uint32 j, const char *model)
+{
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		const MmFeature *f = &m->features[i];
+
+		if (j < f->width)
+		{
+			if (f->impute == MM_IMPUTE_ERROR)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("input array of model \"%s\" contains a NULL element", model),
+						 errhint("Model \"%s\" was trained without NULLs in feature \"%s\"; replace them, e.g. with coalesce().",
+								 model, f->name)));
+			return f->fill[j];
+		}
+		j -= f->width;
+	}
+	return 0.0;
+}
+
+static Datum MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps,
+								 ArrayType *arr, MmOutMode mode);
+
+/* An array input (float8[] or float4[]) of a call site. */
+static Datum
+MmPredictArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr, MmOutMode mode)
+{
+	const MmModel *m = ps->entry->model;
+
+	if (ARR_ELEMTYPE(arr) == FLOAT8OID && !(ARR_HASNULL(arr) && MmModelImputes(m)))
+	{
+		MmCheckArrayInput(arr, m, ps->name, false);
+		return MmPredictOut(fcinfo, ps, (const double *) ARR_DATA_PTR(arr), mode);
+	}
+	if (ARR_ELEMTYPE(arr) == FLOAT4OID && !(ARR_HASNULL(arr) && MmModelImputes(m)))
+	{
+		const float *f = (const float *) ARR_DATA_PTR(arr);
+
+		MmCheckArrayInput(arr, m, ps->name, false);
+		for (uint32 j = 0; j < m->ncols; j++)
+			ps->x[j] = f[j];
+		return MmPredictOut(fcinfo, ps, ps->x, mode);
+	}
+	return MmPredictOtherArray(fcinfo, ps, arr, mode);
+}
+
+/* The entry points over arrays: mm_predict, mm_predict_label, mm_predict_proba. */
+static Datum
+MmPredictArrayEntry(FunctionCallInfo fcinfo, MmOutMode mode)
+{
+	MmPredictState *ps;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	ps = MmPredictGetState(fcinfo, 2);
+	return MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
 }
 
 /* mm_predict(model text, x float8[], version int) */
 Datum
 mm_predict_float8(PG_FUNCTION_ARGS)
 {
-	MmPredictState *ps;
-	ArrayType  *arr;
-	const MmModel *m;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	ps = MmPredictGetState(fcinfo, 2);
-	m = ps->entry->model;
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	MmCheckArrayInput(arr, m, ps->name);
-	PG_RETURN_FLOAT8(MmPredictDoubles(m, (const double *) ARR_DATA_PTR(arr), ps->name));
+	return MmPredictArrayEntry(fcinfo, MM_OUT_VALUE);
 }
 
 /* mm_predict(model text, x float4[], version int) */
 Datum
 mm_predict_float4(PG_FUNCTION_ARGS)
 {
-	MmPredictState *ps;
-	ArrayType  *arr;
-	const MmModel *m;
-	const float *f;
-	double		s;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	ps = MmPredictGetState(fcinfo, 2);
-	m = ps->entry->model;
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	MmCheckArrayInput(arr, m, ps->name);
-	f = (const float *) ARR_DATA_PTR(arr);
-	s = m->intercept;
-	for (uint32 j = 0; j < m->ncols; j++)
-		s += m->coef[j] * (double) f[j];
-	if (unlikely(!isfinite(s)))
-	{
-		double	   *x = ps->x;
-
-		for (uint32 j = 0; j < m->ncols; j++)
-			x[j] = f[j];
-		MmReportBadInput(m, x, ps->name);
-	}
-	PG_RETURN_FLOAT8(s);
+	return MmPredictArrayEntry(fcinfo, MM_OUT_VALUE);
 }
 
-/* An array of another numeric element type, converted element by element. */
-static double
-MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr)
+/* mm_predict_label(model text, x float8[]/float4[], version int) */
+Datum
+mm_predict_label_array(PG_FUNCTION_ARGS)
+{
+	return MmPredictArrayEntry(fcinfo, MM_OUT_LABEL);
+}
+
+/* mm_predict_proba(model text, x float8[]/float4[], version int) */
+Datum
+mm_predict_proba_array(PG_FUNCTION_ARGS)
+{
+	return MmPredictArrayEntry(fcinfo, MM_OUT_PROBA);
+}
+
+/*
+ * An array of another element type, or one with NULLs the model imputes:
+ * converted element by element.
+ */
+static Datum
+MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr, MmOutMode mode)
 {
 	const MmModel *m = ps->entry->model;
 	double	   *x = ps->x;
@@ -416,13 +545,24 @@ MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr)
 	bool	   *nulls;
 	int			n;
 
-	MmCheckArrayInput(arr, m, ps->name);
+	MmCheckArrayInput(arr, m, ps->name, true);
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
 	for (int j = 0; j < n; j++)
 	{
+		if (nulls[j])
+		{
+			x[j] = MmColumnFill(m, j, ps->name);
+			continue;
+		}
 		switch (elemtype)
 		{
+			case FLOAT8OID:
+				x[j] = DatumGetFloat8(elems[j]);
+				break;
+			case FLOAT4OID:
+				x[j] = DatumGetFloat4(elems[j]);
+				break;
 			case INT2OID:
 				x[j] = DatumGetInt16(elems[j]);
 				break;
@@ -443,7 +583,7 @@ MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr)
 						 errhint("Pass double precision[], real[], numeric[], integer[] or bigint[].")));
 		}
 	}
-	return MmPredictDoubles(m, x, ps->name);
+	return MmPredictOut(fcinfo, ps, x, mode);
 }
 
 /* How a row attribute of type typid feeds a feature of kind fkind. */
@@ -456,6 +596,15 @@ MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
 	{
 		if (base == FLOAT8ARRAYOID || base == FLOAT4ARRAYOID)
 			return MM_FIELD_ARRAY;
+	}
+	else if (f->kind == MM_FEAT_CATEGORICAL)
+	{
+		if (base == TEXTOID || base == VARCHAROID || base == BPCHAROID ||
+			base == NAMEOID || get_typtype(base) == TYPTYPE_ENUM)
+			return MM_FIELD_TEXT;
+		/* ROW('red', ...): an untyped literal, a C string */
+		if (base == UNKNOWNOID)
+			return MM_FIELD_UNKNOWN_TEXT;
 	}
 	else
 	{
@@ -475,6 +624,8 @@ MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
 				return MM_FIELD_NUMERIC;
 			case BOOLOID:
 				return MM_FIELD_BOOL;
+			case UNKNOWNOID:
+				return MM_FIELD_UNKNOWN_NUM;
 			default:
 				break;
 		}
@@ -483,7 +634,8 @@ MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("column \"%s\" has type %s, but feature \"%s\" of model \"%s\" is %s",
 					f->name, format_type_be(typid), f->name, model,
-					f->kind == MM_FEAT_ARRAY ? "an array of real or double precision" : "numeric")));
+					f->kind == MM_FEAT_ARRAY ? "an array of real or double precision" :
+					f->kind == MM_FEAT_CATEGORICAL ? "categorical (text or enum)" : "numeric")));
 	return MM_FIELD_FLOAT8;		/* not reached */
 }
 
@@ -620,7 +772,11 @@ MmFieldValue(MmFieldKind kind, Datum v)
 			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
 		case MM_FIELD_BOOL:
 			return DatumGetBool(v) ? 1.0 : 0.0;
+		case MM_FIELD_UNKNOWN_NUM:
+			return DatumGetFloat8(DirectFunctionCall1(float8in, v));
 		case MM_FIELD_ARRAY:
+		case MM_FIELD_TEXT:
+		case MM_FIELD_UNKNOWN_TEXT:
 			break;
 	}
 	elog(ERROR, "unexpected field kind %d", (int) kind);	/* cannot happen */
@@ -632,8 +788,8 @@ MmFieldValue(MmFieldKind kind, Datum v)
  * fields are all NULL is NULL (ROW(NULL, NULL) IS NULL in SQL; also the row
  * of an outer join's missing side): *isnull is set and 0 returned.
  */
-static double
-MmPredictMapped(FunctionCallInfo fcinfo, MmPredictState *ps, bool *isnull)
+static Datum
+MmPredictMapped(FunctionCallInfo fcinfo, MmPredictState *ps, MmOutMode mode, bool *isnull)
 {
 	const MmModel *m = ps->entry->model;
 	double	   *x = ps->x;
@@ -644,39 +800,73 @@ MmPredictMapped(FunctionCallInfo fcinfo, MmPredictState *ps, bool *isnull)
 		;
 	*isnull = (a == ps->nfields);
 	if (*isnull)
-		return 0.0;
+		return (Datum) 0;
 
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
+		const MmFeature *f = &m->features[i];
 		int			a = ps->attidx[i];
 		Datum		v = ps->values[a];
 
 		if (ps->nulls[a])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("column \"%s\" of the input row is NULL", m->features[i].name),
-					 errhint("Model \"%s\" was trained without NULLs; replace them, e.g. with coalesce().",
-							 ps->name)));
-		if (ps->fkind[i] == MM_FIELD_ARRAY)
+		{
+			if (f->impute == MM_IMPUTE_ERROR)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("column \"%s\" of the input row is NULL", f->name),
+						 errhint("Model \"%s\" was trained without NULLs; replace them, e.g. with coalesce().",
+								 ps->name)));
+			memcpy(x + pos, f->fill, sizeof(double) * f->width);
+			pos += f->width;
+		}
+		else if (ps->fkind[i] == MM_FIELD_ARRAY)
 		{
 			ArrayType  *arr = DatumGetArrayTypeP(v);
 			char		what[NAMEDATALEN + 16];
 
-			snprintf(what, sizeof(what), "column \"%s\"", m->features[i].name);
-			pos += MmReadArray(arr, m->features[i].width, x + pos, what);
+			snprintf(what, sizeof(what), "column \"%s\"", f->name);
+			if (f->impute != MM_IMPUTE_ERROR && ARR_HASNULL(arr))
+			{
+				MmReadArrayNulls(arr, f->width, x + pos, what, true);
+				for (uint32 k = 0; k < f->width; k++)
+					if (isnan(x[pos + k]))
+						x[pos + k] = f->fill[k];
+			}
+			else
+				MmReadArray(arr, f->width, x + pos, what);
+			pos += f->width;
 			if ((Pointer) arr != DatumGetPointer(v))
 				pfree(arr);
+		}
+		else if (ps->fkind[i] == MM_FIELD_TEXT || ps->fkind[i] == MM_FIELD_UNKNOWN_TEXT)
+		{
+			int			l;
+
+			if (ps->fkind[i] == MM_FIELD_TEXT)
+			{
+				text	   *t = DatumGetTextPP(v);
+
+				l = mm_feature_level(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			else
+				l = mm_feature_level(f, DatumGetCString(v), strlen(DatumGetCString(v)));
+
+			/* an unseen level is all zeros */
+			memset(x + pos, 0, sizeof(double) * f->width);
+			if (l >= 0)
+				x[pos + l] = 1.0;
+			pos += f->width;
 		}
 		else
 			x[pos++] = MmFieldValue(ps->fkind[i], v);
 	}
-	return MmPredictDoubles(m, x, ps->name);
+	return MmPredictOut(fcinfo, ps, x, mode);
 }
 
 /* The prediction for a composite datum, columns mapped by name. */
-static double
+static Datum
 MmPredictRow(FunctionCallInfo fcinfo, MmPredictState *ps, HeapTupleHeader td,
-			 bool *isnull)
+			 MmOutMode mode, bool *isnull)
 {
 	Oid			rowtype = HeapTupleHeaderGetTypeId(td);
 	int32		rowtypmod = HeapTupleHeaderGetTypMod(td);
@@ -691,12 +881,12 @@ MmPredictRow(FunctionCallInfo fcinfo, MmPredictState *ps, HeapTupleHeader td,
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = td;
 	heap_deform_tuple(&tuple, ps->tupdesc, ps->values, ps->nulls);
-	return MmPredictMapped(fcinfo, ps, isnull);
+	return MmPredictMapped(fcinfo, ps, mode, isnull);
 }
 
-/* mm_predict(model text, x anyelement, version int): a row or an array */
-Datum
-mm_predict_any(PG_FUNCTION_ARGS)
+/* The entry points over anyelement: a row or an array. */
+static Datum
+MmPredictAnyEntry(FunctionCallInfo fcinfo, MmOutMode mode)
 {
 	MmPredictState *ps;
 	Oid			argtype;
@@ -712,29 +902,36 @@ mm_predict_any(PG_FUNCTION_ARGS)
 			OidIsValid(get_element_type(getBaseType(argtype))) ? MM_ARG_ARRAY : MM_ARG_OTHER;
 	}
 	if (ps->argkind == MM_ARG_ROW)
-	{
-		double		v = MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), &fcinfo->isnull);
-
-		PG_RETURN_FLOAT8(v);
-	}
+		return MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), mode, &fcinfo->isnull);
 	if (ps->argkind == MM_ARG_ARRAY)
-	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-
-		if (ARR_ELEMTYPE(arr) == FLOAT8OID)
-		{
-			MmCheckArrayInput(arr, ps->entry->model, ps->name);
-			PG_RETURN_FLOAT8(MmPredictDoubles(ps->entry->model,
-											  (const double *) ARR_DATA_PTR(arr), ps->name));
-		}
-		PG_RETURN_FLOAT8(MmPredictOtherArray(fcinfo, ps, arr));
-	}
+		return MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
 	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("mm_predict takes a row or an array, not type %s", format_type_be(argtype)),
 			 errhint("Pass a table row (t.* or t), ROW(...) with the features in training order, or an array of them.")));
 	PG_RETURN_NULL();
+}
+
+/* mm_predict(model text, x anyelement, version int) */
+Datum
+mm_predict_any(PG_FUNCTION_ARGS)
+{
+	return MmPredictAnyEntry(fcinfo, MM_OUT_VALUE);
+}
+
+/* mm_predict_label(model text, x anyelement, version int) */
+Datum
+mm_predict_label_any(PG_FUNCTION_ARGS)
+{
+	return MmPredictAnyEntry(fcinfo, MM_OUT_LABEL);
+}
+
+/* mm_predict_proba(model text, x anyelement, version int) */
+Datum
+mm_predict_proba_any(PG_FUNCTION_ARGS)
+{
+	return MmPredictAnyEntry(fcinfo, MM_OUT_PROBA);
 }
 
 #define MM_FIELDS_FIXED_ARGS 3	/* model, version, names */
@@ -812,7 +1009,6 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 	const MmModel *m;
 	int			nvals = PG_NARGS() - MM_FIELDS_FIXED_ARGS;
 	NullableDatum *args = fcinfo->args + MM_FIELDS_FIXED_ARGS;
-	double		v;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -839,15 +1035,9 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 		double	   *x = ps->x;
 
 		for (int i = 0; i < nvals; i++)
-		{
-			if (args[i].isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("input array of model \"%s\" contains a NULL element", ps->name),
-						 errhint("Replace NULL elements, e.g. with coalesce().")));
-			x[i] = MmFieldValue(ps->fkind[i], args[i].value);
-		}
-		PG_RETURN_FLOAT8(MmPredictDoubles(m, x, ps->name));
+			x[i] = args[i].isnull ? MmColumnFill(m, i, ps->name) :
+				MmFieldValue(ps->fkind[i], args[i].value);
+		return MmPredictOut(fcinfo, ps, x, MM_OUT_VALUE);
 	}
 
 	/* the named columns of a row */
@@ -856,8 +1046,7 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 		ps->values[i] = args[i].value;
 		ps->nulls[i] = args[i].isnull;
 	}
-	v = MmPredictMapped(fcinfo, ps, &fcinfo->isnull);
-	PG_RETURN_FLOAT8(v);
+	return MmPredictMapped(fcinfo, ps, MM_OUT_VALUE, &fcinfo->isnull);
 }
 
 /*
@@ -884,6 +1073,23 @@ MmLoadModel(const char *name, bool version_isnull, int32 version,
 	return model;
 }
 
+/*
+ * Weights in the units of the original columns: a model that scaled its
+ * columns, x' = (x - c) / s, has w_j / s_j per column and its intercept
+ * less sum_j w_j c_j / s_j.
+ */
+static void
+MmUnscaledWeights(const MmModel *m, const double *w, double b, double *out, double *b_out)
+{
+	*b_out = b;
+	for (uint32 j = 0; j < m->ncols; j++)
+	{
+		out[j] = m->scale == MM_SCALE_NONE ? w[j] : w[j] / m->scalev[j];
+		if (m->scale != MM_SCALE_NONE)
+			*b_out -= out[j] * m->center[j];
+	}
+}
+
 /* mm_weights(model text, version int): intercept and weights */
 Datum
 mm_weights(PG_FUNCTION_ARGS)
@@ -892,25 +1098,70 @@ mm_weights(PG_FUNCTION_ARGS)
 	const MmModel *m;
 	int64		id;
 	int32		v;
-	Datum		values[3];
-	bool		nulls[3] = {true, false, false};
+	uint32		nsets;
+	char	   *name;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model must not be NULL")));
-	m = MmLoadModel(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_ARGISNULL(1),
-					PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1), &id, &v);
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	m = MmLoadModel(name, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1), &id, &v);
+	if (m->algorithm != MM_ALG_LINEAR_REGRESSION && m->algorithm != MM_ALG_RIDGE &&
+		m->algorithm != MM_ALG_LOGISTIC_REGRESSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a %s model, which has no weights",
+						name, mm_algorithm_name(m->algorithm)),
+				 errhint("mm_weights shows linear, ridge and logistic regression models.")));
+	nsets = m->algorithm == MM_ALG_LOGISTIC_REGRESSION ? m->nsets : 1;
 	InitMaterializedSRF(fcinfo, 0);
-	values[0] = (Datum) 0;
-	values[1] = CStringGetTextDatum("intercept");
-	values[2] = Float8GetDatum(m->intercept);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	for (uint32 j = 0; j < m->ncols; j++)
+	for (uint32 k = 0; k < nsets; k++)
 	{
-		values[1] = CStringGetTextDatum(MmFeatureColumnName(m, j));
-		values[2] = Float8GetDatum(m->coef[j]);
+		double	   *w = palloc(sizeof(double) * Max(m->ncols, 1));
+		double		b;
+		Datum		values[3];
+		bool		nulls[3] = {nsets == 1, false, false};
+
+		if (m->algorithm == MM_ALG_LOGISTIC_REGRESSION)
+			MmUnscaledWeights(m, m->coefs + (Size) k * m->ncols, m->intercepts[k], w, &b);
+		else
+			MmUnscaledWeights(m, m->coef, m->intercept, w, &b);
+		values[0] = nsets == 1 ? (Datum) 0 : CStringGetTextDatum(m->labels[k]);
+		values[1] = CStringGetTextDatum("intercept");
+		values[2] = Float8GetDatum(b);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		for (uint32 j = 0; j < m->ncols; j++)
+		{
+			values[1] = CStringGetTextDatum(MmFeatureColumnName(m, j));
+			values[2] = Float8GetDatum(w[j]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	return (Datum) 0;
+}
+
+/* mm_labels(model text, version int): a classifier's labels, in order */
+Datum
+mm_labels(PG_FUNCTION_ARGS)
+{
+	const MmModel *m;
+	int64		id;
+	int32		v;
+	char	   *name;
+	Datum	   *d;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	m = MmLoadModel(name, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1), &id, &v);
+	if (m->task != MM_TASK_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a %s model and has no labels", name, mm_task_name(m->task)),
+				 errhint("Labels belong to classifiers such as logistic_regression and naive_bayes.")));
+	d = palloc(sizeof(Datum) * m->nclasses);
+	for (uint32 k = 0; k < m->nclasses; k++)
+		d[k] = CStringGetTextDatum(m->labels[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, m->nclasses, TEXTOID, -1, false, TYPALIGN_INT));
 }

@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "catalog/pg_type_d.h"
 
 /* Does the source text start with a query keyword? */
 static bool
@@ -182,7 +183,22 @@ MmClassifyColumn(const MmSource *src, int attno, bool is_target,
 				return;
 			}
 			break;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+			if (!is_target)
+			{
+				col->kind = MM_COL_TEXT;
+				return;
+			}
+			break;
 		default:
+			if (!is_target && get_typtype(typid) == TYPTYPE_ENUM)
+			{
+				col->kind = MM_COL_TEXT;
+				return;
+			}
 			break;
 	}
 	if (is_target)
@@ -195,7 +211,7 @@ MmClassifyColumn(const MmSource *src, int attno, bool is_target,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("column \"%s\" has type %s, which cannot be used as a feature",
 					col->name, format_type_be(att->atttypid)),
-			 errhint("Features are numeric, boolean, real[] or double precision[] columns; cast the column in a query source or leave it out of features.")));
+			 errhint("Features are numeric, boolean, text, enum, real[] or double precision[] columns; cast the column in a query source or leave it out of features.")));
 }
 
 /* The SQL expression that reads a classified column as float8 or float8[]. */
@@ -206,6 +222,8 @@ MmColumnExpr(const MmSourceCol *col)
 
 	switch (col->kind)
 	{
+		case MM_COL_TEXT:
+			return psprintf("%s::pg_catalog.text", q);
 		case MM_COL_FLOAT8:
 			return psprintf("%s::pg_catalog.float8", q);
 		case MM_COL_BOOL:
@@ -228,6 +246,8 @@ MmFeatureColumnName(const MmModel *m, uint32 col)
 		{
 			if (f->kind == MM_FEAT_ARRAY)
 				return psprintf("%s[%u]", f->name, col + 1);
+			if (f->kind == MM_FEAT_CATEGORICAL)
+				return psprintf("%s=%s", f->name, f->levels[col]);
 			return pstrdup(f->name);
 		}
 		col -= f->width;
@@ -300,4 +320,96 @@ MmReportNonFinite(const char *column, double v)
 			 errmsg("column \"%s\" contains %s", column,
 					isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")),
 			 errhint("Models are trained and applied on finite values only; filter such rows in a query source.")));
+}
+
+/*
+ * Classify the target column: for a regression a number (label type
+ * MM_LABEL_NONE is returned), for a classifier text, enum, boolean or an
+ * integer (the label type is returned).
+ */
+int
+MmClassifyTarget(const MmSource *src, int attno, bool classification,
+				 MmSourceCol *col)
+{
+	Form_pg_attribute att = TupleDescAttr(src->tupdesc, attno - 1);
+	Oid			typid = getBaseType(att->atttypid);
+
+	if (!classification)
+	{
+		MmClassifyColumn(src, attno, true, col);
+		return MM_LABEL_NONE;
+	}
+	col->name = pstrdup(NameStr(att->attname));
+	col->typid = typid;
+	col->width = 1;
+	col->kind = MM_COL_TEXT;
+	switch (typid)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+			return MM_LABEL_TEXT;
+		case BOOLOID:
+			return MM_LABEL_BOOL;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return MM_LABEL_INT;
+		default:
+			if (get_typtype(typid) == TYPTYPE_ENUM)
+				return MM_LABEL_TEXT;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("target column \"%s\" has type %s, but a classifier's target must be text, enum, boolean or an integer",
+					col->name, format_type_be(att->atttypid)),
+			 errhint("Cast it in a query source, or use a regression algorithm.")));
+	return MM_LABEL_NONE;		/* not reached */
+}
+
+/*
+ * As MmReadArray, but a NULL element is stored as NaN when nulls_ok (the
+ * model imputes it) instead of being an error.
+ */
+void
+MmReadArrayNulls(ArrayType *arr, uint32 width, double *out, const char *what,
+				 bool nulls_ok)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (!(ARR_HASNULL(arr) && array_contains_nulls(arr)))
+	{
+		MmReadArray(arr, width, out, what);
+		return;
+	}
+	if (!nulls_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s contains a NULL element", what),
+				 errhint("Set params.impute, or replace NULL elements before training or predicting.")));
+	if (ARR_NDIM(arr) != 1 || (uint32) ARR_DIMS(arr)[0] != width)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s has %d elements instead of %u", what,
+						ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : 0, width),
+				 errhint("An array feature has the same length in every row, in training and in prediction.")));
+	if (ARR_ELEMTYPE(arr) == FLOAT8OID)
+		deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	else
+		deconstruct_array(arr, FLOAT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		out[i] = nulls[i] ? NAN :
+			ARR_ELEMTYPE(arr) == FLOAT8OID ? DatumGetFloat8(elems[i]) : DatumGetFloat4(elems[i]);
+		if (!nulls[i] && !isfinite(out[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s contains %s at position %d", what,
+							isnan(out[i]) ? "NaN" : (out[i] > 0 ? "Infinity" : "-Infinity"), i + 1),
+					 errhint("Models are trained and applied on finite values only.")));
+	}
 }

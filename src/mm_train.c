@@ -46,16 +46,57 @@ typedef enum MmDeployPolicy
 typedef struct MmTrainParams
 {
 	int64		seed;
-	bool		fit_intercept;
-	double		alpha;
 	bool		verbose;
+	int			scale;			/* MmScale */
+	int			impute;			/* MmImpute */
+	bool		fit_intercept;
+	double		alpha;			/* ridge: penalty; naive_bayes: smoothing */
+	int			penalty;		/* logistic: 0 or 2 */
+	double		C;
+	int			max_iter;
+	double		tol;
+	double		var_smoothing;
 } MmTrainParams;
 
 /* algorithms of the contract that this version does not implement yet */
 static const char *const mm_planned_algorithms[] = {
-	"lasso", "elastic_net", "logistic_regression", "naive_bayes", "mlp",
+	"lasso", "elastic_net", "mlp",
 	"kmeans", "pca", "decision_tree", "random_forest", "gradient_boosting"
 };
+
+#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, logistic_regression, naive_bayes"
+
+/* the params each algorithm takes (bit 1 << algorithm) */
+#define MM_P_LIN	(1 << MM_ALG_LINEAR_REGRESSION)
+#define MM_P_RIDGE	(1 << MM_ALG_RIDGE)
+#define MM_P_LOG	(1 << MM_ALG_LOGISTIC_REGRESSION)
+#define MM_P_NB		(1 << MM_ALG_NAIVE_BAYES)
+#define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB)
+
+static const struct
+{
+	const char *key;
+	int			algorithms;
+}			mm_param_keys[] = {
+	{"C", MM_P_LOG},
+	{"alpha", MM_P_RIDGE | MM_P_NB},
+	{"fit_intercept", MM_P_LIN | MM_P_RIDGE | MM_P_LOG},
+	{"impute", MM_P_ALL},
+	{"max_iter", MM_P_LOG},
+	{"penalty", MM_P_LOG},
+	{"scale", MM_P_ALL},
+	{"seed", MM_P_ALL},
+	{"tol", MM_P_LOG},
+	{"var_smoothing", MM_P_NB},
+	{"verbose", MM_P_ALL},
+};
+
+/* Is an algorithm a classifier? */
+static inline bool
+MmIsClassifier(int algorithm)
+{
+	return algorithm == MM_ALG_LOGISTIC_REGRESSION || algorithm == MM_ALG_NAIVE_BAYES;
+}
 
 /* A jsonb value's type, for messages. */
 static const char *
@@ -105,6 +146,43 @@ MmParamBool(const char *key, const JsonbValue *v)
 	return v->val.boolean;
 }
 
+/* One of a fixed set of strings from a jsonb value: its index. */
+static int
+MmParamChoice(const char *key, const JsonbValue *v, const char *const *choices,
+			  int nchoices, const char *list)
+{
+	char	   *str;
+
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be a string, not a %s", key, MmJsonbTypeName(v)),
+				 errhint("Use one of %s.", list)));
+	str = pnstrdup(v->val.string.val, v->val.string.len);
+	for (int i = 0; i < nchoices; i++)
+		if (choices[i] && strcmp(str, choices[i]) == 0)
+			return i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value \"%s\" for parameter \"%s\"", str, key),
+			 errhint("Use one of %s.", list)));
+	return -1;					/* not reached */
+}
+
+/* A positive number, or an error naming the parameter. */
+static double
+MmParamPositive(const char *key, const JsonbValue *v, bool zero_ok)
+{
+	double		d = MmParamNumber(key, v);
+
+	if (d < 0 || (!zero_ok && d == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be %s 0, not %g", key,
+						zero_ok ? "at least" : "greater than", d)));
+	return d;
+}
+
 /*
  * Parse params for an algorithm: defaults, then the given keys.  Unknown
  * keys and wrongly typed values are errors that name the key.
@@ -112,15 +190,25 @@ MmParamBool(const char *key, const JsonbValue *v)
 static void
 MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 {
+	static const char *const scales[] = {"none", "standard", "minmax"};
+	static const char *const imputes[] = {"error", "mean", "median", "most_frequent"};
+	static const char *const penalties[] = {"none", NULL, "l2"};
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	const char *algname = mm_algorithm_name(algorithm);
 
 	p->seed = 42;
-	p->fit_intercept = true;
-	p->alpha = 1.0;
 	p->verbose = false;
+	p->scale = algorithm == MM_ALG_LOGISTIC_REGRESSION ? MM_SCALE_STANDARD : MM_SCALE_NONE;
+	p->impute = MM_IMPUTE_ERROR;
+	p->fit_intercept = true;
+	p->alpha = algorithm == MM_ALG_LINEAR_REGRESSION ? 0.0 : 1.0;
+	p->penalty = 2;
+	p->C = 1.0;
+	p->max_iter = 100;
+	p->tol = 1e-8;
+	p->var_smoothing = 1e-9;
 
 	if (params == NULL)
 		return;
@@ -134,11 +222,29 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		char	   *key;
+		bool		known = false;
 
 		if (tok != WJB_KEY)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
 		tok = JsonbIteratorNext(&it, &v, true);
+		for (int i = 0; i < lengthof(mm_param_keys); i++)
+			if (strcmp(key, mm_param_keys[i].key) == 0 &&
+				(mm_param_keys[i].algorithms & (1 << algorithm)))
+				known = true;
+		if (!known)
+		{
+			StringInfoData list;
+
+			initStringInfo(&list);
+			for (int i = 0; i < lengthof(mm_param_keys); i++)
+				if (mm_param_keys[i].algorithms & (1 << algorithm))
+					appendStringInfo(&list, "%s%s", list.len ? ", " : "", mm_param_keys[i].key);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown parameter \"%s\" for algorithm \"%s\"", key, algname),
+					 errhint("Parameters of %s: %s.", algname, list.data)));
+		}
 
 		if (strcmp(key, "seed") == 0)
 		{
@@ -154,43 +260,67 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 			p->verbose = MmParamBool(key, &v);
 		else if (strcmp(key, "fit_intercept") == 0)
 			p->fit_intercept = MmParamBool(key, &v);
-		else if (strcmp(key, "alpha") == 0 && algorithm == MM_ALG_RIDGE)
+		else if (strcmp(key, "scale") == 0)
+			p->scale = MmParamChoice(key, &v, scales, lengthof(scales),
+									 "'standard', 'minmax' or 'none'");
+		else if (strcmp(key, "impute") == 0)
+			p->impute = MmParamChoice(key, &v, imputes, lengthof(imputes),
+									  "'mean', 'median', 'most_frequent' or 'error'");
+		else if (strcmp(key, "penalty") == 0)
+			p->penalty = MmParamChoice(key, &v, penalties, lengthof(penalties),
+									   "'l2' or 'none'");
+		else if (strcmp(key, "alpha") == 0)
+			p->alpha = MmParamPositive(key, &v, true);
+		else if (strcmp(key, "C") == 0)
+			p->C = MmParamPositive(key, &v, false);
+		else if (strcmp(key, "tol") == 0)
+			p->tol = MmParamPositive(key, &v, false);
+		else if (strcmp(key, "var_smoothing") == 0)
+			p->var_smoothing = MmParamPositive(key, &v, true);
+		else if (strcmp(key, "max_iter") == 0)
 		{
-			p->alpha = MmParamNumber(key, &v);
-			if (p->alpha < 0)
+			double		d = MmParamNumber(key, &v);
+
+			if (d != floor(d) || d < 1 || d > 100000)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("parameter \"alpha\" must be at least 0, not %g", p->alpha)));
+						 errmsg("parameter \"max_iter\" must be an integer from 1 to 100000, not %g", d)));
+			p->max_iter = (int) d;
 		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown parameter \"%s\" for algorithm \"%s\"", key, algname),
-					 errhint("Parameters of %s: %s.", algname,
-							 algorithm == MM_ALG_RIDGE ?
-							 "alpha, fit_intercept, seed, verbose" :
-							 "fit_intercept, seed, verbose")));
 	}
-	if (algorithm != MM_ALG_RIDGE)
-		p->alpha = 0.0;
 }
 
 /* The params actually used, defaults included, as stored on the version. */
 static Jsonb *
 MmParamsJsonb(int algorithm, const MmTrainParams *p)
 {
+	static const char *const scales[] = {"none", "standard", "minmax"};
+	static const char *const imputes[] = {"error", "mean", "median", "most_frequent"};
 	StringInfoData s;
 
 	initStringInfo(&s);
-	appendStringInfoChar(&s, '{');
-	if (algorithm == MM_ALG_RIDGE)
+	appendStringInfo(&s, "{\"seed\": " INT64_FORMAT ", \"scale\": \"%s\", \"impute\": \"%s\"",
+					 p->seed, scales[p->scale], imputes[p->impute]);
+	if (algorithm != MM_ALG_NAIVE_BAYES)
+		appendStringInfo(&s, ", \"fit_intercept\": %s", p->fit_intercept ? "true" : "false");
+	if (algorithm == MM_ALG_RIDGE || algorithm == MM_ALG_NAIVE_BAYES)
 	{
-		appendStringInfoString(&s, "\"alpha\": ");
+		appendStringInfoString(&s, ", \"alpha\": ");
 		MmAppendJsonNumber(&s, p->alpha);
-		appendStringInfoString(&s, ", ");
 	}
-	appendStringInfo(&s, "\"fit_intercept\": %s, \"seed\": " INT64_FORMAT "}",
-					 p->fit_intercept ? "true" : "false", p->seed);
+	if (algorithm == MM_ALG_LOGISTIC_REGRESSION)
+	{
+		appendStringInfo(&s, ", \"penalty\": \"%s\", \"C\": ", p->penalty == 2 ? "l2" : "none");
+		MmAppendJsonNumber(&s, p->C);
+		appendStringInfo(&s, ", \"max_iter\": %d, \"tol\": ", p->max_iter);
+		MmAppendJsonNumber(&s, p->tol);
+	}
+	if (algorithm == MM_ALG_NAIVE_BAYES)
+	{
+		appendStringInfoString(&s, ", \"var_smoothing\": ");
+		MmAppendJsonNumber(&s, p->var_smoothing);
+	}
+	appendStringInfoChar(&s, '}');
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
@@ -208,9 +338,24 @@ MmFeaturesJsonb(const MmModel *m)
 			appendStringInfoString(&s, ", ");
 		appendStringInfoString(&s, "{\"name\": ");
 		escape_json(&s, m->features[i].name);
-		appendStringInfo(&s, ", \"kind\": \"%s\", \"width\": %u}",
-						 m->features[i].kind == MM_FEAT_ARRAY ? "array" : "numeric",
+		appendStringInfo(&s, ", \"kind\": \"%s\", \"width\": %u",
+						 m->features[i].kind == MM_FEAT_ARRAY ? "array" :
+						 m->features[i].kind == MM_FEAT_CATEGORICAL ? "categorical" : "numeric",
 						 m->features[i].width);
+		if (m->features[i].kind == MM_FEAT_CATEGORICAL)
+		{
+			appendStringInfoString(&s, ", \"levels\": [");
+			for (uint32 l = 0; l < m->features[i].nlevels; l++)
+			{
+				if (l > 0)
+					appendStringInfoString(&s, ", ");
+				escape_json(&s, m->features[i].levels[l]);
+			}
+			appendStringInfoChar(&s, ']');
+		}
+		if (m->features[i].impute != MM_IMPUTE_ERROR)
+			appendStringInfoString(&s, ", \"imputed\": true");
+		appendStringInfoChar(&s, '}');
 	}
 	appendStringInfoChar(&s, ']');
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
@@ -358,15 +503,17 @@ MmBuildSchema(MmModel *m, const char *target, const MmSourceCol *cols,
 
 /* The caller may add a version of this algorithm to the model. */
 static void
-MmCheckTrainable(const char *model, const MmModelRow *row, const char *algname,
+MmCheckTrainable(const char *model, const MmModelRow *row, int algorithm,
 				 Oid caller)
 {
+	const char *task = MmIsClassifier(algorithm) ? "classification" : "regression";
+
 	MmCheckPrivilege(model, row, MM_PRIV_TRAIN, caller);
-	if (strcmp(row->task, "regression") != 0)
+	if (strcmp(row->task, task) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" is a %s model, but %s is a regression algorithm",
-						model, row->task, algname),
+				 errmsg("model \"%s\" is a %s model, but %s is a %s algorithm",
+						model, row->task, mm_algorithm_name(algorithm), task),
 				 errhint("Train it under another model name.")));
 }
 
@@ -403,21 +550,22 @@ MmInsertVersion(int64 model_id, int32 version, const char *algname,
 		elog(ERROR, "inserting a model version failed: %s", SPI_result_code_string(ret));
 }
 
-/* The primary metric (rmse) stored on a version, or NaN.  Catalog window. */
+/* A metric stored on a version, or NaN.  Catalog window. */
 static double
-MmStoredRmse(int64 model_id, int32 version)
+MmStoredMetric(int64 model_id, int32 version, const char *key)
 {
-	Oid			argtypes[2] = {INT8OID, INT4OID};
-	Datum		values[2];
+	Oid			argtypes[3] = {INT8OID, INT4OID, TEXTOID};
+	Datum		values[3];
 	bool		isnull;
 	Datum		d;
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = Int32GetDatum(version);
+	values[2] = CStringGetTextDatum(key);
 	/* a fresh snapshot: the deployed version may have changed while we waited */
-	if (SPI_execute_with_args("SELECT (metrics->>'rmse')::float8 FROM mm.versions "
+	if (SPI_execute_with_args("SELECT (metrics->>$3)::float8 FROM mm.versions "
 							  "WHERE model_id = $1 AND version = $2",
-							  2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+							  3, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading stored metrics failed");
 	if (SPI_processed == 0)
 		return NAN;
@@ -430,12 +578,15 @@ MmStoredRmse(int64 model_id, int32 version)
  * Returns whether the new version was deployed.
  */
 static bool
-MmStoreVersion(const char *model, const char *algname, MmDeployPolicy policy,
+MmStoreVersion(const char *model, int algorithm, MmDeployPolicy policy,
 			   Jsonb *params, Jsonb *features, const char *target,
-			   Jsonb *metrics, double rmse, int64 n_train, double train_ms,
+			   Jsonb *metrics, double primary, int64 n_train, double train_ms,
 			   const char *source, double test_fraction, bytea *blob,
 			   int32 *version_out)
 {
+	const char *algname = mm_algorithm_name(algorithm);
+	bool		classifier = MmIsClassifier(algorithm);
+	const char *key = classifier ? "accuracy" : "rmse";
 	MmCatalogCtx cat;
 	MmModelRow	row;
 	Oid			argtypes[3] = {TEXTOID, OIDOID, INT8OID};
@@ -447,13 +598,15 @@ MmStoreVersion(const char *model, const char *algname, MmDeployPolicy policy,
 	MmCatalogBegin(&cat);
 	values[0] = CStringGetTextDatum(model);
 	values[1] = ObjectIdGetDatum(cat.save_userid);
+	values[2] = CStringGetTextDatum(classifier ? "classification" : "regression");
+	argtypes[2] = TEXTOID;
 	if (SPI_execute_with_args("INSERT INTO mm.models (name, owner, task) "
-							  "VALUES ($1, $2::regrole, 'regression') ON CONFLICT (name) DO NOTHING",
-							  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+							  "VALUES ($1, $2::regrole, $3) ON CONFLICT (name) DO NOTHING",
+							  3, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "creating model \"%s\" failed", model);
 	MmGetModel(model, &row, true);
 	/* the model may have been created by another role meanwhile */
-	MmCheckTrainable(model, &row, algname, cat.save_userid);
+	MmCheckTrainable(model, &row, algorithm, cat.save_userid);
 
 	version = row.latest_version + 1;
 	argtypes[1] = INT4OID;
@@ -478,15 +631,20 @@ MmStoreVersion(const char *model, const char *algname, MmDeployPolicy policy,
 	}
 	else if (policy == MM_DEPLOY_IF_BETTER)
 	{
-		double		old = MmStoredRmse(row.id, row.deployed_version);
+		double		old = MmStoredMetric(row.id, row.deployed_version, key);
 
-		/* better means better beyond rounding: identical fits do not churn */
-		if (isnan(old) || rmse < old * (1.0 - 1e-9))
+		/*
+		 * Better means better beyond rounding, so identical fits do not
+		 * churn: rmse lower, accuracy higher.
+		 */
+		if (isnan(old) ||
+			(classifier ? primary > old + 1e-12 : primary < old * (1.0 - 1e-9)))
 		{
 			deploy = true;
 			reason = isnan(old) ?
-				psprintf("if_better: version %d has no rmse", row.deployed_version) :
-				psprintf("if_better: rmse %.6g < %.6g of version %d", rmse, old, row.deployed_version);
+				psprintf("if_better: version %d has no %s", row.deployed_version, key) :
+				psprintf("if_better: %s %.6g %s %.6g of version %d", key, primary,
+						 classifier ? ">" : "<", old, row.deployed_version);
 		}
 	}
 	if (deploy)
@@ -510,6 +668,307 @@ MmScoreKept(const MmModel *m, const MmLinStats *st, MmRegMetrics *met)
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		mm_regmetrics_add(met, row[0], mm_linear_predict(m, row + 1));
+	}
+}
+
+/* The progress callback of iterative fits: cancel, and a NOTICE if verbose. */
+typedef struct MmFitProgress
+{
+	const char *model;
+	bool		verbose;
+} MmFitProgress;
+
+static void
+MmFitProgressFn(void *arg, int iteration, double loss)
+{
+	MmFitProgress *fp = (MmFitProgress *) arg;
+
+	CHECK_FOR_INTERRUPTS();
+	if (fp->verbose)
+		ereport(NOTICE,
+				(errmsg("model \"%s\": iteration %d, objective %.10g", fp->model, iteration, loss)));
+}
+
+/* Fit a linear or ridge model on encoded rows, through the co-moments. */
+static void
+MmFitLinearRows(const char *model, const MmTrainParams *p, MmModel *m,
+				const double *X, const double *y, int64 n)
+{
+	int			d = m->ncols + 1;
+	int			block = 128;
+	double	   *rows = palloc(sizeof(double) * block * d);
+	double	   *work = palloc(sizeof(double) * (block * d + 2 * d));
+	double	   *mean = palloc0(sizeof(double) * d);
+	double	   *C = palloc0(sizeof(double) * d * d);
+	double		cnt = 0;
+	MmLinearParams lp;
+	MmLinearFit info;
+	MmErr		err;
+	MmStatus	status;
+
+	MmSetBlasThreads();
+	for (int64 r = 0; r < n; r += block)
+	{
+		int			nb = (int) Min(block, n - r);
+
+		for (int i = 0; i < nb; i++)
+		{
+			rows[i * d] = y[r + i];
+			memcpy(rows + i * d + 1, X + (r + i) * m->ncols, sizeof(double) * m->ncols);
+		}
+		mm_moments_add_block(d, &cnt, mean, C, rows, nb, work);
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	m->fit_intercept = p->fit_intercept;
+	m->alpha = m->algorithm == MM_ALG_RIDGE ? p->alpha : 0.0;
+	m->coef = palloc0(sizeof(double) * m->ncols);
+	lp.fit_intercept = p->fit_intercept;
+	lp.alpha = m->alpha;
+	status = mm_linear_fit(m->ncols, cnt, mean, C, &lp, m->coef, &m->intercept,
+						   &info, MmPallocAllocator(), &err);
+	if (status != MM_OK)
+		MmReportCoreError(status, &err, model);
+	if (info.used_fallback)
+		ereport(NOTICE,
+				(errmsg("the training data of model \"%s\" are rank-deficient (rank %d of %u)",
+						model, info.rank, m->ncols),
+				 errdetail("The minimum-norm least-squares solution was used."),
+				 errhint("Look for constant or collinear features.")));
+}
+
+/*
+ * Does the fitted classifier put every training row in its class?  For an
+ * unpenalised logistic regression that means the classes are separable:
+ * scaling the weights up would lower the loss further, so no finite
+ * optimum exists.
+ */
+static bool
+MmSeparable(const MmModel *m, const double *X, const double *y, int64 n)
+{
+	double	   *proba = palloc(sizeof(double) * m->nclasses);
+
+	for (int64 r = 0; r < n; r++)
+	{
+		int			best = 0;
+
+		MmModelProba(m, X + r * m->ncols, proba);
+		for (uint32 k = 1; k < m->nclasses; k++)
+			if (proba[k] > proba[best])
+				best = k;
+		if (best != (int) y[r])
+			return false;
+	}
+	return true;
+}
+
+/* Class indices of a classifier's targets, as the core takes them. */
+static int32 *
+MmClassIndices(const double *y, int64 n)
+{
+	int32	   *cls = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
+
+	for (int64 i = 0; i < n; i++)
+		cls[i] = (int32) y[i];
+	return cls;
+}
+
+/*
+ * Train on rows read into memory: classifiers, and regressions with
+ * categorical features, NULLs to impute or scaling.  Fills m and returns
+ * the metrics; *primary is the metric if_better compares.
+ */
+static Jsonb *
+MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
+				MmSource *src, MmSourceCol *tcol, int label_type,
+				MmSourceCol *cols, int ncols, double test_fraction, MmModel *m,
+				int64 *n_train, double *primary, instr_time start)
+{
+	const char *algname = mm_algorithm_name(algorithm);
+	bool		classifier = MmIsClassifier(algorithm);
+	MmDataset	ds;
+	double	   *X;
+	double	   *y;
+	int64		nt;
+	double	   *Xs;
+	double	   *ys;
+	int64		ns;
+	const char *on;
+	int64		nparams;
+	MmErr		err;
+	MmStatus	status;
+
+	MmDatasetRead(&ds, src, tcol, cols, ncols, label_type, p->impute != MM_IMPUTE_ERROR,
+				  (uint64) p->seed, (int64) mm_max_train_memory_kb * 1024);
+	if (ds.n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("source \"%s\" has no rows", src->text),
+				 errhint("A model is trained on at least as many rows as it has parameters.")));
+	MmDatasetSplit(&ds, test_fraction);
+	if (p->verbose)
+		ereport(NOTICE,
+				(errmsg("model \"%s\": read " INT64_FORMAT " training and " INT64_FORMAT " held-out rows",
+						model, ds.n_train, ds.n - ds.n_train),
+				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
+	if (classifier)
+	{
+		bool	   *trained = palloc0(sizeof(bool) * ds.labels.n);
+		int			ntrained = 0;
+
+		for (int64 r = 0; r < ds.n; r++)
+			if (!ds.heldout[r] && !trained[(int32) ds.y[r]])
+			{
+				trained[(int32) ds.y[r]] = true;
+				ntrained++;
+			}
+		if (ds.labels.n < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("target column \"%s\" has a single class, \"%s\"",
+							tcol->name, ds.labels.strs[0]),
+					 errhint("A classifier needs rows of at least two classes.")));
+		if (ntrained < ds.labels.n)
+			for (int k = 0; k < ds.labels.n; k++)
+				if (!trained[k])
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("class \"%s\" of target column \"%s\" has no training rows",
+									ds.labels.strs[ds.label_order[k]], tcol->name),
+							 errdetail("All its rows were held out (test_fraction %g).", test_fraction),
+							 errhint("Lower test_fraction, or add rows of that class.")));
+	}
+
+	m->target = pstrdup(tcol->name);
+	MmDatasetPrepare(&ds, m, p->impute, p->scale);
+	nparams = (int64) (m->ncols + (p->fit_intercept ? 1 : 0)) *
+		(algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1);
+	if (algorithm != MM_ALG_NAIVE_BAYES && ds.n_train < nparams)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("model \"%s\" needs at least " INT64_FORMAT " training rows, but got " INT64_FORMAT,
+						model, nparams, ds.n_train),
+				 errdetail("%s with %u encoded features has " INT64_FORMAT " parameters; " INT64_FORMAT " of the source's " INT64_FORMAT " rows were held out (test_fraction %g).",
+						   algname, m->ncols, nparams, ds.n - ds.n_train, ds.n, test_fraction),
+				 errhint("Add rows, use fewer features, or lower test_fraction.")));
+
+	X = MmDatasetMatrix(&ds, m, false, &nt, &y);
+	MmSetBlasThreads();
+	switch (algorithm)
+	{
+		case MM_ALG_LINEAR_REGRESSION:
+		case MM_ALG_RIDGE:
+			MmFitLinearRows(model, p, m, X, y, nt);
+			break;
+		case MM_ALG_LOGISTIC_REGRESSION:
+			{
+				MmLogisticParams lp;
+				MmLogisticInfo info;
+				MmFitProgress fp = {model, p->verbose};
+				MmProgress progress = {MmFitProgressFn, &fp};
+
+				lp.penalty = p->penalty;
+				lp.C = p->C;
+				lp.fit_intercept = p->fit_intercept;
+				lp.max_iter = p->max_iter;
+				lp.tol = p->tol;
+				m->fit_intercept = p->fit_intercept;
+				m->penalty = p->penalty;
+				m->C = p->C;
+				m->nsets = mm_logistic_nsets(m->nclasses);
+				m->coefs = palloc0(sizeof(double) * m->nsets * m->ncols);
+				m->intercepts = palloc0(sizeof(double) * m->nsets);
+				status = mm_logistic_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt),
+										 &lp, m->coefs, m->intercepts, &info, &progress,
+										 MmPallocAllocator(), &err);
+				if (status != MM_OK)
+				{
+					if (p->penalty == 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("model \"%s\": %s", model, err.msg),
+								 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
+					MmReportCoreError(status, &err, model);
+				}
+				if (p->penalty == 0 && MmSeparable(m, X, y, nt))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("the classes of model \"%s\" are perfectly separable by its features", model),
+							 errdetail("Without a penalty the weights grow without bound, and the probabilities tend to 0 and 1."),
+							 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
+				if (!info.converged)
+					ereport(WARNING,
+							(errmsg("model \"%s\" did not converge in %d iterations", model, info.iterations),
+							 errdetail("The largest gradient component is %g.", info.grad_norm),
+							 errhint("Raise params.max_iter, or scale the features.")));
+				break;
+			}
+		case MM_ALG_NAIVE_BAYES:
+			{
+				int32	   *group = palloc(sizeof(int32) * Max(m->ncols, 1));
+				int32		g = 0;
+				uint32		pos = 0;
+
+				for (uint32 i = 0; i < m->nfeatures; i++)
+				{
+					bool		cat = m->features[i].kind == MM_FEAT_CATEGORICAL;
+
+					for (uint32 k = 0; k < m->features[i].width; k++)
+						group[pos++] = cat ? g : -1;
+					g += cat;
+				}
+				m->var_smoothing = p->var_smoothing;
+				m->nb_alpha = p->alpha;
+				status = mm_nb_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt), group,
+								   p->var_smoothing, p->alpha, &m->nb, MmPallocAllocator(), &err);
+				if (status != MM_OK)
+					MmReportCoreError(status, &err, model);
+				break;
+			}
+	}
+	*n_train = nt;
+
+	/* score the held-out rows, or the training rows when none were held out */
+	on = "heldout";
+	Xs = MmDatasetMatrix(&ds, m, true, &ns, &ys);
+	if (ns == 0)
+	{
+		on = "train";
+		Xs = X;
+		ys = y;
+		ns = nt;
+	}
+	if (!classifier)
+	{
+		MmRegMetrics met;
+		MmRegResult res;
+
+		mm_regmetrics_init(&met);
+		for (int64 r = 0; r < ns; r++)
+			mm_regmetrics_add(&met, ys[r], mm_linear_predict(m, Xs + r * m->ncols));
+		if (!mm_regmetrics_result(&met, &res))
+			res.rmse = NAN;
+		*primary = res.rmse;
+		return MmRegressionMetricsJsonb(&res, on);
+	}
+	else
+	{
+		MmClsMetrics met;
+		MmClsResult res;
+		double	   *proba = palloc(sizeof(double) * m->nclasses);
+
+		mm_clsmetrics_init(&met, m->nclasses, MmPallocAllocator());
+		for (int64 r = 0; r < ns; r++)
+		{
+			MmModelProba(m, Xs + r * m->ncols, proba);
+			mm_clsmetrics_add(&met, (int) ys[r], proba);
+			if ((r & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		if (!mm_clsmetrics_result(&met, &res))
+			res.accuracy = NAN;
+		*primary = res.accuracy;
+		return MmClassificationMetricsJsonb(m, &met, &res, on);
 	}
 }
 
@@ -555,6 +1014,10 @@ mm_train(PG_FUNCTION_ARGS)
 	int32		version;
 	bool		deployed;
 	int64		nparams;
+	int			label_type;
+	bool		use_scan;
+	int64		n_train;
+	double		primary;
 	Datum		outv[4];
 	bool		outn[4] = {false, false, false, false};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -579,11 +1042,11 @@ mm_train(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("algorithm \"%s\" is not available in this version of massmodel", algname),
-						 errhint("Available algorithms: linear_regression, ridge.")));
+						 errhint("Available algorithms: " MM_AVAILABLE_ALGORITHMS ".")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown algorithm \"%s\"", algname),
-				 errhint("Available algorithms: linear_regression, ridge.")));
+				 errhint("Available algorithms: " MM_AVAILABLE_ALGORITHMS ".")));
 	}
 
 	if (PG_ARGISNULL(6))
@@ -624,7 +1087,7 @@ mm_train(PG_FUNCTION_ARGS)
 	/* an existing model: check the privilege before reading any data */
 	MmCatalogBegin(&cat);
 	if (MmLookupModel(model, &row, false))
-		MmCheckTrainable(model, &row, algname, cat.save_userid);
+		MmCheckTrainable(model, &row, algorithm, cat.save_userid);
 	MmCatalogEnd(&cat);
 
 	/* the source and its columns, as the caller */
@@ -634,7 +1097,7 @@ mm_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("target column \"%s\" does not exist in source \"%s\"", target, source)));
-	MmClassifyColumn(&src, attno, true, &tcol);
+	label_type = MmClassifyTarget(&src, attno, MmIsClassifier(algorithm), &tcol);
 
 	cols = palloc0(sizeof(MmSourceCol) * (src.tupdesc->natts + 1));
 	if (PG_ARGISNULL(4))
@@ -693,81 +1156,98 @@ mm_train(PG_FUNCTION_ARGS)
 				 errdetail("mm_train reads at most %d feature columns.", MM_MAX_FEATURE_ARGS),
 				 errhint("Pack columns into an array in a query source: SELECT ARRAY[a, b, c] AS x, y FROM t.")));
 
-	/* one scan: training co-moments and held-out rows */
-	extschema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-	state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction);
-	if (state == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("source \"%s\" has no rows", source),
-				 errhint("A model is trained on at least as many rows as it has parameters.")));
-	MmLinStateUnpack(state, &st);
-	if (st.nargs != ncols)
-		elog(ERROR, "the training scan returned statistics of %d columns, not %d",
-			 st.nargs, ncols);
-	if (p.verbose)
-		ereport(NOTICE,
-				(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s",
-						model, st.n, st.heldout_n,
-						st.heldout_complete ? "" :
-						"; the held-out rows exceed mm.max_train_memory and are scored in a second pass"),
-				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
-
-	nparams = (st.d - 1) + (p.fit_intercept ? 1 : 0);
-	if (st.n < nparams)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("model \"%s\" needs at least " INT64_FORMAT " training rows, but got %.0f",
-						model, nparams, st.n),
-				 errdetail("%s with %d encoded features has " INT64_FORMAT " parameters; " INT64_FORMAT " of the source's %.0f rows were held out (test_fraction %g).",
-						   algname, st.d - 1, nparams, st.heldout_n, st.n + st.heldout_n, test_fraction),
-				 errhint("Add rows, use fewer features, or lower test_fraction.")));
-
-	/* fit */
+	/*
+	 * Plain numeric regression takes one parallel-safe scan; everything else
+	 * (classifiers, categorical features, NULLs to impute, scaling) reads
+	 * the rows into memory first.
+	 */
+	use_scan = !MmIsClassifier(algorithm) && p.impute == MM_IMPUTE_ERROR &&
+		p.scale == MM_SCALE_NONE;
+	for (int i = 0; i < ncols; i++)
+		use_scan &= cols[i].kind != MM_COL_TEXT;
 	memset(&m, 0, sizeof(m));
 	m.algorithm = algorithm;
-	m.task = MM_TASK_REGRESSION;
-	MmBuildSchema(&m, tcol.name, cols, ncols, &st);
-	m.fit_intercept = p.fit_intercept;
-	m.alpha = p.alpha;
-	m.coef = palloc0(sizeof(double) * m.ncols);
-	lp.fit_intercept = p.fit_intercept;
-	lp.alpha = p.alpha;
-	MmSetBlasThreads();
-	status = mm_linear_fit(m.ncols, st.n, st.mean, st.C, &lp, m.coef, &m.intercept,
-						   &info, MmPallocAllocator(), &err);
-	if (status != MM_OK)
-		MmReportCoreError(status, &err, model);
-	if (info.used_fallback)
-		ereport(NOTICE,
-				(errmsg("the training data of model \"%s\" are rank-deficient (rank %d of %u)",
-						model, info.rank, m.ncols),
-				 errdetail("The minimum-norm least-squares solution was used."),
-				 errhint("Look for constant or collinear features.")));
-
-	/* score */
-	mm_regmetrics_init(&met);
-	if (st.heldout_n > 0)
-	{
-		on = "heldout";
-		if (st.heldout_complete)
-			MmScoreKept(&m, &st, &met);
-		else
-			MmRegressionOverSource(&m, model, &src, MM_ROWS_HELDOUT, (uint64) p.seed,
-								   test_fraction, &met);
-	}
+	m.task = MmIsClassifier(algorithm) ? MM_TASK_CLASSIFICATION : MM_TASK_REGRESSION;
+	if (!use_scan)
+		metrics = MmTrainInMemory(model, algorithm, &p, &src, &tcol, label_type, cols, ncols,
+								  test_fraction, &m, &n_train, &primary, start);
 	else
 	{
-		on = "train";
-		MmRegressionOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met);
+		/* one scan: training co-moments and held-out rows */
+		extschema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction);
+		if (state == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("source \"%s\" has no rows", source),
+					 errhint("A model is trained on at least as many rows as it has parameters.")));
+		MmLinStateUnpack(state, &st);
+		if (st.nargs != ncols)
+			elog(ERROR, "the training scan returned statistics of %d columns, not %d",
+				 st.nargs, ncols);
+		if (p.verbose)
+			ereport(NOTICE,
+					(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s",
+							model, st.n, st.heldout_n,
+							st.heldout_complete ? "" :
+							"; the held-out rows exceed mm.max_train_memory and are scored in a second pass"),
+					 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
+
+		nparams = (st.d - 1) + (p.fit_intercept ? 1 : 0);
+		if (st.n < nparams)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("model \"%s\" needs at least " INT64_FORMAT " training rows, but got %.0f",
+							model, nparams, st.n),
+					 errdetail("%s with %d encoded features has " INT64_FORMAT " parameters; " INT64_FORMAT " of the source's %.0f rows were held out (test_fraction %g).",
+							   algname, st.d - 1, nparams, st.heldout_n, st.n + st.heldout_n, test_fraction),
+					 errhint("Add rows, use fewer features, or lower test_fraction.")));
+
+		/* fit */
+		MmBuildSchema(&m, tcol.name, cols, ncols, &st);
+		m.fit_intercept = p.fit_intercept;
+		m.alpha = p.alpha;
+		m.coef = palloc0(sizeof(double) * m.ncols);
+		lp.fit_intercept = p.fit_intercept;
+		lp.alpha = p.alpha;
+		MmSetBlasThreads();
+		status = mm_linear_fit(m.ncols, st.n, st.mean, st.C, &lp, m.coef, &m.intercept,
+							   &info, MmPallocAllocator(), &err);
+		if (status != MM_OK)
+			MmReportCoreError(status, &err, model);
+		if (info.used_fallback)
+			ereport(NOTICE,
+					(errmsg("the training data of model \"%s\" are rank-deficient (rank %d of %u)",
+							model, info.rank, m.ncols),
+					 errdetail("The minimum-norm least-squares solution was used."),
+					 errhint("Look for constant or collinear features.")));
+
+		/* score */
+		mm_regmetrics_init(&met);
+		if (st.heldout_n > 0)
+		{
+			on = "heldout";
+			if (st.heldout_complete)
+				MmScoreKept(&m, &st, &met);
+			else
+				MmScoreOverSource(&m, model, &src, MM_ROWS_HELDOUT, (uint64) p.seed,
+								  test_fraction, &met, NULL, NULL);
+		}
+		else
+		{
+			on = "train";
+			MmScoreOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL);
+		}
+		if (!mm_regmetrics_result(&met, &res))
+		{
+			/* nothing scored (a source that changed between passes): no metric */
+			res.n = 0;
+			res.mse = res.rmse = res.mae = res.r2 = res.explained_variance = NAN;
+		}
+		metrics = MmRegressionMetricsJsonb(&res, on);
+		n_train = (int64) st.n;
+		primary = res.rmse;
 	}
-	if (!mm_regmetrics_result(&met, &res))
-	{
-		/* nothing scored (a source that changed between passes): no metric */
-		res.n = 0;
-		res.mse = res.rmse = res.mae = res.r2 = res.explained_variance = NAN;
-	}
-	metrics = MmRegressionMetricsJsonb(&res, on);
 
 	/* serialize */
 	blobsize = mm_blob_size(&m);
@@ -781,9 +1261,9 @@ mm_train(PG_FUNCTION_ARGS)
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
 
-	deployed = MmStoreVersion(model, algname, policy, MmParamsJsonb(algorithm, &p),
-							  MmFeaturesJsonb(&m), tcol.name, metrics, res.rmse,
-							  (int64) st.n, MmElapsedMs(start), source, test_fraction,
+	deployed = MmStoreVersion(model, algorithm, policy, MmParamsJsonb(algorithm, &p),
+							  MmFeaturesJsonb(&m), tcol.name, metrics, primary,
+							  n_train, MmElapsedMs(start), source, test_fraction,
 							  blob, &version);
 	if (p.verbose)
 		ereport(NOTICE,

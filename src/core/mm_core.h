@@ -171,51 +171,245 @@ void		mm_regmetrics_merge(MmRegMetrics *a, const MmRegMetrics *b);
 bool		mm_regmetrics_result(const MmRegMetrics *m, MmRegResult *out);
 
 /* ---------------------------------------------------------------------
+ * Progress and cancellation of long loops.
+ *
+ * Iterative solvers call fn(arg, iteration, loss) about once per
+ * iteration (at least every few milliseconds of work).  The glue's
+ * callback runs CHECK_FOR_INTERRUPTS(), which may longjmp out of the
+ * core: the core holds nothing that such an exit could leak (all memory
+ * comes from the caller's MmAlloc).  A NULL MmProgress is allowed.
+ * --------------------------------------------------------------------- */
+typedef struct MmProgress
+{
+	void		(*fn) (void *arg, int iteration, double loss);
+	void	   *arg;
+} MmProgress;
+
+/* ---------------------------------------------------------------------
+ * Classification metrics, streamed.  Conventions of sklearn.metrics
+ * (1.2): accuracy; precision, recall and f1 macro-averaged over the K
+ * classes of the model, a class with no predicted (or no true) rows
+ * counting 0 (zero_division=0); log_loss = mean of -log(max(p_true,
+ * 1e-15)) with p renormalised to sum 1; roc_auc for K == 2 only, the score
+ * being the probability of class 1, ties counted one half (exact, from all
+ * scores kept through the allocator).  The predicted class is the argmax of
+ * the probabilities, the lowest index on ties.
+ * --------------------------------------------------------------------- */
+typedef struct MmClsMetrics
+{
+	int			K;
+	double		n;
+	double	   *confusion;		/* K*K, [true * K + predicted] */
+	double		log_loss_sum;
+	/* binary: the scores and labels for roc_auc */
+	int64_t		nscores;
+	int64_t		capscores;
+	double	   *scores;
+	uint8_t    *positive;
+	const MmAlloc *a;
+} MmClsMetrics;
+
+typedef struct MmClsResult
+{
+	double		n,
+				accuracy,
+				precision,
+				recall,
+				f1,
+				log_loss,
+				roc_auc;		/* NaN unless K == 2 and both classes occur */
+} MmClsResult;
+
+void		mm_clsmetrics_init(MmClsMetrics *m, int K, const MmAlloc *a);
+/* one row: its true class (0..K-1) and the model's K probabilities */
+void		mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba);
+/* false when m->n == 0 */
+bool		mm_clsmetrics_result(const MmClsMetrics *m, MmClsResult *out);
+
+/* ---------------------------------------------------------------------
+ * Logistic regression, binary and multinomial.
+ *
+ * X is n rows of p values (row-major), y the class of each row in
+ * 0..K-1, K >= 2.  Objective (scikit-learn's):
+ *	 C * sum_i log_loss_i + 1/2 ||W||^2		(penalty l2; intercepts unpenalised)
+ *	 sum_i log_loss_i						(penalty none)
+ * K == 2: one weight vector w and intercept b, P(class 1) = 1/(1+e^-(b+w'x)).
+ * K > 2: softmax with K weight vectors (row k of coef, intercept[k]);
+ * with penalty none the softmax is over-parametrised, and the last
+ * class's vector is fixed at zero (the probabilities are the same).
+ * Solver: Newton's method with a backtracking line search, Hessian by
+ * BLAS (dsyrk/dgemm) and solved by LAPACK Cholesky, until the max-norm of
+ * the gradient is at most tol * max(1, |objective|) or max_iter.
+ * Perfectly separable data with penalty none: MM_ESEPARABLE.
+ * --------------------------------------------------------------------- */
+#define MM_ESEPARABLE MM_ENUMERIC	/* with a message naming separation */
+
+typedef struct MmLogisticParams
+{
+	int			penalty;		/* 0 none, 2 l2 */
+	double		C;				/* > 0 */
+	bool		fit_intercept;
+	int			max_iter;		/* Newton iterations */
+	double		tol;
+} MmLogisticParams;
+
+typedef struct MmLogisticInfo
+{
+	int			iterations;
+	double		grad_norm;		/* max-norm of the final gradient */
+	double		objective;
+	bool		converged;
+} MmLogisticInfo;
+
+/* number of weight vectors: 1 for K == 2, K otherwise */
+#define mm_logistic_nsets(K) ((K) == 2 ? 1 : (K))
+
+/* coef: nsets*p (row k = class k, or class 1 when binary); intercept: nsets */
+MmStatus	mm_logistic_fit(int64_t n, int p, int K, const double *X,
+							const int32_t *y, const MmLogisticParams *params,
+							double *coef, double *intercept, MmLogisticInfo *info,
+							const MmProgress *progress, const MmAlloc *a, MmErr *err);
+/* the K class probabilities of one row x[p] */
+void		mm_logistic_proba(int p, int K, const double *coef,
+							  const double *intercept, const double *x, double *proba);
+
+/* ---------------------------------------------------------------------
+ * Naive Bayes: Gaussian for numeric columns, categorical for one-hot groups.
+ *
+ * group[j] is -1 for a numeric column and g >= 0 for a column of one-hot
+ * group g (the columns of a group are contiguous).  Gaussian part as
+ * sklearn's GaussianNB: per class the mean and the population variance of
+ * each numeric column, plus epsilon = var_smoothing * (largest population
+ * variance of any numeric column over all rows).  Categorical part as
+ * sklearn's CategoricalNB with smoothing alpha: P(level l | class k) =
+ * (count_kl + alpha) / (n_k + alpha * L); a row whose group is all zeros
+ * (an unseen level) contributes nothing for that group.  Priors are the
+ * class frequencies.
+ * --------------------------------------------------------------------- */
+typedef struct MmNaiveBayes
+{
+	int			K;
+	int			p;
+	double	   *log_prior;		/* K */
+	double	   *theta;			/* K*p, means (numeric columns; 0 elsewhere) */
+	double	   *var;			/* K*p, variances + epsilon (numeric columns) */
+	double	   *log_prob;		/* K*p, log P(level | class) (group columns) */
+	int32_t    *group;			/* p */
+	double		epsilon;
+} MmNaiveBayes;
+
+MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
+					  const int32_t *group, double var_smoothing, double alpha,
+					  MmNaiveBayes *out, const MmAlloc *a, MmErr *err);
+void		mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba);
+
+/* ---------------------------------------------------------------------
  * Models and the blob format.
  *
- * A model is a feature schema plus an algorithm's parameters.  The blob
- * (all integers and doubles little-endian, doubles IEEE-754 binary64):
+ * A model is a feature schema plus an algorithm's parameters.  Its blob
+ * (format version 2, the only one written) is a 24-byte header and a
+ * payload.  All integers and doubles are little-endian, doubles IEEE-754
+ * binary64; "str" is a u16 length and that many bytes, no NUL, 1..MM_MAX_NAME
+ * bytes; "lstr" the same with 1..MM_MAX_LEVEL_LEN bytes.  Numbers in
+ * error messages count from 1.
  *
  *	 offset size
  *	 0		4	 magic "MMDL"
- *	 4		2	 format version (MM_BLOB_VERSION)
+ *	 4		2	 format version: 2 (MM_BLOB_VERSION); 1 is still read
  *	 6		2	 algorithm (MmAlgorithm)
  *	 8		4	 flags: reserved, must be zero
  *	 12		4	 payload length in bytes (header excluded)
  *	 16		4	 CRC-32C of the payload
  *	 20		4	 reserved, must be zero
  *	 24		...	 payload:
- *		u8	 task (MmTask)
- *		str	 target name (u16 length + bytes, no NUL, 1..NAMEDATALEN-1)
- *		u32	 number of features F (1..MM_MAX_FEATURES)
- *		F times: str name, u8 kind (MmFeatureKind), u32 width
- *				 (1 for numeric; 1..MM_MAX_WIDTH for arrays)
- *		algorithm section; for linear_regression and ridge:
- *		u8	 fit_intercept (0 or 1)
- *		f64	 alpha (finite, >= 0)
- *		f64	 intercept
- *		u32	 number of coefficients, equal to the sum of the widths
- *		f64	 coefficients
+ *	   u8	task (MmTask): regression for linear_regression and ridge,
+ *			classification for logistic_regression and naive_bayes
+ *	   str	target name
+ *	   u32	number of features F (1..MM_MAX_FEATURES)
+ *	   F times:
+ *		 str  name
+ *		 u8	  kind (MmFeatureKind)
+ *		 u32  width: 1 for numeric, 1..MM_MAX_WIDTH for array,
+ *			  1..MM_MAX_LEVELS for categorical
+ *		 categorical only:
+ *		   u32	 nlevels, equal to width
+ *		   nlevels times lstr: the levels, strictly ascending by strcmp
+ *		 u8	  impute (MmImpute)
+ *		 impute != error only: width f64 fill values (finite)
+ *	   (ncols = the sum of the widths, at most MM_MAX_COLS)
+ *	   u8	scale (MmScale)
+ *	   scale != none only: ncols f64 center (finite), then ncols f64
+ *			scalev (finite, > 0)
+ *	   u8	label_type (MmLabelType): none exactly when the task is not
+ *			classification
+ *	   label_type != none only:
+ *		 u32  nclasses K (2..MM_MAX_CLASSES)
+ *		 K times lstr: the labels, distinct and ascending as label_type
+ *			  orders: text by strcmp; bool exactly "false", "true";
+ *			  int each a decimal int64 as PostgreSQL prints it (optional
+ *			  "-", no "+", no leading zeros, no "-0"), ascending by value
+ *	   algorithm section, linear_regression and ridge:
+ *		 u8	  fit_intercept (0 or 1)
+ *		 f64  alpha (finite, >= 0)
+ *		 f64  intercept (finite)
+ *		 u32  number of coefficients, equal to ncols
+ *		 ncols f64 coef (finite)
+ *	   algorithm section, logistic_regression:
+ *		 u8	  fit_intercept (0 or 1)
+ *		 u8	  penalty (0 none, 2 l2)
+ *		 f64  C (finite, > 0)
+ *		 u32  nsets, equal to mm_logistic_nsets(K)
+ *		 nsets*ncols f64 coefs, row k (weight vector k) after row k-1 (finite)
+ *		 nsets f64 intercepts (finite)
+ *	   algorithm section, naive_bayes (p = ncols; K and p are not repeated):
+ *		 f64  var_smoothing (finite, >= 0)
+ *		 f64  alpha, stored in nb_alpha (finite, >= 0)
+ *		 f64  epsilon (finite, >= 0)
+ *		 K f64 log_prior (finite)
+ *		 K*p f64 theta, [k*p + j] (finite)
+ *		 K*p f64 var (finite; > 0 in numeric columns, >= 0 in group
+ *			  columns, where it is unused)
+ *		 K*p f64 log_prob (finite, <= 0, numeric columns included)
+ *		 p i32 group: -1, or a group numbered 0, 1, 2, ... in the order of
+ *			  its first column; each group one contiguous run of columns;
+ *			  the columns of each categorical feature exactly one group
  *	 the payload must end exactly after the algorithm section.
+ *
+ * Version 1 is the same header with version 1 and a payload of: task
+ * (regression only), target, F, and per feature only name, kind (numeric
+ * or array) and width; then at once the linear section.  It holds only
+ * linear_regression and ridge.  The reader fills in impute error (fill
+ * NULL), scale none and label_type none; writing such a model gives its
+ * version-2 blob, F + 2 bytes longer.
  *
  * The reader checks the header, the CRC, every length against the bytes
  * that remain, every count against its limit and every product for
- * overflow before it allocates, names for being non-empty without NUL
- * bytes, and every double for finiteness.  It never trusts the blob.
+ * overflow before it allocates, names, levels and labels for their length
+ * and for NUL bytes, every enumeration code, and every double for
+ * finiteness and its range.  It never trusts the blob.  The writer
+ * demands the same of a model, so a version-2 blob that is read and
+ * written again is reproduced byte for byte.  Fields of MmModel that the
+ * algorithm does not use are ignored by the writer and zero (NULL) after
+ * reading.
  * --------------------------------------------------------------------- */
 
 #define MM_BLOB_MAGIC		"MMDL"
-#define MM_BLOB_VERSION		1
+#define MM_BLOB_VERSION		2		/* written; version 1 is still read */
 #define MM_BLOB_HEADER_SIZE 24
 #define MM_MAX_FEATURES		1600	/* columns of a relation, at most */
 #define MM_MAX_WIDTH		100000	/* elements of one array feature */
 #define MM_MAX_NAME			63		/* bytes of a column name */
 #define MM_MAX_COLS			1000000 /* encoded columns of a model */
+#define MM_MAX_LEVELS		10000	/* levels of one categorical feature */
+#define MM_MAX_LEVEL_LEN	1000	/* bytes of one level or label */
+#define MM_MAX_CLASSES		10000	/* classes of a classifier */
 
 typedef enum MmAlgorithm
 {
 	MM_ALG_LINEAR_REGRESSION = 1,
-	MM_ALG_RIDGE = 2
+	MM_ALG_RIDGE = 2,
+	MM_ALG_LOGISTIC_REGRESSION = 3,
+	MM_ALG_NAIVE_BAYES = 4
 } MmAlgorithm;
 
 typedef enum MmTask
@@ -229,14 +423,47 @@ typedef enum MmTask
 typedef enum MmFeatureKind
 {
 	MM_FEAT_NUMERIC = 1,		/* one column, one encoded value */
-	MM_FEAT_ARRAY = 2			/* float4[]/float8[] of fixed width */
+	MM_FEAT_ARRAY = 2,			/* float4[]/float8[] of fixed width */
+	MM_FEAT_CATEGORICAL = 3		/* text/bool/enum: one-hot over its levels */
 } MmFeatureKind;
+
+/* what replaces a NULL feature value (per feature) */
+typedef enum MmImpute
+{
+	MM_IMPUTE_ERROR = 0,		/* a NULL is an error */
+	MM_IMPUTE_MEAN = 1,
+	MM_IMPUTE_MEDIAN = 2,
+	MM_IMPUTE_MOST_FREQUENT = 3
+} MmImpute;
+
+/* how encoded columns are scaled before the algorithm sees them */
+typedef enum MmScale
+{
+	MM_SCALE_NONE = 0,
+	MM_SCALE_STANDARD = 1,		/* (x - mean) / population std */
+	MM_SCALE_MINMAX = 2			/* (x - min) / (max - min) */
+} MmScale;
+
+/* how a classifier's labels were typed in the source */
+typedef enum MmLabelType
+{
+	MM_LABEL_NONE = 0,			/* not a classifier */
+	MM_LABEL_TEXT = 1,			/* text, varchar, char, enum: byte order */
+	MM_LABEL_BOOL = 2,			/* "false" < "true" */
+	MM_LABEL_INT = 3			/* integers in decimal, numeric order */
+} MmLabelType;
 
 typedef struct MmFeature
 {
 	char	   *name;			/* NUL-terminated */
 	uint8_t		kind;			/* MmFeatureKind */
-	uint32_t	width;			/* encoded values */
+	uint32_t	width;			/* encoded values (nlevels for categorical) */
+	/* categorical: the levels, distinct, ascending in byte order (strcmp) */
+	uint32_t	nlevels;
+	char	  **levels;
+	/* NULL handling */
+	uint8_t		impute;			/* MmImpute */
+	double	   *fill;			/* width values for a NULL; NULL if impute is error */
 } MmFeature;
 
 typedef struct MmModel
@@ -248,12 +475,47 @@ typedef struct MmModel
 	MmFeature  *features;
 	uint32_t	ncols;			/* sum of widths: the encoded row length */
 
-	/* linear_regression, ridge */
+	/* scaling of encoded columns, applied before the algorithm */
+	uint8_t		scale;			/* MmScale */
+	double	   *center;			/* ncols, when scale != none */
+	double	   *scalev;			/* ncols, > 0, when scale != none */
+
+	/* classifiers */
+	uint8_t		label_type;		/* MmLabelType */
+	uint32_t	nclasses;
+	char	  **labels;			/* nclasses, ascending as label_type orders */
+
+	/* linear_regression, ridge, logistic_regression */
 	bool		fit_intercept;
-	double		alpha;
-	double		intercept;
-	double	   *coef;			/* ncols */
+	double		alpha;			/* ridge */
+	double		intercept;		/* linear_regression, ridge */
+	double	   *coef;			/* ncols: linear_regression, ridge */
+
+	/* logistic_regression */
+	uint8_t		penalty;		/* 0 none, 2 l2 */
+	double		C;
+	uint32_t	nsets;			/* mm_logistic_nsets(nclasses) */
+	double	   *coefs;			/* nsets*ncols */
+	double	   *intercepts;		/* nsets */
+
+	/* naive_bayes (nb.K == nclasses, nb.p == ncols) */
+	double		var_smoothing;
+	double		nb_alpha;
+	MmNaiveBayes nb;
 } MmModel;
+
+/* index of a level of a categorical feature (binary search), or -1 */
+int			mm_feature_level(const MmFeature *f, const char *s, size_t len);
+
+/* apply the model's scaling to an encoded row, in place */
+static inline void
+mm_model_scale(const MmModel *m, double *x)
+{
+	if (m->scale == MM_SCALE_NONE)
+		return;
+	for (uint32_t j = 0; j < m->ncols; j++)
+		x[j] = (x[j] - m->center[j]) / m->scalev[j];
+}
 
 /* name of an algorithm ("linear_regression"), or NULL */
 const char *mm_algorithm_name(int algorithm);

@@ -207,6 +207,69 @@ SUPPORT mm_predict_support;
 COMMENT ON FUNCTION mm_predict(text, anyelement, int) IS
 'predict with the deployed (or the given) version of a model; x is a row (t.* or ROW(...)) mapped by column name';
 
+-- classifiers: the predicted label, the class probabilities, the labels
+CREATE FUNCTION mm_predict_label(model text, x float8[], version int DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mm_predict_label_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_label(model text, x float4[], version int DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mm_predict_label_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_label(model text, x numeric[], version int DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mm_predict_label_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_label(model text, x int[], version int DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mm_predict_label_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_label(model text, x bigint[], version int DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mm_predict_label_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_label(model text, x anyelement, version int DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mm_predict_label_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION mm_predict_proba(model text, x float8[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_predict_proba_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_proba(model text, x float4[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_predict_proba_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_proba(model text, x numeric[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_predict_proba_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_proba(model text, x int[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_predict_proba_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_proba(model text, x bigint[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_predict_proba_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_predict_proba(model text, x anyelement, version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_predict_proba_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+DO $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+			  WHERE p.proname = 'mm_predict_label' AND p.pronamespace = '@extschema@'::regnamespace
+	LOOP
+		EXECUTE format('COMMENT ON FUNCTION %s IS %L', f,
+					   'the label a classifier predicts for x (a row mapped by column name, or an array in training order)');
+	END LOOP;
+	FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+			  WHERE p.proname = 'mm_predict_proba' AND p.pronamespace = '@extschema@'::regnamespace
+	LOOP
+		EXECUTE format('COMMENT ON FUNCTION %s IS %L', f,
+					   'the class probabilities a classifier gives x, in the order of mm_labels');
+	END LOOP;
+END $$;
+
+CREATE FUNCTION mm_labels(model text, version int DEFAULT NULL)
+RETURNS text[] AS 'MODULE_PATHNAME', 'mm_labels'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_labels(text, int) IS
+'the labels of a classifier in ascending order (numeric order for integers, false < true, byte order for text)';
+
 ------------------------------------------------------------------------
 -- Evaluation and inspection
 ------------------------------------------------------------------------
@@ -223,7 +286,7 @@ RETURNS TABLE (class text, feature text, weight float8)
 AS 'MODULE_PATHNAME', 'mm_weights'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mm_weights(text, int) IS
-'intercept and weights of a linear model version, in the units of the original columns';
+'intercept and weights of a linear or logistic model version, in the units of the original columns (class: the label of a multinomial model''s vector)';
 
 ------------------------------------------------------------------------
 -- Lifecycle

@@ -4,12 +4,16 @@
  *
  * Every input goes through mm_blob_read with a malloc allocator that
  * records its blocks and frees them all afterwards.  When the reader
- * accepts an input, the model is written again and must reproduce the
- * input byte for byte (accepted blobs are canonical); anything else
- * aborts.  Because random mutations almost never carry a valid CRC, each
- * input is also read a second time with its payload length and CRC
- * stamped afresh, so that the payload decoder gets fuzzed in depth.
- * Build with `make test/fuzz/fuzz_blob`; see README.md.
+ * accepts a version-2 input, the model is written again and must
+ * reproduce the input byte for byte (accepted blobs are canonical).  An
+ * accepted version-1 input is written as version 2, which must be
+ * nfeatures + 2 bytes longer, be accepted in turn and reproduce itself
+ * byte for byte.  Every level of every categorical feature must be found
+ * at its index by mm_feature_level, and a proper prefix of it not at all.
+ * Anything else aborts.  Because random mutations almost never carry a
+ * valid CRC, each input is also read a second time with its payload
+ * length and CRC stamped afresh, so that the payload decoder gets fuzzed
+ * in depth.  Build with `make test/fuzz/fuzz_blob`; see README.md.
  */
 #include "mm_core.h"
 
@@ -50,7 +54,53 @@ fuzz_alloc(void *ctx, size_t size)
 	return p;
 }
 
-/* Read one buffer; if it is accepted, it must be written back identically. */
+/* Every level of every categorical feature of m is found where it is. */
+static void
+fuzz_levels(const MmModel *m)
+{
+	uint32_t	i;
+	uint32_t	l;
+
+	for (i = 0; i < m->nfeatures; i++)
+	{
+		const MmFeature *f = &m->features[i];
+
+		if (f->kind != MM_FEAT_CATEGORICAL)
+			continue;
+		for (l = 0; l < f->nlevels; l++)
+		{
+			size_t		n = strlen(f->levels[l]);
+
+			if (mm_feature_level(f, f->levels[l], n) != (int) l)
+				abort();
+			if (n > 1 && mm_feature_level(f, f->levels[l], n - 1) >= (int) l)
+				abort();
+		}
+	}
+}
+
+/* Write m into a fresh buffer of exactly mm_blob_size(m) bytes. */
+static uint8_t *
+fuzz_write(const MmModel *m, size_t *len)
+{
+	MmErr		err;
+	uint8_t    *out;
+
+	*len = mm_blob_size(m);
+	if (*len == 0)
+		abort();
+	out = malloc(*len);
+	if (out == NULL)
+		abort();
+	if (mm_blob_write(m, out, *len, &err) != MM_OK)
+		abort();
+	return out;
+}
+
+/*
+ * Read one buffer; if it is accepted, it must be written back identically
+ * (version 2) or as an equivalent version-2 blob (version 1).
+ */
 static void
 fuzz_one(const uint8_t *data, size_t size)
 {
@@ -63,18 +113,30 @@ fuzz_one(const uint8_t *data, size_t size)
 	err.msg[0] = '\0';
 	if (mm_blob_read(data, size, &a, &m, &err) == MM_OK)
 	{
-		size_t		len = mm_blob_size(m);
-		uint8_t    *out;
+		size_t		len;
+		uint8_t    *out = fuzz_write(m, &len);
 
-		if (len != size)
-			abort();
-		out = malloc(len);
-		if (out == NULL)
-			abort();
-		if (mm_blob_write(m, out, len, &err) != MM_OK)
-			abort();
-		if (memcmp(out, data, size) != 0)
-			abort();
+		fuzz_levels(m);
+		if (data[4] == 2)
+		{
+			if (len != size || memcmp(out, data, size) != 0)
+				abort();
+		}
+		else
+		{
+			MmModel    *m2 = NULL;
+			size_t		len2;
+			uint8_t    *out2;
+
+			if (data[4] != 1 || len != size + m->nfeatures + 2)
+				abort();
+			if (mm_blob_read(out, len, &a, &m2, &err) != MM_OK)
+				abort();
+			out2 = fuzz_write(m2, &len2);
+			if (len2 != len || memcmp(out, out2, len) != 0)
+				abort();
+			free(out2);
+		}
 		free(out);
 	}
 	else if (err.msg[0] == '\0')

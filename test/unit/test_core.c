@@ -924,10 +924,14 @@ test_names(void)
 {
 	check(strcmp(mm_algorithm_name(1), "linear_regression") == 0 &&
 		  strcmp(mm_algorithm_name(2), "ridge") == 0 &&
-		  mm_algorithm_name(0) == NULL && mm_algorithm_name(3) == NULL,
+		  strcmp(mm_algorithm_name(3), "logistic_regression") == 0 &&
+		  strcmp(mm_algorithm_name(4), "naive_bayes") == 0 &&
+		  mm_algorithm_name(0) == NULL && mm_algorithm_name(5) == NULL,
 		  "names: algorithm names", "wrong");
 	check(mm_algorithm_from_name("linear_regression") == 1 &&
 		  mm_algorithm_from_name("ridge") == 2 &&
+		  mm_algorithm_from_name("logistic_regression") == 3 &&
+		  mm_algorithm_from_name("naive_bayes") == 4 &&
 		  mm_algorithm_from_name("lasso") == 0 && mm_algorithm_from_name(NULL) == 0,
 		  "names: algorithm ids from names", "wrong");
 	check(strcmp(mm_task_name(1), "regression") == 0 &&
@@ -944,7 +948,9 @@ static char name_rooms[] = "rooms";
 static char name_emb[] = "emb";
 
 /*
- * The test model.  Its blob is 130 bytes:
+ * The test model, a ridge regression.  Its version-2 blob is 135 bytes;
+ * blob_v1 below is the same model in version 1 (130 bytes), as the
+ * version-1 writer produced it:
  *	 24 header; 24 task; 25 target length, 27 "price"; 32 F;
  *	 36 feature 1 ("area": length, name, kind 42, width 43);
  *	 47 feature 2 ("rooms": 47, 49, kind 54, width 55);
@@ -954,6 +960,7 @@ static char name_emb[] = "emb";
 static void
 make_model(MmModel *m, MmFeature *f, double *coef)
 {
+	memset(f, 0, sizeof(MmFeature) * 3);
 	f[0].name = name_area;
 	f[0].kind = MM_FEAT_NUMERIC;
 	f[0].width = 1;
@@ -981,6 +988,21 @@ make_model(MmModel *m, MmFeature *f, double *coef)
 	m->coef = coef;
 }
 
+/* make_model()'s model as a version-1 blob. */
+static const uint8_t blob_v1[130] = {
+	0x4d, 0x4d, 0x44, 0x4c, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x6a, 0x00, 0x00, 0x00, 0xf8, 0x4d, 0x63, 0xa8, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x05, 0x00, 0x70, 0x72, 0x69, 0x63, 0x65, 0x03, 0x00, 0x00, 0x00,
+	0x04, 0x00, 0x61, 0x72, 0x65, 0x61, 0x01, 0x01, 0x00, 0x00, 0x00, 0x05,
+	0x00, 0x72, 0x6f, 0x6f, 0x6d, 0x73, 0x01, 0x01, 0x00, 0x00, 0x00, 0x03,
+	0x00, 0x65, 0x6d, 0x62, 0x02, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xf4, 0xbf, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xf8, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x59, 0xf3,
+	0xf8, 0xc2, 0x1f, 0x6e, 0xa5, 0x01, 0xc9, 0x76, 0xbe, 0x9f, 0x0c, 0x24,
+	0xfe, 0xc0, 0x9a, 0x99, 0x99, 0x99, 0x99, 0x99, 0xb9, 0x3f
+};
+
 /* Recompute the CRC (and payload length) of a patched blob. */
 static void
 restamp(uint8_t *b, size_t len)
@@ -1006,6 +1028,18 @@ put32(uint8_t *b, uint32_t v)
 		b[i] = (uint8_t) (v >> (8 * i));
 }
 
+/* Store the bits of v little-endian at b. */
+static void
+put64f(uint8_t *b, double v)
+{
+	uint64_t	bits;
+	int			i;
+
+	memcpy(&bits, &v, 8);
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t) (bits >> (8 * i));
+}
+
 /*
  * Read a (patched) copy of blob in a buffer of exactly len bytes and check
  * that it is rejected as corrupt with a message containing want.
@@ -1026,6 +1060,240 @@ expect_corrupt(const char *name, const uint8_t *blob, size_t len, const char *wa
 	track_reset(&tracker);
 }
 
+/*
+ * The offset of the only occurrence of needle[n] in b[len], or SIZE_MAX
+ * when it occurs never or more than once.
+ */
+static size_t
+find_once(const uint8_t *b, size_t len, const void *needle, size_t n)
+{
+	size_t		found = SIZE_MAX;
+	size_t		i;
+
+	for (i = 0; i + n <= len; i++)
+	{
+		if (memcmp(b + i, needle, n) != 0)
+			continue;
+		if (found != SIZE_MAX)
+			return SIZE_MAX;
+		found = i;
+	}
+	return found;
+}
+
+/* The offset of the only encoding of v in b[len] (see find_once). */
+static size_t
+find_f64(const uint8_t *b, size_t len, double v)
+{
+	uint8_t		e[8];
+
+	put64f(e, v);
+	return find_once(b, len, e, 8);
+}
+
+/* The offset of the only u16-length-prefixed s in b[len]. */
+static size_t
+find_str(const uint8_t *b, size_t len, const char *s)
+{
+	uint8_t		e[64];
+	size_t		n = strlen(s);
+
+	e[0] = (uint8_t) n;
+	e[1] = (uint8_t) (n >> 8);
+	memcpy(e + 2, s, n);
+	return find_once(b, len, e, n + 2);
+}
+
+/*
+ * Overwrite bytes[n] at off in a copy of blob, stamp a fresh CRC and
+ * expect the reader to reject it with want.
+ */
+static void
+expect_patch(const char *name, const uint8_t *blob, size_t len, size_t off,
+			 const void *bytes, size_t n, const char *want)
+{
+	uint8_t    *tmp;
+
+	if (off == SIZE_MAX || off + n > len)
+	{
+		check(false, name, "the place to patch was not found (or not unique)");
+		return;
+	}
+	tmp = malloc(len);
+	memcpy(tmp, blob, len);
+	memcpy(tmp + off, bytes, n);
+	restamp(tmp, len);
+	expect_corrupt(name, tmp, len, want);
+	free(tmp);
+}
+
+/* Every truncation of blob[len] and every single-bit flip is MM_ECORRUPT. */
+static void
+check_damage(const char *what, const uint8_t *blob, size_t len)
+{
+	MmModel    *back = NULL;
+	MmErr		err = {""};
+	uint8_t    *tmp = malloc(len);
+	char		name[128];
+	size_t		k;
+	int			bit;
+	int			bad = -1;
+
+	for (k = 0; k < len && bad < 0; k++)
+	{
+		uint8_t    *cut = malloc(k ? k : 1);
+
+		memcpy(cut, blob, k);
+		if (mm_blob_read(cut, k, &talloc, &back, &err) != MM_ECORRUPT)
+			bad = (int) k;
+		free(cut);
+		track_reset(&tracker);
+	}
+	snprintf(name, sizeof(name), "blob: %s: every truncation to 0..%zu bytes is MM_ECORRUPT",
+			 what, len - 1);
+	check(bad < 0, name, "length %d accepted", bad);
+
+	bad = -1;
+	for (bit = 0; bit < (int) len * 8 && bad < 0; bit++)
+	{
+		memcpy(tmp, blob, len);
+		tmp[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+		if (mm_blob_read(tmp, len, &talloc, &back, &err) != MM_ECORRUPT)
+			bad = bit;
+		track_reset(&tracker);
+	}
+	snprintf(name, sizeof(name), "blob: %s: every single-bit flip is MM_ECORRUPT", what);
+	check(bad < 0, name, "bit %d accepted", bad);
+	free(tmp);
+}
+
+/* Bitwise equality of n doubles (both may be NULL when n is 0). */
+static bool
+same_f64s(const double *a, const double *b, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	return memcmp(a, b, n * sizeof(double)) == 0;
+}
+
+/* Equality of n strings. */
+static bool
+same_strs(char *const *a, char *const *b, uint32_t n)
+{
+	uint32_t	i;
+
+	if (n == 0)
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Field-by-field equality of a written model and the one read back. */
+static bool
+same_model(const MmModel *a, const MmModel *b)
+{
+	uint32_t	i;
+	size_t		kp;
+
+	if (a->algorithm != b->algorithm || a->task != b->task ||
+		strcmp(a->target, b->target) != 0 || a->nfeatures != b->nfeatures ||
+		a->ncols != b->ncols || a->scale != b->scale ||
+		a->label_type != b->label_type)
+		return false;
+	for (i = 0; i < a->nfeatures; i++)
+	{
+		const MmFeature *fa = &a->features[i];
+		const MmFeature *fb = &b->features[i];
+
+		if (strcmp(fa->name, fb->name) != 0 || fa->kind != fb->kind ||
+			fa->width != fb->width || fa->impute != fb->impute)
+			return false;
+		if (fa->kind == MM_FEAT_CATEGORICAL &&
+			(fa->nlevels != fb->nlevels || !same_strs(fa->levels, fb->levels, fa->nlevels)))
+			return false;
+		if (fa->impute != MM_IMPUTE_ERROR && !same_f64s(fa->fill, fb->fill, fa->width))
+			return false;
+	}
+	if (a->scale != MM_SCALE_NONE &&
+		(!same_f64s(a->center, b->center, a->ncols) ||
+		 !same_f64s(a->scalev, b->scalev, a->ncols)))
+		return false;
+	if (a->label_type != MM_LABEL_NONE &&
+		(a->nclasses != b->nclasses || !same_strs(a->labels, b->labels, a->nclasses)))
+		return false;
+	switch (a->algorithm)
+	{
+		case MM_ALG_LINEAR_REGRESSION:
+		case MM_ALG_RIDGE:
+			return a->fit_intercept == b->fit_intercept &&
+				same_f64s(&a->alpha, &b->alpha, 1) &&
+				same_f64s(&a->intercept, &b->intercept, 1) &&
+				same_f64s(a->coef, b->coef, a->ncols);
+		case MM_ALG_LOGISTIC_REGRESSION:
+			return a->fit_intercept == b->fit_intercept &&
+				a->penalty == b->penalty && same_f64s(&a->C, &b->C, 1) &&
+				a->nsets == b->nsets &&
+				same_f64s(a->coefs, b->coefs, (size_t) a->nsets * a->ncols) &&
+				same_f64s(a->intercepts, b->intercepts, a->nsets);
+		case MM_ALG_NAIVE_BAYES:
+			kp = (size_t) a->nclasses * a->ncols;
+			return same_f64s(&a->var_smoothing, &b->var_smoothing, 1) &&
+				same_f64s(&a->nb_alpha, &b->nb_alpha, 1) &&
+				same_f64s(&a->nb.epsilon, &b->nb.epsilon, 1) &&
+				a->nb.K == b->nb.K && a->nb.p == b->nb.p &&
+				same_f64s(a->nb.log_prior, b->nb.log_prior, a->nclasses) &&
+				same_f64s(a->nb.theta, b->nb.theta, kp) &&
+				same_f64s(a->nb.var, b->nb.var, kp) &&
+				same_f64s(a->nb.log_prob, b->nb.log_prob, kp) &&
+				memcmp(a->nb.group, b->nb.group, sizeof(int32_t) * a->ncols) == 0;
+	}
+	return false;
+}
+
+/*
+ * Write m (the blob is returned in *blob_out, malloc'd), read it back and
+ * write that again; what names the model in the checks.
+ */
+static size_t
+check_round_trip(const char *what, const MmModel *m, uint8_t **blob_out)
+{
+	MmModel    *back = NULL;
+	MmErr		err = {""};
+	MmStatus	st;
+	size_t		size = mm_blob_size(m);
+	uint8_t    *blob;
+	uint8_t    *blob2;
+	char		name[128];
+
+	snprintf(name, sizeof(name), "blob: %s: written as version 2", what);
+	blob = malloc(size ? size : 1);
+	blob2 = malloc(size ? size : 1);
+	st = mm_blob_write(m, blob, size, &err);
+	check(size > 0 && st == MM_OK && memcmp(blob, "MMDL\2\0", 6) == 0 &&
+		  blob[6] == m->algorithm, name, "size %zu, status %d (%s)", size, st, err.msg);
+
+	snprintf(name, sizeof(name), "blob: %s: read back gives every field bit for bit", what);
+	st = mm_blob_read(blob, size, &talloc, &back, &err);
+	check(st == MM_OK && same_model(m, back), name, "status %d (%s)", st, err.msg);
+	if (st == MM_OK)
+	{
+		snprintf(name, sizeof(name), "blob: %s: writing it again is byte-identical", what);
+		st = mm_blob_write(back, blob2, size, &err);
+		check(st == MM_OK && mm_blob_size(back) == size && memcmp(blob, blob2, size) == 0,
+			  name, "status %d (%s)", st, err.msg);
+	}
+	track_reset(&tracker);
+	free(blob2);
+	*blob_out = blob;
+	return size;
+}
+
 static void
 test_blob(void)
 {
@@ -1036,38 +1304,32 @@ test_blob(void)
 	MmErr		err = {""};
 	MmStatus	st;
 	size_t		size;
+	size_t		size1 = sizeof(blob_v1);
 	uint8_t    *blob;
 	uint8_t    *blob2;
 	uint8_t    *tmp;
 	bool		same;
 	size_t		k;
-	int			bit;
-	int			bad;
 	double		nan = NAN;
 	uint64_t	nanbits;
 
 	make_model(&m, f, coef);
 	size = mm_blob_size(&m);
-	check(size == 130, "blob: size of the test model is 130 bytes", "size %zu", size);
+	check(size == 135, "blob: size of the test model is 135 bytes", "size %zu", size);
 	blob = malloc(size);
 	blob2 = malloc(size);
 	tmp = malloc(size + 8);
 	st = mm_blob_write(&m, blob, size, &err);
-	check(st == MM_OK && memcmp(blob, "MMDL\1\0\2\0", 8) == 0,
-		  "blob: write succeeds with magic, version 1, algorithm 2",
+	check(st == MM_OK && memcmp(blob, "MMDL\2\0\2\0", 8) == 0,
+		  "blob: write succeeds with magic, version 2, algorithm 2",
 		  "status %d (%s)", st, err.msg);
 
 	st = mm_blob_read(blob, size, &talloc, &back, &err);
-	same = st == MM_OK && back->algorithm == m.algorithm && back->task == m.task &&
-		strcmp(back->target, "price") == 0 && back->nfeatures == 3 &&
-		back->ncols == 5 && back->fit_intercept && back->alpha == 0.5 &&
-		back->intercept == -1.25;
+	same = st == MM_OK && same_model(&m, back) && back->nclasses == 0 &&
+		back->labels == NULL && back->center == NULL;
 	for (k = 0; same && k < 3; k++)
-		same = strcmp(back->features[k].name, f[k].name) == 0 &&
-			back->features[k].kind == f[k].kind &&
-			back->features[k].width == f[k].width;
-	for (k = 0; same && k < 5; k++)
-		same = memcmp(&back->coef[k], &coef[k], sizeof(double)) == 0;
+		same = back->features[k].impute == MM_IMPUTE_ERROR &&
+			back->features[k].fill == NULL && back->features[k].levels == NULL;
 	check(same, "blob: read back gives every field bit for bit", "status %d (%s)",
 		  st, err.msg);
 	if (st == MM_OK)
@@ -1080,165 +1342,211 @@ test_blob(void)
 	}
 	track_reset(&tracker);
 
-	/* every truncation */
-	bad = -1;
-	for (k = 0; k < size && bad < 0; k++)
+	/* version 1 is still read, with the defaults, and written as version 2 */
+	st = mm_blob_read(blob_v1, size1, &talloc, &back, &err);
+	same = st == MM_OK && same_model(&m, back) && back->scale == MM_SCALE_NONE &&
+		back->label_type == MM_LABEL_NONE && back->nclasses == 0;
+	for (k = 0; same && k < 3; k++)
+		same = back->features[k].impute == MM_IMPUTE_ERROR &&
+			back->features[k].fill == NULL && back->features[k].nlevels == 0;
+	check(same, "blob: a version-1 blob is read with impute error, no scaling, no labels",
+		  "status %d (%s)", st, err.msg);
+	if (st == MM_OK)
 	{
-		uint8_t    *cut = malloc(k ? k : 1);
-
-		memcpy(cut, blob, k);
-		if (mm_blob_read(cut, k, &talloc, &back, &err) != MM_ECORRUPT)
-			bad = (int) k;
-		free(cut);
-		track_reset(&tracker);
+		st = mm_blob_write(back, blob2, size, &err);
+		check(st == MM_OK && mm_blob_size(back) == size && memcmp(blob, blob2, size) == 0,
+			  "blob: a version-1 model is written as the same model's version-2 blob",
+			  "status %d (%s)", st, err.msg);
 	}
-	check(bad < 0, "blob: every truncation to 0..size-1 bytes is MM_ECORRUPT",
-		  "length %d accepted", bad);
+	track_reset(&tracker);
 
-	/* every single-bit flip */
-	bad = -1;
-	for (bit = 0; bit < (int) size * 8 && bad < 0; bit++)
-	{
-		memcpy(tmp, blob, size);
-		tmp[bit / 8] ^= (uint8_t) (1 << (bit % 8));
-		if (mm_blob_read(tmp, size, &talloc, &back, &err) != MM_ECORRUPT)
-			bad = bit;
-		track_reset(&tracker);
-	}
-	check(bad < 0, "blob: every single-bit flip is MM_ECORRUPT", "bit %d accepted", bad);
+	check_damage("ridge v2", blob, size);
+	check_damage("ridge v1", blob_v1, size1);
 
-	/* header fields */
-	memcpy(tmp, blob, size);
+	/* header fields (on the version-1 blob, whose offsets are above) */
+	memcpy(tmp, blob_v1, size1);
 	tmp[0] = 'X';
-	expect_corrupt("blob: bad magic is rejected", tmp, size, "not a massmodel blob");
-	memcpy(tmp, blob, size);
+	expect_corrupt("blob: bad magic is rejected", tmp, size1, "not a massmodel blob");
+	memcpy(tmp, blob_v1, size1);
 	tmp[4] = 7;
-	expect_corrupt("blob: version 7 is rejected", tmp, size,
-				   "unsupported blob format version 7 (this build reads version 1)");
-	memcpy(tmp, blob, size);
+	expect_corrupt("blob: version 7 is rejected", tmp, size1,
+				   "unsupported blob format version 7 (this build reads versions 1 and 2)");
+	memcpy(tmp, blob_v1, size1);
+	tmp[4] = 0;
+	expect_corrupt("blob: version 0 is rejected", tmp, size1,
+				   "unsupported blob format version 0 (this build reads versions 1 and 2)");
+	memcpy(tmp, blob_v1, size1);
+	tmp[6] = 5;
+	expect_corrupt("blob: unknown algorithm is rejected", tmp, size1, "unknown algorithm 5");
+	memcpy(tmp, blob_v1, size1);
 	tmp[6] = 3;
-	expect_corrupt("blob: unknown algorithm is rejected", tmp, size, "unknown algorithm 3");
-	memcpy(tmp, blob, size);
+	expect_corrupt("blob: logistic_regression in a version-1 blob is rejected", tmp, size1,
+				   "algorithm logistic_regression is not allowed in a version 1 blob");
+	memcpy(tmp, blob_v1, size1);
 	tmp[9] = 1;
-	expect_corrupt("blob: nonzero flags are rejected", tmp, size,
+	expect_corrupt("blob: nonzero flags are rejected", tmp, size1,
 				   "blob flags are 0x00000100, must be zero");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	tmp[23] = 0x80;
-	expect_corrupt("blob: nonzero reserved word is rejected", tmp, size,
+	expect_corrupt("blob: nonzero reserved word is rejected", tmp, size1,
 				   "reserved header word is 0x80000000");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	put32(tmp + 12, 200);
-	expect_corrupt("blob: payload length mismatch is rejected", tmp, size,
+	expect_corrupt("blob: payload length mismatch is rejected", tmp, size1,
 				   "payload length 200 does not match the 106 bytes");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	tmp[100] ^= 0x10;
-	expect_corrupt("blob: damaged payload fails the checksum", tmp, size,
+	expect_corrupt("blob: damaged payload fails the checksum", tmp, size1,
 				   "checksum mismatch: stored 0x");
+	memcpy(tmp, blob, size);
+	tmp[4] = 1;
+	restamp(tmp, size);
+	expect_corrupt("blob: a version-2 payload stamped version 1 is rejected", tmp, size,
+				   "feature 2 name length 1280 is out of range 1..63");
 
 	/* payload fields, with the CRC stamped again */
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	tmp[24] = 9;
-	restamp(tmp, size);
-	expect_corrupt("blob: unknown task is rejected", tmp, size, "unknown task 9");
-	memcpy(tmp, blob, size);
+	restamp(tmp, size1);
+	expect_corrupt("blob: unknown task is rejected", tmp, size1, "unknown task 9");
+	memcpy(tmp, blob_v1, size1);
+	tmp[24] = MM_TASK_CLASSIFICATION;
+	restamp(tmp, size1);
+	expect_corrupt("blob: a task that does not match the algorithm is rejected", tmp, size1,
+				   "algorithm ridge needs task regression, not classification");
+	memcpy(tmp, blob_v1, size1);
 	tmp[25] = 0;
-	restamp(tmp, size);
-	expect_corrupt("blob: empty target name is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: empty target name is rejected", tmp, size1,
 				   "target name length 0 is out of range 1..63");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	tmp[28] = 0;
-	restamp(tmp, size);
-	expect_corrupt("blob: NUL byte inside a name is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: NUL byte inside a name is rejected", tmp, size1,
 				   "target name contains a NUL byte");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	put32(tmp + 32, 0xFFFFFFFFU);
-	restamp(tmp, size);
-	expect_corrupt("blob: feature count 0xFFFFFFFF is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: feature count 0xFFFFFFFF is rejected", tmp, size1,
 				   "feature count 4294967295 is out of range 1..1600");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	put32(tmp + 32, 0);
-	restamp(tmp, size);
-	expect_corrupt("blob: feature count 0 is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: feature count 0 is rejected", tmp, size1,
 				   "feature count 0 is out of range");
+	memcpy(tmp, blob_v1, size1);
+	put32(tmp + 32, 1600);
+	restamp(tmp, size1);
+	expect_corrupt("blob: 1600 features in 98 bytes are rejected before allocation",
+				   tmp, size1, "blob truncated: 1600 features need at least 12800 bytes, 94 remain");
 	memcpy(tmp, blob, size);
 	put32(tmp + 32, 1600);
 	restamp(tmp, size);
-	expect_corrupt("blob: 1600 features in 98 bytes are rejected before allocation",
-				   tmp, size, "blob truncated: 1600 features need at least 12800 bytes, 94 remain");
-	memcpy(tmp, blob, size);
+	expect_corrupt("blob: version 2: 1600 features in 99 bytes are rejected before allocation",
+				   tmp, size, "blob truncated: 1600 features need at least 14400 bytes, 99 remain");
+	memcpy(tmp, blob_v1, size1);
 	tmp[47] = 64;
-	restamp(tmp, size);
-	expect_corrupt("blob: a name length of 64 is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: a name length of 64 is rejected", tmp, size1,
 				   "feature 2 name length 64 is out of range 1..63");
-	memcpy(tmp, blob, 62);
+	memcpy(tmp, blob_v1, 62);
 	tmp[59] = 63;
 	restamp(tmp, 62);
 	expect_corrupt("blob: a name length past the end is rejected", tmp, 62,
 				   "blob truncated: feature 3 name needs 63 bytes, 1 remain");
 	/* cut the blob inside feature 3's name, fix the length, restamp */
-	memcpy(tmp, blob, 62);
+	memcpy(tmp, blob_v1, 62);
 	restamp(tmp, 62);
 	expect_corrupt("blob: a cut inside a name reports what is missing", tmp, 62,
 				   "blob truncated: feature 3 name needs 3 bytes, 1 remain");
-	memcpy(tmp, blob, size);
-	tmp[42] = 3;
-	restamp(tmp, size);
-	expect_corrupt("blob: unknown feature kind is rejected", tmp, size,
-				   "feature 1: unknown kind 3");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
+	tmp[42] = 4;
+	restamp(tmp, size1);
+	expect_corrupt("blob: unknown feature kind is rejected", tmp, size1,
+				   "feature 1: unknown kind 4");
+	memcpy(tmp, blob_v1, size1);
+	tmp[42] = MM_FEAT_CATEGORICAL;
+	restamp(tmp, size1);
+	expect_corrupt("blob: a categorical feature in a version-1 blob is rejected", tmp, size1,
+				   "feature 1: kind 3 (categorical) is not allowed in a version 1 blob");
+	memcpy(tmp, blob_v1, size1);
 	put32(tmp + 43, 2);
-	restamp(tmp, size);
-	expect_corrupt("blob: numeric width 2 is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: numeric width 2 is rejected", tmp, size1,
 				   "feature 1: numeric width must be 1, not 2");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	put32(tmp + 65, 0);
-	restamp(tmp, size);
-	expect_corrupt("blob: array width 0 is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: array width 0 is rejected", tmp, size1,
 				   "feature 3: array width 0 is out of range 1..100000");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	put32(tmp + 65, 100001);
-	restamp(tmp, size);
-	expect_corrupt("blob: array width over the limit is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: array width over the limit is rejected", tmp, size1,
 				   "feature 3: array width 100001 is out of range");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	tmp[69] = 2;
-	restamp(tmp, size);
-	expect_corrupt("blob: fit_intercept 2 is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: fit_intercept 2 is rejected", tmp, size1,
 				   "fit_intercept must be 0 or 1, not 2");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	tmp[77] = 0xBF;				/* alpha = -0.5 */
-	restamp(tmp, size);
-	expect_corrupt("blob: negative alpha is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: negative alpha is rejected", tmp, size1,
 				   "alpha -0.5 is not finite and non-negative");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	tmp[84] = 0xF0;
 	tmp[85] = 0x7F;				/* intercept = +infinity */
-	restamp(tmp, size);
-	expect_corrupt("blob: infinite intercept is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: infinite intercept is rejected", tmp, size1,
 				   "intercept inf is not finite");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	put32(tmp + 86, 4);
-	restamp(tmp, size);
-	expect_corrupt("blob: coefficient count mismatch is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: coefficient count mismatch is rejected", tmp, size1,
 				   "coefficient count 4 does not match the encoded width 5");
-	memcpy(tmp, blob, size);
+	memcpy(tmp, blob_v1, size1);
 	memcpy(&nanbits, &nan, 8);
 	for (k = 0; k < 8; k++)
 		tmp[98 + k] = (uint8_t) (nanbits >> (8 * k));
-	restamp(tmp, size);
-	expect_corrupt("blob: NaN coefficient is rejected", tmp, size,
+	restamp(tmp, size1);
+	expect_corrupt("blob: NaN coefficient is rejected", tmp, size1,
 				   "coefficient 2 is not finite");
-	memcpy(tmp, blob, size);
-	tmp[size] = 0;
-	restamp(tmp, size + 1);
-	expect_corrupt("blob: a trailing byte is rejected", tmp, size + 1,
+	memcpy(tmp, blob_v1, size1);
+	tmp[size1] = 0;
+	restamp(tmp, size1 + 1);
+	expect_corrupt("blob: a trailing byte is rejected", tmp, size1 + 1,
 				   "1 trailing bytes after the model");
-	memcpy(tmp, blob, size - 8);
-	restamp(tmp, size - 8);
-	expect_corrupt("blob: missing coefficients are reported", tmp, size - 8,
+	memcpy(tmp, blob_v1, size1 - 8);
+	restamp(tmp, size1 - 8);
+	expect_corrupt("blob: missing coefficients are reported", tmp, size1 - 8,
 				   "blob truncated: 5 coefficients need 40 bytes, 32 remain");
 	expect_corrupt("blob: an empty blob is rejected", blob, 0,
 				   "blob truncated: 0 bytes, the header alone needs 24");
+
+	/*
+	 * Version-2 fields of the regression model: the impute codes are at 47,
+	 * 60 and 71, the scale code at 72, the label type at 73.
+	 */
+	memcpy(tmp, blob, size);
+	tmp[72] = 5;
+	restamp(tmp, size);
+	expect_corrupt("blob: scale code 5 in a regression model is rejected", tmp, size,
+				   "unknown scale code 5");
+	memcpy(tmp, blob, size);
+	tmp[73] = 4;
+	restamp(tmp, size);
+	expect_corrupt("blob: label type 4 is rejected", tmp, size, "unknown label type 4");
+	memcpy(tmp, blob, size);
+	tmp[73] = MM_LABEL_TEXT;
+	restamp(tmp, size);
+	expect_corrupt("blob: a regression model with labels is rejected", tmp, size,
+				   "a regression model must have label type none, not 1");
+	memcpy(tmp, blob, size);
+	tmp[47] = 4;
+	restamp(tmp, size);
+	expect_corrupt("blob: impute code 4 is rejected", tmp, size,
+				   "feature 1: unknown impute code 4");
 
 	/* the writer refuses nonsense */
 	{
@@ -1258,7 +1566,23 @@ test_blob(void)
 		w.algorithm = 9;
 		check(mm_blob_size(&w) == 0 && mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
 			  "blob: writer rejects an unknown algorithm", "accepted");
+		w.algorithm = MM_ALG_NAIVE_BAYES;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL &&
+			  strstr(err.msg, "needs task classification") != NULL,
+			  "blob: writer rejects a task that does not match the algorithm", "%s", err.msg);
 		w.algorithm = MM_ALG_LINEAR_REGRESSION;
+		w.label_type = MM_LABEL_TEXT;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects labels on a regression model", "accepted");
+		w.label_type = MM_LABEL_NONE;
+		w.scale = MM_SCALE_STANDARD;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects scaling without centres", "accepted");
+		w.scale = MM_SCALE_NONE;
+		wf[1].impute = MM_IMPUTE_MEAN;
+		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
+			  "blob: writer rejects imputation without fill values", "accepted");
+		wf[1].impute = MM_IMPUTE_ERROR;
 		w.target = empty;
 		check(mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
 			  "blob: writer rejects an empty target name", "accepted");
@@ -1294,6 +1618,494 @@ test_blob(void)
 	free(blob);
 	free(blob2);
 	free(tmp);
+}
+
+/* ---------------------------------------------------------------------
+ * Version-2 models: logistic regression and naive Bayes
+ * --------------------------------------------------------------------- */
+
+static char name_x1[] = "x1";
+static char name_color[] = "color";
+static char name_v[] = "v";
+static char name_label[] = "label";
+static char lv_blue[] = "blue";
+static char lv_green[] = "green";
+static char lv_red[] = "red";
+static char lv_ete[] = "\xc3\xa9t\xc3\xa9";	/* above every ASCII level */
+static char lb_false[] = "false";
+static char lb_true[] = "true";
+static char lb_min[] = "-9223372036854775808";
+static char lb_m3[] = "-3";
+static char lb_2[] = "2";
+static char lb_9[] = "9";
+static char lb_max[] = "9223372036854775807";
+static char name_age[] = "age";
+static char name_city[] = "city";
+static char name_income[] = "income";
+static char name_animal[] = "animal";
+static char lv_oslo[] = "oslo";
+static char lv_paris[] = "paris";
+static char lv_rome[] = "rome";
+static char lb_cat[] = "cat";
+static char lb_cow[] = "cow";
+static char lb_dog[] = "dog";
+
+/* Storage of the version-2 test models. */
+typedef struct TestModels
+{
+	char	   *color_levels[4];
+	char	   *city_levels[3];
+	char	   *bool_labels[2];
+	char	   *int_labels[5];
+	char	   *text_labels[3];
+	double		color_fill[4];
+	double		v_fill[2];
+	double		age_fill[1];
+	double		city_fill[3];
+	MmFeature	lf[3];			/* logistic: x1, color, v (7 columns) */
+	MmFeature	nf[3];			/* naive Bayes: age, city, income (5 columns) */
+	double		coefs_bin[7];
+	double		icpt_bin[1];
+	double		coefs_multi[5 * 7];
+	double		icpt_multi[5];
+	double		center[7];
+	double		scalev[7];
+	double		nb_center[5];
+	double		nb_scalev[5];
+	double		log_prior[3];
+	double		theta[15];
+	double		var[15];
+	double		log_prob[15];
+	int32_t		group[5];
+	MmModel		bin;			/* logistic, bool labels, min-max scaling */
+	MmModel		multi;			/* logistic, 5 int labels, no penalty */
+	MmModel		nb;				/* naive Bayes, text labels, standard scaling */
+} TestModels;
+
+/* Fill in the version-2 test models. */
+static void
+make_v2_models(TestModels *t)
+{
+	int			i;
+
+	memset(t, 0, sizeof(*t));
+	t->color_levels[0] = lv_blue;
+	t->color_levels[1] = lv_green;
+	t->color_levels[2] = lv_red;
+	t->color_levels[3] = lv_ete;
+	t->city_levels[0] = lv_oslo;
+	t->city_levels[1] = lv_paris;
+	t->city_levels[2] = lv_rome;
+	t->bool_labels[0] = lb_false;
+	t->bool_labels[1] = lb_true;
+	t->int_labels[0] = lb_min;
+	t->int_labels[1] = lb_m3;
+	t->int_labels[2] = lb_2;
+	t->int_labels[3] = lb_9;
+	t->int_labels[4] = lb_max;
+	t->text_labels[0] = lb_cat;
+	t->text_labels[1] = lb_cow;
+	t->text_labels[2] = lb_dog;
+
+	/* logistic features: x1 numeric, color categorical (4), v array (2) */
+	t->lf[0].name = name_x1;
+	t->lf[0].kind = MM_FEAT_NUMERIC;
+	t->lf[0].width = 1;
+	t->lf[1].name = name_color;
+	t->lf[1].kind = MM_FEAT_CATEGORICAL;
+	t->lf[1].width = 4;
+	t->lf[1].nlevels = 4;
+	t->lf[1].levels = t->color_levels;
+	t->lf[1].impute = MM_IMPUTE_MOST_FREQUENT;
+	t->color_fill[1] = 1.0;
+	t->lf[1].fill = t->color_fill;
+	t->lf[2].name = name_v;
+	t->lf[2].kind = MM_FEAT_ARRAY;
+	t->lf[2].width = 2;
+	t->lf[2].impute = MM_IMPUTE_MEAN;
+	t->v_fill[0] = 0.5;
+	t->v_fill[1] = -2.5;
+	t->lf[2].fill = t->v_fill;
+
+	for (i = 0; i < 7; i++)
+	{
+		t->coefs_bin[i] = 0.25 * (i + 1) - 1.0;
+		t->center[i] = i == 0 ? -10.0 : 0.0;
+		t->scalev[i] = i == 0 ? 20.0 : 1.0;
+	}
+	t->icpt_bin[0] = -0.375;
+	for (i = 0; i < 35; i++)
+		t->coefs_multi[i] = (i % 7 - 3) * 0.125 + i * 1e-3;
+	for (i = 0; i < 5; i++)
+		t->icpt_multi[i] = 0.0625 * i;
+
+	t->bin.algorithm = MM_ALG_LOGISTIC_REGRESSION;
+	t->bin.task = MM_TASK_CLASSIFICATION;
+	t->bin.target = name_label;
+	t->bin.nfeatures = 3;
+	t->bin.features = t->lf;
+	t->bin.ncols = 7;
+	t->bin.scale = MM_SCALE_MINMAX;
+	t->bin.center = t->center;
+	t->bin.scalev = t->scalev;
+	t->bin.label_type = MM_LABEL_BOOL;
+	t->bin.nclasses = 2;
+	t->bin.labels = t->bool_labels;
+	t->bin.fit_intercept = true;
+	t->bin.penalty = 2;
+	t->bin.C = 0.625;
+	t->bin.nsets = 1;
+	t->bin.coefs = t->coefs_bin;
+	t->bin.intercepts = t->icpt_bin;
+
+	t->multi = t->bin;
+	t->multi.scale = MM_SCALE_NONE;
+	t->multi.center = NULL;
+	t->multi.scalev = NULL;
+	t->multi.label_type = MM_LABEL_INT;
+	t->multi.nclasses = 5;
+	t->multi.labels = t->int_labels;
+	t->multi.fit_intercept = false;
+	t->multi.penalty = 0;
+	t->multi.C = 1.0;
+	t->multi.nsets = 5;
+	t->multi.coefs = t->coefs_multi;
+	t->multi.intercepts = t->icpt_multi;
+
+	/* naive Bayes: age numeric, city categorical (3), income numeric */
+	t->nf[0].name = name_age;
+	t->nf[0].kind = MM_FEAT_NUMERIC;
+	t->nf[0].width = 1;
+	t->nf[0].impute = MM_IMPUTE_MEDIAN;
+	t->age_fill[0] = 41.0;
+	t->nf[0].fill = t->age_fill;
+	t->nf[1].name = name_city;
+	t->nf[1].kind = MM_FEAT_CATEGORICAL;
+	t->nf[1].width = 3;
+	t->nf[1].nlevels = 3;
+	t->nf[1].levels = t->city_levels;
+	t->nf[1].impute = MM_IMPUTE_MOST_FREQUENT;
+	t->city_fill[2] = 1.0;
+	t->nf[1].fill = t->city_fill;
+	t->nf[2].name = name_income;
+	t->nf[2].kind = MM_FEAT_NUMERIC;
+	t->nf[2].width = 1;
+
+	for (i = 0; i < 5; i++)
+	{
+		t->nb_center[i] = i == 0 ? 40.0 : i == 4 ? 50000.0 : 0.0;
+		t->nb_scalev[i] = i == 0 ? 12.5 : i == 4 ? 20000.0 : 1.0;
+		t->group[i] = i >= 1 && i <= 3 ? 0 : -1;
+	}
+	for (i = 0; i < 3; i++)
+		t->log_prior[i] = log((i + 1) / 6.0);
+	for (i = 0; i < 15; i++)
+	{
+		int			j = i % 5;
+		bool		grp = j >= 1 && j <= 3;
+
+		t->theta[i] = grp ? 0.0 : 0.1 * i - 0.7;
+		t->var[i] = grp ? 0.0 : 0.5 + 0.03125 * i;	/* as mm_nb_fit leaves it */
+		t->log_prob[i] = grp ? log((j + 3 * (i / 5) + 1) / 20.0) : 0.0;
+	}
+
+	t->nb.algorithm = MM_ALG_NAIVE_BAYES;
+	t->nb.task = MM_TASK_CLASSIFICATION;
+	t->nb.target = name_animal;
+	t->nb.nfeatures = 3;
+	t->nb.features = t->nf;
+	t->nb.ncols = 5;
+	t->nb.scale = MM_SCALE_STANDARD;
+	t->nb.center = t->nb_center;
+	t->nb.scalev = t->nb_scalev;
+	t->nb.label_type = MM_LABEL_TEXT;
+	t->nb.nclasses = 3;
+	t->nb.labels = t->text_labels;
+	t->nb.var_smoothing = 1e-9;
+	t->nb.nb_alpha = 1.0;
+	t->nb.nb.K = 3;
+	t->nb.nb.p = 5;
+	t->nb.nb.log_prior = t->log_prior;
+	t->nb.nb.theta = t->theta;
+	t->nb.nb.var = t->var;
+	t->nb.nb.log_prob = t->log_prob;
+	t->nb.nb.group = t->group;
+	t->nb.nb.epsilon = 2.5e-6;
+}
+
+static void
+test_blob_v2(void)
+{
+	static TestModels t;
+	uint8_t    *bin;
+	uint8_t    *multi;
+	uint8_t    *nb;
+	size_t		nbin;
+	size_t		nmulti;
+	size_t		nnb;
+	size_t		off;
+	uint8_t		b4[4];
+	uint8_t		b8[8];
+	uint8_t		zero8[8] = {0};
+	uint8_t		code;
+	MmErr		err = {""};
+
+	make_v2_models(&t);
+	nbin = check_round_trip("logistic binary", &t.bin, &bin);
+	nmulti = check_round_trip("logistic multinomial", &t.multi, &multi);
+	nnb = check_round_trip("naive bayes", &t.nb, &nb);
+	check_damage("logistic binary", bin, nbin);
+	check_damage("logistic multinomial", multi, nmulti);
+	check_damage("naive bayes", nb, nnb);
+
+	/* levels and labels */
+	off = find_str(nb, nnb, "rome");
+	expect_patch("blob: unsorted levels are rejected", nb, nnb,
+				 off == SIZE_MAX ? off : off + 2, "abcd", 4,
+				 "feature 2: levels 2 and 3 are not in ascending byte order");
+	/* "paris", "rome" becomes "oslo", "paris": the same 13 bytes */
+	off = find_str(nb, nnb, "paris");
+	expect_patch("blob: duplicate levels are rejected", nb, nnb,
+				 off, "\4\0oslo\5\0paris", 13, "feature 2: levels 1 and 2 are equal");
+	off = find_str(bin, nbin, "red");
+	expect_patch("blob: a level below its predecessor in byte order is rejected", bin, nbin,
+				 off == SIZE_MAX ? off : off + 2, "gre", 3,
+				 "feature 2: levels 2 and 3 are not in ascending byte order");
+	off = find_str(nb, nnb, "cow");
+	expect_patch("blob: duplicate labels are rejected", nb, nnb,
+				 off == SIZE_MAX ? off : off + 2, "cat", 3, "labels 1 and 2 are equal");
+	off = find_str(nb, nnb, "dog");
+	expect_patch("blob: unsorted text labels are rejected", nb, nnb,
+				 off == SIZE_MAX ? off : off + 2, "ant", 3,
+				 "labels 2 and 3 are not in ascending byte order");
+	off = find_str(bin, nbin, "true");
+	expect_patch("blob: bool labels other than false/true are rejected", bin, nbin,
+				 off == SIZE_MAX ? off : off + 2, "True", 4,
+				 "bool labels must be exactly \"false\" and \"true\"");
+	off = find_str(multi, nmulti, "9");
+	expect_patch("blob: int labels out of numeric order are rejected", multi, nmulti,
+				 off == SIZE_MAX ? off : off + 2, "1", 1,
+				 "labels 3 and 4 are not in ascending numeric order");
+	off = find_str(multi, nmulti, "2");
+	expect_patch("blob: equal int labels are rejected", multi, nmulti,
+				 off == SIZE_MAX ? off : off + 2, "9", 1, "labels 3 and 4 are equal");
+	off = find_str(multi, nmulti, "-3");
+	expect_patch("blob: an int label with a leading zero is rejected", multi, nmulti,
+				 off == SIZE_MAX ? off : off + 2, "03", 2,
+				 "int label 2 is not a decimal int64 in canonical form");
+	off = find_str(multi, nmulti, "9223372036854775807");
+	expect_patch("blob: an int label past int64 is rejected", multi, nmulti,
+				 off == SIZE_MAX ? off : off + 20, "8", 1,
+				 "int label 5 is not a decimal int64 in canonical form");
+	off = find_str(multi, nmulti, "-9223372036854775808");
+	put32(b4, 1);
+	expect_patch("blob: a class count of 1 is rejected", multi, nmulti,
+				 off == SIZE_MAX ? off : off - 4, b4, 4, "class count 1 is out of range 2..10000");
+
+	/* huge counts in a small blob are refused before anything is allocated */
+	{
+		uint8_t		wl[8];
+
+		put32(wl, 10000);
+		put32(wl + 4, 10000);
+		off = find_str(bin, nbin, "color");
+		expect_patch("blob: 10000 levels in a small blob are rejected before allocation",
+					 bin, nbin, off == SIZE_MAX ? off : off + 2 + 5 + 1, wl, 8,
+					 "blob truncated: 10000 levels of feature 2 need at least 30000 bytes");
+		off = find_str(multi, nmulti, "-9223372036854775808");
+		expect_patch("blob: 10000 labels in a small blob are rejected before allocation",
+					 multi, nmulti, off == SIZE_MAX ? off : off - 4, wl, 4,
+					 "blob truncated: 10000 labels need at least 30000 bytes");
+	}
+
+	/* logistic parameters */
+	off = find_f64(bin, nbin, 0.625);
+	put32(b4, 2);
+	expect_patch("blob: a weight vector count that does not match is rejected", bin, nbin,
+				 off == SIZE_MAX ? off : off + 8, b4, 4,
+				 "weight vector count 2 does not match 1 for 2 classes");
+	code = 1;
+	expect_patch("blob: penalty 1 is rejected", bin, nbin,
+				 off == SIZE_MAX ? off : off - 1, &code, 1,
+				 "penalty must be 0 (none) or 2 (l2), not 1");
+	expect_patch("blob: C = 0 is rejected", bin, nbin, off, zero8, 8,
+				 "C 0 is not finite and positive");
+	put64f(b8, NAN);
+	expect_patch("blob: a NaN logistic coefficient is rejected", multi, nmulti,
+				 find_f64(multi, nmulti, t.coefs_multi[9]), b8, 8,
+				 "coefficient (set 2, column 3) is not finite");
+	expect_patch("blob: a NaN logistic intercept is rejected", multi, nmulti,
+				 find_f64(multi, nmulti, t.icpt_multi[3]), b8, 8,
+				 "intercept 4 is not finite");
+
+	/* imputation, scaling */
+	off = find_str(nb, nnb, "age");
+	code = 9;
+	expect_patch("blob: impute code 9 is rejected", nb, nnb,
+				 off == SIZE_MAX ? off : off + 2 + 3 + 5, &code, 1,
+				 "feature 1: unknown impute code 9");
+	expect_patch("blob: a NaN fill value is rejected", nb, nnb,
+				 find_f64(nb, nnb, 41.0), b8, 8, "feature 1 fill value 1 is not finite");
+	off = find_f64(nb, nnb, 40.0);
+	code = 5;
+	expect_patch("blob: scale code 5 is rejected", nb, nnb,
+				 off == SIZE_MAX ? off : off - 1, &code, 1, "unknown scale code 5");
+	expect_patch("blob: a scale value of 0 is rejected", nb, nnb,
+				 find_f64(nb, nnb, 12.5), zero8, 8,
+				 "scale value 1 is 0, must be finite and positive");
+	expect_patch("blob: a NaN centre is rejected", nb, nnb,
+				 find_f64(nb, nnb, 50000.0), b8, 8, "center 5 is not finite");
+	off = find_str(bin, nbin, "color");
+	put32(b4, 3);
+	expect_patch("blob: a level count that does not match the width is rejected", bin, nbin,
+				 off == SIZE_MAX ? off : off + 2 + 5 + 5, b4, 4,
+				 "feature 2: level count 3 does not match width 4");
+
+	/* naive Bayes statistics and groups */
+	expect_patch("blob: a variance of 0 is rejected", nb, nnb,
+				 find_f64(nb, nnb, t.var[9]), zero8, 8,
+				 "variance (class 2, column 5) is 0, must be finite and positive");
+	{
+		size_t		first = find_f64(nb, nnb, t.theta[0]);	/* theta starts the matrices */
+		uint8_t		m1[8];
+
+		put64f(m1, -1.0);
+		expect_patch("blob: a negative variance in a group column is rejected", nb, nnb,
+					 first == SIZE_MAX ? first : first + 8 * (15 + 6), m1, 8,
+					 "variance (class 2, column 2) is -1, must be finite and non-negative");
+	}
+	put64f(b8, 0.5);
+	expect_patch("blob: a positive log probability is rejected", nb, nnb,
+				 find_f64(nb, nnb, t.log_prob[7]), b8, 8,
+				 "log probability (class 2, column 3) is 0.5, must be finite and at most 0");
+	put64f(b8, -1.0);
+	expect_patch("blob: a negative epsilon is rejected", nb, nnb,
+				 find_f64(nb, nnb, 2.5e-6), b8, 8, "epsilon -1 is not finite and non-negative");
+	put32(b4, 0xFFFFFFFFU);
+	expect_patch("blob: a group that is not contiguous is rejected", nb, nnb,
+				 nnb - 4 * 3, b4, 4, "group 0 is not contiguous: it resumes at column 4");
+	put32(b4, 0);
+	expect_patch("blob: a group that spills past its categorical feature is rejected", nb, nnb,
+				 nnb - 4, b4, 4, "feature 2: its columns 2..4 must form exactly one group");
+	put32(b4, 1);
+	expect_patch("blob: groups not numbered from 0 are rejected", nb, nnb,
+				 nnb - 4 * 4, b4, 4, "column 2 has group 1, expected -1 or 0");
+	{
+		uint8_t		g3[12];
+
+		put32(g3, 0xFFFFFFFFU);
+		put32(g3 + 4, 0xFFFFFFFFU);
+		put32(g3 + 8, 0xFFFFFFFFU);
+		expect_patch("blob: a categorical feature without a group is rejected", nb, nnb,
+					 nnb - 4 * 4, g3, 12, "feature 2: its columns 2..4 must form exactly one group");
+	}
+
+	/* the writer refuses the same */
+	{
+		MmModel		w = t.nb;
+
+		t.var[4] = 0.0;
+		check(mm_blob_write(&w, nb, nnb, &err) == MM_EINVAL &&
+			  strstr(err.msg, "variance (class 1, column 5) is 0, must be finite and positive") != NULL,
+			  "blob: writer rejects a zero variance in a numeric column", "%s", err.msg);
+		t.var[4] = 0.5 + 0.03125 * 4;
+		t.city_levels[0] = lv_rome;
+		check(mm_blob_write(&w, nb, nnb, &err) == MM_EINVAL &&
+			  strstr(err.msg, "levels 1 and 2 are not in ascending") != NULL,
+			  "blob: writer rejects unsorted levels", "%s", err.msg);
+		t.city_levels[0] = lv_oslo;
+		w.nb.K = 2;
+		check(mm_blob_write(&w, nb, nnb, &err) == MM_EINVAL,
+			  "blob: writer rejects naive bayes dimensions that do not match", "accepted");
+		w = t.multi;
+		w.nsets = 4;
+		check(mm_blob_write(&w, multi, nmulti, &err) == MM_EINVAL &&
+			  strstr(err.msg, "weight vector count 4 does not match 5") != NULL,
+			  "blob: writer rejects a wrong weight vector count", "%s", err.msg);
+		w = t.multi;
+		w.label_type = MM_LABEL_NONE;
+		check(mm_blob_write(&w, multi, nmulti, &err) == MM_EINVAL &&
+			  strstr(err.msg, "needs labels") != NULL,
+			  "blob: writer rejects a classifier without labels", "%s", err.msg);
+		w = t.multi;
+		w.labels = t.bool_labels;
+		w.nclasses = 2;
+		w.nsets = 1;
+		check(mm_blob_write(&w, multi, nmulti, &err) == MM_EINVAL &&
+			  strstr(err.msg, "int label 1 is not") != NULL,
+			  "blob: writer rejects int labels that are not integers", "%s", err.msg);
+		w = t.nb;
+		{
+			char		emptylabel[] = "";
+			char	   *labels[3] = {lb_cat, emptylabel, lb_dog};
+
+			w.labels = labels;
+			check(mm_blob_write(&w, nb, nnb, &err) == MM_EINVAL &&
+				  strstr(err.msg, "label 2 must be 1..1000 bytes") != NULL,
+				  "blob: writer rejects an empty label", "%s", err.msg);
+		}
+		check(mm_blob_size(&t.nb) == nnb && mm_blob_write(&t.nb, nb, nnb, &err) == MM_OK,
+			  "blob: the restored model is written again", "%s", err.msg);
+	}
+
+	free(bin);
+	free(multi);
+	free(nb);
+	track_reset(&tracker);
+}
+
+/* mm_feature_level: every level found at its index, nothing else. */
+static void
+test_feature_level(void)
+{
+	static char store[200][8];
+	char	   *levels[200];
+	MmFeature	f;
+	int			i;
+	int			bad = -1;
+	char		probe[16];
+
+	/* "k000", "k000z", "k001", "k001z", ...: ascending by strcmp */
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < 200; i++)
+	{
+		snprintf(store[i], sizeof(store[i]), "k%03d%s", i / 2, i % 2 ? "z" : "");
+		levels[i] = store[i];
+	}
+	f.kind = MM_FEAT_CATEGORICAL;
+	f.width = f.nlevels = 200;
+	f.levels = levels;
+	for (i = 0; i < 200 && bad < 0; i++)
+	{
+		memcpy(probe, levels[i], strlen(levels[i]));
+		probe[strlen(levels[i])] = '!';		/* not NUL-terminated */
+		if (mm_feature_level(&f, probe, strlen(levels[i])) != i)
+			bad = i;
+	}
+	check(bad < 0, "level: every one of 200 levels is found at its index", "level %d", bad);
+	check(mm_feature_level(&f, "k00", 3) == -1 && mm_feature_level(&f, "k000z", 4) == 0 &&
+		  mm_feature_level(&f, "k000zz", 6) == -1 && mm_feature_level(&f, "", 0) == -1 &&
+		  mm_feature_level(&f, "k0", 2) == -1 && mm_feature_level(&f, "k100", 4) == -1 &&
+		  mm_feature_level(&f, "a", 1) == -1 && mm_feature_level(&f, "z", 1) == -1 &&
+		  mm_feature_level(&f, "k001\0", 5) == -1,
+		  "level: prefixes, extensions and absent values are -1", "found");
+
+	{
+		TestModels *t = malloc(sizeof(TestModels));
+		const MmFeature *c;
+
+		make_v2_models(t);
+		c = &t->lf[1];
+		check(mm_feature_level(c, "blue", 4) == 0 && mm_feature_level(c, "green", 5) == 1 &&
+			  mm_feature_level(c, "red", 3) == 2 &&
+			  mm_feature_level(c, "\xc3\xa9t\xc3\xa9", 5) == 3 &&
+			  mm_feature_level(c, "\xc3\xa9t", 3) == -1 &&
+			  mm_feature_level(c, "gree", 4) == -1 && mm_feature_level(c, "Red", 3) == -1 &&
+			  mm_feature_level(&t->lf[0], "x", 1) == -1 && mm_feature_level(NULL, "x", 1) == -1,
+			  "level: byte order with bytes above 0x7f; non-categorical features have none",
+			  "wrong");
+		free(t);
+	}
 }
 
 static void
@@ -1336,6 +2148,8 @@ main(void)
 	test_metrics();
 	test_names();
 	test_blob();
+	test_blob_v2();
+	test_feature_level();
 	track_destroy(&tracker);
 	printf("%d passed, %d failed\n", n_passed, n_failed);
 	return n_failed > 0 ? 1 : 0;

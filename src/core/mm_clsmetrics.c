@@ -1,0 +1,226 @@
+/*
+ * mm_clsmetrics.c
+ *	  Streamed classification metrics: accuracy, macro precision, recall
+ *	  and f1, log loss and (binary) ROC AUC.
+ *
+ * Algorithm.  Each row adds one to a K x K confusion matrix (kept as
+ * doubles, [true * K + predicted]) at its true class and the argmax of its
+ * probabilities (the lowest index on ties), and its log loss to a running
+ * sum.  The log loss follows sklearn.metrics.log_loss(eps=1e-15) of
+ * scikit-learn 1.2: the K probabilities are clipped to [eps, 1 - eps],
+ * renormalised to sum 1, and the row contributes -log of the true class's.
+ *
+ * From the confusion matrix, per class k: precision = TP / predicted_k and
+ * recall = TP / true_k (0 when the denominator is 0), f1 = 2 P R / (P + R)
+ * (0 when P + R == 0); all three are averaged over the K classes of the
+ * model (sklearn's average='macro', labels=range(K), zero_division=0).
+ *
+ * ROC AUC (K == 2) is exact.  Every score (the probability of class 1)
+ * is kept with its label in buffers grown through the allocator (a new
+ * buffer of twice the size, the old one left to the caller's context).
+ * At the end the pairs are sorted by score (a copy, the state stays
+ * const) and scanned by groups of equal scores: a positive beats every
+ * negative of a lower score and ties count one half, which is the
+ * Mann-Whitney statistic with average ranks.  The count is accumulated
+ * doubled in 64-bit integers, so it is exact for any realistic n.
+ */
+#include "mm_core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MM_LOGLOSS_EPS 1e-15
+#define MM_SCORES_INITIAL 1024
+
+/* One kept score and its label, as sorted for ROC AUC. */
+typedef struct MmScorePair
+{
+	double		score;
+	int			positive;
+} MmScorePair;
+
+/* An empty state for K classes. */
+void
+mm_clsmetrics_init(MmClsMetrics *m, int K, const MmAlloc *a)
+{
+	memset(m, 0, sizeof(*m));
+	m->K = K;
+	m->a = a;
+	m->confusion = mm_alloc0(a, sizeof(double) * (size_t) K * (size_t) K);
+}
+
+/* Make room for one more score, doubling the buffers through m->a. */
+static void
+mm_scores_grow(MmClsMetrics *m)
+{
+	int64_t		cap;
+	double	   *ns;
+	uint8_t    *np;
+
+	if (m->nscores < m->capscores)
+		return;
+	cap = m->capscores > 0 ? 2 * m->capscores : MM_SCORES_INITIAL;
+	ns = mm_alloc0(m->a, sizeof(double) * (size_t) cap);
+	np = mm_alloc0(m->a, sizeof(uint8_t) * (size_t) cap);
+	if (m->nscores > 0)
+	{
+		memcpy(ns, m->scores, sizeof(double) * (size_t) m->nscores);
+		memcpy(np, m->positive, sizeof(uint8_t) * (size_t) m->nscores);
+	}
+	m->scores = ns;
+	m->positive = np;
+	m->capscores = cap;
+}
+
+/* Account for one row: its true class and its K probabilities. */
+void
+mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba)
+{
+	int			K = m->K;
+	int			pred = 0;
+	double		best = proba[0];
+	double		sum = 0.0;
+	double		ptrue = 0.0;
+	int			k;
+
+	/* the caller guarantees 0..K-1; anything else is ignored, not stored */
+	if (true_class < 0 || true_class >= K)
+		return;
+	for (k = 1; k < K; k++)
+	{
+		if (proba[k] > best)
+		{
+			best = proba[k];
+			pred = k;
+		}
+	}
+	for (k = 0; k < K; k++)
+	{
+		double		q = fmin(fmax(proba[k], MM_LOGLOSS_EPS), 1.0 - MM_LOGLOSS_EPS);
+
+		if (isnan(proba[k]))
+			q = proba[k];
+		sum += q;
+		if (k == true_class)
+			ptrue = q;
+	}
+	m->confusion[(size_t) true_class * K + pred] += 1.0;
+	m->log_loss_sum += -log(ptrue / sum);
+	m->n += 1.0;
+
+	if (K == 2)
+	{
+		mm_scores_grow(m);
+		m->scores[m->nscores] = proba[1];
+		m->positive[m->nscores] = (uint8_t) (true_class == 1);
+		m->nscores++;
+	}
+}
+
+/* qsort comparator: ascending score (no NaN reaches it). */
+static int
+mm_score_cmp(const void *pa, const void *pb)
+{
+	double		a = ((const MmScorePair *) pa)->score;
+	double		b = ((const MmScorePair *) pb)->score;
+
+	return (a > b) - (a < b);
+}
+
+/* Exact ROC AUC of the kept scores, NaN when a class is missing. */
+static double
+mm_roc_auc(const MmClsMetrics *m)
+{
+	MmScorePair *pairs;
+	int64_t		n = m->nscores;
+	uint64_t	npos = 0;
+	uint64_t	nneg = 0;
+	uint64_t	neg_below = 0;
+	uint64_t	twice = 0;		/* 2 * (positive-negative wins + ties / 2) */
+	int64_t		i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		if (isnan(m->scores[i]))
+			return NAN;
+		if (m->positive[i])
+			npos++;
+		else
+			nneg++;
+	}
+	if (npos == 0 || nneg == 0)
+		return NAN;
+
+	pairs = mm_alloc0(m->a, sizeof(MmScorePair) * (size_t) n);
+	for (i = 0; i < n; i++)
+	{
+		pairs[i].score = m->scores[i];
+		pairs[i].positive = m->positive[i];
+	}
+	qsort(pairs, (size_t) n, sizeof(MmScorePair), mm_score_cmp);
+
+	for (i = 0; i < n; i = j)
+	{
+		uint64_t	gpos = 0;
+		uint64_t	gneg = 0;
+
+		for (j = i; j < n && pairs[j].score == pairs[i].score; j++)
+		{
+			if (pairs[j].positive)
+				gpos++;
+			else
+				gneg++;
+		}
+		twice += 2 * gpos * neg_below + gpos * gneg;
+		neg_below += gneg;
+	}
+	return (double) twice / (2.0 * (double) npos * (double) nneg);
+}
+
+/* The metrics of the rows seen so far; false when there are none. */
+bool
+mm_clsmetrics_result(const MmClsMetrics *m, MmClsResult *out)
+{
+	int			K = m->K;
+	double		trace = 0.0;
+	double		psum = 0.0;
+	double		rsum = 0.0;
+	double		fsum = 0.0;
+	int			k,
+				t;
+
+	if (m->n <= 0.0)
+		return false;
+
+	for (k = 0; k < K; k++)
+	{
+		double		tp = m->confusion[(size_t) k * K + k];
+		double		npred = 0.0;
+		double		ntrue = 0.0;
+		double		prec;
+		double		rec;
+
+		for (t = 0; t < K; t++)
+		{
+			npred += m->confusion[(size_t) t * K + k];
+			ntrue += m->confusion[(size_t) k * K + t];
+		}
+		prec = npred > 0.0 ? tp / npred : 0.0;
+		rec = ntrue > 0.0 ? tp / ntrue : 0.0;
+		trace += tp;
+		psum += prec;
+		rsum += rec;
+		fsum += (prec + rec > 0.0) ? 2.0 * prec * rec / (prec + rec) : 0.0;
+	}
+
+	out->n = m->n;
+	out->accuracy = trace / m->n;
+	out->precision = psum / K;
+	out->recall = rsum / K;
+	out->f1 = fsum / K;
+	out->log_loss = m->log_loss_sum / m->n;
+	out->roc_auc = K == 2 ? mm_roc_auc(m) : NAN;
+	return true;
+}

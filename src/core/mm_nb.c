@@ -1,0 +1,304 @@
+/*
+ * mm_nb.c
+ *	  Naive Bayes: Gaussian likelihoods for numeric columns, categorical
+ *	  likelihoods for one-hot groups.
+ *
+ * Fit, in two passes over the rows.  The first counts the rows of each
+ * class and sums the numeric columns per class (and over all rows); the
+ * means theta follow.  The second sums the squared deviations from those
+ * means (per class and over all rows), which gives the population
+ * variances without the cancellation of the one-pass formula, and counts
+ * the ones of every group column per class.  Then, as scikit-learn's
+ * GaussianNB and CategoricalNB (1.2):
+ *
+ *	 epsilon	  = var_smoothing * max_j Var(column j over all rows)
+ *				   (numeric columns only)
+ *	 var[k][j]	  = Var(column j within class k) + epsilon
+ *	 log_prob[k][j] = log((count_kj + alpha) / (n_k + alpha * L_g))
+ *				   for column j of a group g of L_g columns
+ *	 log_prior[k] = log(n_k / n)
+ *
+ * alpha below 1e-10 is raised to 1e-10 (sklearn's behaviour with
+ * force_alpha left off).  When every numeric column is constant, epsilon
+ * would be 0 and a variance 0 makes the density undefined (sklearn
+ * returns NaN); epsilon is then var_smoothing itself, as if the largest
+ * variance were 1.  A variance that is still 0 (var_smoothing 0) is
+ * MM_ENUMERIC.  Every class must occur in the training rows.
+ *
+ * Prediction: the joint log-likelihood per class,
+ *	 log_prior[k] + sum over numeric j of
+ *		-0.5 log(2 pi var[k][j]) - (x_j - theta[k][j])^2 / (2 var[k][j])
+ *	 + for each group, log_prob[k][j] for the group column j equal to 1
+ *	   (none: an unseen level, the group contributes nothing)
+ * normalised stably by subtracting the largest before exponentiating.
+ */
+#include "mm_core.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MM_NB_MIN_ALPHA 1e-10
+#define MM_PI 3.14159265358979323846
+
+/* Check the arguments of mm_nb_fit; MM_OK or an error in err. */
+static MmStatus
+mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
+			const int32_t *group, double var_smoothing, double alpha,
+			MmErr *err)
+{
+	int64_t		i;
+	int			j;
+
+	if (n < 1)
+	{
+		mm_err_set(err, "naive bayes needs at least one row");
+		return MM_EINVAL;
+	}
+	if (p < 1)
+	{
+		mm_err_set(err, "naive bayes needs at least one feature");
+		return MM_EINVAL;
+	}
+	if (K < 2 || K > MM_MAX_CLASSES)
+	{
+		mm_err_set(err, "naive bayes needs between 2 and %d classes, got %d",
+				   MM_MAX_CLASSES, K);
+		return MM_EINVAL;
+	}
+	if (X == NULL || y == NULL || group == NULL)
+	{
+		mm_err_set(err, "naive bayes: missing data");
+		return MM_EINVAL;
+	}
+	if (!(var_smoothing >= 0.0) || !isfinite(var_smoothing))
+	{
+		mm_err_set(err, "naive bayes var_smoothing must be non-negative and finite");
+		return MM_EINVAL;
+	}
+	if (!(alpha >= 0.0) || !isfinite(alpha))
+	{
+		mm_err_set(err, "naive bayes alpha must be non-negative and finite");
+		return MM_EINVAL;
+	}
+	for (j = 0; j < p; j++)
+	{
+		if (group[j] < -1)
+		{
+			mm_err_set(err, "invalid group %d of column %d", (int) group[j], j);
+			return MM_EINVAL;
+		}
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (y[i] < 0 || y[i] >= K)
+		{
+			mm_err_set(err, "class %d of row %lld is out of range 0..%d",
+					   (int) y[i], (long long) i, K - 1);
+			return MM_EINVAL;
+		}
+		for (j = 0; j < p; j++)
+		{
+			double		v = X[(size_t) i * p + j];
+
+			if (!isfinite(v))
+			{
+				mm_err_set(err, "non-finite value in row %lld, column %d",
+						   (long long) i, j);
+				return MM_EINVAL;
+			}
+			if (group[j] >= 0 && v != 0.0 && v != 1.0)
+			{
+				mm_err_set(err, "one-hot column %d of row %lld is neither 0 nor 1",
+						   j, (long long) i);
+				return MM_EINVAL;
+			}
+		}
+	}
+	return MM_OK;
+}
+
+/* Fit the naive Bayes model described in the file header into *out. */
+MmStatus
+mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
+		  const int32_t *group, double var_smoothing, double alpha,
+		  MmNaiveBayes *out, const MmAlloc *a, MmErr *err)
+{
+	MmStatus	st;
+	double	   *count;
+	double	   *mean_all;
+	double	   *m2_all;
+	int		   *width;
+	double		maxvar = 0.0;
+	bool		any_numeric = false;
+	int64_t		i;
+	int			j,
+				k;
+
+	st = mm_nb_check(n, p, K, X, y, group, var_smoothing, alpha, err);
+	if (st != MM_OK)
+		return st;
+	if (alpha < MM_NB_MIN_ALPHA)
+		alpha = MM_NB_MIN_ALPHA;
+
+	memset(out, 0, sizeof(*out));
+	out->K = K;
+	out->p = p;
+	out->log_prior = mm_alloc0(a, sizeof(double) * K);
+	out->theta = mm_alloc0(a, sizeof(double) * (size_t) K * p);
+	out->var = mm_alloc0(a, sizeof(double) * (size_t) K * p);
+	out->log_prob = mm_alloc0(a, sizeof(double) * (size_t) K * p);
+	out->group = mm_alloc0(a, sizeof(int32_t) * p);
+	memcpy(out->group, group, sizeof(int32_t) * p);
+	count = mm_alloc0(a, sizeof(double) * K);
+	mean_all = mm_alloc0(a, sizeof(double) * p);
+	m2_all = mm_alloc0(a, sizeof(double) * p);
+	width = mm_alloc0(a, sizeof(int) * p);
+
+	/* the width of each column's group (a run of equal group numbers) */
+	for (j = 0; j < p;)
+	{
+		int			len = 1;
+		int			jj;
+
+		while (group[j] >= 0 && j + len < p && group[j + len] == group[j])
+			len++;
+		for (jj = j; jj < j + len; jj++)
+			width[jj] = len;
+		j += len;
+	}
+
+	/* pass 1: class counts and sums */
+	for (i = 0; i < n; i++)
+	{
+		const double *x = X + (size_t) i * p;
+		double	   *t = out->theta + (size_t) y[i] * p;
+
+		count[y[i]] += 1.0;
+		for (j = 0; j < p; j++)
+		{
+			if (group[j] < 0)
+			{
+				t[j] += x[j];
+				mean_all[j] += x[j];
+			}
+		}
+	}
+	for (k = 0; k < K; k++)
+	{
+		if (count[k] == 0.0)
+		{
+			mm_err_set(err, "class %d has no rows in the training data", k);
+			return MM_ENODATA;
+		}
+		for (j = 0; j < p; j++)
+			out->theta[(size_t) k * p + j] /= count[k];
+		out->log_prior[k] = log(count[k] / (double) n);
+	}
+	for (j = 0; j < p; j++)
+		mean_all[j] /= (double) n;
+
+	/* pass 2: squared deviations and level counts */
+	for (i = 0; i < n; i++)
+	{
+		const double *x = X + (size_t) i * p;
+		const double *t = out->theta + (size_t) y[i] * p;
+		double	   *v = out->var + (size_t) y[i] * p;
+		double	   *c = out->log_prob + (size_t) y[i] * p;
+
+		for (j = 0; j < p; j++)
+		{
+			if (group[j] < 0)
+			{
+				double		dk = x[j] - t[j];
+				double		da = x[j] - mean_all[j];
+
+				v[j] += dk * dk;
+				m2_all[j] += da * da;
+			}
+			else
+				c[j] += x[j];
+		}
+	}
+
+	for (j = 0; j < p; j++)
+	{
+		if (group[j] < 0)
+		{
+			any_numeric = true;
+			if (m2_all[j] / (double) n > maxvar)
+				maxvar = m2_all[j] / (double) n;
+		}
+	}
+	out->epsilon = var_smoothing * maxvar;
+	if (any_numeric && out->epsilon == 0.0)
+		out->epsilon = var_smoothing;
+
+	for (k = 0; k < K; k++)
+	{
+		double	   *v = out->var + (size_t) k * p;
+		double	   *lp = out->log_prob + (size_t) k * p;
+
+		for (j = 0; j < p; j++)
+		{
+			if (group[j] < 0)
+			{
+				v[j] = v[j] / count[k] + out->epsilon;
+				if (!(v[j] > 0.0))
+				{
+					mm_err_set(err, "column %d has zero variance within class %d; use var_smoothing > 0",
+							   j, k);
+					return MM_ENUMERIC;
+				}
+			}
+			else
+				lp[j] = log((lp[j] + alpha) / (count[k] + alpha * width[j]));
+		}
+	}
+	return MM_OK;
+}
+
+/* The K class probabilities of one row x[p]. */
+void
+mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba)
+{
+	int			K = nb->K;
+	int			p = nb->p;
+	double		mx = -INFINITY;
+	double		s = 0.0;
+	int			j,
+				k;
+
+	for (k = 0; k < K; k++)
+	{
+		const double *t = nb->theta + (size_t) k * p;
+		const double *v = nb->var + (size_t) k * p;
+		const double *lp = nb->log_prob + (size_t) k * p;
+		double		jll = nb->log_prior[k];
+		double		gauss = 0.0;
+		double		quad = 0.0;
+
+		for (j = 0; j < p; j++)
+		{
+			if (nb->group[j] < 0)
+			{
+				double		dx = x[j] - t[j];
+
+				gauss += log(2.0 * MM_PI * v[j]);
+				quad += dx * dx / v[j];
+			}
+			else if (x[j] == 1.0)
+				jll += lp[j];
+		}
+		jll += -0.5 * gauss - 0.5 * quad;
+		proba[k] = jll;
+		if (jll > mx)
+			mx = jll;
+	}
+	for (k = 0; k < K; k++)
+	{
+		proba[k] = exp(proba[k] - mx);
+		s += proba[k];
+	}
+	for (k = 0; k < K; k++)
+		proba[k] /= s;
+}

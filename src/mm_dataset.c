@@ -1,0 +1,721 @@
+/*
+ * mm_dataset.c
+ *	  Training rows in memory: reading, the held-out split, categorical
+ *	  levels, imputation and scaling.
+ *
+ * Algorithms that iterate over their data (logistic regression), that
+ * need per-class statistics (naive Bayes), or whose features need a
+ * first look at the data (categorical levels, imputed values, scaling)
+ * read the source once through a cursor, as the caller, into a compact
+ * raw form:
+ *	 - per row the target (a value, or a label id) and the split number u;
+ *	 - per feature column: numbers as doubles, NULL as NaN (a NaN in the
+ *	   data is an error before it is stored, so NaN is free to mean NULL);
+ *	   a categorical value as the id of its string in a per-column
+ *	   dictionary.
+ * Then the split is decided (stratified by class for classifiers), the
+ * model's preprocessing is learnt from the training rows only (levels in
+ * byte order, fill values, scaling), and rows are encoded on demand into
+ * the dense form the core takes.  The split number of a row hashes its
+ * values as the linear aggregate does (strings by a 53-bit hash), so it
+ * depends on the seed and the row only.
+ */
+#include "massmodel.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#define MM_FETCH_ROWS		1000
+#define MM_DICT_MIN_SLOTS	64
+
+/* A hash 53 bits wide, exact as a double: how strings enter the split. */
+static double
+MmStringHash53(const char *s, size_t len)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) s, (int) len, 0x6d6d);
+
+	return (double) (h >> 11);
+}
+
+/* Find or add a string; its id (0-based) or -1 when the limit is reached. */
+int32
+MmDictIntern(MmDict *d, const char *s, size_t len)
+{
+	uint32		h;
+	uint32		slot;
+
+	if (d->nslots == 0 || (d->n + 1) * 2 > d->nslots)
+	{
+		uint32		nslots = d->nslots ? d->nslots * 2 : MM_DICT_MIN_SLOTS;
+		int32	   *slots = MemoryContextAlloc(d->cxt, sizeof(int32) * nslots);
+
+		memset(slots, -1, sizeof(int32) * nslots);
+		for (int32 i = 0; i < d->n; i++)
+		{
+			uint32		sl = hash_bytes((const unsigned char *) d->strs[i], d->lens[i]) & (nslots - 1);
+
+			while (slots[sl] >= 0)
+				sl = (sl + 1) & (nslots - 1);
+			slots[sl] = i;
+		}
+		d->slots = slots;
+		d->nslots = nslots;
+	}
+	h = hash_bytes((const unsigned char *) s, (int) len);
+	for (slot = h & (d->nslots - 1); d->slots[slot] >= 0; slot = (slot + 1) & (d->nslots - 1))
+	{
+		int32		i = d->slots[slot];
+
+		if (d->lens[i] == len && memcmp(d->strs[i], s, len) == 0)
+			return i;
+	}
+	if (d->n >= d->limit)
+		return -1;
+	if (d->n == d->cap)
+	{
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->strs = d->strs ? repalloc(d->strs, sizeof(char *) * d->cap) :
+			MemoryContextAlloc(d->cxt, sizeof(char *) * d->cap);
+		d->lens = d->lens ? repalloc(d->lens, sizeof(uint32) * d->cap) :
+			MemoryContextAlloc(d->cxt, sizeof(uint32) * d->cap);
+	}
+	d->strs[d->n] = MemoryContextAlloc(d->cxt, len + 1);
+	memcpy(d->strs[d->n], s, len);
+	d->strs[d->n][len] = '\0';
+	d->lens[d->n] = (uint32) len;
+	d->slots[slot] = d->n;
+	return d->n++;
+}
+
+/* Ids of a dictionary sorted by string (byte order). */
+static const MmDict *mm_sort_dict;
+
+static int
+MmCompareIds(const void *a, const void *b)
+{
+	const MmDict *d = mm_sort_dict;
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return strcmp(d->strs[x], d->strs[y]);
+}
+
+/* Compare two decimal integer labels numerically. */
+static int
+MmCompareIntIds(const void *a, const void *b)
+{
+	const MmDict *d = mm_sort_dict;
+	int64		x = pg_strtoint64(d->strs[*(const int32 *) a]);
+	int64		y = pg_strtoint64(d->strs[*(const int32 *) b]);
+
+	return x < y ? -1 : x > y;
+}
+
+/* The SQL expression that reads a classified column as the reader wants it. */
+static char *
+MmReadExpr(const MmSourceCol *col)
+{
+	if (col->kind == MM_COL_TEXT)
+		return psprintf("%s::pg_catalog.text", quote_identifier(col->name));
+	return MmColumnExpr(col);
+}
+
+/* The expression for the target: float8, or the label as text. */
+static char *
+MmTargetExpr(const MmSourceCol *t, int label_type)
+{
+	const char *q = quote_identifier(t->name);
+
+	switch (label_type)
+	{
+		case MM_LABEL_NONE:
+			return psprintf("%s::pg_catalog.float8", q);
+		case MM_LABEL_INT:
+			return psprintf("%s::pg_catalog.int8::pg_catalog.text", q);
+		case MM_LABEL_BOOL:
+			return psprintf("%s::pg_catalog.bool::pg_catalog.text", q);
+		default:
+			return psprintf("%s::pg_catalog.text", q);
+	}
+}
+
+/* Raise the error for a NULL where the model cannot take one. */
+static void
+MmReportNull(const char *column, bool target)
+{
+	if (target)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target column \"%s\" contains NULL", column),
+				 errhint("Filter rows with a NULL target out in a query source.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("column \"%s\" contains NULL", column),
+			 errhint("Set params.impute to 'mean', 'median' or 'most_frequent', or filter the rows in a query source.")));
+}
+
+/*
+ * Read the source into ds, as the caller.  cols are the feature columns;
+ * label_type MM_LABEL_NONE reads a numeric target (regression).
+ */
+void
+MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
+			  const MmSourceCol *cols, int ncols, int label_type, bool impute,
+			  uint64 seed, int64 max_bytes)
+{
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	MemoryContext cxt = CurrentMemoryContext;
+	double	   *hv;
+	int			nhv;
+
+	memset(ds, 0, sizeof(*ds));
+	ds->cxt = cxt;
+	ds->label_type = label_type;
+	ds->ncols = ncols;
+	ds->cols = cols;
+	ds->target = target;
+	ds->impute = impute;
+	ds->off = palloc0(sizeof(int) * (ncols + 1));
+	ds->width = palloc0(sizeof(uint32) * ncols);
+	ds->dicts = palloc0(sizeof(MmDict) * ncols);
+	ds->labels.cxt = cxt;
+	ds->labels.limit = MM_MAX_CLASSES;
+	for (int i = 0; i < ncols; i++)
+	{
+		ds->dicts[i].cxt = cxt;
+		ds->dicts[i].limit = MM_DATASET_MAX_LEVELS;
+		ds->width[i] = cols[i].kind == MM_COL_ARRAY ? 0 : 1;
+	}
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s", MmTargetExpr(target, label_type));
+	for (int i = 0; i < ncols; i++)
+		appendStringInfo(&sql, ", %s", MmReadExpr(&cols[i]));
+	appendStringInfo(&sql, " FROM %s", src->from_sql);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "preparing the training query failed: %s", SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	hv = NULL;
+	nhv = 0;
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, MM_FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+			bool		isnull;
+			Datum		d;
+			double	   *row;
+			int			h = 0;
+
+			/* the layout is fixed by the first row (array widths) */
+			if (ds->n == 0)
+			{
+				for (int i = 0; i < ncols; i++)
+				{
+					if (cols[i].kind == MM_COL_ARRAY)
+					{
+						d = SPI_getbinval(tup, desc, i + 2, &isnull);
+						if (isnull)
+							MmReportNull(cols[i].name, false);
+						ds->width[i] = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(d)),
+													  ARR_DIMS(DatumGetArrayTypeP(d)));
+						if (ds->width[i] < 1 || ds->width[i] > MM_MAX_WIDTH)
+							ereport(ERROR,
+									(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+									 errmsg("column \"%s\" holds an array of %u elements",
+											cols[i].name, ds->width[i]),
+									 errhint("Array features are one-dimensional with 1 to %d elements.",
+											 MM_MAX_WIDTH)));
+					}
+					ds->off[i + 1] = ds->off[i] + ds->width[i];
+				}
+				ds->rawd = ds->off[ncols];
+				nhv = ds->rawd + 1;
+				hv = palloc(sizeof(double) * nhv);
+			}
+			if (ds->n == ds->cap)
+			{
+				int64		cap = ds->cap ? ds->cap * 2 : 1024;
+				int64		bytes = cap * (int64) (sizeof(double) * (ds->rawd + 2));
+
+				if (bytes > max_bytes)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("the training rows need more than mm.max_train_memory (%lld kB)",
+									(long long) (max_bytes / 1024)),
+							 errdetail("" INT64_FORMAT " rows of %d values were read so far.",
+									   ds->n, ds->rawd),
+							 errhint("Raise mm.max_train_memory, or train on a sample of the rows.")));
+				ds->raw = ds->raw ? repalloc_huge(ds->raw, sizeof(double) * cap * ds->rawd) :
+					palloc_extended(sizeof(double) * cap * ds->rawd, MCXT_ALLOC_HUGE);
+				ds->y = ds->y ? repalloc_huge(ds->y, sizeof(double) * cap) :
+					palloc_extended(sizeof(double) * cap, MCXT_ALLOC_HUGE);
+				ds->u = ds->u ? repalloc_huge(ds->u, sizeof(double) * cap) :
+					palloc_extended(sizeof(double) * cap, MCXT_ALLOC_HUGE);
+				ds->cap = cap;
+			}
+			row = ds->raw + ds->n * (int64) ds->rawd;
+
+			/* target */
+			d = SPI_getbinval(tup, desc, 1, &isnull);
+			if (isnull)
+				MmReportNull(target->name, true);
+			if (label_type == MM_LABEL_NONE)
+			{
+				ds->y[ds->n] = DatumGetFloat8(d);
+				if (!isfinite(ds->y[ds->n]))
+					MmReportNonFinite(target->name, ds->y[ds->n]);
+				hv[h++] = ds->y[ds->n];
+			}
+			else
+			{
+				text	   *t = DatumGetTextPP(d);
+				int32		id;
+
+				if (VARSIZE_ANY_EXHDR(t) > MM_MAX_LEVEL_LEN)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("a label of target column \"%s\" is longer than %d bytes",
+									target->name, MM_MAX_LEVEL_LEN)));
+				id = MmDictIntern(&ds->labels, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				if (id < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("target column \"%s\" has more than %d distinct labels",
+									target->name, MM_MAX_CLASSES),
+							 errhint("A classifier's target has a few distinct values; for a number, use a regression algorithm.")));
+				ds->y[ds->n] = id;
+				hv[h++] = label_type == MM_LABEL_TEXT ?
+					MmStringHash53(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) :
+					label_type == MM_LABEL_BOOL ? (strcmp(ds->labels.strs[id], "true") == 0) :
+					(double) pg_strtoint64(ds->labels.strs[id]);
+			}
+
+			/* features */
+			for (int i = 0; i < ncols; i++)
+			{
+				double	   *v = row + ds->off[i];
+
+				d = SPI_getbinval(tup, desc, i + 2, &isnull);
+				if (isnull)
+				{
+					if (!impute)
+						MmReportNull(cols[i].name, false);
+					for (uint32 k = 0; k < ds->width[i]; k++)
+						v[k] = NAN;
+					ds->has_null = true;
+				}
+				else if (cols[i].kind == MM_COL_TEXT)
+				{
+					text	   *t = DatumGetTextPP(d);
+					int32		id;
+
+					if (VARSIZE_ANY_EXHDR(t) > MM_MAX_LEVEL_LEN)
+						ereport(ERROR,
+								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+								 errmsg("a value of column \"%s\" is longer than %d bytes",
+										cols[i].name, MM_MAX_LEVEL_LEN)));
+					id = MmDictIntern(&ds->dicts[i], VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+					if (id < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+								 errmsg("column \"%s\" has more than %d distinct values",
+										cols[i].name, MM_DATASET_MAX_LEVELS),
+								 errhint("A categorical feature is one-hot encoded, one column per value; leave out identifier-like columns.")));
+					v[0] = id;
+				}
+				else if (cols[i].kind == MM_COL_ARRAY)
+				{
+					ArrayType  *arr = DatumGetArrayTypeP(d);
+					char		what[NAMEDATALEN + 16];
+
+					snprintf(what, sizeof(what), "column \"%s\"", cols[i].name);
+					MmReadArrayNulls(arr, ds->width[i], v, what, impute);
+					for (uint32 k = 0; k < ds->width[i]; k++)
+						ds->has_null |= isnan(v[k]);
+				}
+				else
+				{
+					v[0] = DatumGetFloat8(d);
+					if (!isfinite(v[0]))
+						MmReportNonFinite(cols[i].name, v[0]);
+				}
+			}
+
+			/* the split number: target and features, strings by hash */
+			for (int i = 0; i < ncols; i++)
+				for (uint32 k = 0; k < ds->width[i]; k++)
+				{
+					double		x = row[ds->off[i] + k];
+
+					hv[h++] = (cols[i].kind == MM_COL_TEXT && !isnan(x)) ?
+						MmStringHash53(ds->dicts[i].strs[(int32) x], ds->dicts[i].lens[(int32) x]) : x;
+				}
+			ds->u[ds->n] = mm_split_u(seed, hv, h);
+			ds->n++;
+			MemoryContextSwitchTo(old);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+}
+
+/* Order of two rows by split number, for the stratified split. */
+static const double *mm_sort_u;
+
+static int
+MmCompareByU(const void *a, const void *b)
+{
+	double		x = mm_sort_u[*(const int64 *) a];
+	double		y = mm_sort_u[*(const int64 *) b];
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return *(const int64 *) a < *(const int64 *) b ? -1 : *(const int64 *) a > *(const int64 *) b;
+}
+
+/*
+ * Decide the held-out rows, and for a classifier order the labels and
+ * turn label ids into class indices.  Regression: a row is held out when
+ * its split number is below test_fraction.  Classification (stratified):
+ * of the n_k rows of class k, the round(test_fraction * n_k) with the
+ * smallest split numbers.
+ */
+void
+MmDatasetSplit(MmDataset *ds, double test_fraction)
+{
+	ds->heldout = palloc0(sizeof(bool) * Max(ds->n, 1));
+	if (ds->label_type == MM_LABEL_NONE)
+	{
+		for (int64 i = 0; i < ds->n; i++)
+			ds->heldout[i] = test_fraction > 0 && ds->u[i] < test_fraction;
+	}
+	else
+	{
+		int32		K = ds->labels.n;
+		int32	   *order = palloc(sizeof(int32) * K);
+		int32	   *rank = palloc(sizeof(int32) * K);
+		int64	   *idx = palloc(sizeof(int64) * Max(ds->n, 1));
+
+		for (int32 k = 0; k < K; k++)
+			order[k] = k;
+		mm_sort_dict = &ds->labels;
+		qsort(order, K, sizeof(int32),
+			  ds->label_type == MM_LABEL_INT ? MmCompareIntIds : MmCompareIds);
+		for (int32 k = 0; k < K; k++)
+			rank[order[k]] = k;
+		ds->label_order = order;
+		for (int64 i = 0; i < ds->n; i++)
+			ds->y[i] = rank[(int32) ds->y[i]];
+
+		mm_sort_u = ds->u;
+		for (int32 k = 0; k < K && test_fraction > 0; k++)
+		{
+			int64		nk = 0;
+			int64		take;
+
+			for (int64 i = 0; i < ds->n; i++)
+				if ((int32) ds->y[i] == k)
+					idx[nk++] = i;
+			qsort(idx, nk, sizeof(int64), MmCompareByU);
+			take = (int64) rint(test_fraction * nk);
+			for (int64 j = 0; j < take; j++)
+				ds->heldout[idx[j]] = true;
+		}
+	}
+	ds->n_train = 0;
+	for (int64 i = 0; i < ds->n; i++)
+		ds->n_train += !ds->heldout[i];
+}
+
+/* Compare doubles, for medians. */
+static int
+MmCompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The most frequent of n sorted values (the smallest on ties). */
+static double
+MmMostFrequentSorted(const double *v, int64 n)
+{
+	double		best = v[0];
+	int64		bestc = 0;
+
+	for (int64 i = 0; i < n;)
+	{
+		int64		j = i;
+
+		while (j < n && v[j] == v[i])
+			j++;
+		if (j - i > bestc)
+		{
+			bestc = j - i;
+			best = v[i];
+		}
+		i = j;
+	}
+	return best;
+}
+
+/*
+ * Learn the preprocessing from the training rows: the feature schema
+ * (categorical levels in byte order), the fill values of NULLs, the
+ * scaling.  Fills m's schema, ncols, scale, center, scalev and labels.
+ */
+void
+MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale)
+{
+	double	   *vals = palloc(sizeof(double) * Max(ds->n_train, 1));
+
+	m->nfeatures = ds->ncols;
+	m->features = palloc0(sizeof(MmFeature) * ds->ncols);
+	m->ncols = 0;
+	ds->levelmap = palloc0(sizeof(int32 *) * ds->ncols);
+	for (int i = 0; i < ds->ncols; i++)
+	{
+		MmFeature  *f = &m->features[i];
+		const MmSourceCol *c = &ds->cols[i];
+
+		f->name = c->name;
+		f->impute = ds->has_null ? impute : MM_IMPUTE_ERROR;
+		if (c->kind == MM_COL_TEXT)
+		{
+			MmDict	   *d = &ds->dicts[i];
+			bool	   *seen = palloc0(sizeof(bool) * Max(d->n, 1));
+			int32	   *ids = palloc(sizeof(int32) * Max(d->n, 1));
+			int64	   *count = palloc0(sizeof(int64) * Max(d->n, 1));
+			int32		nl = 0;
+			int32		best = -1;
+
+			for (int64 r = 0; r < ds->n; r++)
+			{
+				double		x = ds->raw[r * ds->rawd + ds->off[i]];
+
+				if (!ds->heldout[r] && !isnan(x))
+				{
+					seen[(int32) x] = true;
+					count[(int32) x]++;
+				}
+			}
+			for (int32 id = 0; id < d->n; id++)
+				if (seen[id])
+					ids[nl++] = id;
+			if (nl == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("column \"%s\" has no values in the training rows", c->name)));
+			mm_sort_dict = d;
+			qsort(ids, nl, sizeof(int32), MmCompareIds);
+			ds->levelmap[i] = palloc(sizeof(int32) * Max(d->n, 1));
+			for (int32 id = 0; id < d->n; id++)
+				ds->levelmap[i][id] = -1;
+			f->kind = MM_FEAT_CATEGORICAL;
+			f->nlevels = f->width = nl;
+			f->levels = palloc(sizeof(char *) * nl);
+			for (int32 l = 0; l < nl; l++)
+			{
+				ds->levelmap[i][ids[l]] = l;
+				f->levels[l] = d->strs[ids[l]];
+				if (best < 0 || count[ids[l]] > count[ids[best]])
+					best = l;
+			}
+			if (f->impute != MM_IMPUTE_ERROR)
+			{
+				/* a NULL category is the most frequent one, whatever the rule */
+				f->fill = palloc0(sizeof(double) * nl);
+				f->fill[best] = 1.0;
+			}
+		}
+		else
+		{
+			f->kind = c->kind == MM_COL_ARRAY ? MM_FEAT_ARRAY : MM_FEAT_NUMERIC;
+			f->width = ds->width[i];
+			if (f->impute != MM_IMPUTE_ERROR)
+			{
+				f->fill = palloc(sizeof(double) * f->width);
+				for (uint32 k = 0; k < f->width; k++)
+				{
+					int64		nv = 0;
+					double		sum = 0;
+
+					for (int64 r = 0; r < ds->n; r++)
+					{
+						double		x = ds->raw[r * ds->rawd + ds->off[i] + k];
+
+						if (!ds->heldout[r] && !isnan(x))
+						{
+							vals[nv++] = x;
+							sum += x;
+						}
+					}
+					if (nv == 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("column \"%s\" is NULL in every training row", c->name),
+								 errhint("Nothing can be imputed from it; leave it out of features.")));
+					if (impute == MM_IMPUTE_MEAN)
+						f->fill[k] = sum / nv;
+					else
+					{
+						qsort(vals, nv, sizeof(double), MmCompareDoubles);
+						f->fill[k] = impute == MM_IMPUTE_MEDIAN ?
+							(nv % 2 ? vals[nv / 2] : (vals[nv / 2 - 1] + vals[nv / 2]) / 2) :
+							MmMostFrequentSorted(vals, nv);
+					}
+				}
+			}
+		}
+		ds->encoff = ds->encoff ? ds->encoff : palloc0(sizeof(uint32) * (ds->ncols + 1));
+		ds->encoff[i + 1] = ds->encoff[i] + f->width;
+		m->ncols += f->width;
+	}
+	if (m->ncols > MM_MAX_COLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%u encoded features are too many", m->ncols),
+				 errdetail("A model has at most %d encoded features.", MM_MAX_COLS)));
+
+	/* labels */
+	if (ds->label_type != MM_LABEL_NONE)
+	{
+		m->label_type = ds->label_type;
+		m->nclasses = ds->labels.n;
+		m->labels = palloc(sizeof(char *) * m->nclasses);
+		for (uint32 k = 0; k < m->nclasses; k++)
+			m->labels[k] = ds->labels.strs[ds->label_order[k]];
+	}
+
+	/* scaling, from the encoded training rows */
+	m->scale = scale;
+	if (scale != MM_SCALE_NONE)
+	{
+		double	   *x = palloc(sizeof(double) * Max(m->ncols, 1));
+		double	   *a = palloc0(sizeof(double) * Max(m->ncols, 1));
+		double	   *b = palloc0(sizeof(double) * Max(m->ncols, 1));
+		int64		nt = 0;
+
+		m->center = palloc0(sizeof(double) * m->ncols);
+		m->scalev = palloc(sizeof(double) * m->ncols);
+		for (int64 r = 0; r < ds->n; r++)
+		{
+			if (ds->heldout[r])
+				continue;
+			MmDatasetEncode(ds, m, r, x);
+			nt++;
+			for (uint32 j = 0; j < m->ncols; j++)
+			{
+				if (scale == MM_SCALE_STANDARD)
+				{
+					/* Welford */
+					double		delta = x[j] - a[j];
+
+					a[j] += delta / nt;
+					b[j] += delta * (x[j] - a[j]);
+				}
+				else
+				{
+					if (nt == 1 || x[j] < a[j])
+						a[j] = x[j];
+					if (nt == 1 || x[j] > b[j])
+						b[j] = x[j];
+				}
+			}
+		}
+		for (uint32 j = 0; j < m->ncols; j++)
+		{
+			double		sc = scale == MM_SCALE_STANDARD ? sqrt(b[j] / Max(nt, 1)) : b[j] - a[j];
+
+			m->center[j] = a[j];
+			/* a constant column keeps its values, as scikit-learn does */
+			m->scalev[j] = (sc > 0 && isfinite(sc)) ? sc : 1.0;
+		}
+	}
+}
+
+/*
+ * Encode row r of the dataset into x[m->ncols] (before scaling): numbers
+ * as they are, categorical values one-hot over the training levels (an
+ * unseen level all zeros), NULLs replaced by the fill values.
+ */
+void
+MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r, double *x)
+{
+	const double *row = ds->raw + r * ds->rawd;
+
+	for (int i = 0; i < ds->ncols; i++)
+	{
+		const MmFeature *f = &m->features[i];
+		double	   *out = x + ds->encoff[i];
+		const double *in = row + ds->off[i];
+
+		if (f->kind == MM_FEAT_CATEGORICAL)
+		{
+			if (isnan(in[0]))
+				memcpy(out, f->fill, sizeof(double) * f->width);
+			else
+			{
+				int32		l = ds->levelmap[i][(int32) in[0]];
+
+				memset(out, 0, sizeof(double) * f->width);
+				if (l >= 0)
+					out[l] = 1.0;
+			}
+		}
+		else
+			for (uint32 k = 0; k < f->width; k++)
+				out[k] = isnan(in[k]) ? f->fill[k] : in[k];
+	}
+}
+
+/*
+ * The encoded, scaled rows of one side of the split, row-major, with the
+ * targets (values or class indices) in *y.
+ */
+double *
+MmDatasetMatrix(const MmDataset *ds, const MmModel *m, bool heldout,
+				int64 *nrows, double **y)
+{
+	int64		n = 0;
+	double	   *X;
+
+	for (int64 r = 0; r < ds->n; r++)
+		n += ds->heldout[r] == heldout;
+	X = palloc_extended(sizeof(double) * Max(n, 1) * Max(m->ncols, 1), MCXT_ALLOC_HUGE);
+	*y = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
+	n = 0;
+	for (int64 r = 0; r < ds->n; r++)
+	{
+		if (ds->heldout[r] != heldout)
+			continue;
+		MmDatasetEncode(ds, m, r, X + n * m->ncols);
+		mm_model_scale(m, X + n * m->ncols);
+		(*y)[n++] = ds->y[r];
+		if ((n & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	*nrows = n;
+	return X;
+}
