@@ -63,3 +63,7 @@ unit: $(UNIT_TESTS)
 test/fuzz/fuzz_blob: test/fuzz/fuzz_blob.c $(CORE_SRCS) src/core/mm_core.h
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core $(BLAS_CFLAGS) \
 	    -o $@ test/fuzz/fuzz_blob.c $(CORE_SRCS) $(BLAS_LIBS) -lm
+
+# PGXS does not track header dependencies: every object depends on the
+# headers it includes.
+$(OBJS) $(OBJS:.o=.bc): src/massmodel.h src/core/mm_core.h

@@ -154,6 +154,9 @@ typedef struct MmDataset
 	const MmSourceCol *target;
 	bool		impute;			/* NULLs allowed (stored as NaN) */
 	bool		has_null;
+	uint64		seed;
+	int64		max_bytes;
+	double	   *hv;				/* a row's values for the split hash */
 	int		   *off;			/* ncols + 1: offsets of columns in a raw row */
 	uint32	   *width;			/* ncols: raw values of each column */
 	int			rawd;			/* raw values per row */
@@ -162,7 +165,9 @@ typedef struct MmDataset
 	int32	   *label_order;	/* class index -> label id */
 	int64		n;
 	int64		cap;
-	double	   *raw;			/* n * rawd */
+	double	  **chunks;			/* raw rows, chunk_rows per chunk */
+	int64		chunk_rows;
+	int64		maxchunks;
 	double	   *y;				/* n: target value, or class index after split */
 	double	   *u;				/* n: split numbers */
 	bool	   *heldout;		/* n */
@@ -171,13 +176,21 @@ typedef struct MmDataset
 	uint32	   *encoff;			/* ncols + 1: offsets in an encoded row */
 } MmDataset;
 
+/* the raw values of row r */
+static inline double *
+MmRawRow(const MmDataset *ds, int64 r)
+{
+	return ds->chunks[r / ds->chunk_rows] + (r % ds->chunk_rows) * ds->rawd;
+}
+
 extern int32 MmDictIntern(MmDict *d, const char *s, size_t len);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,
 						  int64 max_bytes);
 extern void MmDatasetSplit(MmDataset *ds, double test_fraction);
-extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale);
+extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute);
+extern void MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale);
 extern void MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r,
 							double *x);
 extern double *MmDatasetMatrix(const MmDataset *ds, const MmModel *m,

@@ -27,11 +27,12 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/memutils.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#define MM_FETCH_ROWS		1000
 #define MM_DICT_MIN_SLOTS	64
 
 /* A hash 53 bits wide, exact as a double: how strings enter the split. */
@@ -137,9 +138,9 @@ MmTargetExpr(const MmSourceCol *t, int label_type)
 		case MM_LABEL_NONE:
 			return psprintf("%s::pg_catalog.float8", q);
 		case MM_LABEL_INT:
-			return psprintf("%s::pg_catalog.int8::pg_catalog.text", q);
+			return psprintf("%s::pg_catalog.int8", q);
 		case MM_LABEL_BOOL:
-			return psprintf("%s::pg_catalog.bool::pg_catalog.text", q);
+			return psprintf("%s::pg_catalog.bool", q);
 		default:
 			return psprintf("%s::pg_catalog.text", q);
 	}
@@ -160,9 +161,234 @@ MmReportNull(const char *column, bool target)
 			 errhint("Set params.impute to 'mean', 'median' or 'most_frequent', or filter the rows in a query source.")));
 }
 
+/* Intern a label or level, with the errors that name the column. */
+static int32
+MmInternValue(MmDict *d, const char *s, size_t len, const char *column, bool label)
+{
+	int32		id;
+
+	if (len == 0 || len > MM_MAX_LEVEL_LEN)
+		ereport(ERROR,
+				(errcode(len == 0 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s \"%s\" holds %s", label ? "target column" : "column", column,
+						len == 0 ? "an empty string" : "a value longer than 1000 bytes"),
+				 errhint(len == 0 ? "Use NULL or a non-empty value." :
+						 "Categorical values and labels have 1 to 1000 bytes.")));
+	id = MmDictIntern(d, s, len);
+	if (id < 0 && label)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("target column \"%s\" has more than %d distinct labels", column, MM_MAX_CLASSES),
+				 errhint("A classifier's target has a few distinct values; for a number, use a regression algorithm.")));
+	if (id < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column \"%s\" has more than %d distinct values", column, MM_DATASET_MAX_LEVELS),
+				 errhint("A categorical feature is one-hot encoded, one column per value; leave out identifier-like columns.")));
+	return id;
+}
+
+/* Fix the raw layout from the first row (the widths of array columns). */
+static void
+MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
+{
+	for (int i = 0; i < ds->ncols; i++)
+	{
+		if (ds->cols[i].kind == MM_COL_ARRAY)
+		{
+			ArrayType  *arr;
+
+			if (nulls[i + 1])
+				MmReportNull(ds->cols[i].name, false);
+			arr = DatumGetArrayTypeP(values[i + 1]);
+			ds->width[i] = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+			if (ds->width[i] < 1 || ds->width[i] > MM_MAX_WIDTH)
+				ereport(ERROR,
+						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						 errmsg("column \"%s\" holds an array of %u elements",
+								ds->cols[i].name, ds->width[i]),
+						 errhint("Array features are one-dimensional with 1 to %d elements.",
+								 MM_MAX_WIDTH)));
+		}
+		ds->off[i + 1] = ds->off[i] + ds->width[i];
+	}
+	ds->rawd = ds->off[ds->ncols];
+	ds->hv = MemoryContextAlloc(ds->cxt, sizeof(double) * (ds->rawd + 1));
+	ds->chunk_rows = Max(1, (4 * 1024 * 1024) / ((int64) sizeof(double) * Max(ds->rawd, 1)));
+}
+
+/* Add one row (target, then the feature columns) to the dataset. */
+static void
+MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
+{
+	const MmSourceCol *cols = ds->cols;
+	double	   *row;
+	double	   *hv;
+	int			h = 0;
+
+	if (ds->n == 0)
+		MmDatasetLayout(ds, values, nulls);
+	if (ds->n == ds->cap)
+	{
+		int64		cap = ds->cap ? ds->cap * 2 : 1024;
+		int64		bytes = cap * (int64) (sizeof(double) * (ds->rawd + 2));
+
+		if (bytes > ds->max_bytes)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the training rows need more than mm.max_train_memory (%lld kB)",
+							(long long) (ds->max_bytes / 1024)),
+					 errdetail(INT64_FORMAT " rows of %d values were read so far.", ds->n, ds->rawd),
+					 errhint("Raise mm.max_train_memory, or train on a sample of the rows.")));
+		if (ds->y == NULL)
+		{
+			ds->y = MemoryContextAllocHuge(ds->cxt, sizeof(double) * cap);
+			ds->u = MemoryContextAllocHuge(ds->cxt, sizeof(double) * cap);
+		}
+		else
+		{
+			ds->y = repalloc_huge(ds->y, sizeof(double) * cap);
+			ds->u = repalloc_huge(ds->u, sizeof(double) * cap);
+		}
+		ds->cap = cap;
+	}
+	/* raw rows live in chunks, so that growing never copies them */
+	if (ds->n % ds->chunk_rows == 0)
+	{
+		int64		c = ds->n / ds->chunk_rows;
+
+		if (c == ds->maxchunks)
+		{
+			ds->maxchunks = Max(16, ds->maxchunks * 2);
+			ds->chunks = ds->chunks ? repalloc(ds->chunks, sizeof(double *) * ds->maxchunks) :
+				MemoryContextAlloc(ds->cxt, sizeof(double *) * ds->maxchunks);
+		}
+		ds->chunks[c] = MemoryContextAllocHuge(ds->cxt,
+											   sizeof(double) * ds->chunk_rows * Max(ds->rawd, 1));
+	}
+	row = MmRawRow(ds, ds->n);
+	hv = ds->hv;
+
+	/* target */
+	if (nulls[0])
+		MmReportNull(ds->target->name, true);
+	switch (ds->label_type)
+	{
+		case MM_LABEL_NONE:
+			ds->y[ds->n] = DatumGetFloat8(values[0]);
+			if (!isfinite(ds->y[ds->n]))
+				MmReportNonFinite(ds->target->name, ds->y[ds->n]);
+			hv[h++] = ds->y[ds->n];
+			break;
+		case MM_LABEL_INT:
+		case MM_LABEL_BOOL:
+			{
+				/* interned by their binary value; spelt out after reading */
+				int64		v = ds->label_type == MM_LABEL_INT ?
+					DatumGetInt64(values[0]) : (int64) DatumGetBool(values[0]);
+
+				ds->y[ds->n] = MmInternValue(&ds->labels, (const char *) &v, sizeof(v),
+											 ds->target->name, true);
+				hv[h++] = (double) v;
+				break;
+			}
+		default:
+			{
+				text	   *t = DatumGetTextPP(values[0]);
+
+				ds->y[ds->n] = MmInternValue(&ds->labels, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+											 ds->target->name, true);
+				hv[h++] = MmStringHash53(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				break;
+			}
+	}
+
+	/* features */
+	for (int i = 0; i < ds->ncols; i++)
+	{
+		double	   *v = row + ds->off[i];
+
+		if (nulls[i + 1])
+		{
+			if (!ds->impute)
+				MmReportNull(cols[i].name, false);
+			for (uint32 k = 0; k < ds->width[i]; k++)
+				v[k] = NAN;
+			ds->has_null = true;
+		}
+		else if (cols[i].kind == MM_COL_TEXT)
+		{
+			text	   *t = DatumGetTextPP(values[i + 1]);
+
+			v[0] = MmInternValue(&ds->dicts[i], VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+								 cols[i].name, false);
+		}
+		else if (cols[i].kind == MM_COL_ARRAY)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(values[i + 1]);
+			char		what[NAMEDATALEN + 16];
+
+			snprintf(what, sizeof(what), "column \"%s\"", cols[i].name);
+			MmReadArrayNulls(arr, ds->width[i], v, what, ds->impute);
+			for (uint32 k = 0; k < ds->width[i]; k++)
+				ds->has_null |= isnan(v[k]);
+		}
+		else
+		{
+			v[0] = DatumGetFloat8(values[i + 1]);
+			if (!isfinite(v[0]))
+				MmReportNonFinite(cols[i].name, v[0]);
+		}
+	}
+
+	/* the split number: target and features, strings by hash */
+	for (int i = 0; i < ds->ncols; i++)
+		for (uint32 k = 0; k < ds->width[i]; k++)
+		{
+			double		x = row[ds->off[i] + k];
+
+			hv[h++] = (cols[i].kind == MM_COL_TEXT && !isnan(x)) ?
+				MmStringHash53(ds->dicts[i].strs[(int32) x], ds->dicts[i].lens[(int32) x]) : x;
+		}
+	ds->u[ds->n] = mm_split_u(ds->seed, hv, h);
+	ds->n++;
+}
+
+/* A receiver that adds every row of the training query to a dataset. */
+typedef struct MmDatasetReceiver
+{
+	DestReceiver pub;
+	MmDataset  *ds;
+	MemoryContext rowcxt;		/* detoasted values of one row */
+} MmDatasetReceiver;
+
+static bool
+MmDatasetReceive(TupleTableSlot *slot, DestReceiver *self)
+{
+	MmDatasetReceiver *r = (MmDatasetReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(r->rowcxt);
+
+	slot_getallattrs(slot);
+	MmDatasetAddRow(r->ds, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->rowcxt);
+	return true;
+}
+
+static void
+MmDatasetReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+MmDatasetReceiverShutdown(DestReceiver *self)
+{
+}
+
 /*
  * Read the source into ds, as the caller.  cols are the feature columns;
- * label_type MM_LABEL_NONE reads a numeric target (regression).
+ * label_type MM_LABEL_NONE reads a numeric target (regression).  The rows
+ * stream into a receiver: no result set is materialised on the way.
  */
 void
 MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
@@ -170,11 +396,10 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 			  uint64 seed, int64 max_bytes)
 {
 	StringInfoData sql;
-	SPIPlanPtr	plan;
-	Portal		portal;
 	MemoryContext cxt = CurrentMemoryContext;
-	double	   *hv;
-	int			nhv;
+	MmDatasetReceiver receiver;
+	SPIExecuteOptions options;
+	int			ret;
 
 	memset(ds, 0, sizeof(*ds));
 	ds->cxt = cxt;
@@ -183,9 +408,11 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	ds->cols = cols;
 	ds->target = target;
 	ds->impute = impute;
+	ds->seed = seed;
+	ds->max_bytes = max_bytes;
 	ds->off = palloc0(sizeof(int) * (ncols + 1));
-	ds->width = palloc0(sizeof(uint32) * ncols);
-	ds->dicts = palloc0(sizeof(MmDict) * ncols);
+	ds->width = palloc0(sizeof(uint32) * Max(ncols, 1));
+	ds->dicts = palloc0(sizeof(MmDict) * Max(ncols, 1));
 	ds->labels.cxt = cxt;
 	ds->labels.limit = MM_MAX_CLASSES;
 	for (int i = 0; i < ncols; i++)
@@ -201,196 +428,80 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 		appendStringInfo(&sql, ", %s", MmReadExpr(&cols[i]));
 	appendStringInfo(&sql, " FROM %s", src->from_sql);
 
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = MmDatasetReceive;
+	receiver.pub.rStartup = MmDatasetReceiverStartup;
+	receiver.pub.rShutdown = MmDatasetReceiverShutdown;
+	receiver.pub.rDestroy = MmDatasetReceiverShutdown;
+	receiver.pub.mydest = DestNone;
+	receiver.ds = ds;
+	receiver.rowcxt = AllocSetContextCreate(cxt, "mm_train row", ALLOCSET_SMALL_SIZES);
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = (DestReceiver *) &receiver;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(sql.data, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "preparing the training query failed: %s", SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	hv = NULL;
-	nhv = 0;
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, MM_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-			bool		isnull;
-			Datum		d;
-			double	   *row;
-			int			h = 0;
-
-			/* the layout is fixed by the first row (array widths) */
-			if (ds->n == 0)
-			{
-				for (int i = 0; i < ncols; i++)
-				{
-					if (cols[i].kind == MM_COL_ARRAY)
-					{
-						d = SPI_getbinval(tup, desc, i + 2, &isnull);
-						if (isnull)
-							MmReportNull(cols[i].name, false);
-						ds->width[i] = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(d)),
-													  ARR_DIMS(DatumGetArrayTypeP(d)));
-						if (ds->width[i] < 1 || ds->width[i] > MM_MAX_WIDTH)
-							ereport(ERROR,
-									(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-									 errmsg("column \"%s\" holds an array of %u elements",
-											cols[i].name, ds->width[i]),
-									 errhint("Array features are one-dimensional with 1 to %d elements.",
-											 MM_MAX_WIDTH)));
-					}
-					ds->off[i + 1] = ds->off[i] + ds->width[i];
-				}
-				ds->rawd = ds->off[ncols];
-				nhv = ds->rawd + 1;
-				hv = palloc(sizeof(double) * nhv);
-			}
-			if (ds->n == ds->cap)
-			{
-				int64		cap = ds->cap ? ds->cap * 2 : 1024;
-				int64		bytes = cap * (int64) (sizeof(double) * (ds->rawd + 2));
-
-				if (bytes > max_bytes)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("the training rows need more than mm.max_train_memory (%lld kB)",
-									(long long) (max_bytes / 1024)),
-							 errdetail("" INT64_FORMAT " rows of %d values were read so far.",
-									   ds->n, ds->rawd),
-							 errhint("Raise mm.max_train_memory, or train on a sample of the rows.")));
-				ds->raw = ds->raw ? repalloc_huge(ds->raw, sizeof(double) * cap * ds->rawd) :
-					palloc_extended(sizeof(double) * cap * ds->rawd, MCXT_ALLOC_HUGE);
-				ds->y = ds->y ? repalloc_huge(ds->y, sizeof(double) * cap) :
-					palloc_extended(sizeof(double) * cap, MCXT_ALLOC_HUGE);
-				ds->u = ds->u ? repalloc_huge(ds->u, sizeof(double) * cap) :
-					palloc_extended(sizeof(double) * cap, MCXT_ALLOC_HUGE);
-				ds->cap = cap;
-			}
-			row = ds->raw + ds->n * (int64) ds->rawd;
-
-			/* target */
-			d = SPI_getbinval(tup, desc, 1, &isnull);
-			if (isnull)
-				MmReportNull(target->name, true);
-			if (label_type == MM_LABEL_NONE)
-			{
-				ds->y[ds->n] = DatumGetFloat8(d);
-				if (!isfinite(ds->y[ds->n]))
-					MmReportNonFinite(target->name, ds->y[ds->n]);
-				hv[h++] = ds->y[ds->n];
-			}
-			else
-			{
-				text	   *t = DatumGetTextPP(d);
-				int32		id;
-
-				if (VARSIZE_ANY_EXHDR(t) > MM_MAX_LEVEL_LEN)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("a label of target column \"%s\" is longer than %d bytes",
-									target->name, MM_MAX_LEVEL_LEN)));
-				id = MmDictIntern(&ds->labels, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-				if (id < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("target column \"%s\" has more than %d distinct labels",
-									target->name, MM_MAX_CLASSES),
-							 errhint("A classifier's target has a few distinct values; for a number, use a regression algorithm.")));
-				ds->y[ds->n] = id;
-				hv[h++] = label_type == MM_LABEL_TEXT ?
-					MmStringHash53(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) :
-					label_type == MM_LABEL_BOOL ? (strcmp(ds->labels.strs[id], "true") == 0) :
-					(double) pg_strtoint64(ds->labels.strs[id]);
-			}
-
-			/* features */
-			for (int i = 0; i < ncols; i++)
-			{
-				double	   *v = row + ds->off[i];
-
-				d = SPI_getbinval(tup, desc, i + 2, &isnull);
-				if (isnull)
-				{
-					if (!impute)
-						MmReportNull(cols[i].name, false);
-					for (uint32 k = 0; k < ds->width[i]; k++)
-						v[k] = NAN;
-					ds->has_null = true;
-				}
-				else if (cols[i].kind == MM_COL_TEXT)
-				{
-					text	   *t = DatumGetTextPP(d);
-					int32		id;
-
-					if (VARSIZE_ANY_EXHDR(t) > MM_MAX_LEVEL_LEN)
-						ereport(ERROR,
-								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-								 errmsg("a value of column \"%s\" is longer than %d bytes",
-										cols[i].name, MM_MAX_LEVEL_LEN)));
-					id = MmDictIntern(&ds->dicts[i], VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-					if (id < 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-								 errmsg("column \"%s\" has more than %d distinct values",
-										cols[i].name, MM_DATASET_MAX_LEVELS),
-								 errhint("A categorical feature is one-hot encoded, one column per value; leave out identifier-like columns.")));
-					v[0] = id;
-				}
-				else if (cols[i].kind == MM_COL_ARRAY)
-				{
-					ArrayType  *arr = DatumGetArrayTypeP(d);
-					char		what[NAMEDATALEN + 16];
-
-					snprintf(what, sizeof(what), "column \"%s\"", cols[i].name);
-					MmReadArrayNulls(arr, ds->width[i], v, what, impute);
-					for (uint32 k = 0; k < ds->width[i]; k++)
-						ds->has_null |= isnan(v[k]);
-				}
-				else
-				{
-					v[0] = DatumGetFloat8(d);
-					if (!isfinite(v[0]))
-						MmReportNonFinite(cols[i].name, v[0]);
-				}
-			}
-
-			/* the split number: target and features, strings by hash */
-			for (int i = 0; i < ncols; i++)
-				for (uint32 k = 0; k < ds->width[i]; k++)
-				{
-					double		x = row[ds->off[i] + k];
-
-					hv[h++] = (cols[i].kind == MM_COL_TEXT && !isnan(x)) ?
-						MmStringHash53(ds->dicts[i].strs[(int32) x], ds->dicts[i].lens[(int32) x]) : x;
-				}
-			ds->u[ds->n] = mm_split_u(seed, hv, h);
-			ds->n++;
-			MemoryContextSwitchTo(old);
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
+	ret = SPI_execute_extended(sql.data, &options);
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
+		elog(ERROR, "reading the training rows failed: %s", SPI_result_code_string(ret));
 	SPI_finish();
+	MemoryContextDelete(receiver.rowcxt);
+
+	/* integer and boolean labels were interned by value: spell them out */
+	if (label_type == MM_LABEL_INT || label_type == MM_LABEL_BOOL)
+		for (int32 k = 0; k < ds->labels.n; k++)
+		{
+			int64		v;
+
+			memcpy(&v, ds->labels.strs[k], sizeof(v));
+			ds->labels.strs[k] = label_type == MM_LABEL_BOOL ?
+				MemoryContextStrdup(cxt, v ? "true" : "false") :
+				MemoryContextStrdup(cxt, psprintf(INT64_FORMAT, v));
+			ds->labels.lens[k] = strlen(ds->labels.strs[k]);
+		}
 }
 
-/* Order of two rows by split number, for the stratified split. */
-static const double *mm_sort_u;
-
-static int
-MmCompareByU(const void *a, const void *b)
+/*
+ * The k-th smallest (0-based) of n values, which are reordered: Hoare's
+ * selection, expected linear time.
+ */
+static double
+MmSelect(double *v, int64 n, int64 k)
 {
-	double		x = mm_sort_u[*(const int64 *) a];
-	double		y = mm_sort_u[*(const int64 *) b];
+	int64		lo = 0;
+	int64		hi = n - 1;
 
-	if (x != y)
-		return x < y ? -1 : 1;
-	return *(const int64 *) a < *(const int64 *) b ? -1 : *(const int64 *) a > *(const int64 *) b;
+	while (lo < hi)
+	{
+		double		pivot = v[lo + (hi - lo) / 2];
+		int64		i = lo;
+		int64		j = hi;
+
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				double		t = v[i];
+
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
 }
 
 /*
@@ -414,7 +525,7 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 		int32		K = ds->labels.n;
 		int32	   *order = palloc(sizeof(int32) * K);
 		int32	   *rank = palloc(sizeof(int32) * K);
-		int64	   *idx = palloc(sizeof(int64) * Max(ds->n, 1));
+		double	   *uk = palloc_extended(sizeof(double) * Max(ds->n, 1), MCXT_ALLOC_HUGE);
 
 		for (int32 k = 0; k < K; k++)
 			order[k] = k;
@@ -427,20 +538,63 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 		for (int64 i = 0; i < ds->n; i++)
 			ds->y[i] = rank[(int32) ds->y[i]];
 
-		mm_sort_u = ds->u;
-		for (int32 k = 0; k < K && test_fraction > 0; k++)
+		/*
+		 * Per class, the take rows with the smallest split numbers: those
+		 * up to the take-th smallest number (rows with equal numbers are
+		 * equal rows, and go together).  The numbers are grouped by class
+		 * (a counting sort), and each group gives its cut by selection.
+		 */
+		if (test_fraction > 0)
 		{
-			int64		nk = 0;
-			int64		take;
+			int64	   *start = palloc0(sizeof(int64) * (K + 1));
+			int64	   *fill = palloc(sizeof(int64) * K);
+			double	   *cut = palloc(sizeof(double) * K);
 
 			for (int64 i = 0; i < ds->n; i++)
-				if ((int32) ds->y[i] == k)
-					idx[nk++] = i;
-			qsort(idx, nk, sizeof(int64), MmCompareByU);
-			take = (int64) rint(test_fraction * nk);
-			for (int64 j = 0; j < take; j++)
-				ds->heldout[idx[j]] = true;
+				start[(int32) ds->y[i] + 1]++;
+			for (int32 k = 0; k < K; k++)
+			{
+				start[k + 1] += start[k];
+				fill[k] = start[k];
+			}
+			for (int64 i = 0; i < ds->n; i++)
+				uk[fill[(int32) ds->y[i]]++] = ds->u[i];
+			for (int32 k = 0; k < K; k++)
+			{
+				int64		nk = start[k + 1] - start[k];
+				int64		take = (int64) rint(test_fraction * nk);
+
+				cut[k] = take == 0 ? -1.0 : MmSelect(uk + start[k], nk, take - 1);
+			}
+			/*
+			 * Below the cut, every row; at the cut (equal rows share their
+			 * number), as many as the count still allows: whichever of
+			 * equal rows they are, the training data are the same.
+			 */
+			for (int32 k = 0; k < K; k++)
+				fill[k] = (int64) rint(test_fraction * (start[k + 1] - start[k]));
+			for (int64 i = 0; i < ds->n; i++)
+			{
+				int32		k = (int32) ds->y[i];
+
+				if (ds->u[i] < cut[k])
+				{
+					ds->heldout[i] = true;
+					fill[k]--;
+				}
+			}
+			for (int64 i = 0; i < ds->n; i++)
+			{
+				int32		k = (int32) ds->y[i];
+
+				if (ds->u[i] == cut[k] && fill[k] > 0)
+				{
+					ds->heldout[i] = true;
+					fill[k]--;
+				}
+			}
 		}
+		pfree(uk);
 	}
 	ds->n_train = 0;
 	for (int64 i = 0; i < ds->n; i++)
@@ -482,11 +636,12 @@ MmMostFrequentSorted(const double *v, int64 n)
 
 /*
  * Learn the preprocessing from the training rows: the feature schema
- * (categorical levels in byte order), the fill values of NULLs, the
- * scaling.  Fills m's schema, ncols, scale, center, scalev and labels.
+ * (categorical levels in byte order) and the fill values of NULLs.  Fills
+ * m's schema, ncols and labels; the scaling is learnt afterwards from the
+ * encoded rows (MmDatasetFitScale).
  */
 void
-MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale)
+MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute)
 {
 	double	   *vals = palloc(sizeof(double) * Max(ds->n_train, 1));
 
@@ -512,7 +667,7 @@ MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale)
 
 			for (int64 r = 0; r < ds->n; r++)
 			{
-				double		x = ds->raw[r * ds->rawd + ds->off[i]];
+				double		x = MmRawRow(ds, r)[ds->off[i]];
 
 				if (!ds->heldout[r] && !isnan(x))
 				{
@@ -563,7 +718,7 @@ MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale)
 
 					for (int64 r = 0; r < ds->n; r++)
 					{
-						double		x = ds->raw[r * ds->rawd + ds->off[i] + k];
+						double		x = MmRawRow(ds, r)[ds->off[i] + k];
 
 						if (!ds->heldout[r] && !isnan(x))
 						{
@@ -608,50 +763,71 @@ MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale)
 			m->labels[k] = ds->labels.strs[ds->label_order[k]];
 	}
 
-	/* scaling, from the encoded training rows */
+	m->scale = MM_SCALE_NONE;	/* learnt by MmDatasetFitScale */
+}
+
+/*
+ * Learn the scaling from the encoded training rows X (n rows of
+ * m->ncols) and apply it to them in place: standard (mean and
+ * population standard deviation, as scikit-learn's StandardScaler) or
+ * minmax.  A constant column keeps its values, as scikit-learn does.
+ */
+void
+MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale)
+{
+	uint32		p = m->ncols;
+	double	   *a;
+	double	   *b;
+
 	m->scale = scale;
-	if (scale != MM_SCALE_NONE)
+	if (scale == MM_SCALE_NONE || n == 0)
 	{
-		double	   *x = palloc(sizeof(double) * Max(m->ncols, 1));
-		double	   *a = palloc0(sizeof(double) * Max(m->ncols, 1));
-		double	   *b = palloc0(sizeof(double) * Max(m->ncols, 1));
-		int64		nt = 0;
-
-		m->center = palloc0(sizeof(double) * m->ncols);
-		m->scalev = palloc(sizeof(double) * m->ncols);
-		for (int64 r = 0; r < ds->n; r++)
-		{
-			if (ds->heldout[r])
-				continue;
-			MmDatasetEncode(ds, m, r, x);
-			nt++;
-			for (uint32 j = 0; j < m->ncols; j++)
+		m->scale = MM_SCALE_NONE;
+		return;
+	}
+	a = palloc0(sizeof(double) * Max(p, 1));
+	b = palloc0(sizeof(double) * Max(p, 1));
+	if (scale == MM_SCALE_STANDARD)
+	{
+		/* two passes: the mean, then the squared deviations */
+		for (int64 r = 0; r < n; r++)
+			for (uint32 j = 0; j < p; j++)
+				a[j] += X[r * p + j];
+		for (uint32 j = 0; j < p; j++)
+			a[j] /= n;
+		for (int64 r = 0; r < n; r++)
+			for (uint32 j = 0; j < p; j++)
 			{
-				if (scale == MM_SCALE_STANDARD)
-				{
-					/* Welford */
-					double		delta = x[j] - a[j];
+				double		dev = X[r * p + j] - a[j];
 
-					a[j] += delta / nt;
-					b[j] += delta * (x[j] - a[j]);
-				}
-				else
-				{
-					if (nt == 1 || x[j] < a[j])
-						a[j] = x[j];
-					if (nt == 1 || x[j] > b[j])
-						b[j] = x[j];
-				}
+				b[j] += dev * dev;
 			}
-		}
-		for (uint32 j = 0; j < m->ncols; j++)
-		{
-			double		sc = scale == MM_SCALE_STANDARD ? sqrt(b[j] / Max(nt, 1)) : b[j] - a[j];
-
-			m->center[j] = a[j];
-			/* a constant column keeps its values, as scikit-learn does */
-			m->scalev[j] = (sc > 0 && isfinite(sc)) ? sc : 1.0;
-		}
+		for (uint32 j = 0; j < p; j++)
+			b[j] = sqrt(b[j] / n);
+	}
+	else
+	{
+		for (uint32 j = 0; j < p; j++)
+			a[j] = b[j] = X[j];
+		for (int64 r = 1; r < n; r++)
+			for (uint32 j = 0; j < p; j++)
+			{
+				a[j] = Min(a[j], X[r * p + j]);
+				b[j] = Max(b[j], X[r * p + j]);
+			}
+		for (uint32 j = 0; j < p; j++)
+			b[j] -= a[j];
+	}
+	m->center = a;
+	m->scalev = b;
+	for (uint32 j = 0; j < p; j++)
+		if (!(b[j] > 0 && isfinite(b[j])))
+			b[j] = 1.0;
+	for (int64 r = 0; r < n; r++)
+	{
+		mm_model_scale(m, X + r * p);
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -663,7 +839,7 @@ MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute, int scale)
 void
 MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r, double *x)
 {
-	const double *row = ds->raw + r * ds->rawd;
+	const double *row = MmRawRow(ds, r);
 
 	for (int i = 0; i < ds->ncols; i++)
 	{

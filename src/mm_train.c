@@ -676,6 +676,7 @@ typedef struct MmFitProgress
 {
 	const char *model;
 	bool		verbose;
+	int			reported;		/* the last iteration reported */
 } MmFitProgress;
 
 static void
@@ -684,9 +685,13 @@ MmFitProgressFn(void *arg, int iteration, double loss)
 	MmFitProgress *fp = (MmFitProgress *) arg;
 
 	CHECK_FOR_INTERRUPTS();
-	if (fp->verbose)
+	/* the core also calls within an iteration: report each one once */
+	if (fp->verbose && iteration > fp->reported && isfinite(loss))
+	{
+		fp->reported = iteration;
 		ereport(NOTICE,
 				(errmsg("model \"%s\": iteration %d, objective %.10g", fp->model, iteration, loss)));
+	}
 }
 
 /* Fit a linear or ridge model on encoded rows, through the co-moments. */
@@ -840,7 +845,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 	}
 
 	m->target = pstrdup(tcol->name);
-	MmDatasetPrepare(&ds, m, p->impute, p->scale);
+	MmDatasetPrepare(&ds, m, p->impute);
 	nparams = (int64) (m->ncols + (p->fit_intercept ? 1 : 0)) *
 		(algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1);
 	if (algorithm != MM_ALG_NAIVE_BAYES && ds.n_train < nparams)
@@ -853,6 +858,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 				 errhint("Add rows, use fewer features, or lower test_fraction.")));
 
 	X = MmDatasetMatrix(&ds, m, false, &nt, &y);
+	MmDatasetFitScale(m, X, nt, p->scale);
 	MmSetBlasThreads();
 	switch (algorithm)
 	{
@@ -864,7 +870,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 			{
 				MmLogisticParams lp;
 				MmLogisticInfo info;
-				MmFitProgress fp = {model, p->verbose};
+				MmFitProgress fp = {model, p->verbose, -1};
 				MmProgress progress = {MmFitProgressFn, &fp};
 
 				lp.penalty = p->penalty;
@@ -927,6 +933,11 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 			}
 	}
 	*n_train = nt;
+	if (p->verbose)
+		ereport(NOTICE,
+				(errmsg("model \"%s\": fitted on " INT64_FORMAT " rows of %u encoded features",
+						model, nt, m->ncols),
+				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
 
 	/* score the held-out rows, or the training rows when none were held out */
 	on = "heldout";
