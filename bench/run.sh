@@ -20,8 +20,16 @@
 #             both sides allowed a parallel plan
 #   jit       max_parallel_workers_per_gather = 0, jit = on (the server's
 #             default): the same ratios as serial, for information
-# Needs the extension installed (make install) and runs as root or as a
-# user that can run the server (see scripts/cluster.sh).
+#   logistic  max_parallel_workers_per_gather = 0, jit = off: mm_train
+#             logistic_regression on the table bench_lt ($ROWS rows x 20,
+#             0/1 label), with mm.blas_threads = 1 (the default) and 2,
+#             against scikit-learn's LogisticRegression fit on the same rows
+#             in a numpy array (bench/logistic.py, Debian's /usr/bin/python3,
+#             run after the server's timings, once with OpenBLAS's default
+#             threads and once with OPENBLAS_NUM_THREADS=1)
+# Needs the extension installed (make install), python3-sklearn and
+# python3-numpy for the scikit-learn side, and runs as root or as a user
+# that can run the server (see scripts/cluster.sh).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +44,15 @@ CLUSTER=bench
 
 (( REPS >= 5 )) || { echo "REPS must be at least 5" >&2; exit 2; }
 mkdir -p "$OUT"
+
+# scikit-learn side: Debian's python with OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE removed from its environment (if set they can force a
+# slower kernel for numpy); the thread count is left to OpenBLAS or set
+# with OPENBLAS_NUM_THREADS below.
+PY=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3)
+"${PY[@]}" -c 'import numpy, sklearn, threadpoolctl' 2>/dev/null || {
+    echo "bench: needs /usr/bin/python3 with numpy, scikit-learn and threadpoolctl" \
+         "(apt-get install -y python3-sklearn python3-numpy)" >&2; exit 2; }
 
 cleanup() { bash "$TOP/scripts/cluster.sh" stop "$CLUSTER" || true; }
 trap cleanup EXIT
@@ -54,7 +71,7 @@ export $(bash "$TOP/scripts/cluster.sh" start "$CLUSTER" "$PORT" \
     "max_wal_size = '4GB'")
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -d postgres)
 
-echo "bench: creating bench_t ($ROWS rows x 20 features) ..." >&2
+echo "bench: creating bench_t and bench_lt ($ROWS rows x 20 features) ..." >&2
 "${PSQL[@]}" -v rows="$ROWS" -f "$HERE/setup.sql" >"$OUT/setup.log"
 
 # ---- the statements -------------------------------------------------------
@@ -64,6 +81,7 @@ Q_SCAN="SELECT $sums, sum(y) FROM bench_t"
 Q_TRAIN="SELECT * FROM mm_train('b', 'linear_regression', 'bench_t', 'y', deploy => 'always')"
 Q_ARRAY="SELECT sum(mm_predict('b', ARRAY[$cols])) FROM bench_t"
 Q_ROW="SELECT sum(mm_predict('b', t)) FROM bench_t t"
+Q_LR="SELECT * FROM mm_train('blt', 'logistic_regression', 'bench_lt', 'y', test_fraction => 0, deploy => 'always')"
 
 # The hand-written formula needs the model: train once, read mm_weights
 # (intercept first, then the features in training order) and write the
@@ -77,13 +95,13 @@ Q_FORMULA=$("${PSQL[@]}" -At -c "
       FROM mm_weights('b') WITH ORDINALITY AS w(class, feature, weight, ord)")
 nweights=$(grep -o ' \* ' <<<"$Q_FORMULA" | wc -l)
 [[ $nweights -eq 20 ]] || { echo "bench: expected 20 weights, got $nweights: $Q_FORMULA" >&2; exit 1; }
-printf '%s\n' "$Q_SCAN" "$Q_TRAIN" "$Q_ARRAY" "$Q_ROW" "$Q_FORMULA" >"$OUT/statements.sql"
+printf '%s\n' "$Q_SCAN" "$Q_TRAIN" "$Q_ARRAY" "$Q_ROW" "$Q_FORMULA" "$Q_LR" >"$OUT/statements.sql"
 
 # ---- the timed phases (one backend) ----------------------------------------
 echo "bench: timing, $REPS repetitions after a warm-up ..." >&2
 "${PSQL[@]}" -v reps="$REPS" \
     -v q_scan="$Q_SCAN" -v q_train="$Q_TRAIN" -v q_formula="$Q_FORMULA" \
-    -v q_array="$Q_ARRAY" -v q_row="$Q_ROW" >"$OUT/timing.log" 2>&1 <<'EOF'
+    -v q_array="$Q_ARRAY" -v q_row="$Q_ROW" -v q_lr="$Q_LR" >"$OUT/timing.log" 2>&1 <<'EOF'
 SET jit = off;
 SET max_parallel_workers_per_gather = 0;
 CALL bench_run('serial', ARRAY['scan', 'train'], ARRAY[:'q_scan', :'q_train'], :reps);
@@ -107,7 +125,46 @@ CALL bench_run('jit', ARRAY['scan', 'train'], ARRAY[:'q_scan', :'q_train'], :rep
 CALL bench_run('jit', ARRAY['formula', 'predict_array', 'predict_row'],
                ARRAY[:'q_formula', :'q_array', :'q_row'], :reps);
 SET jit = off;
+
+-- logistic regression, serial settings, mm.blas_threads 1 (default) and 2
+CALL bench_run('logistic', ARRAY['mm_lr'], ARRAY[:'q_lr'], :reps);
+SET mm.blas_threads = 2;
+CALL bench_run('logistic', ARRAY['mm_lr_t2'], ARRAY[:'q_lr'], :reps);
+RESET mm.blas_threads;
 EOF
+
+# ---- logistic regression: scikit-learn on the same rows --------------------
+# bench_lt goes once through a binary COPY into numpy (not timed); then
+# bench/logistic.py times the fits, REPS each after a warm-up.  Its `ms`
+# lines join the server's timings in bench_times (phase logistic).
+sk_run() {   # sk_run LABEL [VAR=value ...]
+    local label=$1; shift
+    "${PSQL[@]}" -c "COPY bench_lt TO STDOUT (FORMAT binary)" |
+        env "$@" "${PY[@]}" "$HERE/logistic.py" "$REPS" "$label" \
+            >"$OUT/sklearn_$label.txt" 2>"$OUT/sklearn_$label.log"
+    awk -F'|' '$1 == "ms" { printf "logistic\t%s\t%s\t%s\n", $2, $3, $4 }' \
+        "$OUT/sklearn_$label.txt" |
+        "${PSQL[@]}" -c "COPY bench_times FROM STDIN"
+}
+echo "bench: scikit-learn, $REPS repetitions after a warm-up ..." >&2
+sk_run sk
+sk_run sk1 OPENBLAS_NUM_THREADS=1
+skval() { awk -F'|' -v k="$2" -v l="$3" '$1 == k && $2 == l { print $3 }' "$OUT/sklearn_$1.txt"; }
+sk_blas=$(awk -F'|' '$1 == "blas" { print $2 }' "$OUT/sklearn_sk.txt" | paste -sd ';' -)
+sk1_blas=$(awk -F'|' '$1 == "blas" { print $2 }' "$OUT/sklearn_sk1.txt" | paste -sd ';' -)
+sk_omp=$(awk -F'|' '$1 == "openmp" { print $2 }' "$OUT/sklearn_sk.txt" | paste -sd ';' -)
+sk_versions=$(awk -F'|' '$1 == "versions" { print $2 }' "$OUT/sklearn_sk.txt")
+sk_warn=$(cat "$OUT"/sklearn_sk.txt "$OUT"/sklearn_sk1.txt | awk -F'|' '$1 == "warn" { print $2 }' | sort -u | paste -sd ';' -)
+acc_fit=$(skval sk acc sk_fit); acc_pipe=$(skval sk acc sk_pipe)
+iter_fit=$(skval sk iter sk_fit); iter_pipe=$(skval sk iter sk_pipe)
+rows_lt=$(awk -F'|' '$1 == "rows" { print $2 " x " $3 }' "$OUT/sklearn_sk.txt")
+# massmodel's training accuracy (test_fraction 0: evaluated on the training
+# rows), from one more, untimed, training
+acc_mm=$("${PSQL[@]}" -At -c "SELECT metrics->>'accuracy' FROM ($Q_LR) t")
+acc_diff=$(awk -v m="$acc_mm" -v f="$acc_fit" -v p="$acc_pipe" 'BEGIN {
+    d1 = m - f; if (d1 < 0) d1 = -d1; d2 = m - p; if (d2 < 0) d2 = -d2
+    d = d1 > d2 ? d1 : d2; printf "%.1e (%s)", d, d <= 1e-4 ? "agree" : "DIFFER" }')
+openblas_env=$(env | grep -E '^OPENBLAS_(CORETYPE|L2_SIZE|NUM_THREADS)=' | paste -sd ' ' - || true)
 
 # Agreement of the three prediction paths (relative difference of the sums).
 agree=$("${PSQL[@]}" -At -F ' ' -v q_formula="$Q_FORMULA" -v q_array="$Q_ARRAY" -v q_row="$Q_ROW" <<'EOF'
@@ -141,6 +198,11 @@ rows=(
   "train, jit on|mm_train linear_regression|aggregate scan, jit on|jit|train|scan|-"
   "array predict, jit on|sum(mm_predict(..., ARRAY[...]))|hand-written formula, jit on|jit|predict_array|formula|-"
   "row predict, jit on|sum(mm_predict(..., t))|hand-written formula, jit on|jit|predict_row|formula|-"
+  "logistic train|mm_train logistic_regression (test_fraction 0)|sklearn LogisticRegression(C=1.0).fit|logistic|mm_lr|sk_fit|1.0"
+  "logistic, sklearn 1 thread|mm_train logistic_regression|sklearn fit, OPENBLAS_NUM_THREADS=1|logistic|mm_lr|sk1_fit|-"
+  "logistic vs sklearn scaled|mm_train logistic_regression|sklearn StandardScaler + LogisticRegression fit|logistic|mm_lr|sk_pipe|-"
+  "logistic vs scaled, 1 thread|mm_train logistic_regression|sklearn StandardScaler + LogisticRegression fit, OPENBLAS_NUM_THREADS=1|logistic|mm_lr|sk1_pipe|-"
+  "logistic, blas_threads 2|mm_train logistic_regression, mm.blas_threads = 2|sklearn LogisticRegression(C=1.0).fit|logistic|mm_lr_t2|sk_fit|-"
 )
 
 text_table=$(printf '%-28s %12s %12s %7s %6s %-8s %s\n' "ratio of medians" "massmodel ms" "baseline ms" "ratio" "goal" "" "(ratio of minima)")
@@ -162,6 +224,12 @@ echo "$text_table"
 echo
 echo "prediction paths agree: max relative difference of the sums = $agree"
 echo "parallel phase, Workers Planned (scan, mm_train's scan): ${workers:-none}"
+echo "logistic: training accuracy massmodel $acc_mm, sklearn fit $acc_fit ($iter_fit lbfgs iterations)," \
+     "sklearn scaled $acc_pipe ($iter_pipe iterations); max difference $acc_diff"
+echo "logistic: sklearn ($sk_versions) on $rows_lt rows, default threads: BLAS $sk_blas; OpenMP $sk_omp"
+echo "logistic: sklearn with OPENBLAS_NUM_THREADS=1: BLAS $sk1_blas"
+echo "logistic: sklearn warnings: ${sk_warn:-none}"
+echo "logistic: OPENBLAS_* in the environment of this script (and so of the server): ${openblas_env:-none}"
 echo "load average before / after: $load_before / $load_after ($(nproc) CPUs)"
 echo "elapsed: ${elapsed}s; raw timings in bench/results/"
 
@@ -214,10 +282,51 @@ Phases (settings made with SET; both sides of a ratio always run with the same):
   (Workers Planned, scan and mm_train's scan: ${workers:-none}).
 - **jit on** (the server's default): \`max_parallel_workers_per_gather = 0\`,
   for information.
+- **logistic**: \`max_parallel_workers_per_gather = 0\`, \`jit = off\`;
+  logistic regression against scikit-learn (below).
 
 Server settings: \`shared_buffers = '1GB'\`, \`work_mem = '64MB'\`,
 \`fsync = off\`, \`autovacuum = off\`, otherwise the defaults of
 PostgreSQL $pgversion (massmodel defaults: \`mm.blas_threads = 1\`).
+
+### Logistic regression against scikit-learn
+
+A second table, \`bench_lt\`: $ROWS rows of 20 \`float8\` features
+(\`x_i\` uniform in [-i/2, i/2]) and an \`integer\` label \`y\` in {0, 1}
+drawn from a logistic model of a linear score, so the classes overlap (not
+separable); generated in SQL after \`setseed()\` like \`bench_t\`, frozen
+and prewarmed.
+
+- **massmodel**: \`SELECT * FROM mm_train('blt', 'logistic_regression',
+  'bench_lt', 'y', test_fraction => 0, deploy => 'always')\`, otherwise the
+  defaults (penalty l2, C 1, standard scaling), timed like the statements
+  above, $REPS times after a warm-up, with \`mm.blas_threads = 1\` (the
+  default) and \`SET mm.blas_threads = 2\`.  Each execution reads the
+  rows from the table through SPI, standardises the features, runs Newton
+  iterations to convergence, scores the training rows (the metrics),
+  and stores and deploys a new model version.
+- **scikit-learn** (bench/logistic.py, Debian's \`/usr/bin/python3\`,
+  $sk_versions): the same rows, read once through
+  \`COPY bench_lt TO STDOUT (FORMAT binary)\` into a numpy array (not
+  timed); then only the fit is timed, \`LogisticRegression(C=1.0).fit(X, y)\`
+  (lbfgs, default \`tol\` and \`max_iter\`, on the raw features), and
+  \`make_pipeline(StandardScaler(), LogisticRegression(C=1.0)).fit(X, y)\`,
+  the same objective as massmodel's default; the two alternate, $REPS
+  times each after a warm-up.  It runs after the server's timings (the
+  server idle), once with OpenBLAS's default threads and once with
+  \`OPENBLAS_NUM_THREADS=1\`, with \`OPENBLAS_CORETYPE\` and
+  \`OPENBLAS_L2_SIZE\` removed from its environment.  scikit-learn's own
+  loss and gradient run in one thread (lbfgs passes \`n_threads=1\`); only
+  the BLAS calls (the matrix-vector products) are threaded.
+  - default threads, as reported by threadpoolctl: BLAS $sk_blas; OpenMP $sk_omp
+  - with \`OPENBLAS_NUM_THREADS=1\`: BLAS $sk1_blas
+  - lbfgs iterations: $iter_fit (raw features), $iter_pipe (standardised);
+    warnings: ${sk_warn:-none}
+
+The goal applies to \`logistic train\`: massmodel with its default settings
+against scikit-learn's plain \`fit\` with its default threads.  The
+massmodel side does more work than the timed scikit-learn call (reading the
+table, scaling, scoring, the catalog).
 
 ## Results
 
@@ -225,6 +334,10 @@ $md_table
 
 The three prediction paths agree: the largest relative difference between
 the sums of predictions and the sum of the hand-written formula is $agree.
+
+The logistic models agree: training accuracy $acc_mm (massmodel),
+$acc_fit (scikit-learn \`LogisticRegression\`), $acc_pipe (scikit-learn
+with \`StandardScaler\`); largest difference $acc_diff.
 
 ## Where the time goes
 
@@ -241,6 +354,14 @@ the sums of predictions and the sum of the hand-written formula is $agree.
   into the held-out chunks, which are flattened once for scoring.  Beyond
   the plain scan that costs the split hash, the transition call and the
   block moments, each a few percent of the time in a profile.
+- **Logistic regression**: massmodel's Newton iterations work on
+  standardised features; scikit-learn's lbfgs needed $iter_fit iterations on
+  the raw features (the scales differ by a factor of 20) and $iter_pipe
+  behind \`StandardScaler\`, which is why its pipeline is faster than its
+  plain \`fit\` although it does more.  lbfgs spends its time in
+  matrix-vector products over the $ROWS x 20 array; whether OpenBLAS's
+  threads help them shows in the rows with and without
+  \`OPENBLAS_NUM_THREADS=1\`.
 - **Parallel training** does not yet scale like the plain scan: each worker
   sends its held-out rows to the leader through the tuple queue and the
   leader merges them, and on 2 CPUs the leader competes with both workers.
@@ -255,6 +376,8 @@ the sums of predictions and the sum of the hand-written formula is $agree.
   other processes running on the machine during the run make the medians
   noisier (the compared statements alternate, so ratios suffer less)
 - OpenBLAS: ${blas_pkg:-unknown}${blas_lib:+ (massmodel.so uses $blas_lib)}
+- \`OPENBLAS_*\` variables in the environment of the run (the server's):
+  ${openblas_env:-none}
 
 ## Reproduce
 
@@ -266,6 +389,8 @@ bash bench/run.sh
 It takes a few minutes (this run: ${elapsed} s), starts a private cluster
 \`bench\` on port $PORT (scripts/cluster.sh), and stops it at the end.
 \`ROWS=...\` and \`REPS=...\` (at least 5) change the size and the number of
-repetitions; raw timings are kept in bench/results/.
+repetitions; raw timings are kept in bench/results/ (scikit-learn's output
+in bench/results/sklearn_*.txt).  The scikit-learn side needs
+\`python3-sklearn\` and \`python3-numpy\` (Debian packages).
 EOF
 echo "bench: wrote ${BENCH_DOC#$TOP/}" >&2

@@ -174,6 +174,50 @@ SELECT version FROM mm_train('shop_imp', 'ridge', 'SELECT color, size, x, y FROM
 SELECT features FROM mm_versions WHERE model = 'shop_imp';
 SELECT mm_predict('shop_imp', ROW('red', NULL::text, NULL::float8)) IS NOT NULL AS null_imputed;
 SELECT mm_predict('shop', ROW('red', NULL::float8));
+-- impute asked for but no NULL in training: a NULL at prediction still takes the fill
+SELECT version FROM mm_train('shop_fill', 'linear_regression', 'SELECT color, x, y FROM shop WHERE x IS NOT NULL', 'y',
+                             params => '{"impute": "median"}');
+SELECT round(mm_predict('shop_fill', ROW('red', NULL::float8))::numeric, 6) =
+       round(mm_predict('shop_fill', ROW('red', ((SELECT features->1->'fill'->>0 FROM mm_versions WHERE model = 'shop_fill'))::float8))::numeric, 6)
+       AS null_is_the_median;
+SELECT mm_predict('shop_fill', ROW('red', NULL::float8)) IS NOT NULL AS predicted;
+-- categorical columns of other text types: enum, char(n), varchar, name
+CREATE TYPE tone AS ENUM ('red', 'green', 'blue');
+CREATE TABLE typed AS
+SELECT i, (ARRAY['red', 'green', 'blue'])[1 + i % 3]::tone AS c_enum,
+       (ARRAY['a', 'bb', 'ccc'])[1 + i % 3]::char(4) AS c_char,
+       (ARRAY['a', 'bb', 'ccc'])[1 + i % 3]::varchar AS c_varchar,
+       (ARRAY['a', 'bb', 'ccc'])[1 + i % 3]::name AS c_name,
+       (i % 3 = 1) AS label
+  FROM generate_series(1, 90) i;
+SELECT version FROM mm_train('typed', 'naive_bayes', 'typed', 'label', features => ARRAY['c_enum', 'c_char', 'c_varchar', 'c_name'],
+                             params => '{"scale": "standard"}', test_fraction => 0);
+SELECT features->0->'levels' AS enum_levels, features->1->'levels' AS char_levels FROM mm_versions WHERE model = 'typed';
+SELECT count(*) FILTER (WHERE mm_predict_label('typed', t) = label::text) AS right_from_rows,
+       count(*) FILTER (WHERE mm_predict_label('typed', ROW(c_enum::text, c_char::text, c_varchar::text, c_name::text)) = label::text) AS right_from_text,
+       count(*) AS rows
+  FROM typed t;
+SELECT (mm_evaluate('typed', 'typed') ->> 'accuracy')::float8 AS accuracy;
+-- untyped literals in a row: text for a categorical, a number for a numeric feature
+SELECT round(mm_predict('shop', ROW('red', '4.0'))::numeric, 6) = round(mm_predict('shop', ROW('red', 4.0))::numeric, 6) AS same;
+-- a NULL array in the first row, with imputation
+CREATE TABLE arrs AS SELECT i, CASE WHEN i = 1 THEN NULL ELSE ARRAY[i, i % 5]::float8[] END AS v, (i % 2 = 0) AS y
+  FROM generate_series(1, 60) i;
+SELECT version FROM mm_train('arrs', 'logistic_regression', 'SELECT v, y FROM arrs ORDER BY i', 'y',
+                             params => '{"impute": "mean"}');
+SELECT features->0->'fill' AS fill FROM mm_versions WHERE model = 'arrs';
+-- the encoded rows count against mm.max_train_memory
+SET mm.max_train_memory = '128kB';
+SELECT * FROM mm_train('too_big', 'logistic_regression',
+                       'SELECT s.color, s.size, s.x, s.y > 15 AS y FROM shop s, generate_series(1, 6)', 'y',
+                       params => '{"impute": "mean"}');
+SELECT * FROM mm_train('too_big', 'logistic_regression',
+                       'SELECT s.color, s.size, s.x, s.y > 15 AS y FROM shop s, generate_series(1, 60)', 'y',
+                       params => '{"impute": "mean"}');
+RESET mm.max_train_memory;
+-- a binary classifier evaluated on many rows (the metrics keep every score)
+SELECT (mm_evaluate('bc_lr', 'SELECT b.* FROM breast_cancer b, generate_series(1, 20)') ->> 'roc_auc')::float8 =
+       (SELECT (metrics->>'roc_auc')::float8 FROM mm_versions WHERE model = 'bc_lr') AS same_roc_auc;
 -- scaling does not change an OLS fit: weights in original units equal the unscaled ones
 SELECT version FROM mm_train('dia_scaled', 'linear_regression', 'diabetes', 'progression',
                              params => '{"scale": "standard"}', test_fraction => 0);

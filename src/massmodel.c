@@ -57,14 +57,28 @@ MmSetBlasThreads(void)
 	openblas_set_num_threads(mm_blas_threads);
 }
 
-/* palloc in the current memory context, for the core. */
+/* palloc for the core: in a fixed context, or the current one when none. */
 static void *
 mm_palloc(void *ctx, size_t size)
 {
+	if (ctx != NULL)
+		return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE);
 	return palloc_extended(size, MCXT_ALLOC_HUGE);
 }
 
 static const MmAlloc mm_palloc_allocator = {mm_palloc, NULL};
+
+/*
+ * An allocator for the core bound to a context, for state that must
+ * outlive SPI calls made while it grows (metrics buffers).
+ */
+MmAlloc
+MmContextAllocator(MemoryContext cxt)
+{
+	MmAlloc		a = {mm_palloc, cxt};
+
+	return a;
+}
 
 /* The allocator the glue passes to the core: palloc in CurrentMemoryContext. */
 const MmAlloc *

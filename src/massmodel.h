@@ -31,6 +31,7 @@ extern int	mm_cache_models;
 
 /* massmodel.c: the allocator and error mapping for the core */
 extern const MmAlloc *MmPallocAllocator(void);
+extern MmAlloc MmContextAllocator(MemoryContext cxt);
 extern void MmSetBlasThreads(void);
 extern void MmAppendJsonNumber(StringInfo buf, double v);
 extern void MmReportCoreError(MmStatus status, const MmErr *err,
@@ -190,7 +191,8 @@ extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  int64 max_bytes);
 extern void MmDatasetSplit(MmDataset *ds, double test_fraction);
 extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute);
-extern void MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale);
+extern void MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale,
+							  bool keep_onehot);
 extern void MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r,
 							double *x);
 extern double *MmDatasetMatrix(const MmDataset *ds, const MmModel *m,

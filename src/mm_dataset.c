@@ -194,7 +194,7 @@ MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
 {
 	for (int i = 0; i < ds->ncols; i++)
 	{
-		if (ds->cols[i].kind == MM_COL_ARRAY)
+		if (ds->cols[i].kind == MM_COL_ARRAY && ds->width[i] == 0)
 		{
 			ArrayType  *arr;
 
@@ -385,6 +385,38 @@ MmDatasetReceiverShutdown(DestReceiver *self)
 {
 }
 
+/* The length of the first non-NULL array of a column, as the caller. */
+static uint32
+MmArrayWidth(const MmSource *src, const MmSourceCol *col)
+{
+	char	   *sql;
+	bool		isnull;
+	Datum		d;
+	uint32		width = 0;
+	ArrayType  *arr;
+
+	sql = psprintf("SELECT %s FROM %s WHERE %s IS NOT NULL LIMIT 1",
+				   MmColumnExpr(col), src->from_sql, quote_identifier(col->name));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the width of column \"%s\" failed", col->name);
+	if (SPI_processed == 1)
+	{
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		arr = DatumGetArrayTypeP(d);
+		width = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	}
+	SPI_finish();
+	if (width < 1 || width > MM_MAX_WIDTH)
+		ereport(ERROR,
+				(errcode(width == 0 ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("column \"%s\" has no array of 1 to %d elements to learn its length from",
+						col->name, MM_MAX_WIDTH),
+				 errhint("Array features are one-dimensional with 1 to %d elements.", MM_MAX_WIDTH)));
+	return width;
+}
+
 /*
  * Read the source into ds, as the caller.  cols are the feature columns;
  * label_type MM_LABEL_NONE reads a numeric target (regression).  The rows
@@ -421,6 +453,15 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 		ds->dicts[i].limit = MM_DATASET_MAX_LEVELS;
 		ds->width[i] = cols[i].kind == MM_COL_ARRAY ? 0 : 1;
 	}
+
+	/*
+	 * With NULLs allowed, the first row may hold a NULL array: take the
+	 * width of each array column from its first non-NULL value instead.
+	 */
+	if (impute)
+		for (int i = 0; i < ncols; i++)
+			if (cols[i].kind == MM_COL_ARRAY)
+				ds->width[i] = MmArrayWidth(src, &cols[i]);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s", MmTargetExpr(target, label_type));
@@ -539,9 +580,8 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 			ds->y[i] = rank[(int32) ds->y[i]];
 
 		/*
-		 * Per class, the take rows with the smallest split numbers: those
-		 * up to the take-th smallest number (rows with equal numbers are
-		 * equal rows, and go together).  The numbers are grouped by class
+		 * Per class, the take rows with the smallest split numbers (rows
+		 * with equal numbers are equal rows, and any of them will do).  The numbers are grouped by class
 		 * (a counting sort), and each group gives its cut by selection.
 		 */
 		if (test_fraction > 0)
@@ -562,7 +602,7 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 			for (int32 k = 0; k < K; k++)
 			{
 				int64		nk = start[k + 1] - start[k];
-				int64		take = (int64) rint(test_fraction * nk);
+				int64		take = (int64) round(test_fraction * nk);
 
 				cut[k] = take == 0 ? -1.0 : MmSelect(uk + start[k], nk, take - 1);
 			}
@@ -572,7 +612,7 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 			 * equal rows they are, the training data are the same.
 			 */
 			for (int32 k = 0; k < K; k++)
-				fill[k] = (int64) rint(test_fraction * (start[k + 1] - start[k]));
+				fill[k] = (int64) round(test_fraction * (start[k + 1] - start[k]));
 			for (int64 i = 0; i < ds->n; i++)
 			{
 				int32		k = (int32) ds->y[i];
@@ -655,7 +695,8 @@ MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute)
 		const MmSourceCol *c = &ds->cols[i];
 
 		f->name = c->name;
-		f->impute = ds->has_null ? impute : MM_IMPUTE_ERROR;
+		/* fills are learnt whenever imputation is asked for: NULLs may come later */
+		f->impute = impute;
 		if (c->kind == MM_COL_TEXT)
 		{
 			MmDict	   *d = &ds->dicts[i];
@@ -771,9 +812,11 @@ MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute)
  * m->ncols) and apply it to them in place: standard (mean and
  * population standard deviation, as scikit-learn's StandardScaler) or
  * minmax.  A constant column keeps its values, as scikit-learn does.
+ * keep_onehot leaves categorical columns as they are (naive Bayes counts
+ * them).
  */
 void
-MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale)
+MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale, bool keep_onehot)
 {
 	uint32		p = m->ncols;
 	double	   *a;
@@ -823,6 +866,21 @@ MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale)
 	for (uint32 j = 0; j < p; j++)
 		if (!(b[j] > 0 && isfinite(b[j])))
 			b[j] = 1.0;
+	/* one-hot columns stay 0/1 for an algorithm that counts them */
+	if (keep_onehot)
+	{
+		uint32		pos = 0;
+
+		for (uint32 i = 0; i < m->nfeatures; i++)
+		{
+			for (uint32 k = 0; k < m->features[i].width; k++, pos++)
+				if (m->features[i].kind == MM_FEAT_CATEGORICAL)
+				{
+					a[pos] = 0.0;
+					b[pos] = 1.0;
+				}
+		}
+	}
 	for (int64 r = 0; r < n; r++)
 	{
 		mm_model_scale(m, X + r * p);

@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(mm_evaluate);
 
@@ -46,10 +47,10 @@ MmRegressionMetricsJsonb(const MmRegResult *r, const char *on)
 
 /* The class index of a label, or -1 for a label the model never saw. */
 static int
-MmLabelIndex(const MmModel *m, const char *s)
+MmLabelIndex(const MmModel *m, const char *s, size_t len)
 {
 	for (uint32 k = 0; k < m->nclasses; k++)
-		if (strcmp(m->labels[k], s) == 0)
+		if (strlen(m->labels[k]) == len && memcmp(m->labels[k], s, len) == 0)
 			return (int) k;
 	return -1;
 }
@@ -78,6 +79,8 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
 	SPIPlanPtr	plan;
 	Portal		portal;
+	MemoryContext loopcxt;
+	MemoryContext rowcxt;
 
 	attno = MmFindColumn(src, m->target);
 	if (attno == 0)
@@ -129,6 +132,8 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 	if (plan == NULL)
 		elog(ERROR, "preparing the scoring query failed: %s", SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	loopcxt = CurrentMemoryContext;
+	rowcxt = AllocSetContextCreate(loopcxt, "mm scoring row", ALLOCSET_SMALL_SIZES);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, MM_FETCH_ROWS);
@@ -141,7 +146,12 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 			bool		isnull;
 			uint32		pos = 1;
 			int			cls_index = 0;
-			Datum		d = SPI_getbinval(tup, desc, 1, &isnull);
+			Datum		d;
+
+			/* detoasted values of this row go with it */
+			MemoryContextReset(rowcxt);
+			MemoryContextSwitchTo(rowcxt);
+			d = SPI_getbinval(tup, desc, 1, &isnull);
 
 			if (isnull)
 				ereport(ERROR,
@@ -150,7 +160,9 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 						 errhint("Filter rows with a NULL target out in a query source.")));
 			if (classifier)
 			{
-				cls_index = MmLabelIndex(m, TextDatumGetCString(d));
+				text	   *t = DatumGetTextPP(d);
+
+				cls_index = MmLabelIndex(m, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 				row[0] = cls_index;
 			}
 			else
@@ -184,9 +196,6 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 					for (uint32 k = 0; k < f->width; k++)
 						if (isnan(row[pos + k]))
 							row[pos + k] = f->fill[k];
-					/* a detoasted copy would live until SPI_finish: free it */
-					if ((Pointer) arr != DatumGetPointer(d))
-						pfree(arr);
 				}
 				else if (f->kind == MM_FEAT_CATEGORICAL)
 				{
@@ -219,6 +228,7 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 				mm_clsmetrics_add(cls, cls_index, proba);
 			}
 		}
+		MemoryContextSwitchTo(loopcxt);
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -256,7 +266,10 @@ mm_evaluate(PG_FUNCTION_ARGS)
 		MmClsResult cres;
 		int64		unseen = 0;
 
-		mm_clsmetrics_init(&cmet, m->nclasses, MmPallocAllocator());
+		MmAlloc		alloc = MmContextAllocator(CurrentMemoryContext);
+
+		/* its buffers grow while SPI is connected: bind them to this context */
+		mm_clsmetrics_init(&cmet, m->nclasses, &alloc);
 		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, NULL, &cmet, &unseen);
 		if (!mm_clsmetrics_result(&cmet, &cres))
 			ereport(ERROR,

@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
+#include "utils/fmgrprotos.h"
 
 PG_FUNCTION_INFO_V1(mm_predict_float8);
 PG_FUNCTION_INFO_V1(mm_predict_float4);
@@ -70,7 +71,10 @@ typedef enum MmFieldKind
 	MM_FIELD_NUMERIC,
 	MM_FIELD_BOOL,
 	MM_FIELD_ARRAY,
-	MM_FIELD_TEXT,				/* a categorical feature's value */
+	MM_FIELD_TEXT,				/* a categorical value: text, varchar */
+	MM_FIELD_BPCHAR,			/* char(n): trailing blanks do not count */
+	MM_FIELD_NAME,				/* name: fixed length, NUL-padded */
+	MM_FIELD_ENUM,				/* enum: its label */
 	MM_FIELD_UNKNOWN_TEXT,		/* an untyped literal for a categorical feature */
 	MM_FIELD_UNKNOWN_NUM		/* an untyped literal for a numeric feature */
 } MmFieldKind;
@@ -578,7 +582,9 @@ MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr,
 			default:
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("mm_predict does not accept arrays of type %s",
+						 errmsg("%s does not accept arrays of type %s",
+								mode == MM_OUT_LABEL ? "mm_predict_label" :
+								mode == MM_OUT_PROBA ? "mm_predict_proba" : "mm_predict",
 								format_type_be(ARR_ELEMTYPE(arr))),
 						 errhint("Pass double precision[], real[], numeric[], integer[] or bigint[].")));
 		}
@@ -599,9 +605,14 @@ MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
 	}
 	else if (f->kind == MM_FEAT_CATEGORICAL)
 	{
-		if (base == TEXTOID || base == VARCHAROID || base == BPCHAROID ||
-			base == NAMEOID || get_typtype(base) == TYPTYPE_ENUM)
+		if (base == TEXTOID || base == VARCHAROID)
 			return MM_FIELD_TEXT;
+		if (base == BPCHAROID)
+			return MM_FIELD_BPCHAR;
+		if (base == NAMEOID)
+			return MM_FIELD_NAME;
+		if (get_typtype(base) == TYPTYPE_ENUM)
+			return MM_FIELD_ENUM;
 		/* ROW('red', ...): an untyped literal, a C string */
 		if (base == UNKNOWNOID)
 			return MM_FIELD_UNKNOWN_TEXT;
@@ -731,6 +742,8 @@ MmPredictMapRow(FunctionCallInfo fcinfo, MmPredictState *ps, Oid rowtype, int32 
 	char	  **names;
 	Oid		   *types;
 
+	/* no stale mapping survives a failed remap */
+	ps->map_kind = MM_MAP_NONE;
 	MemoryContextReset(ps->map_cxt);
 	old = MemoryContextSwitchTo(ps->map_cxt);
 	td = lookup_rowtype_tupdesc_copy(rowtype, rowtypmod);
@@ -776,6 +789,9 @@ MmFieldValue(MmFieldKind kind, Datum v)
 			return DatumGetFloat8(DirectFunctionCall1(float8in, v));
 		case MM_FIELD_ARRAY:
 		case MM_FIELD_TEXT:
+		case MM_FIELD_BPCHAR:
+		case MM_FIELD_NAME:
+		case MM_FIELD_ENUM:
 		case MM_FIELD_UNKNOWN_TEXT:
 			break;
 	}
@@ -838,19 +854,47 @@ MmPredictMapped(FunctionCallInfo fcinfo, MmPredictState *ps, MmOutMode mode, boo
 			if ((Pointer) arr != DatumGetPointer(v))
 				pfree(arr);
 		}
-		else if (ps->fkind[i] == MM_FIELD_TEXT || ps->fkind[i] == MM_FIELD_UNKNOWN_TEXT)
+		else if (ps->fkind[i] == MM_FIELD_TEXT || ps->fkind[i] == MM_FIELD_BPCHAR ||
+				 ps->fkind[i] == MM_FIELD_NAME || ps->fkind[i] == MM_FIELD_ENUM ||
+				 ps->fkind[i] == MM_FIELD_UNKNOWN_TEXT)
 		{
+			const char *str;
+			size_t		len;
 			int			l;
 
-			if (ps->fkind[i] == MM_FIELD_TEXT)
+			/* the value as the training read it: its text form */
+			switch (ps->fkind[i])
 			{
-				text	   *t = DatumGetTextPP(v);
+				case MM_FIELD_TEXT:
+					{
+						text	   *t = DatumGetTextPP(v);
 
-				l = mm_feature_level(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+						str = VARDATA_ANY(t);
+						len = VARSIZE_ANY_EXHDR(t);
+						break;
+					}
+				case MM_FIELD_BPCHAR:
+					{
+						text	   *t = DatumGetTextPP(v);
+
+						str = VARDATA_ANY(t);
+						len = bpchartruelen((char *) str, VARSIZE_ANY_EXHDR(t));
+						break;
+					}
+				case MM_FIELD_NAME:
+					str = NameStr(*DatumGetName(v));
+					len = strlen(str);
+					break;
+				case MM_FIELD_ENUM:
+					str = DatumGetCString(DirectFunctionCall1(enum_out, v));
+					len = strlen(str);
+					break;
+				default:
+					str = DatumGetCString(v);
+					len = strlen(str);
+					break;
 			}
-			else
-				l = mm_feature_level(f, DatumGetCString(v), strlen(DatumGetCString(v)));
-
+			l = mm_feature_level(f, str, len);
 			/* an unseen level is all zeros */
 			memset(x + pos, 0, sizeof(double) * f->width);
 			if (l >= 0)
@@ -908,7 +952,10 @@ MmPredictAnyEntry(FunctionCallInfo fcinfo, MmOutMode mode)
 	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
-			 errmsg("mm_predict takes a row or an array, not type %s", format_type_be(argtype)),
+			 errmsg("%s takes a row or an array, not type %s",
+					mode == MM_OUT_LABEL ? "mm_predict_label" :
+					mode == MM_OUT_PROBA ? "mm_predict_proba" : "mm_predict",
+					format_type_be(argtype)),
 			 errhint("Pass a table row (t.* or t), ROW(...) with the features in training order, or an array of them.")));
 	PG_RETURN_NULL();
 }

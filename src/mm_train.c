@@ -354,7 +354,29 @@ MmFeaturesJsonb(const MmModel *m)
 			appendStringInfoChar(&s, ']');
 		}
 		if (m->features[i].impute != MM_IMPUTE_ERROR)
-			appendStringInfoString(&s, ", \"imputed\": true");
+		{
+			static const char *const imputes[] = {"error", "mean", "median", "most_frequent"};
+			const MmFeature *f = &m->features[i];
+
+			appendStringInfo(&s, ", \"impute\": \"%s\", \"fill\": ", imputes[f->impute]);
+			if (f->kind == MM_FEAT_CATEGORICAL)
+			{
+				for (uint32 l = 0; l < f->nlevels; l++)
+					if (f->fill[l] == 1.0)
+						escape_json(&s, f->levels[l]);
+			}
+			else
+			{
+				appendStringInfoChar(&s, '[');
+				for (uint32 k = 0; k < f->width; k++)
+				{
+					if (k > 0)
+						appendStringInfoString(&s, ", ");
+					MmAppendJsonNumber(&s, f->fill[k]);
+				}
+				appendStringInfoChar(&s, ']');
+			}
+		}
 		appendStringInfoChar(&s, '}');
 	}
 	appendStringInfoChar(&s, ']');
@@ -857,8 +879,24 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 						   algname, m->ncols, nparams, ds.n - ds.n_train, ds.n, test_fraction),
 				 errhint("Add rows, use fewer features, or lower test_fraction.")));
 
+	/* the encoded matrices and the solver's own, against the budget */
+	{
+		int64		cols = m->ncols + 1;
+		int64		sets = algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1;
+		double		need = (double) ds.n * (ds.rawd + 2) * sizeof(double) +
+			(double) ds.n * m->ncols * sizeof(double) +
+			(double) (cols * sets) * (cols * sets) * 2 * sizeof(double);
+
+		if (need > (double) mm_max_train_memory_kb * 1024)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("training model \"%s\" needs about %.0f kB, more than mm.max_train_memory (%d kB)",
+							model, need / 1024, mm_max_train_memory_kb),
+					 errdetail(INT64_FORMAT " rows of %u encoded features.", ds.n, m->ncols),
+					 errhint("Raise mm.max_train_memory, use fewer or smaller categorical features, or train on a sample.")));
+	}
 	X = MmDatasetMatrix(&ds, m, false, &nt, &y);
-	MmDatasetFitScale(m, X, nt, p->scale);
+	MmDatasetFitScale(m, X, nt, p->scale, algorithm == MM_ALG_NAIVE_BAYES);
 	MmSetBlasThreads();
 	switch (algorithm)
 	{
@@ -968,7 +1006,9 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 		MmClsResult res;
 		double	   *proba = palloc(sizeof(double) * m->nclasses);
 
-		mm_clsmetrics_init(&met, m->nclasses, MmPallocAllocator());
+		MmAlloc		alloc = MmContextAllocator(CurrentMemoryContext);
+
+		mm_clsmetrics_init(&met, m->nclasses, &alloc);
 		for (int64 r = 0; r < ns; r++)
 		{
 			MmModelProba(m, Xs + r * m->ncols, proba);
