@@ -303,8 +303,9 @@ and prewarmed.
   'bench_lt', 'y', test_fraction => 0, deploy => 'always')\`, otherwise the
   defaults (penalty l2, C 1, standard scaling), with
   \`SET mm.max_train_memory = '1GB'\` (the $ROWS rows x 20 held in memory
-  exceed the default cap), timed like the statements above, $REPS times after a warm-up, with \`mm.blas_threads = 1\` (the
-  default) and \`SET mm.blas_threads = 2\`.  Each execution reads the
+  exceed the default cap), timed like the statements above, $REPS times
+  after a warm-up, with \`mm.blas_threads = 1\` (the default) and
+  \`SET mm.blas_threads = 2\`.  Each execution reads the
   rows from the table through SPI, standardises the features, runs Newton
   iterations to convergence, scores the training rows (the metrics),
   and stores and deploys a new model version.

@@ -16,7 +16,7 @@
 
 PG_MODULE_MAGIC;
 
-int			mm_max_train_memory_kb = 256 * 1024;
+int			mm_max_train_memory_kb = 1024 * 1024;
 int			mm_blas_threads = 1;
 int			mm_cache_models = 32;
 
@@ -30,7 +30,7 @@ _PG_init(void)
 							"Memory for training data held by one train, beyond which streaming passes are used.",
 							"Held-out rows beyond this are not kept; their metrics come from a second pass.",
 							&mm_max_train_memory_kb,
-							256 * 1024, 64, MAX_KILOBYTES,
+							1024 * 1024, 64, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("mm.blas_threads",
