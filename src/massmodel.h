@@ -14,6 +14,7 @@
 #include "access/tupdesc.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
@@ -49,9 +50,10 @@ typedef struct MmModelRow
 	char	   *task;
 	int32		deployed_version;	/* 0 when none */
 	int32		latest_version;
+	Acl		   *acl;			/* NULL: nothing granted */
 } MmModelRow;
 
-/* privileges a caller may need on a model; held by the owner role and its members */
+/* privileges on a model: the owner role and its members hold them all; mm_grant gives the first three */
 typedef enum MmPrivilege
 {
 	MM_PRIV_PREDICT,
@@ -76,6 +78,10 @@ extern bool MmLookupModel(const char *name, MmModelRow *row, bool lock);
 extern void MmGetModel(const char *name, MmModelRow *row, bool lock);
 extern void MmCheckPrivilege(const char *name, const MmModelRow *row,
 							 MmPrivilege priv, Oid caller);
+extern bool MmHasPrivilege(Oid owner, const Acl *acl, MmPrivilege priv, Oid role);
+extern AclMode MmPrivilegeMode(MmPrivilege priv);
+extern void MmAudit(const char *action, const char *model, int64 model_id, Oid owner,
+					int32 version, const char *detail, Oid by);
 extern int64 MmVersionUid(int64 model_id, int32 version, bool fresh);
 extern int64 MmRequireVersion(int64 model_id, int32 version, const char *name,
 							  bool fresh);
@@ -86,6 +92,17 @@ extern void MmRecordDeployment(int64 model_id, int32 version,
 							   const char *kind, const char *reason, Oid by);
 extern void MmSetDeployed(int64 model_id, int32 version);
 extern char *MmSpiGetText(int row, int col);
+
+/* mm_train.c: storing a version (also used by mm_import) */
+#define MM_DEPLOY_POLICY_ALWAYS		0
+#define MM_DEPLOY_POLICY_NEVER		1
+#define MM_DEPLOY_POLICY_IF_BETTER	2
+extern bool MmStoreVersion(const char *model, int algorithm, int policy,
+						   Jsonb *params, Jsonb *features, const char *target,
+						   Jsonb *metrics, double primary, int64 n_train,
+						   double train_ms, const char *source, double test_fraction,
+						   bytea *blob, const char *action, int32 *version_out);
+extern Jsonb *MmFeaturesJsonb(const MmModel *m);
 
 /* ---------------------------------------------------------------------
  * Sources and feature schemas (mm_schema.c)

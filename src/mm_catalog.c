@@ -126,9 +126,9 @@ MmLookupModel(const char *name, MmModelRow *row, bool lock)
 
 	values[0] = CStringGetTextDatum(name);
 	ret = SPI_execute_with_args(lock ?
-								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version "
+								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl "
 								"FROM mm.models WHERE name = $1 FOR UPDATE" :
-								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version "
+								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl "
 								"FROM mm.models WHERE name = $1",
 								1, argtypes, values, NULL, !lock, 1);
 	if (ret != SPI_OK_SELECT)
@@ -144,6 +144,17 @@ MmLookupModel(const char *name, MmModelRow *row, bool lock)
 	d = SPI_getbinval(tup, desc, 4, &isnull);
 	row->deployed_version = DatumGetInt32(d);
 	row->latest_version = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	if (isnull)
+		row->acl = NULL;
+	else
+	{
+		/* copied out of SPI's memory, like the task */
+		Acl		   *a = DatumGetAclP(d);
+
+		row->acl = SPI_palloc(VARSIZE(a));
+		memcpy(row->acl, a, VARSIZE(a));
+	}
 	return true;
 }
 
@@ -185,21 +196,61 @@ MmRoleName(Oid role)
 	return name ? name : psprintf("%u", role);
 }
 
+/* The ACL bit that stands for a model privilege. */
+AclMode
+MmPrivilegeMode(MmPrivilege priv)
+{
+	switch (priv)
+	{
+		case MM_PRIV_PREDICT:
+			return ACL_SELECT;
+		case MM_PRIV_TRAIN:
+			return ACL_INSERT;
+		case MM_PRIV_DEPLOY:
+			return ACL_UPDATE;
+		case MM_PRIV_OWNER:
+			break;
+	}
+	return ACL_NO_RIGHTS;
+}
+
+/*
+ * Does the role hold priv on a model?  PostgreSQL's GRANT semantics: the
+ * owner role (and its members) hold everything, superusers bypass, and
+ * the model's ACL (granted with mm_grant, PUBLIC included) is checked
+ * with aclmask.  Only the owner holds MM_PRIV_OWNER.
+ */
+bool
+MmHasPrivilege(Oid owner, const Acl *acl, MmPrivilege priv, Oid role)
+{
+	if (superuser_arg(role) || has_privs_of_role(role, owner))
+		return true;
+	if (priv == MM_PRIV_OWNER || acl == NULL)
+		return false;
+	return aclmask(acl, role, owner, MmPrivilegeMode(priv), ACLMASK_ANY) != 0;
+}
+
 /*
  * Check that the calling role (the role before MmCatalogBegin) holds priv
- * on the model.  The owner has every privilege, superusers bypass.
+ * on the model, or raise permission denied.
  */
 void
 MmCheckPrivilege(const char *name, const MmModelRow *row, MmPrivilege priv,
 				 Oid caller)
 {
-	if (superuser_arg(caller) || has_privs_of_role(caller, row->owner))
+	if (MmHasPrivilege(row->owner, row->acl, priv, caller))
 		return;
+	if (priv == MM_PRIV_OWNER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for model \"%s\"", name),
+				 errdetail("Only the owner role \"%s\" and its members may do this.",
+						   MmRoleName(row->owner))));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for model \"%s\"", name),
-			 errdetail("The %s privilege is needed; only the owner role \"%s\" and its members hold it.",
-					   MmPrivilegeName(priv), MmRoleName(row->owner))));
+			 errdetail("The %s privilege on the model is needed.", MmPrivilegeName(priv)),
+			 errhint("The owner role \"%s\" can grant it with mm_grant.", MmRoleName(row->owner))));
 }
 
 /*
@@ -321,4 +372,34 @@ MmSetDeployed(int64 model_id, int32 version)
 								2, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "updating the deployed version failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * Append to the audit log: who did what to which model and version.  The
+ * log keeps the model's name and owner, so it outlives a dropped model.
+ * Catalog window.
+ */
+void
+MmAudit(const char *action, const char *model, int64 model_id, Oid owner,
+		int32 version, const char *detail, Oid by)
+{
+	Oid			argtypes[7] = {TEXTOID, TEXTOID, INT8OID, OIDOID, INT4OID, TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = CStringGetTextDatum(action);
+	values[1] = CStringGetTextDatum(model);
+	values[2] = Int64GetDatum(model_id);
+	values[3] = ObjectIdGetDatum(owner);
+	values[4] = Int32GetDatum(version);
+	if (version <= 0)
+		nulls[4] = 'n';
+	values[5] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	if (detail == NULL)
+		nulls[5] = 'n';
+	values[6] = CStringGetTextDatum(MmRoleName(by));
+	if (SPI_execute_with_args("INSERT INTO mm.audit (action, model, model_id, model_owner, version, detail, role) "
+							  "VALUES ($1, $2, $3, $4::regrole, $5, $6::jsonb, $7::name)",
+							  7, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "appending to the audit log failed");
 }

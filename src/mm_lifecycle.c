@@ -16,11 +16,16 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(mm_deploy);
 PG_FUNCTION_INFO_V1(mm_rollback);
 PG_FUNCTION_INFO_V1(mm_drop);
+PG_FUNCTION_INFO_V1(mm_grant);
+PG_FUNCTION_INFO_V1(mm_revoke);
+PG_FUNCTION_INFO_V1(mm_model_visible);
 
 /* The model name argument, checked. */
 static char *
@@ -74,6 +79,7 @@ mm_deploy(PG_FUNCTION_ARGS)
 	{
 		MmSetDeployed(row.id, version);
 		MmRecordDeployment(row.id, version, "deploy", "mm_deploy", cat.save_userid);
+		MmAudit("deploy", model, row.id, row.owner, version, NULL, cat.save_userid);
 	}
 	MmCatalogEnd(&cat);
 	PG_RETURN_VOID();
@@ -124,6 +130,8 @@ mm_rollback(PG_FUNCTION_ARGS)
 	MmRecordDeployment(row.id, prev_version, "rollback",
 					   psprintf("mm_rollback from version %d", row.deployed_version),
 					   cat.save_userid);
+	MmAudit("rollback", model, row.id, row.owner, prev_version,
+			psprintf("{\"from\": %d}", row.deployed_version), cat.save_userid);
 	MmCatalogEnd(&cat);
 	PG_RETURN_INT32(prev_version);
 }
@@ -147,6 +155,7 @@ mm_drop(PG_FUNCTION_ARGS)
 		if (SPI_execute_with_args("DELETE FROM mm.models WHERE id = $1",
 								  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "dropping model \"%s\" failed", model);
+		MmAudit("drop", model, row.id, row.owner, 0, NULL, cat.save_userid);
 	}
 	else
 	{
@@ -164,7 +173,102 @@ mm_drop(PG_FUNCTION_ARGS)
 			SPI_execute_with_args("UPDATE mm.models SET updated_at = now() WHERE id = $1",
 								  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "dropping version %d of model \"%s\" failed", version, model);
+		MmAudit("drop", model, row.id, row.owner, version, NULL, cat.save_userid);
 	}
 	MmCatalogEnd(&cat);
 	PG_RETURN_VOID();
+}
+
+/* The ACL bits of a privilege name: predict, train, deploy or all. */
+static AclMode
+MmPrivilegeArg(const char *privilege)
+{
+	if (pg_strcasecmp(privilege, "predict") == 0)
+		return MmPrivilegeMode(MM_PRIV_PREDICT);
+	if (pg_strcasecmp(privilege, "train") == 0)
+		return MmPrivilegeMode(MM_PRIV_TRAIN);
+	if (pg_strcasecmp(privilege, "deploy") == 0)
+		return MmPrivilegeMode(MM_PRIV_DEPLOY);
+	if (pg_strcasecmp(privilege, "all") == 0)
+		return MmPrivilegeMode(MM_PRIV_PREDICT) | MmPrivilegeMode(MM_PRIV_TRAIN) |
+			MmPrivilegeMode(MM_PRIV_DEPLOY);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unrecognized model privilege \"%s\"", privilege),
+			 errhint("Use 'predict', 'train', 'deploy' or 'all'.")));
+	return ACL_NO_RIGHTS;		/* not reached */
+}
+
+/*
+ * mm_grant and mm_revoke: change the model's ACL with PostgreSQL's own
+ * aclupdate, as GRANT and REVOKE do for a table.  Owner only.
+ */
+static void
+MmChangeAcl(FunctionCallInfo fcinfo, bool grant)
+{
+	char	   *model = MmModelArg(fcinfo);
+	char	   *rolename;
+	char	   *privilege;
+	Oid			grantee;
+	AclMode		mode;
+	MmCatalogCtx cat;
+	MmModelRow	row;
+	AclItem		item;
+	Acl		   *acl;
+	Oid			argtypes[2] = {INT8OID, ACLITEMARRAYOID};
+	Datum		values[2];
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", PG_ARGISNULL(1) ? "role" : "privilege")));
+	rolename = NameStr(*PG_GETARG_NAME(1));
+	privilege = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	mode = MmPrivilegeArg(privilege);
+	grantee = pg_strcasecmp(rolename, "public") == 0 ? ACL_ID_PUBLIC : get_role_oid(rolename, false);
+
+	MmCatalogBegin(&cat);
+	MmGetModel(model, &row, true);
+	MmCheckPrivilege(model, &row, MM_PRIV_OWNER, cat.save_userid);
+	item.ai_grantee = grantee;
+	item.ai_grantor = row.owner;
+	ACLITEM_SET_PRIVS_GOPTIONS(item, mode, ACL_NO_RIGHTS);
+	acl = aclupdate(row.acl ? row.acl : make_empty_acl(), &item,
+					grant ? ACL_MODECHG_ADD : ACL_MODECHG_DEL, row.owner, DROP_RESTRICT);
+	values[0] = Int64GetDatum(row.id);
+	values[1] = PointerGetDatum(acl);
+	if (SPI_execute_with_args("UPDATE mm.models SET acl = $2, updated_at = now() WHERE id = $1",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "changing the privileges of model \"%s\" failed", model);
+	MmAudit(grant ? "grant" : "revoke", model, row.id, row.owner, 0,
+			psprintf("{\"role\": \"%s\", \"privilege\": \"%s\"}",
+					 grantee == ACL_ID_PUBLIC ? "PUBLIC" : rolename, privilege),
+			cat.save_userid);
+	MmCatalogEnd(&cat);
+}
+
+/* mm_grant(model text, role name, privilege text) */
+Datum
+mm_grant(PG_FUNCTION_ARGS)
+{
+	MmChangeAcl(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/* mm_revoke(model text, role name, privilege text) */
+Datum
+mm_revoke(PG_FUNCTION_ARGS)
+{
+	MmChangeAcl(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+/* mm_model_visible(owner regrole, acl aclitem[]): the views' row filter */
+Datum
+mm_model_visible(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(MmHasPrivilege(PG_GETARG_OID(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_ACL_P(1),
+								  MM_PRIV_PREDICT, GetUserId()));
 }

@@ -325,7 +325,7 @@ MmParamsJsonb(int algorithm, const MmTrainParams *p)
 }
 
 /* The feature schema as jsonb, for mm_versions. */
-static Jsonb *
+Jsonb *
 MmFeaturesJsonb(const MmModel *m)
 {
 	StringInfoData s;
@@ -599,12 +599,12 @@ MmStoredMetric(int64 model_id, int32 version, const char *key)
  * Store the version and apply the deploy policy, as the catalog owner.
  * Returns whether the new version was deployed.
  */
-static bool
-MmStoreVersion(const char *model, int algorithm, MmDeployPolicy policy,
+bool
+MmStoreVersion(const char *model, int algorithm, int policy,
 			   Jsonb *params, Jsonb *features, const char *target,
 			   Jsonb *metrics, double primary, int64 n_train, double train_ms,
 			   const char *source, double test_fraction, bytea *blob,
-			   int32 *version_out)
+			   const char *action, int32 *version_out)
 {
 	const char *algname = mm_algorithm_name(algorithm);
 	bool		classifier = MmIsClassifier(algorithm);
@@ -646,6 +646,15 @@ MmStoreVersion(const char *model, int algorithm, MmDeployPolicy policy,
 		deploy = true;
 		reason = "first version";
 	}
+	else if (policy != MM_DEPLOY_NEVER &&
+			 !MmHasPrivilege(row.owner, row.acl, MM_PRIV_DEPLOY, cat.save_userid))
+	{
+		/* a role that may train but not deploy stores versions only */
+		ereport(NOTICE,
+				(errmsg("version %d of model \"%s\" is stored but not deployed", version, model),
+				 errdetail("Deploying needs the deploy privilege on the model."),
+				 errhint("Train with deploy => 'never' to stay silent, or ask the owner for deploy.")));
+	}
 	else if (policy == MM_DEPLOY_ALWAYS)
 	{
 		deploy = true;
@@ -669,10 +678,13 @@ MmStoreVersion(const char *model, int algorithm, MmDeployPolicy policy,
 						 classifier ? ">" : "<", old, row.deployed_version);
 		}
 	}
+	MmAudit(action, model, row.id, row.owner, version, NULL, cat.save_userid);
 	if (deploy)
 	{
 		MmSetDeployed(row.id, version);
 		MmRecordDeployment(row.id, version, "deploy", reason, cat.save_userid);
+		MmAudit("deploy", model, row.id, row.owner, version,
+				psprintf("{\"reason\": \"%s\"}", reason), cat.save_userid);
 	}
 	MmCatalogEnd(&cat);
 	*version_out = version;
@@ -1315,7 +1327,7 @@ mm_train(PG_FUNCTION_ARGS)
 	deployed = MmStoreVersion(model, algorithm, policy, MmParamsJsonb(algorithm, &p),
 							  MmFeaturesJsonb(&m), tcol.name, metrics, primary,
 							  n_train, MmElapsedMs(start), source, test_fraction,
-							  blob, &version);
+							  blob, "train", &version);
 	if (p.verbose)
 		ereport(NOTICE,
 				(errmsg("model \"%s\": version %d stored%s", model, version,

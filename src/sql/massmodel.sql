@@ -75,6 +75,21 @@ CREATE TABLE mm.evaluations (
 CREATE INDEX ON mm.evaluations (model_id, id);
 COMMENT ON TABLE mm.evaluations IS 'evaluations recorded by mm_evaluate(..., record => true)';
 
+CREATE TABLE mm.audit (
+	id			bigserial PRIMARY KEY,
+	at			timestamptz NOT NULL DEFAULT now(),
+	role		name NOT NULL,
+	action		text NOT NULL CHECK (action IN ('train', 'deploy', 'rollback', 'drop', 'grant',
+											   'revoke', 'import', 'export')),
+	model		text NOT NULL,
+	model_id	bigint NOT NULL,	-- no foreign key: the log outlives the model
+	model_owner regrole NOT NULL,	-- dumped by name, like mm.models.owner
+	version		int,
+	detail		jsonb
+);
+CREATE INDEX ON mm.audit (model_id, id);
+COMMENT ON TABLE mm.audit IS 'append-only audit log of train, deploy, rollback, drop, grant, revoke, import and export';
+
 REVOKE ALL ON ALL TABLES IN SCHEMA mm FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA mm FROM PUBLIC;
 
@@ -87,6 +102,8 @@ SELECT pg_catalog.pg_extension_config_dump('mm.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.deployments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.evaluations', '');
 SELECT pg_catalog.pg_extension_config_dump('mm.evaluations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.audit', '');
+SELECT pg_catalog.pg_extension_config_dump('mm.audit_id_seq', '');
 
 ------------------------------------------------------------------------
 -- Training
@@ -314,7 +331,47 @@ COMMENT ON FUNCTION mm_drop(text, int) IS
 'drop one version of a model (not the deployed one), or the whole model when version is NULL';
 
 ------------------------------------------------------------------------
--- Views: a role sees the models whose owner role it has the privileges of
+-- Access control
+------------------------------------------------------------------------
+
+CREATE FUNCTION mm_grant(model text, role name, privilege text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mm_grant'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_grant(text, name, text) IS
+'grant predict, train, deploy or all on a model to a role (or PUBLIC); owner only';
+
+CREATE FUNCTION mm_revoke(model text, role name, privilege text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mm_revoke'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_revoke(text, name, text) IS
+'revoke predict, train, deploy or all on a model from a role (or PUBLIC); owner only';
+
+-- the views' filter: may the current role see (predict with) the model?
+CREATE FUNCTION mm_model_visible(owner regrole, acl aclitem[])
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mm_model_visible'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mm_model_visible(regrole, aclitem[]) IS
+'true when the current role holds predict on a model of this owner and ACL (the views'' row filter)';
+
+CREATE FUNCTION mm_export(model text, version int DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_export'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_export(text, int) IS
+'a portable bytea of a model version: the model, its feature schema and its metadata (for mm_import)';
+
+CREATE FUNCTION mm_import(model text, blob bytea)
+RETURNS int
+AS 'MODULE_PATHNAME', 'mm_import'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_import(text, bytea) IS
+'validate an exported model and store it as a new version of model (created, owned by the caller, if new); returns the version';
+
+------------------------------------------------------------------------
+-- Views: a role sees the models it may predict with
 ------------------------------------------------------------------------
 
 CREATE VIEW mm_models WITH (security_barrier) AS
@@ -331,7 +388,7 @@ SELECT m.name AS model,
   FROM mm.models m
   LEFT JOIN mm.versions dv ON dv.model_id = m.id AND dv.version = m.deployed_version
   LEFT JOIN mm.versions lv ON lv.model_id = m.id AND lv.version = m.latest_version
- WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+ WHERE mm_model_visible(m.owner, m.acl);
 COMMENT ON VIEW mm_models IS 'models the current role may use: task, algorithm, deployed and latest version, metrics of the deployed version';
 
 CREATE VIEW mm_versions WITH (security_barrier) AS
@@ -350,7 +407,7 @@ SELECT m.name AS model,
 	   (v.version IS NOT DISTINCT FROM m.deployed_version) AS deployed
   FROM mm.versions v
   JOIN mm.models m ON m.id = v.model_id
- WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+ WHERE mm_model_visible(m.owner, m.acl);
 COMMENT ON VIEW mm_versions IS 'every stored version of the models the current role may use';
 
 CREATE VIEW mm_deployments WITH (security_barrier) AS
@@ -361,7 +418,7 @@ SELECT m.name AS model,
 	   d.reason
   FROM mm.deployments d
   JOIN mm.models m ON m.id = d.model_id
- WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+ WHERE mm_model_visible(m.owner, m.acl);
 COMMENT ON VIEW mm_deployments IS 'history of deployments and rollbacks of the models the current role may use';
 
 CREATE VIEW mm_evaluations WITH (security_barrier) AS
@@ -373,8 +430,21 @@ SELECT m.name AS model,
 	   e.evaluated_at
   FROM mm.evaluations e
   JOIN mm.models m ON m.id = e.model_id
- WHERE pg_catalog.pg_has_role(m.owner, 'USAGE');
+ WHERE mm_model_visible(m.owner, m.acl);
 COMMENT ON VIEW mm_evaluations IS 'evaluations recorded with mm_evaluate(..., record => true)';
 
+CREATE VIEW mm_audit WITH (security_barrier) AS
+SELECT a.id,
+	   a.at,
+	   a.role,
+	   a.action,
+	   a.model,
+	   a.version,
+	   a.detail
+  FROM mm.audit a
+ WHERE pg_catalog.pg_has_role(a.model_owner::oid, 'USAGE') IS TRUE
+	OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
+COMMENT ON VIEW mm_audit IS 'audit log of the models the current role owns (all of it for superusers); it outlives dropped models';
+
 -- the views filter rows by role; every role may query them
-GRANT SELECT ON mm_models, mm_versions, mm_deployments, mm_evaluations TO PUBLIC;
+GRANT SELECT ON mm_models, mm_versions, mm_deployments, mm_evaluations, mm_audit TO PUBLIC;
