@@ -728,6 +728,37 @@ MmFitProgressFn(void *arg, int iteration, double loss)
 	}
 }
 
+/*
+ * Solve a linear or ridge model from co-moments into m (coef, intercept),
+ * with a NOTICE when the data are rank-deficient.
+ */
+static void
+MmSolveLinear(const char *model, MmModel *m, bool fit_intercept, double alpha,
+			  double n, const double *mean, const double *C)
+{
+	MmLinearParams lp;
+	MmLinearFit info;
+	MmErr		err;
+	MmStatus	status;
+
+	m->fit_intercept = fit_intercept;
+	m->alpha = m->algorithm == MM_ALG_RIDGE ? alpha : 0.0;
+	m->coef = palloc0(sizeof(double) * Max(m->ncols, 1));
+	lp.fit_intercept = fit_intercept;
+	lp.alpha = m->alpha;
+	MmSetBlasThreads();
+	status = mm_linear_fit(m->ncols, n, mean, C, &lp, m->coef, &m->intercept,
+						   &info, MmPallocAllocator(), &err);
+	if (status != MM_OK)
+		MmReportCoreError(status, &err, model);
+	if (info.used_fallback)
+		ereport(NOTICE,
+				(errmsg("the training data of model \"%s\" are rank-deficient (rank %d of %u)",
+						model, info.rank, m->ncols),
+				 errdetail("The minimum-norm least-squares solution was used."),
+				 errhint("Look for constant or collinear features.")));
+}
+
 /* Fit a linear or ridge model on encoded rows, through the co-moments. */
 static void
 MmFitLinearRows(const char *model, const MmTrainParams *p, MmModel *m,
@@ -740,10 +771,6 @@ MmFitLinearRows(const char *model, const MmTrainParams *p, MmModel *m,
 	double	   *mean = palloc0(sizeof(double) * d);
 	double	   *C = palloc0(sizeof(double) * d * d);
 	double		cnt = 0;
-	MmLinearParams lp;
-	MmLinearFit info;
-	MmErr		err;
-	MmStatus	status;
 
 	MmSetBlasThreads();
 	for (int64 r = 0; r < n; r += block)
@@ -759,21 +786,7 @@ MmFitLinearRows(const char *model, const MmTrainParams *p, MmModel *m,
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	m->fit_intercept = p->fit_intercept;
-	m->alpha = m->algorithm == MM_ALG_RIDGE ? p->alpha : 0.0;
-	m->coef = palloc0(sizeof(double) * m->ncols);
-	lp.fit_intercept = p->fit_intercept;
-	lp.alpha = m->alpha;
-	status = mm_linear_fit(m->ncols, cnt, mean, C, &lp, m->coef, &m->intercept,
-						   &info, MmPallocAllocator(), &err);
-	if (status != MM_OK)
-		MmReportCoreError(status, &err, model);
-	if (info.used_fallback)
-		ereport(NOTICE,
-				(errmsg("the training data of model \"%s\" are rank-deficient (rank %d of %u)",
-						model, info.rank, m->ncols),
-				 errdetail("The minimum-norm least-squares solution was used."),
-				 errhint("Look for constant or collinear features.")));
+	MmSolveLinear(model, m, p->fit_intercept, p->alpha, cnt, mean, C);
 }
 
 /*
@@ -1064,8 +1077,6 @@ mm_train(PG_FUNCTION_ARGS)
 	bytea	   *state;
 	MmLinStats	st;
 	MmModel		m;
-	MmLinearParams lp;
-	MmLinearFit info;
 	MmErr		err;
 	MmStatus	status;
 	MmRegMetrics met;
@@ -1268,22 +1279,7 @@ mm_train(PG_FUNCTION_ARGS)
 
 		/* fit */
 		MmBuildSchema(&m, tcol.name, cols, ncols, &st);
-		m.fit_intercept = p.fit_intercept;
-		m.alpha = p.alpha;
-		m.coef = palloc0(sizeof(double) * m.ncols);
-		lp.fit_intercept = p.fit_intercept;
-		lp.alpha = p.alpha;
-		MmSetBlasThreads();
-		status = mm_linear_fit(m.ncols, st.n, st.mean, st.C, &lp, m.coef, &m.intercept,
-							   &info, MmPallocAllocator(), &err);
-		if (status != MM_OK)
-			MmReportCoreError(status, &err, model);
-		if (info.used_fallback)
-			ereport(NOTICE,
-					(errmsg("the training data of model \"%s\" are rank-deficient (rank %d of %u)",
-							model, info.rank, m.ncols),
-					 errdetail("The minimum-norm least-squares solution was used."),
-					 errhint("Look for constant or collinear features.")));
+		MmSolveLinear(model, &m, p.fit_intercept, p.alpha, st.n, st.mean, st.C);
 
 		/* score */
 		mm_regmetrics_init(&met);

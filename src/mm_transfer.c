@@ -128,17 +128,24 @@ MmReportBadExport(const char *model, const char *detail)
 			 errhint("Import the bytes mm_export returned, unchanged.")));
 }
 
-/* A member of the metadata object that must be an object (or absent). */
-static Jsonb *
-MmMetaObject(Jsonb *meta, const char *key, const char *model)
+/* A member of the metadata object, or NULL. */
+static JsonbValue *
+MmMetaFind(Jsonb *meta, const char *key)
 {
 	JsonbValue	k;
-	JsonbValue *v;
 
 	k.type = jbvString;
 	k.val.string.val = (char *) key;
 	k.val.string.len = strlen(key);
-	v = findJsonbValueFromContainer(&meta->root, JB_FOBJECT, &k);
+	return findJsonbValueFromContainer(&meta->root, JB_FOBJECT, &k);
+}
+
+/* A member of the metadata object that must be an object (or absent). */
+static Jsonb *
+MmMetaObject(Jsonb *meta, const char *key, const char *model)
+{
+	JsonbValue *v = MmMetaFind(meta, key);
+
 	if (v == NULL)
 		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
@@ -150,13 +157,8 @@ MmMetaObject(Jsonb *meta, const char *key, const char *model)
 static double
 MmMetaNumber(Jsonb *meta, const char *key, double def)
 {
-	JsonbValue	k;
-	JsonbValue *v;
+	JsonbValue *v = MmMetaFind(meta, key);
 
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	v = findJsonbValueFromContainer(&meta->root, JB_FOBJECT, &k);
 	if (v == NULL || v->type != jbvNumeric)
 		return def;
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
