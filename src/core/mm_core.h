@@ -304,6 +304,163 @@ MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 void		mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba);
 
 /* ---------------------------------------------------------------------
+ * Deterministic pseudo-random numbers (xoshiro256** seeded by splitmix64):
+ * the same seed gives the same stream on every platform.
+ * --------------------------------------------------------------------- */
+typedef struct MmRng
+{
+	uint64_t	s[4];
+} MmRng;
+
+void		mm_rng_seed(MmRng *r, uint64_t seed);
+uint64_t	mm_rng_next(MmRng *r);
+/* uniform in [0, 1) */
+double		mm_rng_uniform(MmRng *r);
+/* uniform integer in [0, n) */
+uint64_t	mm_rng_below(MmRng *r, uint64_t n);
+/* standard normal (Box-Muller) */
+double		mm_rng_normal(MmRng *r);
+
+/* ---------------------------------------------------------------------
+ * k-means.
+ *
+ * Lloyd's algorithm from k-means++ seeds (scikit-learn's greedy variant:
+ * 2 + log(k) candidates per centre, the one that lowers the potential
+ * most) or k random distinct rows; squared distances by GEMM
+ * (|x|^2 - 2 x.c + |c|^2); empty clusters are re-seeded with the row
+ * farthest from its centre.  Stops when the centres move by at most tol
+ * (relative to the mean variance of the columns, as scikit-learn) or
+ * after max_iter; n_init restarts keep the lowest inertia (sum of
+ * squared distances to the nearest centre).  Deterministic from seed.
+ * --------------------------------------------------------------------- */
+typedef struct MmKMeansParams
+{
+	int			k;
+	int			init;			/* 0 k-means++, 1 random rows */
+	int			n_init;
+	int			max_iter;
+	double		tol;
+	uint64_t	seed;
+} MmKMeansParams;
+
+typedef struct MmKMeansInfo
+{
+	double		inertia;
+	int			iterations;		/* of the best run */
+} MmKMeansInfo;
+
+/* centers: k*p, row-major */
+MmStatus	mm_kmeans_fit(int64_t n, int p, const double *X,
+						  const MmKMeansParams *params, double *centers,
+						  MmKMeansInfo *info, const MmProgress *progress,
+						  const MmAlloc *a, MmErr *err);
+/* nearest centre of x (the lowest index on ties); *dist2 its squared distance */
+int			mm_kmeans_predict(int k, int p, const double *centers,
+							  const double *x, double *dist2);
+/*
+ * Mean silhouette coefficient of n rows labelled 0..k-1 (scikit-learn's
+ * silhouette_score, Euclidean): O(n^2) distances, the caller samples.
+ * Returns NaN when fewer than 2 clusters are occupied.
+ */
+double		mm_silhouette(int64_t n, int p, const double *X, const int32_t *label,
+						  int k, const MmAlloc *a);
+
+/* ---------------------------------------------------------------------
+ * PCA.
+ *
+ * Column means, the covariance (n - 1 denominator, as scikit-learn) of
+ * the centred rows by dsyrk, its eigendecomposition by LAPACK dsyevr,
+ * the n_components largest eigenpairs.  Sign rule: each component is
+ * flipped so that its entry of largest absolute value is positive (ties:
+ * the first).  explained_variance are the eigenvalues;
+ * explained_variance_ratio divides by the total variance.  With whiten,
+ * transform divides each coordinate by sqrt(explained_variance).
+ * --------------------------------------------------------------------- */
+typedef struct MmPcaParams
+{
+	int			n_components;	/* 1..p */
+	bool		whiten;
+} MmPcaParams;
+
+/* mean: p; components: n_components*p (row-major); variance, ratio: n_components */
+MmStatus	mm_pca_fit(int64_t n, int p, const double *X, const MmPcaParams *params,
+					   double *mean, double *components, double *variance,
+					   double *ratio, const MmAlloc *a, MmErr *err);
+/* out[n_components] = coordinates of x */
+void		mm_pca_transform(int p, int nc, const double *mean, const double *components,
+							 const double *variance, bool whiten, const double *x,
+							 double *out);
+
+/* ---------------------------------------------------------------------
+ * Multilayer perceptron.
+ *
+ * Dense layers: input p -> hidden[0] -> ... -> hidden[L-1] -> output q
+ * (q = 1 for regression, K for classification, softmax + cross-entropy;
+ * regression: identity output, squared loss / 2).  Activations relu,
+ * tanh, sigmoid on hidden layers.  Weights and biases initialised as
+ * scikit-learn's MLP: uniform in +-sqrt(f / (fan_in + fan_out)), f = 2
+ * for sigmoid and 6 otherwise, drawn from the seed.  Mini-batch training:
+ * each epoch shuffles the training rows (seeded), forward and backward
+ * passes are GEMMs over the whole batch; sgd with momentum or adam
+ * (beta1 0.9, beta2 0.999, eps 1e-8); weight_decay is an L2 penalty
+ * alpha/2 |W|^2 (biases not penalised); inverted dropout on hidden
+ * layers during training.  early_stopping holds out validation_fraction
+ * of the rows (seeded) and stops after patience epochs without
+ * improvement of the validation loss, keeping the best weights.
+ * Deterministic: the same data, params and seed give the same weights,
+ * bit for bit (with one BLAS thread).
+ * --------------------------------------------------------------------- */
+#define MM_MLP_MAX_LAYERS 16
+
+typedef struct MmMlpParams
+{
+	int			nhidden;		/* 0..MM_MLP_MAX_LAYERS */
+	int			hidden[MM_MLP_MAX_LAYERS];
+	int			activation;		/* 0 relu, 1 tanh, 2 sigmoid */
+	int			optimizer;		/* 0 sgd, 1 adam */
+	double		learning_rate;
+	double		momentum;		/* sgd */
+	int			epochs;
+	int			batch_size;
+	double		dropout;		/* 0 <= dropout < 1 */
+	double		weight_decay;	/* >= 0 */
+	bool		early_stopping;
+	double		validation_fraction;
+	int			patience;
+	uint64_t	seed;
+} MmMlpParams;
+
+/* the layers of a network: layer l maps size[l] inputs to size[l+1] outputs */
+typedef struct MmMlp
+{
+	int			nlayers;		/* weight layers = nhidden + 1 */
+	int			size[MM_MLP_MAX_LAYERS + 2];
+	int			activation;
+	bool		classification; /* softmax output */
+	double	  **W;				/* W[l]: size[l+1] x size[l], row-major */
+	double	  **b;				/* b[l]: size[l+1] */
+} MmMlp;
+
+typedef struct MmMlpInfo
+{
+	int			epochs_run;
+	double		train_loss;
+	double		valid_loss;		/* NaN without early stopping */
+	int			best_epoch;
+} MmMlpInfo;
+
+/*
+ * y: regression targets, or class indices 0..q-1 as doubles.  init: a
+ * network of the same shape to start from (warm start), or NULL.
+ */
+MmStatus	mm_mlp_fit(int64_t n, int p, const double *X, const double *y, int q,
+					   bool classification, const MmMlpParams *params,
+					   const MmMlp *init, MmMlp *out, MmMlpInfo *info,
+					   const MmProgress *progress, const MmAlloc *a, MmErr *err);
+/* out[q]: the regression value, or the class probabilities; work: 2 * max size */
+void		mm_mlp_forward(const MmMlp *net, const double *x, double *out, double *work);
+
+/* ---------------------------------------------------------------------
  * Models and the blob format.
  *
  * A model is a feature schema plus an algorithm's parameters.  Its blob
@@ -409,7 +566,10 @@ typedef enum MmAlgorithm
 	MM_ALG_LINEAR_REGRESSION = 1,
 	MM_ALG_RIDGE = 2,
 	MM_ALG_LOGISTIC_REGRESSION = 3,
-	MM_ALG_NAIVE_BAYES = 4
+	MM_ALG_NAIVE_BAYES = 4,
+	MM_ALG_KMEANS = 5,
+	MM_ALG_PCA = 6,
+	MM_ALG_MLP = 7
 } MmAlgorithm;
 
 typedef enum MmTask
@@ -502,6 +662,21 @@ typedef struct MmModel
 	double		var_smoothing;
 	double		nb_alpha;
 	MmNaiveBayes nb;
+
+	/* kmeans (task clustering): k centres of ncols (scaled) values */
+	uint32_t	k;
+	double	   *centers;		/* k*ncols */
+	double		inertia;		/* on the training rows */
+
+	/* pca (task decomposition) */
+	uint32_t	n_components;
+	bool		whiten;
+	double	   *pca_mean;		/* ncols */
+	double	   *components;		/* n_components*ncols */
+	double	   *explained_variance;	/* n_components */
+
+	/* mlp (regression or classification) */
+	MmMlp		mlp;
 } MmModel;
 
 /* index of a level of a categorical feature (binary search), or -1 */
