@@ -67,6 +67,17 @@ SELECT mm_revoke('gov', 'gov_reader', 'predict');
 RESET ROLE;
 SELECT gov_try('gov_reader', $$SELECT mm_predict('gov', ARRAY[1.0])$$) AS after_revoke;
 SET ROLE gov_owner;
+-- a role name with quotes and a backslash is stored and audited as it is
+RESET ROLE;
+CREATE ROLE "gov ""odd\role";
+SET ROLE gov_owner;
+SELECT mm_grant('gov', 'gov "odd\role', 'predict');
+SELECT mm_revoke('gov', 'gov "odd\role', 'predict');
+SELECT detail->>'role' AS audited_role, detail->>'privilege' AS privilege
+  FROM mm_audit WHERE model = 'gov' AND action IN ('grant', 'revoke') AND detail->>'role' LIKE 'gov "%' ORDER BY id;
+RESET ROLE;
+DROP ROLE "gov ""odd\role";
+SET ROLE gov_owner;
 SELECT mm_grant('gov', 'public', 'predict');
 RESET ROLE;
 SELECT gov_try('gov_reader', $$SELECT mm_predict('gov', ARRAY[1.0])$$) AS via_public;
@@ -142,6 +153,41 @@ BEGIN
   RAISE NOTICE 'random bit flips: % of 400 imports refused', refused;
 END $$;
 SELECT count(*) AS flips_stored FROM mm_models WHERE model = 'flip';
+-- well-formed envelopes (right lengths, right CRC-32C) around bad metadata
+CREATE FUNCTION gov_crc32c(b bytea) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  crc bigint := 4294967295;
+BEGIN
+  FOR i IN 0 .. length(b) - 1 LOOP
+    crc := crc # get_byte(b, i);
+    FOR k IN 1 .. 8 LOOP
+      IF crc & 1 = 1 THEN crc := (crc >> 1) # 2197175160; ELSE crc := crc >> 1; END IF;
+    END LOOP;
+  END LOOP;
+  RETURN crc # 4294967295;
+END $$;
+CREATE FUNCTION gov_le32(v bigint) RETURNS bytea LANGUAGE sql AS $$
+  SELECT set_byte(set_byte(set_byte(set_byte('\x00000000'::bytea, 0, (v & 255)::int),
+         1, ((v >> 8) & 255)::int), 2, ((v >> 16) & 255)::int), 3, ((v >> 24) & 255)::int) $$;
+CREATE FUNCTION gov_envelope(meta text, model bytea) RETURNS bytea LANGUAGE sql AS $$
+  SELECT '\x4d4d455801000000'::bytea
+         || gov_le32(length(convert_to(meta, 'UTF8'))) || gov_le32(length(model))
+         || gov_le32(gov_crc32c(convert_to(meta, 'UTF8') || model)) || convert_to(meta, 'UTF8') || model $$;
+CREATE TABLE gov_model AS
+  SELECT substr(b, 21 + (get_byte(b, 8) + 256 * get_byte(b, 9))) AS m FROM gov_blob;
+-- the envelope builder reproduces mm_export's bytes: the checks below are of the metadata only
+SELECT gov_envelope(convert_from(substr(b, 21, get_byte(b, 8) + 256 * get_byte(b, 9)), 'UTF8'),
+                    (SELECT m FROM gov_model)) = b AS builder_matches_export FROM gov_blob;
+SELECT mm_import('gov_bad', gov_envelope('{"n_train": 10', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', gov_envelope('[1, 2]', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', gov_envelope('{"params": 3}', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', gov_envelope('{"n_train": 1e300}', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', gov_envelope('{"n_train": -1}', (SELECT m FROM gov_model)));
+SELECT count(*) AS bad_stored FROM mm_models WHERE model = 'gov_bad';
+-- minimal metadata are enough: the model blob carries the model
+SELECT mm_import('gov_min', gov_envelope('{}', (SELECT m FROM gov_model)));
+SELECT n_train, params, metrics FROM mm_versions WHERE model = 'gov_min';
+SELECT mm_drop('gov_min');
 
 -- the audit log: every action, visible to the owner, kept after a drop
 SET ROLE gov_owner;
@@ -158,6 +204,7 @@ SELECT mm_drop('gov_copy');
 SELECT mm_drop('gov_cls');
 SELECT mm_drop('gov_cls_copy');
 DROP FUNCTION gov_try(text, text);
-DROP TABLE gov_t, gov_ops, gov_blob;
+DROP FUNCTION gov_envelope(text, bytea), gov_le32(bigint), gov_crc32c(bytea);
+DROP TABLE gov_t, gov_ops, gov_blob, gov_model;
 DROP OWNED BY gov_owner, gov_reader, gov_trainer;
 DROP ROLE gov_owner, gov_reader, gov_trainer;

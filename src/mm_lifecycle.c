@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 
 PG_FUNCTION_INFO_V1(mm_deploy);
 PG_FUNCTION_INFO_V1(mm_rollback);
@@ -217,6 +218,7 @@ MmChangeAcl(FunctionCallInfo fcinfo, bool grant)
 	Acl		   *acl;
 	Oid			argtypes[2] = {INT8OID, ACLITEMARRAYOID};
 	Datum		values[2];
+	StringInfoData detail;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -240,9 +242,14 @@ MmChangeAcl(FunctionCallInfo fcinfo, bool grant)
 	if (SPI_execute_with_args("UPDATE mm.models SET acl = $2, updated_at = now() WHERE id = $1",
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "changing the privileges of model \"%s\" failed", model);
-	MmAudit(grant ? "grant" : "revoke", model, row.id, row.owner, 0,
-			psprintf("{\"role\": \"%s\", \"privilege\": \"%s\"}",
-					 grantee == ACL_ID_PUBLIC ? "PUBLIC" : rolename, privilege),
+	/* role names may hold any character: escaped, never formatted in */
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"role\": ");
+	escape_json(&detail, grantee == ACL_ID_PUBLIC ? "PUBLIC" : rolename);
+	appendStringInfoString(&detail, ", \"privilege\": ");
+	escape_json(&detail, privilege);
+	appendStringInfoChar(&detail, '}');
+	MmAudit(grant ? "grant" : "revoke", model, row.id, row.owner, 0, detail.data,
 			cat.save_userid);
 	MmCatalogEnd(&cat);
 }

@@ -14,19 +14,20 @@
  *	 12		4	 model blob length B
  *	 16		4	 CRC-32C of the M + B bytes that follow
  *	 20		M	 metadata: a JSON object (algorithm, params, metrics, target,
- *				 n_train, trained_at, the exporting model and version)
+ *				 n_train, trained_at, trained_by and the exported version)
  *	 20+M	B	 the model blob
  *
  * mm_import checks every length against the bytes it got, the checksum,
- * the metadata (valid UTF-8 JSON, objects where objects belong) and the
- * model blob with the same reader the catalog uses, before anything is
- * stored; the new version belongs to the importing role's model.
+ * the metadata (valid JSON text, objects where objects belong, a sane
+ * n_train) and the model blob with the same reader the catalog uses,
+ * before anything is stored; the new version belongs to the importing role's model.
  */
 #include "massmodel.h"
 
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/jsonapi.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -184,6 +185,7 @@ mm_import(PG_FUNCTION_ARGS)
 	bytea	   *blob;
 	int32		version;
 	double		primary;
+	double		n_train;
 	Jsonb	   *metrics;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -218,12 +220,19 @@ mm_import(PG_FUNCTION_ARGS)
 	if (mm_crc32c(p + MMEX_HEADER_SIZE, (size_t) mlen + blen) != crc)
 		MmReportBadExport(model, "Its checksum does not match its contents.");
 
-	/* the metadata: UTF-8 JSON, an object */
+	/*
+	 * the metadata: JSON text in the server encoding (mm_export wrote them
+	 * with jsonb_build_object), an object.  The syntax is checked here so
+	 * that bad metadata are refused as a bad export, not as a JSON error.
+	 */
 	metatext = palloc(mlen + 1);
 	memcpy(metatext, p + MMEX_HEADER_SIZE, mlen);
 	metatext[mlen] = '\0';
 	if (strlen(metatext) != mlen || !pg_verifymbstr(metatext, mlen, true))
 		MmReportBadExport(model, "Its metadata are not valid text.");
+	if (pg_parse_json(makeJsonLexContextCstringLen(metatext, mlen, GetDatabaseEncoding(), true),
+					  &nullSemAction) != JSON_SUCCESS)
+		MmReportBadExport(model, "Its metadata are not valid JSON.");
 	meta = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(metatext)));
 	if (!JB_ROOT_IS_OBJECT(meta) || JB_ROOT_IS_SCALAR(meta))
 		MmReportBadExport(model, "Its metadata are not a JSON object.");
@@ -241,11 +250,14 @@ mm_import(PG_FUNCTION_ARGS)
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
 
+	n_train = MmMetaNumber(meta, "n_train", 0);
+	if (!(n_train >= 0 && n_train <= (double) PG_INT64_MAX / 2))
+		MmReportBadExport(model, psprintf("Its metadata give %g training rows.", n_train));
 	metrics = MmMetaObject(meta, "metrics", model);
 	primary = MmMetaNumber(metrics, m->task == MM_TASK_CLASSIFICATION ? "accuracy" : "rmse", NAN);
 	(void) MmStoreVersion(model, m->algorithm, MM_DEPLOY_POLICY_NEVER,
 						  MmMetaObject(meta, "params", model), MmFeaturesJsonb(m), m->target,
-						  metrics, primary, (int64) MmMetaNumber(meta, "n_train", 0), 0,
+						  metrics, primary, (int64) n_train, 0,
 						  "mm_import", 0, blob, "import", &version);
 	PG_RETURN_INT32(version);
 }
