@@ -188,6 +188,12 @@ SELECT count(*) AS bad_stored FROM mm_models WHERE model = 'gov_bad';
 SELECT mm_import('gov_min', gov_envelope('{}', (SELECT m FROM gov_model)));
 SELECT n_train, params, metrics FROM mm_versions WHERE model = 'gov_min';
 SELECT mm_drop('gov_min');
+-- a valid version-3 blob of an algorithm this build cannot train or predict with
+CREATE TABLE gov_kmeans AS SELECT
+  '\x0300000100000001007801010000000000000100000000000000000000000000000000000000'::bytea AS payload;
+SELECT mm_import('gov_km', gov_envelope('{}',
+         '\x4d4d444c0300050000000000'::bytea || gov_le32(length(payload)) || gov_le32(gov_crc32c(payload))
+         || '\x00000000'::bytea || payload)) FROM gov_kmeans;
 
 -- the audit log: every action, visible to the owner, kept after a drop
 SET ROLE gov_owner;
@@ -205,6 +211,6 @@ SELECT mm_drop('gov_cls');
 SELECT mm_drop('gov_cls_copy');
 DROP FUNCTION gov_try(text, text);
 DROP FUNCTION gov_envelope(text, bytea), gov_le32(bigint), gov_crc32c(bytea);
-DROP TABLE gov_t, gov_ops, gov_blob, gov_model;
+DROP TABLE gov_t, gov_ops, gov_blob, gov_model, gov_kmeans;
 DROP OWNED BY gov_owner, gov_reader, gov_trainer;
 DROP ROLE gov_owner, gov_reader, gov_trainer;

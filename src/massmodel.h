@@ -24,6 +24,12 @@
 #define MM_CATALOG_SCHEMA	"mm"
 #define MM_MAX_MODEL_NAME	63
 #define MM_MAX_FEATURE_ARGS 90	/* feature columns one train can read */
+/*
+ * The last algorithm the SQL layer trains and predicts with.  The core and
+ * the blob format also know kmeans, pca and mlp; until their glue exists
+ * mm_train calls them unavailable and mm_import refuses their blobs.
+ */
+#define MM_LAST_SQL_ALGORITHM MM_ALG_NAIVE_BAYES
 
 /* GUCs (massmodel.c) */
 extern int	mm_max_train_memory_kb;

@@ -1109,6 +1109,8 @@ mm_train(PG_FUNCTION_ARGS)
 	MmCheckModelName(model);
 
 	algorithm = mm_algorithm_from_name(algname);
+	if (algorithm > MM_LAST_SQL_ALGORITHM)
+		algorithm = 0;
 	if (algorithm == 0)
 	{
 		for (int i = 0; i < lengthof(mm_planned_algorithms); i++)

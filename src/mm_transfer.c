@@ -241,6 +241,13 @@ mm_import(PG_FUNCTION_ARGS)
 	status = mm_blob_read(p + MMEX_HEADER_SIZE + mlen, blen, MmPallocAllocator(), &m, &err);
 	if (status != MM_OK)
 		MmReportBadExport(model, psprintf("Its model does not validate: %s.", err.msg));
+	if (m->algorithm > MM_LAST_SQL_ALGORITHM)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the export given to import as model \"%s\" holds a %s model, which this version of massmodel cannot use",
+						model, mm_algorithm_name(m->algorithm)),
+				 errhint("Import it into a massmodel version that supports %s.",
+						 mm_algorithm_name(m->algorithm))));
 
 	/* stored in the current blob format, whatever version was imported */
 	size = mm_blob_size(m);

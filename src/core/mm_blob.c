@@ -8,12 +8,12 @@
  * the format is the same on every platform and no struct is ever copied
  * to or from the wire.  The writer first validates the model and computes
  * the exact size, then writes the payload, then stamps the header with the
- * payload length and its CRC-32C.  It always writes the current version
- * (MM_BLOB_VERSION, 2).
+ * payload length and its CRC-32C.  It writes version 2 for the
+ * algorithms version 2 knew and version 3 for kmeans, pca and mlp.
  *
  * The reader trusts nothing.  It checks, in this order: that the header
- * fits, the magic, the format version (1 or 2), the algorithm (and that
- * the version can hold it), the zero flags and reserved word, that the
+ * fits, the magic, the format version (1 to 3), the algorithm (and that
+ * the version is the one that holds it), the zero flags and reserved word, that the
  * payload length is exactly what follows the header and that the CRC
  * matches; then it decodes the payload through a bounds-checked cursor.
  * Every count is checked against its limit and against the bytes that
@@ -28,7 +28,7 @@
  *
  * The semantic checks (orderings, ranges of values, groups) are shared by
  * the writer and the reader, so a blob is accepted exactly when the
- * writer would produce it: an accepted version-2 blob is canonical and
+ * writer would produce it: an accepted version-2 or -3 blob is canonical and
  * writing the model again reproduces it byte for byte.  A version-1 blob
  * is read into a model with the version-2 defaults (impute error, no
  * scaling, no labels); writing that model gives the version-2 blob.
@@ -47,13 +47,20 @@
 #define MM_LOGISTIC_FIXED 14
 /* bytes of the naive Bayes section without arrays: three f64 */
 #define MM_NB_FIXED 24
+/* bytes of the k-means section without centres: u32 + f64 */
+#define MM_KMEANS_FIXED 12
+/* bytes of the PCA section without arrays: u32 + u8 */
+#define MM_PCA_FIXED 5
+/* bytes of the MLP section without sizes and weights: u8 + u32 */
+#define MM_MLP_FIXED 5
 
 /* what mm_check_values() demands of each value */
 typedef enum MmRule
 {
 	MM_RULE_FINITE,				/* finite */
 	MM_RULE_POSITIVE,			/* finite and > 0 */
-	MM_RULE_NONPOSITIVE			/* finite and <= 0 */
+	MM_RULE_NONPOSITIVE,		/* finite and <= 0 */
+	MM_RULE_NONNEGATIVE			/* finite and >= 0 */
 } MmRule;
 
 /* A read cursor over the payload. */
@@ -78,6 +85,12 @@ mm_algorithm_name(int algorithm)
 			return "logistic_regression";
 		case MM_ALG_NAIVE_BAYES:
 			return "naive_bayes";
+		case MM_ALG_KMEANS:
+			return "kmeans";
+		case MM_ALG_PCA:
+			return "pca";
+		case MM_ALG_MLP:
+			return "mlp";
 	}
 	return NULL;
 }
@@ -90,7 +103,7 @@ mm_algorithm_from_name(const char *name)
 
 	if (name == NULL)
 		return 0;
-	for (alg = MM_ALG_LINEAR_REGRESSION; alg <= MM_ALG_NAIVE_BAYES; alg++)
+	for (alg = MM_ALG_LINEAR_REGRESSION; alg <= MM_ALG_MLP; alg++)
 		if (strcmp(name, mm_algorithm_name(alg)) == 0)
 			return alg;
 	return 0;
@@ -126,8 +139,30 @@ mm_algorithm_task(int algorithm)
 		case MM_ALG_LOGISTIC_REGRESSION:
 		case MM_ALG_NAIVE_BAYES:
 			return MM_TASK_CLASSIFICATION;
+		case MM_ALG_KMEANS:
+			return MM_TASK_CLUSTERING;
+		case MM_ALG_PCA:
+			return MM_TASK_DECOMPOSITION;
 	}
 	return 0;
+}
+
+/* Whether the algorithm fits a target (regression or classification). */
+static bool
+mm_supervised_task(int task)
+{
+	return task == MM_TASK_REGRESSION || task == MM_TASK_CLASSIFICATION;
+}
+
+/*
+ * The blob format version that holds m's algorithm: 2 for the algorithms
+ * version 2 knew, so that older builds still read those models, and 3
+ * for kmeans, pca and mlp.
+ */
+static int
+mm_blob_version_for(int algorithm)
+{
+	return algorithm >= MM_ALG_KMEANS ? 3 : 2;
 }
 
 /*
@@ -302,6 +337,14 @@ mm_check_task(int algorithm, int task, MmErr *err)
 		mm_err_set(err, "unknown task %u", (unsigned) task);
 		return false;
 	}
+	if (algorithm == MM_ALG_MLP)
+	{
+		if (mm_supervised_task(task))
+			return true;
+		mm_err_set(err, "algorithm mlp needs task regression or classification, not %s",
+				   mm_task_name(task));
+		return false;
+	}
 	if (task != want)
 	{
 		mm_err_set(err, "algorithm %s needs task %s, not %s",
@@ -414,6 +457,12 @@ mm_check_values(const double *v, size_t n, MmRule rule, const char *what,
 			if (isfinite(v[i]) && v[i] <= 0.0)
 				continue;
 			need = "must be finite and at most 0";
+		}
+		else if (rule == MM_RULE_NONNEGATIVE)
+		{
+			if (isfinite(v[i]) && v[i] >= 0.0)
+				continue;
+			need = "must be finite and at least 0";
 		}
 		else
 		{
@@ -741,6 +790,130 @@ mm_check_nb_stats(const MmModel *m, MmErr *err)
 						"log probability", "class", m->ncols, err);
 }
 
+/* k-means: the cluster count and the inertia. */
+static bool
+mm_check_kmeans_head(const MmModel *m, MmErr *err)
+{
+	if (m->k < 1 || m->k > MM_MAX_CLASSES)
+	{
+		mm_err_set(err, "cluster count %u is out of range 1..%d",
+				   (unsigned) m->k, MM_MAX_CLASSES);
+		return false;
+	}
+	return mm_check_values(&m->inertia, 1, MM_RULE_NONNEGATIVE, "inertia",
+						   NULL, 0, err);
+}
+
+/* PCA: the component count (the whiten flag is a bool). */
+static bool
+mm_check_pca_head(const MmModel *m, MmErr *err)
+{
+	if (m->n_components < 1 || m->n_components > m->ncols)
+	{
+		mm_err_set(err, "component count %u is out of range 1..%u",
+				   (unsigned) m->n_components, (unsigned) m->ncols);
+		return false;
+	}
+	return true;
+}
+
+/* PCA: finite means and components, variances >= 0 (> 0 to whiten). */
+static bool
+mm_check_pca_values(const MmModel *m, MmErr *err)
+{
+	return mm_check_values(m->pca_mean, m->ncols, MM_RULE_FINITE, "mean",
+						   NULL, 0, err) &&
+		mm_check_values(m->components, (size_t) m->n_components * m->ncols,
+						MM_RULE_FINITE, "component value", "component",
+						m->ncols, err) &&
+		mm_check_values(m->explained_variance, m->n_components,
+						m->whiten ? MM_RULE_POSITIVE : MM_RULE_NONNEGATIVE,
+						"explained variance", NULL, 0, err);
+}
+
+/*
+ * MLP: activation, layer count and sizes (input ncols, output 1 for
+ * regression or nclasses), and the number of weights and biases into
+ * *nparams (overflow-checked).
+ */
+static bool
+mm_check_mlp_shape(const MmModel *m, size_t *nparams, MmErr *err)
+{
+	const MmMlp *net = &m->mlp;
+	uint32_t	want_out = m->task == MM_TASK_CLASSIFICATION ? m->nclasses : 1;
+	size_t		total = 0;
+	int			l;
+
+	if (net->activation < 0 || net->activation > 2)
+	{
+		mm_err_set(err, "unknown activation %d", net->activation);
+		return false;
+	}
+	if (net->nlayers < 1 || net->nlayers > MM_MLP_MAX_LAYERS + 1)
+	{
+		mm_err_set(err, "layer count %d is out of range 1..%d",
+				   net->nlayers, MM_MLP_MAX_LAYERS + 1);
+		return false;
+	}
+	if (net->classification != (m->task == MM_TASK_CLASSIFICATION))
+	{
+		mm_err_set(err, "network output does not match the task %s",
+				   mm_task_name(m->task));
+		return false;
+	}
+	for (l = 0; l <= net->nlayers; l++)
+		if (net->size[l] < 1 || net->size[l] > MM_MAX_COLS)
+		{
+			mm_err_set(err, "layer %d size %d is out of range 1..%d",
+					   l + 1, net->size[l], MM_MAX_COLS);
+			return false;
+		}
+	if ((uint32_t) net->size[0] != m->ncols ||
+		(uint32_t) net->size[net->nlayers] != want_out)
+	{
+		mm_err_set(err, "network of %d inputs and %d outputs does not match %u columns and %u outputs",
+				   net->size[0], net->size[net->nlayers], (unsigned) m->ncols,
+				   (unsigned) want_out);
+		return false;
+	}
+	for (l = 0; l < net->nlayers; l++)
+	{
+		size_t		n;
+
+		if (!mm_mul_size((size_t) net->size[l] + 1, (size_t) net->size[l + 1], &n) ||
+			!mm_add_size(total, n, &total))
+		{
+			mm_err_set(err, "network has too many weights");
+			return false;
+		}
+	}
+	*nparams = total;
+	return true;
+}
+
+/* MLP: every weight and bias finite. */
+static bool
+mm_check_mlp_values(const MmModel *m, MmErr *err)
+{
+	const MmMlp *net = &m->mlp;
+	int			l;
+
+	for (l = 0; l < net->nlayers; l++)
+	{
+		char		what[48];
+
+		snprintf(what, sizeof(what), "layer %d weight", l + 1);
+		if (!mm_check_values(net->W[l], (size_t) net->size[l + 1] * net->size[l],
+							 MM_RULE_FINITE, what, "unit", net->size[l], err))
+			return false;
+		snprintf(what, sizeof(what), "layer %d bias", l + 1);
+		if (!mm_check_values(net->b[l], net->size[l + 1], MM_RULE_FINITE, what,
+							 NULL, 0, err))
+			return false;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------------------
  * Writer
  * --------------------------------------------------------------------- */
@@ -866,9 +1039,19 @@ mm_model_check(const MmModel *m, size_t *size, MmErr *err)
 	}
 	if (!mm_check_task(m->algorithm, m->task, err))
 		return MM_EINVAL;
-	if (m->target == NULL ||
-		(tlen = mm_bounded_len(m->target, MM_MAX_NAME)) < 1 ||
-		tlen > MM_MAX_NAME)
+	if (!mm_supervised_task(m->task))
+	{
+		/* clustering and decomposition have no target: length 0 */
+		if (m->target != NULL)
+		{
+			mm_err_set(err, "a %s model has no target", mm_task_name(m->task));
+			return MM_EINVAL;
+		}
+		tlen = 0;
+	}
+	else if (m->target == NULL ||
+			 (tlen = mm_bounded_len(m->target, MM_MAX_NAME)) < 1 ||
+			 tlen > MM_MAX_NAME)
 	{
 		mm_err_set(err, "target name must be 1..%d bytes", MM_MAX_NAME);
 		return MM_EINVAL;
@@ -988,6 +1171,58 @@ mm_model_check(const MmModel *m, size_t *size, MmErr *err)
 			if (!mm_size_addmul(&total, kp, 24))
 				goto too_large;
 			break;
+		case MM_ALG_KMEANS:
+			if (!mm_check_kmeans_head(m, err))
+				return MM_EINVAL;
+			if (m->centers == NULL)
+			{
+				mm_err_set(err, "cluster centres are null");
+				return MM_EINVAL;
+			}
+			if (!mm_mul_size(m->k, m->ncols, &kp) ||
+				!mm_check_values(m->centers, kp, MM_RULE_FINITE, "centre value",
+								 "cluster", m->ncols, err))
+				return MM_EINVAL;
+			total += MM_KMEANS_FIXED;
+			if (!mm_size_addmul(&total, kp, 8))
+				goto too_large;
+			break;
+		case MM_ALG_PCA:
+			if (!mm_check_pca_head(m, err))
+				return MM_EINVAL;
+			if (m->pca_mean == NULL || m->components == NULL ||
+				m->explained_variance == NULL)
+			{
+				mm_err_set(err, "pca arrays are null");
+				return MM_EINVAL;
+			}
+			if (!mm_check_pca_values(m, err))
+				return MM_EINVAL;
+			/* n_components <= ncols <= MM_MAX_COLS: the product fits */
+			total += MM_PCA_FIXED + (size_t) 8 * m->ncols + (size_t) 8 * m->n_components;
+			if (!mm_size_addmul(&total, (size_t) m->n_components * m->ncols, 8))
+				goto too_large;
+			break;
+		case MM_ALG_MLP:
+			if (!mm_check_mlp_shape(m, &kp, err))
+				return MM_EINVAL;
+			if (m->mlp.W == NULL || m->mlp.b == NULL)
+			{
+				mm_err_set(err, "network weights are null");
+				return MM_EINVAL;
+			}
+			for (i = 0; i < (uint32_t) m->mlp.nlayers; i++)
+				if (m->mlp.W[i] == NULL || m->mlp.b[i] == NULL)
+				{
+					mm_err_set(err, "network weights are null");
+					return MM_EINVAL;
+				}
+			if (!mm_check_mlp_values(m, err))
+				return MM_EINVAL;
+			total += MM_MLP_FIXED + (size_t) 4 * (m->mlp.nlayers + 1);
+			if (!mm_size_addmul(&total, kp, 8))
+				goto too_large;
+			break;
 	}
 	if (total - MM_BLOB_HEADER_SIZE > UINT32_MAX)
 		goto too_large;
@@ -1064,7 +1299,13 @@ mm_blob_write(const MmModel *m, uint8_t *buf, size_t len, MmErr *err)
 	/* payload: task, target, features */
 	q = buf + MM_BLOB_HEADER_SIZE;
 	*q++ = m->task;
-	q = mm_put_str(q, m->target);
+	if (m->target != NULL)
+		q = mm_put_str(q, m->target);
+	else
+	{
+		mm_put_u16(q, 0);
+		q += 2;
+	}
 	q = mm_put_u32q(q, m->nfeatures);
 	for (i = 0; i < m->nfeatures; i++)
 	{
@@ -1130,11 +1371,34 @@ mm_blob_write(const MmModel *m, uint8_t *buf, size_t len, MmErr *err)
 			for (i = 0; i < m->ncols; i++)
 				q = mm_put_u32q(q, (uint32_t) m->nb.group[i]);
 			break;
+		case MM_ALG_KMEANS:
+			q = mm_put_u32q(q, m->k);
+			mm_put_f64(q, m->inertia);
+			q = mm_put_f64s(q + 8, m->centers, (size_t) m->k * m->ncols);
+			break;
+		case MM_ALG_PCA:
+			q = mm_put_u32q(q, m->n_components);
+			*q++ = m->whiten ? 1 : 0;
+			q = mm_put_f64s(q, m->pca_mean, m->ncols);
+			q = mm_put_f64s(q, m->components, (size_t) m->n_components * m->ncols);
+			q = mm_put_f64s(q, m->explained_variance, m->n_components);
+			break;
+		case MM_ALG_MLP:
+			*q++ = (uint8_t) m->mlp.activation;
+			q = mm_put_u32q(q, (uint32_t) m->mlp.nlayers);
+			for (i = 0; i <= (uint32_t) m->mlp.nlayers; i++)
+				q = mm_put_u32q(q, (uint32_t) m->mlp.size[i]);
+			for (i = 0; i < (uint32_t) m->mlp.nlayers; i++)
+			{
+				q = mm_put_f64s(q, m->mlp.W[i], (size_t) m->mlp.size[i + 1] * m->mlp.size[i]);
+				q = mm_put_f64s(q, m->mlp.b[i], m->mlp.size[i + 1]);
+			}
+			break;
 	}
 
 	/* header */
 	memcpy(buf, MM_BLOB_MAGIC, 4);
-	mm_put_u16(buf + 4, MM_BLOB_VERSION);
+	mm_put_u16(buf + 4, mm_blob_version_for(m->algorithm));
 	mm_put_u16(buf + 6, m->algorithm);
 	mm_put_u32(buf + 8, 0);
 	mm_put_u32(buf + 12, (uint32_t) (size - MM_BLOB_HEADER_SIZE));
@@ -1332,10 +1596,10 @@ mm_read_header(const uint8_t *buf, size_t len, uint16_t *version_out,
 		return false;
 	}
 	version = mm_get_u16(buf + 4);
-	if (version != 1 && version != 2)
+	if (version < 1 || version > MM_BLOB_VERSION)
 	{
-		mm_err_set(err, "unsupported blob format version %u (this build reads versions 1 and 2)",
-				   (unsigned) version);
+		mm_err_set(err, "unsupported blob format version %u (this build reads versions 1 to %d)",
+				   (unsigned) version, MM_BLOB_VERSION);
 		return false;
 	}
 	algorithm = mm_get_u16(buf + 6);
@@ -1349,6 +1613,13 @@ mm_read_header(const uint8_t *buf, size_t len, uint16_t *version_out,
 	{
 		mm_err_set(err, "algorithm %s is not allowed in a version 1 blob",
 				   mm_algorithm_name(algorithm));
+		return false;
+	}
+	if (version > 1 && version != mm_blob_version_for(algorithm))
+	{
+		mm_err_set(err, "algorithm %s is written in blob format version %d, not %u",
+				   mm_algorithm_name(algorithm), mm_blob_version_for(algorithm),
+				   (unsigned) version);
 		return false;
 	}
 	flags = mm_get_u32(buf + 8);
@@ -1606,6 +1877,97 @@ mm_read_nb(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
 	return mm_check_nb_stats(m, err);
 }
 
+/* Read the section of kmeans into m. */
+static bool
+mm_read_kmeans(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
+{
+	size_t		n;
+
+	if (!mm_take_u32(c, "cluster count", &m->k, err) ||
+		!mm_take_f64(c, "inertia", &m->inertia, err) ||
+		!mm_check_kmeans_head(m, err))
+		return false;
+	/* k <= MM_MAX_CLASSES and ncols <= MM_MAX_COLS: the product fits */
+	n = (size_t) m->k * m->ncols;
+	return mm_take_f64s(c, n, "cluster centres", a, &m->centers, err) &&
+		mm_check_values(m->centers, n, MM_RULE_FINITE, "centre value",
+						"cluster", m->ncols, err);
+}
+
+/* Read the section of pca into m. */
+static bool
+mm_read_pca(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
+{
+	uint8_t		whiten;
+
+	if (!mm_take_u32(c, "component count", &m->n_components, err) ||
+		!mm_take_u8(c, "whiten flag", &whiten, err))
+		return false;
+	if (whiten > 1)
+	{
+		mm_err_set(err, "whiten must be 0 or 1, not %u", (unsigned) whiten);
+		return false;
+	}
+	m->whiten = whiten == 1;
+	if (!mm_check_pca_head(m, err))
+		return false;
+	return mm_take_f64s(c, m->ncols, "means", a, &m->pca_mean, err) &&
+		mm_take_f64s(c, (size_t) m->n_components * m->ncols, "components", a,
+					 &m->components, err) &&
+		mm_take_f64s(c, m->n_components, "explained variances", a,
+					 &m->explained_variance, err) &&
+		mm_check_pca_values(m, err);
+}
+
+/* Read the section of mlp into m. */
+static bool
+mm_read_mlp(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
+{
+	MmMlp	   *net = &m->mlp;
+	uint8_t		activation;
+	uint32_t	nlayers;
+	uint32_t	v;
+	size_t		nparams;
+	int			l;
+
+	if (!mm_take_u8(c, "activation", &activation, err) ||
+		!mm_take_u32(c, "layer count", &nlayers, err))
+		return false;
+	if (nlayers < 1 || nlayers > MM_MLP_MAX_LAYERS + 1)
+	{
+		mm_err_set(err, "layer count %u is out of range 1..%d",
+				   (unsigned) nlayers, MM_MLP_MAX_LAYERS + 1);
+		return false;
+	}
+	net->activation = activation;
+	net->nlayers = (int) nlayers;
+	net->classification = m->task == MM_TASK_CLASSIFICATION;
+	for (l = 0; l <= net->nlayers; l++)
+	{
+		if (!mm_take_u32(c, "layer size", &v, err))
+			return false;
+		if (v < 1 || v > MM_MAX_COLS)
+		{
+			mm_err_set(err, "layer %d size %u is out of range 1..%d",
+					   l + 1, (unsigned) v, MM_MAX_COLS);
+			return false;
+		}
+		net->size[l] = (int) v;
+	}
+	if (!mm_check_mlp_shape(m, &nparams, err))
+		return false;
+	if (!mm_room_for(c, nparams, 8, true, "network weights", err))
+		return false;
+	net->W = mm_alloc0(a, sizeof(double *) * (size_t) net->nlayers);
+	net->b = mm_alloc0(a, sizeof(double *) * (size_t) net->nlayers);
+	for (l = 0; l < net->nlayers; l++)
+		if (!mm_take_f64s(c, (size_t) net->size[l + 1] * net->size[l], "weights", a,
+						  &net->W[l], err) ||
+			!mm_take_f64s(c, net->size[l + 1], "biases", a, &net->b[l], err))
+			return false;
+	return mm_check_mlp_values(m, err);
+}
+
 /* Validate and decode the blob in buf[len] into a model allocated via a. */
 MmStatus
 mm_blob_read(const uint8_t *buf, size_t len, const MmAlloc *a,
@@ -1635,7 +1997,20 @@ mm_blob_read(const uint8_t *buf, size_t len, const MmAlloc *a,
 	if (!mm_take_u8(&c, "task", &m->task, err) ||
 		!mm_check_task(algorithm, m->task, err))
 		return MM_ECORRUPT;
-	if ((m->target = mm_take_str(&c, "target name", MM_MAX_NAME, a, err)) == NULL)
+	if (!mm_supervised_task(m->task))
+	{
+		const uint8_t *p = mm_take(&c, 2, "target name length", err);
+
+		if (p == NULL)
+			return MM_ECORRUPT;
+		if (mm_get_u16(p) != 0)
+		{
+			mm_err_set(err, "a %s model has no target, but the target name length is %u",
+					   mm_task_name(m->task), (unsigned) mm_get_u16(p));
+			return MM_ECORRUPT;
+		}
+	}
+	else if ((m->target = mm_take_str(&c, "target name", MM_MAX_NAME, a, err)) == NULL)
 		return MM_ECORRUPT;
 	if (!mm_read_features(&c, version, m, a, err))
 		return MM_ECORRUPT;
@@ -1649,6 +2024,15 @@ mm_blob_read(const uint8_t *buf, size_t len, const MmAlloc *a,
 			break;
 		case MM_ALG_NAIVE_BAYES:
 			ok = mm_read_nb(&c, m, a, err);
+			break;
+		case MM_ALG_KMEANS:
+			ok = mm_read_kmeans(&c, m, a, err);
+			break;
+		case MM_ALG_PCA:
+			ok = mm_read_pca(&c, m, a, err);
+			break;
+		case MM_ALG_MLP:
+			ok = mm_read_mlp(&c, m, a, err);
 			break;
 		default:
 			ok = mm_read_linear(&c, m, a, err);

@@ -459,20 +459,30 @@ MmStatus	mm_mlp_fit(int64_t n, int p, const double *X, const double *y, int q,
 					   const MmProgress *progress, const MmAlloc *a, MmErr *err);
 /* out[q]: the regression value, or the class probabilities; work: 2 * max size */
 void		mm_mlp_forward(const MmMlp *net, const double *x, double *out, double *work);
+/*
+ * For tests: the loss of net on n rows (one batch, no dropout), mean row
+ * loss + weight_decay / (2 n) sum |W|^2 as in training, and its gradient,
+ * returned in grad, a network of the same shape allocated through a.
+ */
+MmStatus	mm_mlp_loss_grad(const MmMlp *net, int64_t n, const double *X,
+							 const double *y, double weight_decay, double *loss,
+							 MmMlp *grad, const MmAlloc *a, MmErr *err);
 
 /* ---------------------------------------------------------------------
  * Models and the blob format.
  *
  * A model is a feature schema plus an algorithm's parameters.  Its blob
- * (format version 2, the only one written) is a 24-byte header and a
- * payload.  All integers and doubles are little-endian, doubles IEEE-754
+ * (format version 2, or 3 for kmeans, pca and mlp: the lowest version
+ * that holds the algorithm, so older builds keep reading what they know)
+ * is a 24-byte header and a payload.  All integers and doubles are little-endian, doubles IEEE-754
  * binary64; "str" is a u16 length and that many bytes, no NUL, 1..MM_MAX_NAME
  * bytes; "lstr" the same with 1..MM_MAX_LEVEL_LEN bytes.  Numbers in
  * error messages count from 1.
  *
  *	 offset size
  *	 0		4	 magic "MMDL"
- *	 4		2	 format version: 2 (MM_BLOB_VERSION); 1 is still read
+ *	 4		2	 format version: 2, or 3 for kmeans, pca and mlp (exactly
+ *				 that one); 1 is still read
  *	 6		2	 algorithm (MmAlgorithm)
  *	 8		4	 flags: reserved, must be zero
  *	 12		4	 payload length in bytes (header excluded)
@@ -480,8 +490,10 @@ void		mm_mlp_forward(const MmMlp *net, const double *x, double *out, double *wor
  *	 20		4	 reserved, must be zero
  *	 24		...	 payload:
  *	   u8	task (MmTask): regression for linear_regression and ridge,
- *			classification for logistic_regression and naive_bayes
- *	   str	target name
+ *			classification for logistic_regression and naive_bayes,
+ *			clustering for kmeans, decomposition for pca, regression or
+ *			classification for mlp
+ *	   str	target name; for clustering and decomposition a u16 0 (no target)
  *	   u32	number of features F (1..MM_MAX_FEATURES)
  *	   F times:
  *		 str  name
@@ -530,6 +542,23 @@ void		mm_mlp_forward(const MmMlp *net, const double *x, double *out, double *wor
  *		 p i32 group: -1, or a group numbered 0, 1, 2, ... in the order of
  *			  its first column; each group one contiguous run of columns;
  *			  the columns of each categorical feature exactly one group
+ *	   algorithm section, kmeans (version 3):
+ *		 u32  k (1..MM_MAX_CLASSES)
+ *		 f64  inertia (finite, >= 0)
+ *		 k*ncols f64 centres, row c (cluster c) after row c-1 (finite)
+ *	   algorithm section, pca (version 3):
+ *		 u32  n_components (1..ncols)
+ *		 u8	  whiten (0 or 1)
+ *		 ncols f64 means (finite)
+ *		 n_components*ncols f64 components, row i after row i-1 (finite)
+ *		 n_components f64 explained variances (finite, >= 0; > 0 to whiten)
+ *	   algorithm section, mlp (version 3):
+ *		 u8	  activation (0 relu, 1 tanh, 2 sigmoid)
+ *		 u32  weight layers L (1..MM_MLP_MAX_LAYERS + 1)
+ *		 L+1 u32 sizes (1..MM_MAX_COLS): the first ncols, the last 1 for
+ *			  regression or K for classification
+ *		 L times: size[l+1]*size[l] f64 weights W[l] (row-major, finite),
+ *			  then size[l+1] f64 biases (finite)
  *	 the payload must end exactly after the algorithm section.
  *
  * Version 1 is the same header with version 1 and a payload of: task
@@ -544,14 +573,14 @@ void		mm_mlp_forward(const MmMlp *net, const double *x, double *out, double *wor
  * overflow before it allocates, names, levels and labels for their length
  * and for NUL bytes, every enumeration code, and every double for
  * finiteness and its range.  It never trusts the blob.  The writer
- * demands the same of a model, so a version-2 blob that is read and
- * written again is reproduced byte for byte.  Fields of MmModel that the
+ * demands the same of a model, so a version-2 or version-3 blob that is
+ * read and written again is reproduced byte for byte.  Fields of MmModel that the
  * algorithm does not use are ignored by the writer and zero (NULL) after
  * reading.
  * --------------------------------------------------------------------- */
 
 #define MM_BLOB_MAGIC		"MMDL"
-#define MM_BLOB_VERSION		2		/* written; version 1 is still read */
+#define MM_BLOB_VERSION		3		/* the newest version; 1 and 2 are read */
 #define MM_BLOB_HEADER_SIZE 24
 #define MM_MAX_FEATURES		1600	/* columns of a relation, at most */
 #define MM_MAX_WIDTH		100000	/* elements of one array feature */

@@ -926,7 +926,11 @@ test_names(void)
 		  strcmp(mm_algorithm_name(2), "ridge") == 0 &&
 		  strcmp(mm_algorithm_name(3), "logistic_regression") == 0 &&
 		  strcmp(mm_algorithm_name(4), "naive_bayes") == 0 &&
-		  mm_algorithm_name(0) == NULL && mm_algorithm_name(5) == NULL,
+		  strcmp(mm_algorithm_name(5), "kmeans") == 0 &&
+		  strcmp(mm_algorithm_name(6), "pca") == 0 &&
+		  strcmp(mm_algorithm_name(7), "mlp") == 0 &&
+		  mm_algorithm_from_name("mlp") == 7 &&
+		  mm_algorithm_name(0) == NULL && mm_algorithm_name(8) == NULL,
 		  "names: algorithm names", "wrong");
 	check(mm_algorithm_from_name("linear_regression") == 1 &&
 		  mm_algorithm_from_name("ridge") == 2 &&
@@ -1202,7 +1206,9 @@ same_model(const MmModel *a, const MmModel *b)
 	size_t		kp;
 
 	if (a->algorithm != b->algorithm || a->task != b->task ||
-		strcmp(a->target, b->target) != 0 || a->nfeatures != b->nfeatures ||
+		(a->target == NULL) != (b->target == NULL) ||
+		(a->target != NULL && strcmp(a->target, b->target) != 0) ||
+		a->nfeatures != b->nfeatures ||
 		a->ncols != b->ncols || a->scale != b->scale ||
 		a->label_type != b->label_type)
 		return false;
@@ -1252,6 +1258,26 @@ same_model(const MmModel *a, const MmModel *b)
 				same_f64s(a->nb.var, b->nb.var, kp) &&
 				same_f64s(a->nb.log_prob, b->nb.log_prob, kp) &&
 				memcmp(a->nb.group, b->nb.group, sizeof(int32_t) * a->ncols) == 0;
+		case MM_ALG_KMEANS:
+			return a->k == b->k && same_f64s(&a->inertia, &b->inertia, 1) &&
+				same_f64s(a->centers, b->centers, (size_t) a->k * a->ncols);
+		case MM_ALG_PCA:
+			return a->n_components == b->n_components && a->whiten == b->whiten &&
+				same_f64s(a->pca_mean, b->pca_mean, a->ncols) &&
+				same_f64s(a->components, b->components, (size_t) a->n_components * a->ncols) &&
+				same_f64s(a->explained_variance, b->explained_variance, a->n_components);
+		case MM_ALG_MLP:
+			if (a->mlp.nlayers != b->mlp.nlayers || a->mlp.activation != b->mlp.activation ||
+				a->mlp.classification != b->mlp.classification)
+				return false;
+			for (i = 0; i <= (uint32_t) a->mlp.nlayers; i++)
+				if (a->mlp.size[i] != b->mlp.size[i])
+					return false;
+			for (i = 0; i < (uint32_t) a->mlp.nlayers; i++)
+				if (!same_f64s(a->mlp.W[i], b->mlp.W[i], (size_t) a->mlp.size[i + 1] * a->mlp.size[i]) ||
+					!same_f64s(a->mlp.b[i], b->mlp.b[i], a->mlp.size[i + 1]))
+					return false;
+			return true;
 	}
 	return false;
 }
@@ -1271,11 +1297,13 @@ check_round_trip(const char *what, const MmModel *m, uint8_t **blob_out)
 	uint8_t    *blob2;
 	char		name[128];
 
-	snprintf(name, sizeof(name), "blob: %s: written as version 2", what);
+	snprintf(name, sizeof(name), "blob: %s: written as version %d", what,
+			 m->algorithm >= MM_ALG_KMEANS ? 3 : 2);
 	blob = malloc(size ? size : 1);
 	blob2 = malloc(size ? size : 1);
 	st = mm_blob_write(m, blob, size, &err);
-	check(size > 0 && st == MM_OK && memcmp(blob, "MMDL\2\0", 6) == 0 &&
+	check(size > 0 && st == MM_OK && memcmp(blob, "MMDL", 4) == 0 &&
+		  blob[4] == (m->algorithm >= MM_ALG_KMEANS ? 3 : 2) && blob[5] == 0 &&
 		  blob[6] == m->algorithm, name, "size %zu, status %d (%s)", size, st, err.msg);
 
 	snprintf(name, sizeof(name), "blob: %s: read back gives every field bit for bit", what);
@@ -1370,14 +1398,18 @@ test_blob(void)
 	memcpy(tmp, blob_v1, size1);
 	tmp[4] = 7;
 	expect_corrupt("blob: version 7 is rejected", tmp, size1,
-				   "unsupported blob format version 7 (this build reads versions 1 and 2)");
+				   "unsupported blob format version 7 (this build reads versions 1 to 3)");
 	memcpy(tmp, blob_v1, size1);
 	tmp[4] = 0;
 	expect_corrupt("blob: version 0 is rejected", tmp, size1,
-				   "unsupported blob format version 0 (this build reads versions 1 and 2)");
+				   "unsupported blob format version 0 (this build reads versions 1 to 3)");
+	memcpy(tmp, blob_v1, size1);
+	tmp[6] = 99;
+	expect_corrupt("blob: unknown algorithm is rejected", tmp, size1, "unknown algorithm 99");
 	memcpy(tmp, blob_v1, size1);
 	tmp[6] = 5;
-	expect_corrupt("blob: unknown algorithm is rejected", tmp, size1, "unknown algorithm 5");
+	expect_corrupt("blob: kmeans in a version 1 blob is rejected", tmp, size1,
+				   "algorithm kmeans is not allowed in a version 1 blob");
 	memcpy(tmp, blob_v1, size1);
 	tmp[6] = 3;
 	expect_corrupt("blob: logistic_regression in a version-1 blob is rejected", tmp, size1,
@@ -2131,6 +2163,198 @@ test_util(void)
 	track_reset(&tracker);
 }
 
+/* ---------------------------------------------------------------------
+ * Blob format version 3: kmeans, pca, mlp
+ * --------------------------------------------------------------------- */
+
+/* mm_blob_write refuses m with a message containing want. */
+static void
+expect_write_refused(const char *name, const MmModel *m, const char *want)
+{
+	uint8_t		buf[4096];
+	MmErr		err = {""};
+	MmStatus	st = mm_blob_write(m, buf, sizeof(buf), &err);
+
+	check(st != MM_OK && strstr(err.msg, want) != NULL && mm_blob_size(m) == 0, name,
+		  "status %d, message \"%s\", wanted \"%s\"", st, err.msg, want);
+}
+
+static void
+test_blob_v3(void)
+{
+	MmFeature	f[2];
+	MmModel		km;
+	MmModel		pc;
+	MmModel		nn;
+	MmModel		bad;
+	double		center[3] = {1.0, -2.0, 0.5};
+	double		scalev[3] = {2.0, 1.0, 0.25};
+	double		centers[2 * 3] = {0.1, 0.2, 0.3, -1.5, 2.5, 1e-300};
+	double		pmean[3] = {3.0, -1.0, 0.0};
+	double		comps[2 * 3] = {0.6, 0.8, 0.0, 0.0, 0.0, 1.0};
+	double		evar[2] = {4.0, 0.5};
+	double		zero_var[2] = {4.0, 0.0};
+	double		w0[4 * 3];
+	double		b0[4];
+	double		w1[3 * 4];
+	double		b1[3];
+	double	   *W[2] = {w0, w1};
+	double	   *B[2] = {b0, b1};
+	char	   *labels[3] = {lb_cat, lb_cow, lb_dog};
+	uint8_t    *kb;
+	uint8_t    *pb;
+	uint8_t    *nb;
+	size_t		nk;
+	size_t		np;
+	size_t		nn_size;
+	uint8_t		tmp[4096];
+	int			i;
+
+	memset(f, 0, sizeof(f));
+	f[0].name = name_x1;
+	f[0].kind = MM_FEAT_NUMERIC;
+	f[0].width = 1;
+	f[1].name = name_v;
+	f[1].kind = MM_FEAT_ARRAY;
+	f[1].width = 2;
+	for (i = 0; i < 12; i++)
+	{
+		w0[i] = (i - 6) / 7.0;
+		w1[i] = (i * 3 % 5) / 9.0 - 0.2;
+	}
+	for (i = 0; i < 4; i++)
+		b0[i] = i * 0.125;
+	for (i = 0; i < 3; i++)
+		b1[i] = -i * 0.5;
+
+	memset(&km, 0, sizeof(km));
+	km.algorithm = MM_ALG_KMEANS;
+	km.task = MM_TASK_CLUSTERING;
+	km.nfeatures = 2;
+	km.features = f;
+	km.ncols = 3;
+	km.scale = MM_SCALE_STANDARD;
+	km.center = center;
+	km.scalev = scalev;
+	km.k = 2;
+	km.centers = centers;
+	km.inertia = 12.75;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.algorithm = MM_ALG_PCA;
+	pc.task = MM_TASK_DECOMPOSITION;
+	pc.nfeatures = 2;
+	pc.features = f;
+	pc.ncols = 3;
+	pc.n_components = 2;
+	pc.whiten = true;
+	pc.pca_mean = pmean;
+	pc.components = comps;
+	pc.explained_variance = evar;
+
+	memset(&nn, 0, sizeof(nn));
+	nn.algorithm = MM_ALG_MLP;
+	nn.task = MM_TASK_CLASSIFICATION;
+	nn.target = name_label;
+	nn.nfeatures = 2;
+	nn.features = f;
+	nn.ncols = 3;
+	nn.label_type = MM_LABEL_TEXT;
+	nn.nclasses = 3;
+	nn.labels = labels;
+	nn.mlp.nlayers = 2;
+	nn.mlp.size[0] = 3;
+	nn.mlp.size[1] = 4;
+	nn.mlp.size[2] = 3;
+	nn.mlp.activation = 1;
+	nn.mlp.classification = true;
+	nn.mlp.W = W;
+	nn.mlp.b = B;
+
+	nk = check_round_trip("kmeans", &km, &kb);
+	np = check_round_trip("pca", &pc, &pb);
+	nn_size = check_round_trip("mlp classifier", &nn, &nb);
+	check_damage("kmeans", kb, nk);
+	check_damage("pca", pb, np);
+	check_damage("mlp classifier", nb, nn_size);
+
+	/* the version must be the one that holds the algorithm */
+	memcpy(tmp, kb, nk);
+	tmp[4] = 2;
+	expect_corrupt("blob: kmeans in a version 2 blob is rejected", tmp, nk,
+				   "algorithm kmeans is written in blob format version 3, not 2");
+	memcpy(tmp, nb, nn_size);
+	tmp[6] = MM_ALG_LOGISTIC_REGRESSION;
+	expect_corrupt("blob: logistic_regression in a version 3 blob is rejected", tmp, nn_size,
+				   "algorithm logistic_regression is written in blob format version 2, not 3");
+
+	/* sections: each bound checked after a fresh CRC */
+	expect_patch("blob: zero clusters are rejected", kb, nk, nk - 8 * 6 - 12,
+				 "\0\0\0\0", 4, "cluster count 0 is out of range 1..10000");
+	expect_patch("blob: a negative inertia is rejected", kb, nk, nk - 8 * 6 - 8,
+				 "\0\0\0\0\0\0\xf0\xbf", 8, "inertia 1 is -1, must be finite and at least 0");
+	expect_patch("blob: a NaN centre is rejected", kb, nk, nk - 8,
+				 "\0\0\0\0\0\0\xf8\x7f", 8, "centre value (cluster 2, column 3) is not finite");
+	expect_patch("blob: more components than columns are rejected", pb, np,
+				 np - 8 * (3 + 6 + 2) - 5, "\4\0\0\0", 4, "component count 4 is out of range 1..3");
+	expect_patch("blob: a whiten flag of 2 is rejected", pb, np, np - 8 * (3 + 6 + 2) - 1,
+				 "\2", 1, "whiten must be 0 or 1, not 2");
+	expect_patch("blob: a zero variance with whiten is rejected", pb, np, np - 8,
+				 "\0\0\0\0\0\0\0\0", 8,
+				 "explained variance 2 is 0, must be finite and positive");
+	expect_patch("blob: a target on a clustering model is rejected", kb, nk, 25,
+				 "\1", 1, "a clustering model has no target, but the target name length is 1");
+	{
+		/* activation, layer count, sizes: after the labels, 8 * 31 bytes of weights */
+		size_t		sec = nn_size - 8 * (12 + 4 + 12 + 3) - 4 * 3 - 5;
+
+		expect_patch("blob: an unknown activation is rejected", nb, nn_size, sec,
+					 "\3", 1, "unknown activation 3");
+		expect_patch("blob: zero weight layers are rejected", nb, nn_size, sec + 1,
+					 "\0\0\0\0", 4, "layer count 0 is out of range 1..17");
+		expect_patch("blob: a network input that is not ncols is rejected", nb, nn_size,
+					 sec + 5, "\2\0\0\0", 4,
+					 "network of 2 inputs and 3 outputs does not match 3 columns and 3 outputs");
+		expect_patch("blob: a network output that is not the class count is rejected", nb,
+					 nn_size, sec + 13, "\2\0\0\0", 4,
+					 "network of 3 inputs and 2 outputs does not match 3 columns and 3 outputs");
+		expect_patch("blob: an infinite weight is rejected", nb, nn_size, sec + 17,
+					 "\0\0\0\0\0\0\xf0\x7f", 8,
+					 "layer 1 weight (unit 1, column 1) is not finite");
+	}
+
+	/* the writer demands the same */
+	bad = km;
+	bad.target = name_label;
+	expect_write_refused("blob: the writer refuses a target on a clustering model", &bad,
+						 "a clustering model has no target");
+	bad = pc;
+	bad.explained_variance = zero_var;
+	expect_write_refused("blob: the writer refuses a zero variance with whiten", &bad,
+						 "explained variance 2 is 0");
+	bad.whiten = false;
+	check(mm_blob_size(&bad) > 0, "blob: a zero variance without whiten is accepted", "refused");
+	bad = nn;
+	bad.task = MM_TASK_REGRESSION;
+	bad.label_type = MM_LABEL_NONE;
+	expect_write_refused("blob: the writer refuses a softmax network for regression", &bad,
+						 "network output does not match the task regression");
+	bad.mlp.classification = false;
+	expect_write_refused("blob: the writer refuses 3 outputs for regression", &bad,
+						 "does not match 3 columns and 1 outputs");
+	bad = km;
+	bad.task = MM_TASK_REGRESSION;
+	expect_write_refused("blob: the writer refuses kmeans for regression", &bad,
+						 "algorithm kmeans needs task clustering, not regression");
+	bad = nn;
+	bad.task = MM_TASK_CLUSTERING;
+	expect_write_refused("blob: the writer refuses mlp for clustering", &bad,
+						 "algorithm mlp needs task regression or classification, not clustering");
+	free(kb);
+	free(pb);
+	free(nb);
+}
+
 int
 main(void)
 {
@@ -2149,6 +2373,7 @@ main(void)
 	test_names();
 	test_blob();
 	test_blob_v2();
+	test_blob_v3();
 	test_feature_level();
 	track_destroy(&tracker);
 	printf("%d passed, %d failed\n", n_passed, n_failed);
