@@ -4,7 +4,7 @@
  *
  * Every input goes through mm_blob_read with a malloc allocator that
  * records its blocks and frees them all afterwards.  When the reader
- * accepts a version-2 input, the model is written again and must
+ * accepts a version-2 or -3 input, the model is written again and must
  * reproduce the input byte for byte (accepted blobs are canonical).  An
  * accepted version-1 input is written as version 2, which must be
  * nfeatures + 2 bytes longer, be accepted in turn and reproduce itself
@@ -99,7 +99,7 @@ fuzz_write(const MmModel *m, size_t *len)
 
 /*
  * Read one buffer; if it is accepted, it must be written back identically
- * (version 2) or as an equivalent version-2 blob (version 1).
+ * (versions 2 and 3) or as an equivalent version-2 blob (version 1).
  */
 static void
 fuzz_one(const uint8_t *data, size_t size)
@@ -117,7 +117,7 @@ fuzz_one(const uint8_t *data, size_t size)
 		uint8_t    *out = fuzz_write(m, &len);
 
 		fuzz_levels(m);
-		if (data[4] == 2)
+		if (data[4] == 2 || data[4] == 3)
 		{
 			if (len != size || memcmp(out, data, size) != 0)
 				abort();
