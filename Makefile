@@ -7,7 +7,8 @@ EXTVERSION = 0.1.0
 MODULE_big = massmodel
 CORE_OBJS  = src/core/mm_util.o src/core/mm_crc32c.o src/core/mm_split.o \
              src/core/mm_moments.o src/core/mm_linear.o src/core/mm_metrics.o \
-             src/core/mm_blob.o src/core/mm_logistic.o src/core/mm_nb.o src/core/mm_clsmetrics.o
+             src/core/mm_blob.o src/core/mm_logistic.o src/core/mm_nb.o src/core/mm_clsmetrics.o \
+             src/core/mm_rng.o src/core/mm_kmeans.o src/core/mm_pca.o src/core/mm_mlp.o
 OBJS       = src/massmodel.o src/mm_catalog.o src/mm_schema.o src/mm_train.o \
              src/mm_predict.o src/mm_evaluate.o src/mm_lifecycle.o src/mm_agg.o src/mm_support.o src/mm_dataset.o src/mm_transfer.o \
              $(CORE_OBJS)
@@ -49,7 +50,7 @@ CORE_SRCS  = $(CORE_OBJS:.o=.c)
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard test/unit/test_*.c))
 EXTRA_CLEAN += $(UNIT_TESTS)
 
-test/unit/test_%: test/unit/test_%.c $(CORE_SRCS) src/core/mm_core.h
+test/unit/test_%: test/unit/test_%.c test/unit/mm_test.h $(CORE_SRCS) src/core/mm_core.h
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Isrc/core $(BLAS_CFLAGS) \
 	    -o $@ $< $(CORE_SRCS) $(BLAS_LIBS) -lm
 

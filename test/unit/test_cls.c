@@ -25,96 +25,9 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------
- * Harness
+ * Harness: check(), the tracking allocator talloc
  * --------------------------------------------------------------------- */
-
-static int	n_checks;
-static int	n_passed;
-static int	n_failed;
-
-/* Report one check; detail (printf-style) is printed only on failure. */
-static bool
-check(bool ok, const char *name, const char *fmt,...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool
-check(bool ok, const char *name, const char *fmt,...)
-{
-	n_checks++;
-	if (ok)
-	{
-		n_passed++;
-		printf("ok %d - %s\n", n_checks, name);
-	}
-	else
-	{
-		va_list		ap;
-
-		n_failed++;
-		printf("not ok %d - %s: ", n_checks, name);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-	}
-	return ok;
-}
-
-/* The tracking malloc allocator. */
-typedef struct TrackAlloc
-{
-	void	  **ptrs;
-	size_t		n;
-	size_t		cap;
-} TrackAlloc;
-
-/* MmAlloc callback: malloc, abort on failure, remember the block. */
-static void *
-track_alloc(void *ctx, size_t size)
-{
-	TrackAlloc *t = ctx;
-	void	   *p;
-
-	if (t->n == t->cap)
-	{
-		size_t		cap = t->cap ? 2 * t->cap : 64;
-		void	  **np = realloc(t->ptrs, cap * sizeof(void *));
-
-		if (np == NULL)
-			abort();
-		t->ptrs = np;
-		t->cap = cap;
-	}
-	p = malloc(size ? size : 1);
-	if (p == NULL)
-		abort();
-	t->ptrs[t->n++] = p;
-	return p;
-}
-
-/* Free every block handed out so far. */
-static void
-track_reset(TrackAlloc *t)
-{
-	size_t		i;
-
-	for (i = 0; i < t->n; i++)
-		free(t->ptrs[i]);
-	t->n = 0;
-}
-
-/* Free everything, including the list. */
-static void
-track_destroy(TrackAlloc *t)
-{
-	track_reset(t);
-	free(t->ptrs);
-	t->ptrs = NULL;
-	t->cap = 0;
-}
-
-static TrackAlloc tracker;
-static const MmAlloc talloc = {track_alloc, &tracker};
+#include "mm_test.h"
 
 /* A deterministic generator for test data (xorshift64*). */
 static uint64_t rng_state = UINT64_C(0x2545F4914F6CDD1D);
