@@ -194,6 +194,13 @@ CREATE TABLE gov_kmeans AS SELECT
 SELECT mm_import('gov_km', gov_envelope('{}',
          '\x4d4d444c0300050000000000'::bytea || gov_le32(length(payload)) || gov_le32(gov_crc32c(payload))
          || '\x00000000'::bytea || payload)) FROM gov_kmeans;
+-- nor does a blob stored into the catalog behind massmodel's back (superuser only)
+SELECT version FROM mm_train('gov_tamper', 'linear_regression', 'gov_t', 'y', features => ARRAY['x']);
+UPDATE mm.versions SET blob = '\x4d4d444c0300050000000000'::bytea || gov_le32(length(payload))
+         || gov_le32(gov_crc32c(payload)) || '\x00000000'::bytea || payload
+  FROM gov_kmeans WHERE model_id = (SELECT id FROM mm.models WHERE name = 'gov_tamper');
+SELECT mm_predict('gov_tamper', ARRAY[1.0]);
+SELECT mm_drop('gov_tamper');
 
 -- the audit log: every action, visible to the owner, kept after a drop
 SET ROLE gov_owner;

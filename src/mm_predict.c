@@ -194,6 +194,12 @@ MmDecodeBlob(bytea *blob, const char *name, int32 version, MmModel **out)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("version %d of model \"%s\" is not a valid model blob", version, name),
 				 errdetail("%s.", err.msg)));
+	/* a valid blob this build cannot run (only a superuser can store one) */
+	if ((*out)->algorithm > MM_LAST_SQL_ALGORITHM)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("version %d of model \"%s\" is a %s model, which this version of massmodel cannot use",
+						version, name, mm_algorithm_name((*out)->algorithm))));
 	return cxt;
 }
 
