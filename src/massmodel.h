@@ -25,11 +25,33 @@
 #define MM_MAX_MODEL_NAME	63
 #define MM_MAX_FEATURE_ARGS 90	/* feature columns one train can read */
 /*
- * The last algorithm the SQL layer trains and predicts with.  The core and
- * the blob format also know kmeans, pca and mlp; until their glue exists
- * mm_train calls them unavailable and mm_import refuses their blobs.
+ * Does the SQL layer train and predict with this algorithm?  The core and
+ * the blob format also know mlp; until its glue exists mm_train calls it
+ * unavailable and mm_import and the model loader refuse its blobs.
  */
-#define MM_LAST_SQL_ALGORITHM MM_ALG_NAIVE_BAYES
+static inline bool
+MmAlgorithmInSql(int algorithm)
+{
+	return algorithm >= MM_ALG_LINEAR_REGRESSION && algorithm <= MM_ALG_PCA;
+}
+
+/* The task of an algorithm's models (mlp: by its target, not decided here). */
+static inline int
+MmAlgorithmTask(int algorithm)
+{
+	switch (algorithm)
+	{
+		case MM_ALG_LOGISTIC_REGRESSION:
+		case MM_ALG_NAIVE_BAYES:
+			return MM_TASK_CLASSIFICATION;
+		case MM_ALG_KMEANS:
+			return MM_TASK_CLUSTERING;
+		case MM_ALG_PCA:
+			return MM_TASK_DECOMPOSITION;
+		default:
+			return MM_TASK_REGRESSION;
+	}
+}
 
 /* GUCs (massmodel.c) */
 extern int	mm_max_train_memory_kb;
@@ -109,6 +131,9 @@ extern bool MmStoreVersion(const char *model, int algorithm, int policy,
 						   double train_ms, const char *source, double test_fraction,
 						   bytea *blob, const char *action, int32 *version_out);
 extern Jsonb *MmFeaturesJsonb(const MmModel *m);
+#define MM_SILHOUETTE_SAMPLE 10000	/* rows the silhouette is computed on, at most */
+extern Jsonb *MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
+								  const char *on, double *primary);
 
 /* ---------------------------------------------------------------------
  * Sources and feature schemas (mm_schema.c)

@@ -127,11 +127,16 @@ MmReadExpr(const MmSourceCol *col)
 	return MmColumnExpr(col);
 }
 
-/* The expression for the target: float8, or the label as text. */
+/* The expression for the target: float8, or the label as text; NULL: none. */
 static char *
 MmTargetExpr(const MmSourceCol *t, int label_type)
 {
-	const char *q = quote_identifier(t->name);
+	const char *q;
+
+	/* no target (clustering, decomposition): a constant the split ignores */
+	if (t == NULL)
+		return pstrdup("0::pg_catalog.float8");
+	q = quote_identifier(t->name);
 
 	switch (label_type)
 	{

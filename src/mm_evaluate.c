@@ -259,6 +259,12 @@ mm_evaluate(PG_FUNCTION_ARGS)
 	m = MmLoadModel(model, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2),
 					&model_id, &version);
 
+	if (m->task == MM_TASK_CLUSTERING || m->task == MM_TASK_DECOMPOSITION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("mm_evaluate does not evaluate %s models yet", mm_task_name(m->task)),
+				 errdetail("Model \"%s\" is a %s model; its version's metrics hold what training measured.",
+						   model, mm_algorithm_name(m->algorithm))));
 	MmOpenSource(source, &src);
 	if (m->task == MM_TASK_CLASSIFICATION)
 	{

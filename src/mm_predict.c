@@ -195,10 +195,10 @@ MmDecodeBlob(bytea *blob, const char *name, int32 version, MmModel **out)
 				 errmsg("version %d of model \"%s\" is not a valid model blob", version, name),
 				 errdetail("%s.", err.msg)));
 	/* a valid blob this build cannot run (only a superuser can store one) */
-	if ((*out)->algorithm > MM_LAST_SQL_ALGORITHM)
+	if (!MmAlgorithmInSql((*out)->algorithm))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("version %d of model \"%s\" is a %s model, which this version of massmodel cannot use",
+				 errmsg("version %d of model \"%s\" holds a model of algorithm %s, which this version of massmodel cannot use",
 						version, name, mm_algorithm_name((*out)->algorithm))));
 	return cxt;
 }
@@ -390,6 +390,26 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 			memcpy(ps->x, x, sizeof(double) * m->ncols);
 		mm_model_scale(m, ps->x);
 		xs = ps->x;
+	}
+	if (m->task == MM_TASK_CLUSTERING || m->task == MM_TASK_DECOMPOSITION)
+	{
+		double		d2;
+
+		if (m->task == MM_TASK_DECOMPOSITION)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("model \"%s\" is a pca model and predicts nothing", ps->name),
+					 errhint("Use mm_transform('%s', ...) for its coordinates.", ps->name)));
+		if (mode != MM_OUT_VALUE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("model \"%s\" is a clustering model and has no labels", ps->name),
+					 errhint("mm_predict('%s', ...) returns the cluster number, from 0.", ps->name)));
+		for (uint32 j = 0; j < m->ncols; j++)
+			if (unlikely(!isfinite(xs[j])))
+				MmReportBadInput(m, x, ps->name);
+		return Float8GetDatum((double) mm_kmeans_predict((int) m->k, (int) m->ncols,
+														 m->centers, xs, &d2));
 	}
 	if (m->task == MM_TASK_REGRESSION)
 	{

@@ -56,22 +56,29 @@ typedef struct MmTrainParams
 	int			max_iter;
 	double		tol;
 	double		var_smoothing;
+	int			k;				/* kmeans */
+	int			init;			/* kmeans: 0 k-means++, 1 random */
+	int			n_init;			/* kmeans */
+	int			n_components;	/* pca; 0: every encoded column */
+	bool		whiten;			/* pca */
 } MmTrainParams;
 
 /* algorithms of the contract that this version does not implement yet */
 static const char *const mm_planned_algorithms[] = {
 	"lasso", "elastic_net", "mlp",
-	"kmeans", "pca", "decision_tree", "random_forest", "gradient_boosting"
+	"decision_tree", "random_forest", "gradient_boosting"
 };
 
-#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, logistic_regression, naive_bayes"
+#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, logistic_regression, naive_bayes, kmeans, pca"
 
 /* the params each algorithm takes (bit 1 << algorithm) */
 #define MM_P_LIN	(1 << MM_ALG_LINEAR_REGRESSION)
 #define MM_P_RIDGE	(1 << MM_ALG_RIDGE)
 #define MM_P_LOG	(1 << MM_ALG_LOGISTIC_REGRESSION)
 #define MM_P_NB		(1 << MM_ALG_NAIVE_BAYES)
-#define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB)
+#define MM_P_KM		(1 << MM_ALG_KMEANS)
+#define MM_P_PCA	(1 << MM_ALG_PCA)
+#define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB | MM_P_KM | MM_P_PCA)
 
 static const struct
 {
@@ -82,13 +89,18 @@ static const struct
 	{"alpha", MM_P_RIDGE | MM_P_NB},
 	{"fit_intercept", MM_P_LIN | MM_P_RIDGE | MM_P_LOG},
 	{"impute", MM_P_ALL},
-	{"max_iter", MM_P_LOG},
+	{"init", MM_P_KM},
+	{"k", MM_P_KM},
+	{"max_iter", MM_P_LOG | MM_P_KM},
+	{"n_components", MM_P_PCA},
+	{"n_init", MM_P_KM},
 	{"penalty", MM_P_LOG},
 	{"scale", MM_P_ALL},
 	{"seed", MM_P_ALL},
-	{"tol", MM_P_LOG},
+	{"tol", MM_P_LOG | MM_P_KM},
 	{"var_smoothing", MM_P_NB},
 	{"verbose", MM_P_ALL},
+	{"whiten", MM_P_PCA},
 };
 
 /* Is an algorithm a classifier? */
@@ -169,6 +181,19 @@ MmParamChoice(const char *key, const JsonbValue *v, const char *const *choices,
 	return -1;					/* not reached */
 }
 
+/* An integer in [lo, hi], or an error naming the parameter. */
+static int
+MmParamInt(const char *key, const JsonbValue *v, int lo, int hi)
+{
+	double		d = MmParamNumber(key, v);
+
+	if (d != floor(d) || d < lo || d > hi)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be an integer from %d to %d, not %g", key, lo, hi, d)));
+	return (int) d;
+}
+
 /* A positive number, or an error naming the parameter. */
 static double
 MmParamPositive(const char *key, const JsonbValue *v, bool zero_ok)
@@ -193,6 +218,7 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	static const char *const scales[] = {"none", "standard", "minmax"};
 	static const char *const imputes[] = {"error", "mean", "median", "most_frequent"};
 	static const char *const penalties[] = {"none", NULL, "l2"};
+	static const char *const inits[] = {"kmeans++", "random"};
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -206,9 +232,14 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	p->alpha = algorithm == MM_ALG_LINEAR_REGRESSION ? 0.0 : 1.0;
 	p->penalty = 2;
 	p->C = 1.0;
-	p->max_iter = 100;
-	p->tol = 1e-8;
+	p->max_iter = algorithm == MM_ALG_KMEANS ? 300 : 100;
+	p->tol = algorithm == MM_ALG_KMEANS ? 1e-4 : 1e-8;
 	p->var_smoothing = 1e-9;
+	p->k = 8;
+	p->init = 0;
+	p->n_init = 10;
+	p->n_components = 0;
+	p->whiten = false;
 
 	if (params == NULL)
 		return;
@@ -278,15 +309,17 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 		else if (strcmp(key, "var_smoothing") == 0)
 			p->var_smoothing = MmParamPositive(key, &v, true);
 		else if (strcmp(key, "max_iter") == 0)
-		{
-			double		d = MmParamNumber(key, &v);
-
-			if (d != floor(d) || d < 1 || d > 100000)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("parameter \"max_iter\" must be an integer from 1 to 100000, not %g", d)));
-			p->max_iter = (int) d;
-		}
+			p->max_iter = MmParamInt(key, &v, 1, 100000);
+		else if (strcmp(key, "k") == 0)
+			p->k = MmParamInt(key, &v, 1, MM_MAX_CLASSES);
+		else if (strcmp(key, "n_init") == 0)
+			p->n_init = MmParamInt(key, &v, 1, 1000);
+		else if (strcmp(key, "init") == 0)
+			p->init = MmParamChoice(key, &v, inits, lengthof(inits), "'kmeans++' or 'random'");
+		else if (strcmp(key, "n_components") == 0)
+			p->n_components = MmParamInt(key, &v, 1, MM_MAX_COLS);
+		else if (strcmp(key, "whiten") == 0)
+			p->whiten = MmParamBool(key, &v);
 	}
 }
 
@@ -301,8 +334,17 @@ MmParamsJsonb(int algorithm, const MmTrainParams *p)
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"seed\": " INT64_FORMAT ", \"scale\": \"%s\", \"impute\": \"%s\"",
 					 p->seed, scales[p->scale], imputes[p->impute]);
-	if (algorithm != MM_ALG_NAIVE_BAYES)
+	if (algorithm <= MM_ALG_LOGISTIC_REGRESSION)
 		appendStringInfo(&s, ", \"fit_intercept\": %s", p->fit_intercept ? "true" : "false");
+	if (algorithm == MM_ALG_KMEANS)
+	{
+		appendStringInfo(&s, ", \"k\": %d, \"init\": \"%s\", \"n_init\": %d, \"max_iter\": %d, \"tol\": ",
+						 p->k, p->init == 0 ? "kmeans++" : "random", p->n_init, p->max_iter);
+		MmAppendJsonNumber(&s, p->tol);
+	}
+	if (algorithm == MM_ALG_PCA)
+		appendStringInfo(&s, ", \"n_components\": %d, \"whiten\": %s",
+						 p->n_components, p->whiten ? "true" : "false");
 	if (algorithm == MM_ALG_RIDGE || algorithm == MM_ALG_NAIVE_BAYES)
 	{
 		appendStringInfoString(&s, ", \"alpha\": ");
@@ -528,7 +570,7 @@ static void
 MmCheckTrainable(const char *model, const MmModelRow *row, int algorithm,
 				 Oid caller)
 {
-	const char *task = MmIsClassifier(algorithm) ? "classification" : "regression";
+	const char *task = mm_task_name(MmAlgorithmTask(algorithm));
 
 	MmCheckPrivilege(model, row, MM_PRIV_TRAIN, caller);
 	if (strcmp(row->task, task) != 0)
@@ -556,7 +598,7 @@ MmInsertVersion(int64 model_id, int32 version, const char *algname,
 	values[2] = CStringGetTextDatum(algname);
 	values[3] = JsonbPGetDatum(params);
 	values[4] = JsonbPGetDatum(features);
-	values[5] = CStringGetTextDatum(target);
+	values[5] = target ? CStringGetTextDatum(target) : (Datum) 0;
 	values[6] = JsonbPGetDatum(metrics);
 	values[7] = Int64GetDatum(n_train);
 	values[8] = CStringGetTextDatum(GetUserNameFromId(caller, false));
@@ -567,7 +609,7 @@ MmInsertVersion(int64 model_id, int32 version, const char *algname,
 	ret = SPI_execute_with_args("INSERT INTO mm.versions (model_id, version, algorithm, params, features, "
 								"target, metrics, n_train, trained_by, train_ms, source, test_fraction, blob) "
 								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::name, $10, $11, $12, $13)",
-								13, argtypes, values, NULL, false, 0);
+								13, argtypes, values, target ? NULL : "     n       ", false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting a model version failed: %s", SPI_result_code_string(ret));
 }
@@ -607,8 +649,12 @@ MmStoreVersion(const char *model, int algorithm, int policy,
 			   const char *action, int32 *version_out)
 {
 	const char *algname = mm_algorithm_name(algorithm);
-	bool		classifier = MmIsClassifier(algorithm);
-	const char *key = classifier ? "accuracy" : "rmse";
+	int			task = MmAlgorithmTask(algorithm);
+	bool		higher_better = task == MM_TASK_CLASSIFICATION;
+	/* the metric if_better compares; pca has none, so its versions always count as better */
+	const char *key = task == MM_TASK_CLASSIFICATION ? "accuracy" :
+		task == MM_TASK_CLUSTERING ? "mean_inertia" :
+		task == MM_TASK_DECOMPOSITION ? "none" : "rmse";
 	MmCatalogCtx cat;
 	MmModelRow	row;
 	Oid			argtypes[3] = {TEXTOID, OIDOID, INT8OID};
@@ -620,7 +666,7 @@ MmStoreVersion(const char *model, int algorithm, int policy,
 	MmCatalogBegin(&cat);
 	values[0] = CStringGetTextDatum(model);
 	values[1] = ObjectIdGetDatum(cat.save_userid);
-	values[2] = CStringGetTextDatum(classifier ? "classification" : "regression");
+	values[2] = CStringGetTextDatum(mm_task_name(task));
 	argtypes[2] = TEXTOID;
 	if (SPI_execute_with_args("INSERT INTO mm.models (name, owner, task) "
 							  "VALUES ($1, $2::regrole, $3) ON CONFLICT (name) DO NOTHING",
@@ -668,14 +714,16 @@ MmStoreVersion(const char *model, int algorithm, int policy,
 		 * Better means better beyond rounding, so identical fits do not
 		 * churn: rmse lower, accuracy higher.
 		 */
-		if (isnan(old) ||
-			(classifier ? primary > old + 1e-12 : primary < old * (1.0 - 1e-9)))
+		if (isnan(old) || task == MM_TASK_DECOMPOSITION ||
+			(higher_better ? primary > old + 1e-12 : primary < old * (1.0 - 1e-9)))
 		{
 			deploy = true;
-			reason = isnan(old) ?
+			reason = task == MM_TASK_DECOMPOSITION ?
+				psprintf("if_better: %s models have no metric to compare", mm_task_name(task)) :
+				isnan(old) ?
 				psprintf("if_better: version %d has no %s", row.deployed_version, key) :
 				psprintf("if_better: %s %.6g %s %.6g of version %d", key, primary,
-						 classifier ? ">" : "<", old, row.deployed_version);
+						 higher_better ? ">" : "<", old, row.deployed_version);
 		}
 	}
 	MmAudit(action, model, row.id, row.owner, version, NULL, cat.save_userid);
@@ -726,6 +774,150 @@ MmFitProgressFn(void *arg, int iteration, double loss)
 		ereport(NOTICE,
 				(errmsg("model \"%s\": iteration %d, objective %.10g", fp->model, iteration, loss)));
 	}
+}
+
+/* Fit k-means on the nt encoded, scaled rows X into m. */
+static void
+MmFitKMeans(const char *model, const MmTrainParams *p, MmModel *m, const double *X, int64 nt)
+{
+	MmKMeansParams kp;
+	MmKMeansInfo info;
+	MmFitProgress fp = {model, p->verbose, -1};
+	MmProgress	progress = {MmFitProgressFn, &fp};
+	MmErr		err;
+	MmStatus	status;
+
+	kp.k = p->k;
+	kp.init = p->init;
+	kp.n_init = p->n_init;
+	kp.max_iter = p->max_iter;
+	kp.tol = p->tol;
+	kp.seed = (uint64) p->seed;
+	m->k = (uint32) p->k;
+	m->centers = palloc0(sizeof(double) * m->k * m->ncols);
+	status = mm_kmeans_fit(nt, (int) m->ncols, X, &kp, m->centers, &info, &progress,
+						   MmPallocAllocator(), &err);
+	if (status != MM_OK)
+		MmReportCoreError(status, &err, model);
+	m->inertia = info.inertia;
+}
+
+/* Fit PCA on the nt encoded, scaled rows X into m. */
+static void
+MmFitPca(const char *model, const MmTrainParams *p, MmModel *m, const double *X, int64 nt,
+		 double **ratio_out)
+{
+	MmPcaParams pp;
+	double	   *ratio;
+	MmErr		err;
+	MmStatus	status;
+
+	pp.n_components = p->n_components > 0 ? p->n_components : (int) m->ncols;
+	pp.whiten = p->whiten;
+	m->n_components = (uint32) pp.n_components;
+	m->whiten = p->whiten;
+	m->pca_mean = palloc0(sizeof(double) * m->ncols);
+	m->components = palloc0(sizeof(double) * m->n_components * m->ncols);
+	m->explained_variance = palloc0(sizeof(double) * m->n_components);
+	ratio = palloc0(sizeof(double) * m->n_components);
+	status = mm_pca_fit(nt, (int) m->ncols, X, &pp, m->pca_mean, m->components,
+						m->explained_variance, ratio, MmPallocAllocator(), &err);
+	if (status != MM_OK)
+		MmReportCoreError(status, &err, model);
+	if (p->whiten)
+		for (uint32 i = 0; i < m->n_components; i++)
+			if (!(m->explained_variance[i] > 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("component %u of model \"%s\" has no variance, so it cannot be whitened",
+								i + 1, model),
+						 errhint("Use fewer components, or train without whiten.")));
+	*ratio_out = ratio;
+}
+
+/*
+ * Clustering metrics of m on the ns rows Xs: n, inertia (the sum of squared
+ * distances to the nearest centre), mean_inertia (per row: what if_better
+ * compares), silhouette (on a seeded sample of at most MM_SILHOUETTE_SAMPLE
+ * rows; null with fewer than 2 clusters in it).
+ */
+Jsonb *
+MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
+					const char *on, double *primary)
+{
+	int64		ss = Min(ns, MM_SILHOUETTE_SAMPLE);
+	int64	   *idx = palloc(sizeof(int64) * Max(ns, 1));
+	double	   *sample = palloc(sizeof(double) * Max(ss, 1) * m->ncols);
+	int32	   *label = palloc(sizeof(int32) * Max(ss, 1));
+	double		inertia = 0.0;
+	double		silhouette;
+	MmRng		rng;
+	StringInfoData s;
+
+	for (int64 r = 0; r < ns; r++)
+	{
+		double		d2;
+
+		(void) mm_kmeans_predict((int) m->k, (int) m->ncols, m->centers, Xs + r * m->ncols, &d2);
+		inertia += d2;
+		idx[r] = r;
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	/* the first ss of a seeded partial shuffle */
+	mm_rng_seed(&rng, seed);
+	for (int64 i = 0; i < ss; i++)
+	{
+		int64		j = i + (int64) mm_rng_below(&rng, (uint64) (ns - i));
+		int64		t = idx[i];
+		double		d2;
+
+		idx[i] = idx[j];
+		idx[j] = t;
+		memcpy(sample + i * m->ncols, Xs + idx[i] * m->ncols, sizeof(double) * m->ncols);
+		label[i] = mm_kmeans_predict((int) m->k, (int) m->ncols, m->centers,
+									 sample + i * m->ncols, &d2);
+	}
+	silhouette = mm_silhouette(ss, (int) m->ncols, sample, label, (int) m->k, MmPallocAllocator());
+	/* sums over different row counts do not compare: if_better uses the mean */
+	*primary = ns > 0 ? inertia / ns : NAN;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"n\": " INT64_FORMAT ", \"inertia\": ", ns);
+	MmAppendJsonNumber(&s, inertia);
+	appendStringInfoString(&s, ", \"mean_inertia\": ");
+	MmAppendJsonNumber(&s, *primary);
+	appendStringInfoString(&s, ", \"silhouette\": ");
+	MmAppendJsonNumber(&s, silhouette);
+	if (on)
+		appendStringInfo(&s, ", \"evaluated_on\": \"%s\"", on);
+	appendStringInfoChar(&s, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
+/* PCA's metrics: the explained variances and their ratios, of the n training rows. */
+static Jsonb *
+MmDecompositionMetrics(const MmModel *m, const double *ratio, int64 n)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"n\": " INT64_FORMAT ", \"explained_variance\": [", n);
+	for (uint32 i = 0; i < m->n_components; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		MmAppendJsonNumber(&s, m->explained_variance[i]);
+	}
+	appendStringInfoString(&s, "], \"explained_variance_ratio\": [");
+	for (uint32 i = 0; i < m->n_components; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		MmAppendJsonNumber(&s, ratio[i]);
+	}
+	appendStringInfoString(&s, "], \"evaluated_on\": \"train\"}");
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
 /*
@@ -847,6 +1039,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 	int64		ns;
 	const char *on;
 	int64		nparams;
+	double	   *pca_ratio = NULL;
 	MmErr		err;
 	MmStatus	status;
 
@@ -891,11 +1084,32 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 							 errhint("Lower test_fraction, or add rows of that class.")));
 	}
 
-	m->target = pstrdup(tcol->name);
+	m->target = tcol ? pstrdup(tcol->name) : NULL;
 	MmDatasetPrepare(&ds, m, p->impute);
 	nparams = (int64) (m->ncols + (p->fit_intercept ? 1 : 0)) *
 		(algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1);
-	if (algorithm != MM_ALG_NAIVE_BAYES && ds.n_train < nparams)
+	if (algorithm == MM_ALG_KMEANS && ds.n_train < p->k)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("model \"%s\" needs at least %d training rows for %d clusters, but got " INT64_FORMAT,
+						model, p->k, p->k, ds.n_train),
+				 errdetail(INT64_FORMAT " of the source's " INT64_FORMAT " rows were held out (test_fraction %g).",
+						   ds.n - ds.n_train, ds.n, test_fraction),
+				 errhint("Lower params.k, add rows, or lower test_fraction.")));
+	if (algorithm == MM_ALG_PCA && ds.n_train < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("model \"%s\" needs at least 2 training rows, but got " INT64_FORMAT,
+						model, ds.n_train),
+				 errhint("Add rows, or lower test_fraction.")));
+	if (algorithm == MM_ALG_PCA && p->n_components > (int) m->ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"n_components\" is %d, but model \"%s\" has %u encoded features",
+						p->n_components, model, m->ncols),
+				 errhint("Use at most %u components, or leave n_components out for all of them.",
+						 m->ncols)));
+	if (algorithm <= MM_ALG_LOGISTIC_REGRESSION && ds.n_train < nparams)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("model \"%s\" needs at least " INT64_FORMAT " training rows, but got " INT64_FORMAT,
@@ -972,6 +1186,12 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 							 errhint("Raise params.max_iter, or scale the features.")));
 				break;
 			}
+		case MM_ALG_KMEANS:
+			MmFitKMeans(model, p, m, X, nt);
+			break;
+		case MM_ALG_PCA:
+			MmFitPca(model, p, m, X, nt, &pca_ratio);
+			break;
 		case MM_ALG_NAIVE_BAYES:
 			{
 				int32	   *group = palloc(sizeof(int32) * Max(m->ncols, 1));
@@ -1011,6 +1231,13 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 		Xs = X;
 		ys = y;
 		ns = nt;
+	}
+	if (algorithm == MM_ALG_KMEANS)
+		return MmClusteringMetrics(m, Xs, ns, (uint64) p->seed, on, primary);
+	if (algorithm == MM_ALG_PCA)
+	{
+		*primary = NAN;
+		return MmDecompositionMetrics(m, pca_ratio, nt);
 	}
 	if (!classifier)
 	{
@@ -1090,6 +1317,7 @@ mm_train(PG_FUNCTION_ARGS)
 	int64		nparams;
 	int			label_type;
 	bool		use_scan;
+	bool		unsupervised;
 	int64		n_train;
 	double		primary;
 	Datum		outv[4];
@@ -1109,7 +1337,7 @@ mm_train(PG_FUNCTION_ARGS)
 	MmCheckModelName(model);
 
 	algorithm = mm_algorithm_from_name(algname);
-	if (algorithm > MM_LAST_SQL_ALGORITHM)
+	if (!MmAlgorithmInSql(algorithm))
 		algorithm = 0;
 	if (algorithm == 0)
 	{
@@ -1154,7 +1382,14 @@ mm_train(PG_FUNCTION_ARGS)
 				 errhint("Use 'always', 'never' or 'if_better'.")));
 
 	MmParseParams(params, algorithm, &p);
-	if (target == NULL)
+	unsupervised = MmAlgorithmTask(algorithm) == MM_TASK_CLUSTERING ||
+		MmAlgorithmTask(algorithm) == MM_TASK_DECOMPOSITION;
+	if (unsupervised && target != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm \"%s\" does not take a target column", algname),
+				 errhint("Leave target NULL; name the columns to use with features => ARRAY[...].")));
+	if (!unsupervised && target == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm \"%s\" needs a target column", algname),
@@ -1168,12 +1403,18 @@ mm_train(PG_FUNCTION_ARGS)
 
 	/* the source and its columns, as the caller */
 	MmOpenSource(source, &src);
-	attno = MmFindColumn(&src, target);
-	if (attno == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("target column \"%s\" does not exist in source \"%s\"", target, source)));
-	label_type = MmClassifyTarget(&src, attno, MmIsClassifier(algorithm), &tcol);
+	memset(&tcol, 0, sizeof(tcol));
+	attno = 0;
+	label_type = MM_LABEL_NONE;
+	if (!unsupervised)
+	{
+		attno = MmFindColumn(&src, target);
+		if (attno == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("target column \"%s\" does not exist in source \"%s\"", target, source)));
+		label_type = MmClassifyTarget(&src, attno, MmIsClassifier(algorithm), &tcol);
+	}
 
 	cols = palloc0(sizeof(MmSourceCol) * (src.tupdesc->natts + 1));
 	if (PG_ARGISNULL(4))
@@ -1221,6 +1462,10 @@ mm_train(PG_FUNCTION_ARGS)
 			MmClassifyColumn(&src, a, false, &cols[ncols++]);
 		}
 	}
+	if (ncols == 0 && unsupervised)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" has no columns", source)));
 	if (ncols == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1237,16 +1482,21 @@ mm_train(PG_FUNCTION_ARGS)
 	 * (classifiers, categorical features, NULLs to impute, scaling) reads
 	 * the rows into memory first.
 	 */
-	use_scan = !MmIsClassifier(algorithm) && p.impute == MM_IMPUTE_ERROR &&
+	use_scan = !MmIsClassifier(algorithm) && !unsupervised && p.impute == MM_IMPUTE_ERROR &&
 		p.scale == MM_SCALE_NONE;
 	for (int i = 0; i < ncols; i++)
 		use_scan &= cols[i].kind != MM_COL_TEXT;
 	memset(&m, 0, sizeof(m));
 	m.algorithm = algorithm;
-	m.task = MmIsClassifier(algorithm) ? MM_TASK_CLASSIFICATION : MM_TASK_REGRESSION;
+	m.task = MmAlgorithmTask(algorithm);
 	if (!use_scan)
-		metrics = MmTrainInMemory(model, algorithm, &p, &src, &tcol, label_type, cols, ncols,
-								  test_fraction, &m, &n_train, &primary, start);
+	{
+		metrics = MmTrainInMemory(model, algorithm, &p, &src, unsupervised ? NULL : &tcol,
+								  label_type, cols, ncols, test_fraction, &m, &n_train,
+								  &primary, start);
+		if (algorithm == MM_ALG_PCA)
+			p.n_components = (int) m.n_components;
+	}
 	else
 	{
 		/* one scan: training co-moments and held-out rows */
@@ -1323,7 +1573,7 @@ mm_train(PG_FUNCTION_ARGS)
 		MmReportCoreError(status, &err, model);
 
 	deployed = MmStoreVersion(model, algorithm, policy, MmParamsJsonb(algorithm, &p),
-							  MmFeaturesJsonb(&m), tcol.name, metrics, primary,
+							  MmFeaturesJsonb(&m), unsupervised ? NULL : tcol.name, metrics, primary,
 							  n_train, MmElapsedMs(start), source, test_fraction,
 							  blob, "train", &version);
 	if (p.verbose)
