@@ -60,6 +60,33 @@ SELECT version, jsonb_array_length(metrics->'explained_variance') AS components,
   FROM mm_train('un_pca', 'pca', 'SELECT sepal_length, sepal_width, petal_length, petal_width FROM un_iris',
                 params => '{"scale": "standard", "n_components": 2, "whiten": true}', test_fraction => 0);
 SELECT version, reason FROM mm_deployments WHERE model = 'un_pca' ORDER BY version;
+-- mm_transform: scikit-learn's coordinates of the first three rows (with the sign
+-- rule applied to its components), all four components of version 1, the two
+-- whitened ones of the deployed version 2; a row or an array in training order
+CREATE TABLE un_first AS SELECT * FROM un_iris LIMIT 3;
+SELECT bool_and(abs(t[1] - r[1]) < 1e-9 AND abs(t[2] - r[2]) < 1e-9) AS plain_is_sklearns,
+       bool_and(array_length(t, 1) = 4) AS four_components
+  FROM (SELECT mm_transform('un_pca', f.*, version => 1) AS t, row_number() OVER () AS i FROM un_first f) x
+  JOIN (VALUES (1, ARRAY[-2.2647028088075869, 0.4800265965209885]),
+               (2, ARRAY[-2.080961151965766, -0.67413355660535301]),
+               (3, ARRAY[-2.3642290538902992, -0.3419080238846765])) AS ref(i, r) USING (i);
+SELECT bool_and(abs(t[1] - r[1]) < 1e-9 AND abs(t[2] - r[2]) < 1e-9) AS whitened_is_sklearns,
+       bool_and(array_length(t, 1) = 2) AS two_components
+  FROM (SELECT mm_transform('un_pca', ARRAY[sepal_length, sepal_width, petal_length, petal_width]) AS t,
+               row_number() OVER () AS i FROM un_first) x
+  JOIN (VALUES (1, ARRAY[-1.3212318581094424, 0.50041747620774302]),
+               (2, ARRAY[-1.2140366315494298, -0.70276983706391438]),
+               (3, ARRAY[-1.3792956558006388, -0.35643181366944438])) AS ref(i, r) USING (i);
+-- for other models mm_transform gives the encoded, scaled features the algorithm sees
+SELECT mm_transform('un_km', ARRAY[5.1, 3.5, 1.4, 0.2]) AS unscaled_kmeans_input;
+SELECT version FROM mm_train('un_lr', 'linear_regression', 'un_iris', 'sepal_length',
+                             features => ARRAY['species'], params => '{"scale": "minmax", "fit_intercept": false}');
+SELECT mm_transform('un_lr', ROW('virginica')) AS one_hot;
+SELECT mm_transform('un_pca', NULL::float8[]) AS null_input;
+SELECT mm_transform('un_pca', ARRAY[1.0, 2.0]);
+SELECT mm_transform('un_pca', 'text'::text);
+SELECT mm_drop('un_lr');
+DROP TABLE un_first;
 
 -- errors
 SELECT * FROM mm_train('un_bad', 'kmeans', 'un_iris', 'species');

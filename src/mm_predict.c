@@ -42,6 +42,8 @@ PG_FUNCTION_INFO_V1(mm_predict_label_array);
 PG_FUNCTION_INFO_V1(mm_predict_label_any);
 PG_FUNCTION_INFO_V1(mm_predict_proba_array);
 PG_FUNCTION_INFO_V1(mm_predict_proba_any);
+PG_FUNCTION_INFO_V1(mm_transform_array);
+PG_FUNCTION_INFO_V1(mm_transform_any);
 PG_FUNCTION_INFO_V1(mm_labels);
 PG_FUNCTION_INFO_V1(mm_weights);
 
@@ -84,7 +86,8 @@ typedef enum MmOutMode
 {
 	MM_OUT_VALUE,				/* mm_predict: float8 */
 	MM_OUT_LABEL,				/* mm_predict_label: text */
-	MM_OUT_PROBA				/* mm_predict_proba: float8[] */
+	MM_OUT_PROBA,				/* mm_predict_proba: float8[] */
+	MM_OUT_TRANSFORM			/* mm_transform: float8[] */
 } MmOutMode;
 
 /* what the x argument of a call site is */
@@ -391,6 +394,26 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 		mm_model_scale(m, ps->x);
 		xs = ps->x;
 	}
+	if (mode == MM_OUT_TRANSFORM)
+	{
+		/* pca: the coordinates; any other model: what its algorithm sees */
+		int			nout = m->task == MM_TASK_DECOMPOSITION ? (int) m->n_components : (int) m->ncols;
+		double	   *out = palloc(sizeof(double) * nout);
+		Datum	   *d = palloc(sizeof(Datum) * nout);
+
+		for (uint32 j = 0; j < m->ncols; j++)
+			if (unlikely(!isfinite(xs[j])))
+				MmReportBadInput(m, x, ps->name);
+		if (m->task == MM_TASK_DECOMPOSITION)
+			mm_pca_transform((int) m->ncols, nout, m->pca_mean, m->components,
+							 m->explained_variance, m->whiten, xs, out);
+		else
+			memcpy(out, xs, sizeof(double) * nout);
+		for (int j = 0; j < nout; j++)
+			d[j] = Float8GetDatum(out[j]);
+		return PointerGetDatum(construct_array(d, nout, FLOAT8OID, sizeof(double),
+											   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
 	if (m->task == MM_TASK_CLUSTERING || m->task == MM_TASK_DECOMPOSITION)
 	{
 		double		d2;
@@ -446,6 +469,8 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 			return Float8GetDatum(strtod(m->labels[best], NULL));
 		case MM_OUT_LABEL:
 			return CStringGetTextDatum(m->labels[best]);
+		case MM_OUT_TRANSFORM:
+			break;				/* answered above */
 		case MM_OUT_PROBA:
 			{
 				Datum	   *d = palloc(sizeof(Datum) * m->nclasses);
@@ -558,6 +583,13 @@ mm_predict_proba_array(PG_FUNCTION_ARGS)
 	return MmPredictArrayEntry(fcinfo, MM_OUT_PROBA);
 }
 
+/* mm_transform(model text, x float8[]/float4[], version int) */
+Datum
+mm_transform_array(PG_FUNCTION_ARGS)
+{
+	return MmPredictArrayEntry(fcinfo, MM_OUT_TRANSFORM);
+}
+
 /*
  * An array of another element type, or one with NULLs the model imputes:
  * converted element by element.
@@ -610,7 +642,8 @@ MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("%s does not accept arrays of type %s",
 								mode == MM_OUT_LABEL ? "mm_predict_label" :
-								mode == MM_OUT_PROBA ? "mm_predict_proba" : "mm_predict",
+								mode == MM_OUT_PROBA ? "mm_predict_proba" :
+								mode == MM_OUT_TRANSFORM ? "mm_transform" : "mm_predict",
 								format_type_be(ARR_ELEMTYPE(arr))),
 						 errhint("Pass double precision[], real[], numeric[], integer[] or bigint[].")));
 		}
@@ -980,7 +1013,8 @@ MmPredictAnyEntry(FunctionCallInfo fcinfo, MmOutMode mode)
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("%s takes a row or an array, not type %s",
 					mode == MM_OUT_LABEL ? "mm_predict_label" :
-					mode == MM_OUT_PROBA ? "mm_predict_proba" : "mm_predict",
+					mode == MM_OUT_PROBA ? "mm_predict_proba" :
+					mode == MM_OUT_TRANSFORM ? "mm_transform" : "mm_predict",
 					format_type_be(argtype)),
 			 errhint("Pass a table row (t.* or t), ROW(...) with the features in training order, or an array of them.")));
 	PG_RETURN_NULL();
@@ -1005,6 +1039,13 @@ Datum
 mm_predict_proba_any(PG_FUNCTION_ARGS)
 {
 	return MmPredictAnyEntry(fcinfo, MM_OUT_PROBA);
+}
+
+/* mm_transform(model text, x anyelement, version int) */
+Datum
+mm_transform_any(PG_FUNCTION_ARGS)
+{
+	return MmPredictAnyEntry(fcinfo, MM_OUT_TRANSFORM);
 }
 
 #define MM_FIELDS_FIXED_ARGS 3	/* model, version, names */

@@ -263,6 +263,25 @@ CREATE FUNCTION mm_predict_proba(model text, x anyelement, version int DEFAULT N
 RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_predict_proba_any'
 LANGUAGE C STABLE PARALLEL SAFE;
 
+CREATE FUNCTION mm_transform(model text, x float8[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_transform_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_transform(model text, x float4[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_transform_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_transform(model text, x numeric[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_transform_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_transform(model text, x int[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_transform_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_transform(model text, x bigint[], version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_transform_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mm_transform(model text, x anyelement, version int DEFAULT NULL)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_transform_any'
+LANGUAGE C STABLE PARALLEL SAFE;
+
 DO $$
 DECLARE
 	f regprocedure;
@@ -278,6 +297,12 @@ BEGIN
 	LOOP
 		EXECUTE format('COMMENT ON FUNCTION %s IS %L', f,
 					   'the class probabilities a classifier gives x, in the order of mm_labels');
+	END LOOP;
+	FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+			  WHERE p.proname = 'mm_transform' AND p.pronamespace = '@extschema@'::regnamespace
+	LOOP
+		EXECUTE format('COMMENT ON FUNCTION %s IS %L', f,
+					   'the coordinates of x on the components of a pca model, or for any other model the encoded, scaled features it sees');
 	END LOOP;
 END $$;
 

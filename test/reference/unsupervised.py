@@ -24,3 +24,14 @@ print('kmeans_silhouette %.15g' % silhouette_score(X, best.labels_))
 pca = PCA().fit(StandardScaler().fit_transform(X))
 print('pca_explained_variance', ' '.join('%.17g' % v for v in pca.explained_variance_))
 print('pca_explained_variance_ratio', ' '.join('%.17g' % v for v in pca.explained_variance_ratio_))
+# mm_transform: the first three rows on two components, signed by massmodel's
+# rule (each component's entry of largest absolute value positive), plain
+# and whitened.
+scaler = StandardScaler().fit(X)
+for whiten in (False, True):
+    p2 = PCA(n_components=2, whiten=whiten).fit(scaler.transform(X))
+    comps = p2.components_.copy()
+    flip = np.sign(comps[np.arange(2), np.argmax(np.abs(comps), axis=1)])
+    coords = p2.transform(scaler.transform(X[:3])) * flip
+    print('pca_transform%s' % ('_whiten' if whiten else ''),
+          ' '.join('%.17g' % v for v in coords.ravel()))
