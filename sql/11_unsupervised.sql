@@ -116,7 +116,16 @@ SELECT mm_predict_label('un_km', ARRAY[1.0, 2.0, 3.0, 4.0]);
 SELECT mm_predict_proba('un_km', ARRAY[1.0, 2.0, 3.0, 4.0]);
 SELECT mm_labels('un_km');
 SELECT mm_predict('un_km', ARRAY[1.0, 'NaN', 3.0, 4.0]);
-SELECT mm_evaluate('un_km', 'un_iris');
+-- mm_evaluate on a clustering model: n, inertia, mean_inertia, silhouette of the
+-- source's rows (all 150 here, within the 10,000-row silhouette sample)
+SELECT e->>'n' AS n, abs((e->>'inertia')::float8 - 78.851441426146) / 78.851441426146 < 1e-12 AS inertia_is_sklearns,
+       abs((e->>'silhouette')::float8 - 0.55281901235641) < 1e-12 AS silhouette_is_sklearns,
+       abs((e->>'mean_inertia')::float8 * 150 - (e->>'inertia')::float8) < 1e-9 AS mean_is_per_row
+  FROM mm_evaluate('un_km', 'un_iris', version => 1) AS e;
+SELECT (mm_evaluate('un_km', 'SELECT * FROM un_iris WHERE species = ''setosa''', version => 1)->>'n')::int AS setosa_rows;
+SELECT mm_evaluate('un_km', 'SELECT sepal_length FROM un_iris');
+SELECT mm_evaluate('un_km', 'SELECT * FROM un_iris WHERE false');
+SELECT mm_evaluate('un_pca', 'un_iris');
 
 -- export and import carry a clustering model whole
 SELECT mm_import('un_km_copy', mm_export('un_km'));

@@ -276,10 +276,27 @@ typedef enum MmRowFilter
 	MM_ROWS_HELDOUT				/* rows mm_split_u() puts in the held-out set */
 } MmRowFilter;
 
+/*
+ * What mm_evaluate measures of a clustering model while it streams a
+ * source: the row count and inertia of every row, and a uniform sample
+ * (reservoir, seeded) of at most MM_SILHOUETTE_SAMPLE scaled rows for the
+ * silhouette.
+ */
+typedef struct MmClusterScore
+{
+	int64		n;
+	double		inertia;
+	int64		kept;
+	double	   *sample;			/* MM_SILHOUETTE_SAMPLE * ncols */
+	MmRng		rng;
+} MmClusterScore;
+
 extern void MmScoreOverSource(const MmModel *m, const char *model_name,
 							  MmSource *src, MmRowFilter filter,
 							  uint64 seed, double test_fraction,
-							  MmRegMetrics *reg, MmClsMetrics *cls, int64 *unseen);
+							  MmRegMetrics *reg, MmClsMetrics *cls, int64 *unseen,
+							  MmClusterScore *clu);
+extern Jsonb *MmClusteringJsonb(int64 n, double inertia, double silhouette, const char *on);
 extern Jsonb *MmRegressionMetricsJsonb(const MmRegResult *r, const char *on);
 extern void MmModelProba(const MmModel *m, const double *x, double *proba);
 extern Jsonb *MmClassificationMetricsJsonb(const MmModel *m, const MmClsMetrics *met,

@@ -55,6 +55,41 @@ MmLabelIndex(const MmModel *m, const char *s, size_t len)
 	return -1;
 }
 
+/* One scaled row of a clustering model into the score (reservoir sample). */
+static void
+MmClusterScoreAdd(const MmModel *m, MmClusterScore *clu, const double *x)
+{
+	double		d2;
+	int64		slot;
+
+	(void) mm_kmeans_predict((int) m->k, (int) m->ncols, m->centers, x, &d2);
+	clu->inertia += d2;
+	slot = clu->kept < MM_SILHOUETTE_SAMPLE ? clu->kept++ :
+		(int64) mm_rng_below(&clu->rng, (uint64) clu->n + 1);
+	if (slot < MM_SILHOUETTE_SAMPLE)
+		memcpy(clu->sample + slot * m->ncols, x, sizeof(double) * m->ncols);
+	clu->n++;
+}
+
+/* Clustering metrics as jsonb (n, inertia, mean_inertia, silhouette). */
+Jsonb *
+MmClusteringJsonb(int64 n, double inertia, double silhouette, const char *on)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"n\": " INT64_FORMAT ", \"inertia\": ", n);
+	MmAppendJsonNumber(&s, inertia);
+	appendStringInfoString(&s, ", \"mean_inertia\": ");
+	MmAppendJsonNumber(&s, n > 0 ? inertia / n : NAN);
+	appendStringInfoString(&s, ", \"silhouette\": ");
+	MmAppendJsonNumber(&s, silhouette);
+	if (on)
+		appendStringInfo(&s, ", \"evaluated_on\": \"%s\"", on);
+	appendStringInfoChar(&s, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
 /*
  * Predict every row of the source (or only the held-out rows of a plain
  * numeric regression's split) and accumulate metrics: regression metrics
@@ -68,7 +103,8 @@ void
 MmScoreOverSource(const MmModel *m, const char *model_name,
 				  MmSource *src, MmRowFilter filter,
 				  uint64 seed, double test_fraction,
-				  MmRegMetrics *reg, MmClsMetrics *cls, int64 *unseen)
+				  MmRegMetrics *reg, MmClsMetrics *cls, int64 *unseen,
+				  MmClusterScore *clu)
 {
 	StringInfoData sql;
 	int			attno;
@@ -77,12 +113,13 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 	double	   *row = palloc(sizeof(double) * (m->ncols + 1));
 	double	   *proba = palloc(sizeof(double) * Max(m->nclasses, 1));
 	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
+	bool		clustering = m->task == MM_TASK_CLUSTERING;
 	SPIPlanPtr	plan;
 	Portal		portal;
 	MemoryContext loopcxt;
 	MemoryContext rowcxt;
 
-	attno = MmFindColumn(src, m->target);
+	attno = clustering ? 1 : MmFindColumn(src, m->target);
 	if (attno == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -90,7 +127,9 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 						src->text, m->target, model_name),
 				 errhint("Scoring compares predictions with the true values in a column named like the target.")));
 	initStringInfo(&sql);
-	if (classifier)
+	if (clustering)
+		appendStringInfoString(&sql, "SELECT 0::pg_catalog.float8");	/* no target */
+	else if (classifier)
 	{
 		(void) MmClassifyTarget(src, attno, true, &col);
 		appendStringInfo(&sql, "SELECT %s::pg_catalog.text", quote_identifier(col.name));
@@ -218,7 +257,9 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 				!(mm_split_u(seed, row, m->ncols + 1) < test_fraction))
 				continue;
 			mm_model_scale(m, row + 1);
-			if (!classifier)
+			if (clustering)
+				MmClusterScoreAdd(m, clu, row + 1);
+			else if (!classifier)
 				mm_regmetrics_add(reg, row[0], mm_linear_predict(m, row + 1));
 			else if (cls_index < 0)
 				(*unseen)++;
@@ -259,14 +300,40 @@ mm_evaluate(PG_FUNCTION_ARGS)
 	m = MmLoadModel(model, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2),
 					&model_id, &version);
 
-	if (m->task == MM_TASK_CLUSTERING || m->task == MM_TASK_DECOMPOSITION)
+	if (m->task == MM_TASK_DECOMPOSITION)
 		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("mm_evaluate does not evaluate %s models yet", mm_task_name(m->task)),
-				 errdetail("Model \"%s\" is a %s model; its version's metrics hold what training measured.",
-						   model, mm_algorithm_name(m->algorithm))));
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a pca model, which has nothing to evaluate", model),
+				 errdetail("Its version's metrics hold the explained variances of its training rows."),
+				 errhint("Train a new version on the rows to compare, and compare the explained variances.")));
 	MmOpenSource(source, &src);
-	if (m->task == MM_TASK_CLASSIFICATION)
+	if (m->task == MM_TASK_CLUSTERING)
+	{
+		MmClusterScore clu;
+		int32	   *label;
+		double		silhouette;
+
+		memset(&clu, 0, sizeof(clu));
+		clu.sample = palloc(sizeof(double) * MM_SILHOUETTE_SAMPLE * m->ncols);
+		mm_rng_seed(&clu.rng, 42);
+		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, NULL, NULL, NULL, &clu);
+		if (clu.n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("source \"%s\" has no rows to evaluate model \"%s\" on", source, model)));
+		label = palloc(sizeof(int32) * clu.kept);
+		for (int64 r = 0; r < clu.kept; r++)
+		{
+			double		d2;
+
+			label[r] = mm_kmeans_predict((int) m->k, (int) m->ncols, m->centers,
+										 clu.sample + r * m->ncols, &d2);
+		}
+		silhouette = mm_silhouette(clu.kept, (int) m->ncols, clu.sample, label, (int) m->k,
+								   MmPallocAllocator());
+		metrics = MmClusteringJsonb(clu.n, clu.inertia, silhouette, NULL);
+	}
+	else if (m->task == MM_TASK_CLASSIFICATION)
 	{
 		MmClsMetrics cmet;
 		MmClsResult cres;
@@ -276,7 +343,7 @@ mm_evaluate(PG_FUNCTION_ARGS)
 
 		/* its buffers grow while SPI is connected: bind them to this context */
 		mm_clsmetrics_init(&cmet, m->nclasses, &alloc);
-		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, NULL, &cmet, &unseen);
+		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, NULL, &cmet, &unseen, NULL);
 		if (!mm_clsmetrics_result(&cmet, &cres))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -297,7 +364,7 @@ mm_evaluate(PG_FUNCTION_ARGS)
 	else
 	{
 		mm_regmetrics_init(&met);
-		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL);
+		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL, NULL);
 		if (!mm_regmetrics_result(&met, &res))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),

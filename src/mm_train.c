@@ -852,7 +852,6 @@ MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
 	double		inertia = 0.0;
 	double		silhouette;
 	MmRng		rng;
-	StringInfoData s;
 
 	for (int64 r = 0; r < ns; r++)
 	{
@@ -882,17 +881,7 @@ MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
 	/* sums over different row counts do not compare: if_better uses the mean */
 	*primary = ns > 0 ? inertia / ns : NAN;
 
-	initStringInfo(&s);
-	appendStringInfo(&s, "{\"n\": " INT64_FORMAT ", \"inertia\": ", ns);
-	MmAppendJsonNumber(&s, inertia);
-	appendStringInfoString(&s, ", \"mean_inertia\": ");
-	MmAppendJsonNumber(&s, *primary);
-	appendStringInfoString(&s, ", \"silhouette\": ");
-	MmAppendJsonNumber(&s, silhouette);
-	if (on)
-		appendStringInfo(&s, ", \"evaluated_on\": \"%s\"", on);
-	appendStringInfoChar(&s, '}');
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+	return MmClusteringJsonb(ns, inertia, silhouette, on);
 }
 
 /* PCA's metrics: the explained variances and their ratios, of the n training rows. */
@@ -1542,12 +1531,12 @@ mm_train(PG_FUNCTION_ARGS)
 				MmScoreKept(&m, &st, &met);
 			else
 				MmScoreOverSource(&m, model, &src, MM_ROWS_HELDOUT, (uint64) p.seed,
-								  test_fraction, &met, NULL, NULL);
+								  test_fraction, &met, NULL, NULL, NULL);
 		}
 		else
 		{
 			on = "train";
-			MmScoreOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL);
+			MmScoreOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL, NULL);
 		}
 		if (!mm_regmetrics_result(&met, &res))
 		{

@@ -91,7 +91,8 @@ mm_export(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(uid);
 	if (SPI_execute_with_args("SELECT jsonb_build_object('format', 'massmodel export', "
 							  "'algorithm', algorithm, 'params', params, 'metrics', metrics, "
-							  "'target', target, 'n_train', n_train, 'trained_at', trained_at, "
+							  "'target', target, 'n_train', n_train, "
+							  "'trained_at', to_char(trained_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
 							  "'trained_by', trained_by, 'version', version)::text "
 							  "FROM mm.versions WHERE uid = $1",
 							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
