@@ -188,13 +188,17 @@ SELECT count(*) AS bad_stored FROM mm_models WHERE model = 'gov_bad';
 SELECT mm_import('gov_min', gov_envelope('{}', (SELECT m FROM gov_model)));
 SELECT n_train, params, metrics FROM mm_versions WHERE model = 'gov_min';
 SELECT mm_drop('gov_min');
--- a valid version-3 blob of an algorithm this build cannot train or predict with
+-- a version-3 blob built by hand (an mlp classifier, the fuzz seed mlp_3classes) imports
 CREATE TABLE gov_mlp AS SELECT
   '\x0205006c6162656c020000000200783101010000000001007602020000000000010300000003006361740300636f770300646f670102000000030000000400000003000000dbb66ddbb66debbfb76ddbb66ddbe6bf922449922449e2bfdbb66ddbb66ddbbf922449922449d2bf922449922449c2bf0000000000000000922449922449c23f922449922449d23fdbb66ddbb66ddb3f922449922449e23fb76ddbb66ddbe63f0000000000000000000000000000c03f000000000000d03f000000000000d83f9a9999999999c9bf101111111111c13f186cc1166cc1b6bf9ef4499ff449cf3f106cc1166cc1963f9a9999999999c9bf101111111111c13f186cc1166cc1b6bf9ef4499ff449cf3f106cc1166cc1963f9a9999999999c9bf101111111111c13f0000000000000000000000000000e0bf000000000000f0bf'::bytea AS payload;
 SELECT mm_import('gov_nn', gov_envelope('{}',
          '\x4d4d444c0300070000000000'::bytea || gov_le32(length(payload)) || gov_le32(gov_crc32c(payload))
          || '\x00000000'::bytea || payload)) FROM gov_mlp;
--- nor does a blob stored into the catalog behind massmodel's back (superuser only)
+SELECT task, algorithm FROM mm_models WHERE model = 'gov_nn';
+SELECT mm_labels('gov_nn'), mm_predict_label('gov_nn', ARRAY[1.0, 2.0, 3.0]) IS NOT NULL AS predicts;
+SELECT mm_drop('gov_nn');
+-- a blob stored into the catalog behind massmodel's back (superuser only) is
+-- still validated against the call: here its 3 features against 1 given
 SELECT version FROM mm_train('gov_tamper', 'linear_regression', 'gov_t', 'y', features => ARRAY['x']);
 UPDATE mm.versions SET blob = '\x4d4d444c0300070000000000'::bytea || gov_le32(length(payload))
          || gov_le32(gov_crc32c(payload)) || '\x00000000'::bytea || payload

@@ -25,14 +25,16 @@
 #define MM_MAX_MODEL_NAME	63
 #define MM_MAX_FEATURE_ARGS 90	/* feature columns one train can read */
 /*
- * Does the SQL layer train and predict with this algorithm?  The core and
- * the blob format also know mlp; until its glue exists mm_train calls it
- * unavailable and mm_import and the model loader refuse its blobs.
+ * Does the SQL layer train and predict with this algorithm?  An algorithm
+ * the core and the blob format know before its glue exists stays out of
+ * this range, and mm_train calls it unavailable.  (Every algorithm the
+ * blob format holds is in it today, so mm_import and the model loader need
+ * no such check.)
  */
 static inline bool
 MmAlgorithmInSql(int algorithm)
 {
-	return algorithm >= MM_ALG_LINEAR_REGRESSION && algorithm <= MM_ALG_PCA;
+	return algorithm >= MM_ALG_LINEAR_REGRESSION && algorithm <= MM_ALG_MLP;
 }
 
 /* The task of an algorithm's models (mlp: by its target, not decided here). */
@@ -125,7 +127,7 @@ extern char *MmSpiGetText(int row, int col);
 #define MM_DEPLOY_POLICY_ALWAYS		0
 #define MM_DEPLOY_POLICY_NEVER		1
 #define MM_DEPLOY_POLICY_IF_BETTER	2
-extern bool MmStoreVersion(const char *model, int algorithm, int policy,
+extern bool MmStoreVersion(const char *model, int algorithm, int task, int policy,
 						   Jsonb *params, Jsonb *features, const char *target,
 						   Jsonb *metrics, double primary, int64 n_train,
 						   double train_ms, const char *source, double test_fraction,
@@ -299,6 +301,8 @@ extern void MmScoreOverSource(const MmModel *m, const char *model_name,
 extern Jsonb *MmClusteringJsonb(int64 n, double inertia, double silhouette, const char *on);
 extern Jsonb *MmRegressionMetricsJsonb(const MmRegResult *r, const char *on);
 extern void MmModelProba(const MmModel *m, const double *x, double *proba);
+extern double MmModelValue(const MmModel *m, const double *x);
+extern double *MmMlpWork(const MmModel *m);
 extern Jsonb *MmClassificationMetricsJsonb(const MmModel *m, const MmClsMetrics *met,
 										   const MmClsResult *r, const char *on);
 

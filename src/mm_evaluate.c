@@ -260,7 +260,7 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 			if (clustering)
 				MmClusterScoreAdd(m, clu, row + 1);
 			else if (!classifier)
-				mm_regmetrics_add(reg, row[0], mm_linear_predict(m, row + 1));
+				mm_regmetrics_add(reg, row[0], MmModelValue(m, row + 1));
 			else if (cls_index < 0)
 				(*unseen)++;
 			else
@@ -399,8 +399,48 @@ MmModelProba(const MmModel *m, const double *x, double *proba)
 {
 	if (m->algorithm == MM_ALG_LOGISTIC_REGRESSION)
 		mm_logistic_proba(m->ncols, m->nclasses, m->coefs, m->intercepts, x, proba);
+	else if (m->algorithm == MM_ALG_MLP)
+		mm_mlp_forward(&m->mlp, x, proba, MmMlpWork(m));
 	else
 		mm_nb_proba(&m->nb, x, proba);
+}
+
+/*
+ * The scratch a network's forward pass needs (2 * its widest layer), kept
+ * for the backend's life and grown when a wider network comes along.
+ */
+double *
+MmMlpWork(const MmModel *m)
+{
+	static double *work = NULL;
+	static int	len = 0;
+	int			need = 0;
+
+	for (int l = 0; l <= m->mlp.nlayers; l++)
+		need = Max(need, m->mlp.size[l]);
+	need *= 2;
+	if (need > len)
+	{
+		double	   *w = MemoryContextAlloc(TopMemoryContext, sizeof(double) * need);
+
+		if (work)
+			pfree(work);
+		work = w;
+		len = need;
+	}
+	return work;
+}
+
+/* A regression model's value for an encoded, scaled row. */
+double
+MmModelValue(const MmModel *m, const double *x)
+{
+	double		v;
+
+	if (m->algorithm != MM_ALG_MLP)
+		return mm_linear_predict(m, x);
+	mm_mlp_forward(&m->mlp, x, &v, MmMlpWork(m));
+	return v;
 }
 
 /*

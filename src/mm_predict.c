@@ -197,12 +197,6 @@ MmDecodeBlob(bytea *blob, const char *name, int32 version, MmModel **out)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("version %d of model \"%s\" is not a valid model blob", version, name),
 				 errdetail("%s.", err.msg)));
-	/* a valid blob this build cannot run (only a superuser can store one) */
-	if (!MmAlgorithmInSql((*out)->algorithm))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("version %d of model \"%s\" holds a model of algorithm %s, which this version of massmodel cannot use",
-						version, name, mm_algorithm_name((*out)->algorithm))));
 	return cxt;
 }
 
@@ -443,7 +437,7 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("model \"%s\" is a regression model and has no labels", ps->name),
 					 errhint("Use mm_predict('%s', ...).", ps->name)));
-		v = mm_linear_predict(m, xs);
+		v = MmModelValue(m, xs);
 		if (unlikely(!isfinite(v)))
 			MmReportBadInput(m, x, ps->name);
 		return Float8GetDatum(v);

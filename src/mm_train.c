@@ -61,15 +61,17 @@ typedef struct MmTrainParams
 	int			n_init;			/* kmeans */
 	int			n_components;	/* pca; 0: every encoded column */
 	bool		whiten;			/* pca */
+	MmMlpParams mlp;			/* mlp (its seed is seed) */
+	int			task;			/* mlp: 0 from the target's type, or MmTask */
 } MmTrainParams;
 
 /* algorithms of the contract that this version does not implement yet */
 static const char *const mm_planned_algorithms[] = {
-	"lasso", "elastic_net", "mlp",
+	"lasso", "elastic_net",
 	"decision_tree", "random_forest", "gradient_boosting"
 };
 
-#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, logistic_regression, naive_bayes, kmeans, pca"
+#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, logistic_regression, naive_bayes, kmeans, pca, mlp"
 
 /* the params each algorithm takes (bit 1 << algorithm) */
 #define MM_P_LIN	(1 << MM_ALG_LINEAR_REGRESSION)
@@ -78,7 +80,8 @@ static const char *const mm_planned_algorithms[] = {
 #define MM_P_NB		(1 << MM_ALG_NAIVE_BAYES)
 #define MM_P_KM		(1 << MM_ALG_KMEANS)
 #define MM_P_PCA	(1 << MM_ALG_PCA)
-#define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB | MM_P_KM | MM_P_PCA)
+#define MM_P_MLP	(1 << MM_ALG_MLP)
+#define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB | MM_P_KM | MM_P_PCA | MM_P_MLP)
 
 static const struct
 {
@@ -86,6 +89,19 @@ static const struct
 	int			algorithms;
 }			mm_param_keys[] = {
 	{"C", MM_P_LOG},
+	{"activation", MM_P_MLP},
+	{"batch_size", MM_P_MLP},
+	{"dropout", MM_P_MLP},
+	{"early_stopping", MM_P_MLP},
+	{"epochs", MM_P_MLP},
+	{"hidden_layers", MM_P_MLP},
+	{"learning_rate", MM_P_MLP},
+	{"momentum", MM_P_MLP},
+	{"optimizer", MM_P_MLP},
+	{"patience", MM_P_MLP},
+	{"task", MM_P_MLP},
+	{"validation_fraction", MM_P_MLP},
+	{"weight_decay", MM_P_MLP},
 	{"alpha", MM_P_RIDGE | MM_P_NB},
 	{"fit_intercept", MM_P_LIN | MM_P_RIDGE | MM_P_LOG},
 	{"impute", MM_P_ALL},
@@ -102,6 +118,29 @@ static const struct
 	{"verbose", MM_P_ALL},
 	{"whiten", MM_P_PCA},
 };
+
+/*
+ * Does a target column's type make an mlp a classifier by default (text,
+ * varchar, char, name, boolean, enum)?  Numbers, integers included, make
+ * it a regression unless params.task says otherwise.
+ */
+static bool
+MmTargetIsCategorical(const MmSource *src, int attno)
+{
+	Oid			typid = getBaseType(TupleDescAttr(src->tupdesc, attno - 1)->atttypid);
+
+	switch (typid)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case BOOLOID:
+			return true;
+		default:
+			return get_typtype(typid) == TYPTYPE_ENUM;
+	}
+}
 
 /* Is an algorithm a classifier? */
 static inline bool
@@ -194,6 +233,35 @@ MmParamInt(const char *key, const JsonbValue *v, int lo, int hi)
 	return (int) d;
 }
 
+/* hidden_layers: an array of 0 to MM_MLP_MAX_LAYERS layer widths. */
+static void
+MmParamLayers(const JsonbValue *v, MmMlpParams *mp)
+{
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"hidden_layers\" must be an array of layer widths, not a %s",
+						MmJsonbTypeName(v)),
+				 errhint("For example: '{\"hidden_layers\": [64, 32]}'.")));
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (n == MM_MLP_MAX_LAYERS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("parameter \"hidden_layers\" has more than %d layers", MM_MLP_MAX_LAYERS)));
+		mp->hidden[n++] = MmParamInt("hidden_layers", &e, 1, 100000);
+	}
+	mp->nhidden = n;
+}
+
 /* A positive number, or an error naming the parameter. */
 static double
 MmParamPositive(const char *key, const JsonbValue *v, bool zero_ok)
@@ -219,6 +287,9 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	static const char *const imputes[] = {"error", "mean", "median", "most_frequent"};
 	static const char *const penalties[] = {"none", NULL, "l2"};
 	static const char *const inits[] = {"kmeans++", "random"};
+	static const char *const activations[] = {"relu", "tanh", "sigmoid"};
+	static const char *const optimizers[] = {"sgd", "adam"};
+	static const char *const tasks[] = {"regression", "classification"};
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -226,7 +297,7 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 
 	p->seed = 42;
 	p->verbose = false;
-	p->scale = algorithm == MM_ALG_LOGISTIC_REGRESSION ? MM_SCALE_STANDARD : MM_SCALE_NONE;
+	p->scale = algorithm == MM_ALG_LOGISTIC_REGRESSION ? MM_SCALE_STANDARD : MM_SCALE_NONE;	/* mlp: below */
 	p->impute = MM_IMPUTE_ERROR;
 	p->fit_intercept = true;
 	p->alpha = algorithm == MM_ALG_LINEAR_REGRESSION ? 0.0 : 1.0;
@@ -240,6 +311,23 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	p->n_init = 10;
 	p->n_components = 0;
 	p->whiten = false;
+	memset(&p->mlp, 0, sizeof(p->mlp));
+	p->mlp.nhidden = 1;
+	p->mlp.hidden[0] = 100;
+	p->mlp.activation = 0;
+	p->mlp.optimizer = 1;
+	p->mlp.learning_rate = 0.001;
+	p->mlp.momentum = 0.9;
+	p->mlp.epochs = 200;
+	p->mlp.batch_size = 200;
+	p->mlp.dropout = 0.0;
+	p->mlp.weight_decay = 0.0001;
+	p->mlp.early_stopping = false;
+	p->mlp.validation_fraction = 0.1;
+	p->mlp.patience = 10;
+	p->task = 0;
+	if (algorithm == MM_ALG_MLP)
+		p->scale = MM_SCALE_STANDARD;
 
 	if (params == NULL)
 		return;
@@ -320,6 +408,54 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 			p->n_components = MmParamInt(key, &v, 1, MM_MAX_COLS);
 		else if (strcmp(key, "whiten") == 0)
 			p->whiten = MmParamBool(key, &v);
+		else if (strcmp(key, "hidden_layers") == 0)
+			MmParamLayers(&v, &p->mlp);
+		else if (strcmp(key, "activation") == 0)
+			p->mlp.activation = MmParamChoice(key, &v, activations, lengthof(activations),
+											  "'relu', 'tanh' or 'sigmoid'");
+		else if (strcmp(key, "optimizer") == 0)
+			p->mlp.optimizer = MmParamChoice(key, &v, optimizers, lengthof(optimizers),
+											 "'sgd' or 'adam'");
+		else if (strcmp(key, "learning_rate") == 0)
+			p->mlp.learning_rate = MmParamPositive(key, &v, false);
+		else if (strcmp(key, "momentum") == 0)
+		{
+			p->mlp.momentum = MmParamPositive(key, &v, true);
+			if (p->mlp.momentum >= 1.0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("parameter \"momentum\" must be less than 1, not %g", p->mlp.momentum)));
+		}
+		else if (strcmp(key, "epochs") == 0)
+			p->mlp.epochs = MmParamInt(key, &v, 1, 100000);
+		else if (strcmp(key, "batch_size") == 0)
+			p->mlp.batch_size = MmParamInt(key, &v, 1, 1000000);
+		else if (strcmp(key, "dropout") == 0)
+		{
+			p->mlp.dropout = MmParamPositive(key, &v, true);
+			if (p->mlp.dropout >= 1.0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("parameter \"dropout\" must be less than 1, not %g", p->mlp.dropout)));
+		}
+		else if (strcmp(key, "weight_decay") == 0)
+			p->mlp.weight_decay = MmParamPositive(key, &v, true);
+		else if (strcmp(key, "early_stopping") == 0)
+			p->mlp.early_stopping = MmParamBool(key, &v);
+		else if (strcmp(key, "validation_fraction") == 0)
+		{
+			p->mlp.validation_fraction = MmParamPositive(key, &v, false);
+			if (p->mlp.validation_fraction >= 1.0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("parameter \"validation_fraction\" must be less than 1, not %g",
+								p->mlp.validation_fraction)));
+		}
+		else if (strcmp(key, "patience") == 0)
+			p->mlp.patience = MmParamInt(key, &v, 1, 100000);
+		else if (strcmp(key, "task") == 0)
+			p->task = 1 + MmParamChoice(key, &v, tasks, lengthof(tasks),
+										"'regression' or 'classification'");
 	}
 }
 
@@ -345,6 +481,36 @@ MmParamsJsonb(int algorithm, const MmTrainParams *p)
 	if (algorithm == MM_ALG_PCA)
 		appendStringInfo(&s, ", \"n_components\": %d, \"whiten\": %s",
 						 p->n_components, p->whiten ? "true" : "false");
+	if (algorithm == MM_ALG_MLP)
+	{
+		static const char *const activations[] = {"relu", "tanh", "sigmoid"};
+		const MmMlpParams *mp = &p->mlp;
+
+		appendStringInfoString(&s, ", \"hidden_layers\": [");
+		for (int i = 0; i < mp->nhidden; i++)
+			appendStringInfo(&s, "%s%d", i ? ", " : "", mp->hidden[i]);
+		appendStringInfo(&s, "], \"activation\": \"%s\", \"optimizer\": \"%s\", \"learning_rate\": ",
+						 activations[mp->activation], mp->optimizer ? "adam" : "sgd");
+		MmAppendJsonNumber(&s, mp->learning_rate);
+		if (mp->optimizer == 0)
+		{
+			appendStringInfoString(&s, ", \"momentum\": ");
+			MmAppendJsonNumber(&s, mp->momentum);
+		}
+		appendStringInfo(&s, ", \"epochs\": %d, \"batch_size\": %d, \"dropout\": ",
+						 mp->epochs, mp->batch_size);
+		MmAppendJsonNumber(&s, mp->dropout);
+		appendStringInfoString(&s, ", \"weight_decay\": ");
+		MmAppendJsonNumber(&s, mp->weight_decay);
+		appendStringInfo(&s, ", \"early_stopping\": %s", mp->early_stopping ? "true" : "false");
+		if (mp->early_stopping)
+		{
+			appendStringInfoString(&s, ", \"validation_fraction\": ");
+			MmAppendJsonNumber(&s, mp->validation_fraction);
+			appendStringInfo(&s, ", \"patience\": %d", mp->patience);
+		}
+		appendStringInfo(&s, ", \"task\": \"%s\"", mm_task_name(p->task));
+	}
 	if (algorithm == MM_ALG_RIDGE || algorithm == MM_ALG_NAIVE_BAYES)
 	{
 		appendStringInfoString(&s, ", \"alpha\": ");
@@ -568,12 +734,19 @@ MmBuildSchema(MmModel *m, const char *target, const MmSourceCol *cols,
 /* The caller may add a version of this algorithm to the model. */
 static void
 MmCheckTrainable(const char *model, const MmModelRow *row, int algorithm,
-				 Oid caller)
+				 int tasknum, Oid caller)
 {
-	const char *task = mm_task_name(MmAlgorithmTask(algorithm));
+	const char *task = mm_task_name(tasknum);
 
 	MmCheckPrivilege(model, row, MM_PRIV_TRAIN, caller);
-	if (strcmp(row->task, task) != 0)
+	/* tasknum 0: not known yet (mlp before its target is looked at) */
+	if (task != NULL && strcmp(row->task, task) != 0 && algorithm == MM_ALG_MLP)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a %s model, but this mlp would be a %s model",
+						model, row->task, task),
+				 errhint("Set params.task to '%s', or train it under another model name.", row->task)));
+	if (task != NULL && strcmp(row->task, task) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is a %s model, but %s is a %s algorithm",
@@ -642,14 +815,13 @@ MmStoredMetric(int64 model_id, int32 version, const char *key)
  * Returns whether the new version was deployed.
  */
 bool
-MmStoreVersion(const char *model, int algorithm, int policy,
+MmStoreVersion(const char *model, int algorithm, int task, int policy,
 			   Jsonb *params, Jsonb *features, const char *target,
 			   Jsonb *metrics, double primary, int64 n_train, double train_ms,
 			   const char *source, double test_fraction, bytea *blob,
 			   const char *action, int32 *version_out)
 {
 	const char *algname = mm_algorithm_name(algorithm);
-	int			task = MmAlgorithmTask(algorithm);
 	bool		higher_better = task == MM_TASK_CLASSIFICATION;
 	/* the metric if_better compares; pca has none, so its versions always count as better */
 	const char *key = task == MM_TASK_CLASSIFICATION ? "accuracy" :
@@ -674,7 +846,7 @@ MmStoreVersion(const char *model, int algorithm, int policy,
 		elog(ERROR, "creating model \"%s\" failed", model);
 	MmGetModel(model, &row, true);
 	/* the model may have been created by another role meanwhile */
-	MmCheckTrainable(model, &row, algorithm, cat.save_userid);
+	MmCheckTrainable(model, &row, algorithm, task, cat.save_userid);
 
 	version = row.latest_version + 1;
 	argtypes[1] = INT4OID;
@@ -800,6 +972,36 @@ MmFitKMeans(const char *model, const MmTrainParams *p, MmModel *m, const double 
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
 	m->inertia = info.inertia;
+}
+
+/*
+ * Fit a network on the nt encoded, scaled rows X and targets y (values,
+ * or class indices) into m.  Interrupts are checked between batches.
+ */
+static void
+MmFitMlp(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
+		 const double *y, int64 nt)
+{
+	MmMlpParams mp = p->mlp;
+	MmMlpInfo	info;
+	MmFitProgress fp = {model, p->verbose, -1};
+	MmProgress	progress = {MmFitProgressFn, &fp};
+	bool		classification = m->task == MM_TASK_CLASSIFICATION;
+	MmErr		err;
+	MmStatus	status;
+
+	mp.seed = (uint64) p->seed;
+	status = mm_mlp_fit(nt, (int) m->ncols, X, y, classification ? (int) m->nclasses : 1,
+						classification, &mp, NULL, &m->mlp, &info, &progress,
+						MmPallocAllocator(), &err);
+	if (status != MM_OK)
+		MmReportCoreError(status, &err, model);
+	if (p->verbose)
+		ereport(NOTICE,
+				(errmsg("model \"%s\": %d epochs, training loss %.6g%s", model, info.epochs_run,
+						info.train_loss,
+						mp.early_stopping ? psprintf(", best validation loss %.6g at epoch %d",
+													 info.valid_loss, info.best_epoch) : "")));
 }
 
 /* Fit PCA on the nt encoded, scaled rows X into m. */
@@ -1018,7 +1220,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 				int64 *n_train, double *primary, instr_time start)
 {
 	const char *algname = mm_algorithm_name(algorithm);
-	bool		classifier = MmIsClassifier(algorithm);
+	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
 	MmDataset	ds;
 	double	   *X;
 	double	   *y;
@@ -1178,6 +1380,9 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 		case MM_ALG_KMEANS:
 			MmFitKMeans(model, p, m, X, nt);
 			break;
+		case MM_ALG_MLP:
+			MmFitMlp(model, p, m, X, y, nt);
+			break;
 		case MM_ALG_PCA:
 			MmFitPca(model, p, m, X, nt, &pca_ratio);
 			break;
@@ -1235,7 +1440,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 
 		mm_regmetrics_init(&met);
 		for (int64 r = 0; r < ns; r++)
-			mm_regmetrics_add(&met, ys[r], mm_linear_predict(m, Xs + r * m->ncols));
+			mm_regmetrics_add(&met, ys[r], MmModelValue(m, Xs + r * m->ncols));
 		if (!mm_regmetrics_result(&met, &res))
 			res.rmse = NAN;
 		*primary = res.rmse;
@@ -1387,7 +1592,8 @@ mm_train(PG_FUNCTION_ARGS)
 	/* an existing model: check the privilege before reading any data */
 	MmCatalogBegin(&cat);
 	if (MmLookupModel(model, &row, false))
-		MmCheckTrainable(model, &row, algorithm, cat.save_userid);
+		MmCheckTrainable(model, &row, algorithm,
+						 algorithm == MM_ALG_MLP ? 0 : MmAlgorithmTask(algorithm), cat.save_userid);
 	MmCatalogEnd(&cat);
 
 	/* the source and its columns, as the caller */
@@ -1402,7 +1608,11 @@ mm_train(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("target column \"%s\" does not exist in source \"%s\"", target, source)));
-		label_type = MmClassifyTarget(&src, attno, MmIsClassifier(algorithm), &tcol);
+		if (algorithm == MM_ALG_MLP && p.task == 0)
+			p.task = MmTargetIsCategorical(&src, attno) ? MM_TASK_CLASSIFICATION : MM_TASK_REGRESSION;
+		label_type = MmClassifyTarget(&src, attno,
+									  algorithm == MM_ALG_MLP ? p.task == MM_TASK_CLASSIFICATION :
+									  MmIsClassifier(algorithm), &tcol);
 	}
 
 	cols = palloc0(sizeof(MmSourceCol) * (src.tupdesc->natts + 1));
@@ -1471,13 +1681,13 @@ mm_train(PG_FUNCTION_ARGS)
 	 * (classifiers, categorical features, NULLs to impute, scaling) reads
 	 * the rows into memory first.
 	 */
-	use_scan = !MmIsClassifier(algorithm) && !unsupervised && p.impute == MM_IMPUTE_ERROR &&
+	use_scan = algorithm <= MM_ALG_RIDGE && p.impute == MM_IMPUTE_ERROR &&
 		p.scale == MM_SCALE_NONE;
 	for (int i = 0; i < ncols; i++)
 		use_scan &= cols[i].kind != MM_COL_TEXT;
 	memset(&m, 0, sizeof(m));
 	m.algorithm = algorithm;
-	m.task = MmAlgorithmTask(algorithm);
+	m.task = algorithm == MM_ALG_MLP ? p.task : MmAlgorithmTask(algorithm);
 	if (!use_scan)
 	{
 		metrics = MmTrainInMemory(model, algorithm, &p, &src, unsupervised ? NULL : &tcol,
@@ -1561,7 +1771,7 @@ mm_train(PG_FUNCTION_ARGS)
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
 
-	deployed = MmStoreVersion(model, algorithm, policy, MmParamsJsonb(algorithm, &p),
+	deployed = MmStoreVersion(model, algorithm, m.task, policy, MmParamsJsonb(algorithm, &p),
 							  MmFeaturesJsonb(&m), unsupervised ? NULL : tcol.name, metrics, primary,
 							  n_train, MmElapsedMs(start), source, test_fraction,
 							  blob, "train", &version);

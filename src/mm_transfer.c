@@ -242,13 +242,6 @@ mm_import(PG_FUNCTION_ARGS)
 	status = mm_blob_read(p + MMEX_HEADER_SIZE + mlen, blen, MmPallocAllocator(), &m, &err);
 	if (status != MM_OK)
 		MmReportBadExport(model, psprintf("Its model does not validate: %s.", err.msg));
-	if (!MmAlgorithmInSql(m->algorithm))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the export given to import as model \"%s\" holds a model of algorithm %s, which this version of massmodel cannot use",
-						model, mm_algorithm_name(m->algorithm)),
-				 errhint("Import it into a massmodel version that supports %s.",
-						 mm_algorithm_name(m->algorithm))));
 
 	/* stored in the current blob format, whatever version was imported */
 	size = mm_blob_size(m);
@@ -264,7 +257,7 @@ mm_import(PG_FUNCTION_ARGS)
 	metrics = MmMetaObject(meta, "metrics", model);
 	primary = MmMetaNumber(metrics, m->task == MM_TASK_CLASSIFICATION ? "accuracy" :
 						   m->task == MM_TASK_CLUSTERING ? "mean_inertia" : "rmse", NAN);
-	(void) MmStoreVersion(model, m->algorithm, MM_DEPLOY_POLICY_NEVER,
+	(void) MmStoreVersion(model, m->algorithm, m->task, MM_DEPLOY_POLICY_NEVER,
 						  MmMetaObject(meta, "params", model), MmFeaturesJsonb(m), m->target,
 						  metrics, primary, (int64) n_train, 0,
 						  "mm_import", 0, blob, "import", &version);
