@@ -3,20 +3,30 @@
  *	  k-means (Lloyd's algorithm, k-means++ or random seeds) and the mean
  *	  silhouette coefficient.
  *
- * Centring.  Distances are translation invariant, so every computation
- * works on rows centred on the column means (as scikit-learn does): each
- * block of rows is copied, minus the means, into a scratch buffer before
- * use, and the centres are kept centred until they are returned.  This
- * keeps the digits of data far from the origin, where the expansion
- * |x - c|^2 = |x|^2 - 2 x.c + |c|^2 would otherwise cancel.
+ * Centring.  Distances are translation invariant, so the centres are kept
+ * centred on the column means mu (scikit-learn centres the data) until
+ * they are returned, and the cluster sums are sums of centred rows, x - mu
+ * formed on the fly: the rows themselves are never copied.  This keeps
+ * the digits of data far from the origin, where the expansion
+ * |x - c|^2 = |x|^2 - 2 x.c + |c|^2 on raw values would cancel.
  *
  * Distances.  The rows are processed in blocks of nb rows (nb chosen so
  * that the scratch memory is O(nb * (k + p)), never O(n * k)): one dgemm
- * gives -2 X_b C', and the nearest centre of a row is the lowest index
- * minimising |c|^2 - 2 x.c (|x|^2 is added only to the minimum, for the
- * row's squared distance).  The final assignment and the
- * inertia use the direct sum of squared differences, which is exact to
- * rounding and never negative.
+ * of the raw rows against the centred centres c gives -2 x.c, and as
+ * (x - mu).c = x.c - mu.c, the nearest centre of a row is the lowest index
+ * minimising |c|^2 + 2 mu.c - 2 x.c, which is |x - mu - c|^2 less the
+ * row's own |x - mu|^2.  The rounding error of x.c is of order
+ * eps |x| |c| rather than eps |x - mu| |c|: for data at distance R from
+ * the origin, comparisons lose about R / (spread of the data) ulps, of
+ * the order of the rounding of the data themselves, which only matters
+ * between rows and centres at equal distances to that precision (tests
+ * check that iris + 1e6 and iris + 1e8 give iris's partition, inertia and
+ * centres).  The loss reported by a Lloyd pass is the sum of |x - mu|^2
+ * (once, from the column variances) plus those minima.  The squared distances that are
+ * results or choices, D^2 of k-means++, the farthest rows for empty
+ * clusters and the final inertia, are direct sums of squared centred
+ * differences, exact to rounding and never negative; k-means++ scores its
+ * candidates by the expansion, with the direct |x - mu|^2, clipped at 0.
  *
  * Seeds, one run.  k-means++ is scikit-learn's greedy variant: the first
  * centre is a uniformly chosen row; every further centre is the best of
@@ -30,16 +40,18 @@
  * rows by a partial Fisher-Yates shuffle.
  *
  * Lloyd iterations.  Each pass assigns every row to its nearest centre
- * and accumulates the per-cluster sums; the new centres are the means.  A
+ * and accumulates the per-cluster sums in the same sweep of the block
+ * (while the next block is prefetched); the new centres are the means.  A
  * cluster left empty is re-seeded with the row farthest from its centre
- * (largest D^2, lowest index on ties) among rows whose cluster keeps at
- * least one other row; that row's contribution moves to the empty
- * cluster, so no cluster is ever empty after the update.  The run stops
- * when no label changed (strict convergence), when the total squared
- * shift of the centres is at most tol * (mean of the population column
- * variances) (scikit-learn's tolerance), or after max_iter passes; then
- * the rows are assigned once more to the final centres and the inertia is
- * the sum of their squared distances.
+ * (largest D^2, computed for that purpose, lowest index on ties) among
+ * rows whose cluster keeps at least one other row; that row's
+ * contribution moves to the empty cluster, so no cluster is ever empty
+ * after the update.  The run stops when no label changed (strict
+ * convergence), when the total squared shift of the centres is at most
+ * tol * (mean of the population column variances) (scikit-learn's
+ * tolerance), or after max_iter passes; then the rows are assigned once
+ * more to the final centres and the inertia is the sum of their squared
+ * distances.
  *
  * Restarts.  The generator seeded from params->seed yields one 64-bit
  * seed per run, and each run has its own generator seeded from it; the
@@ -69,7 +81,7 @@
 
 #include <cblas.h>
 
-#define MM_BLOCK_DOUBLES	262144	/* scratch doubles per block buffer */
+#define MM_BLOCK_DOUBLES	262144	/* bound on rows per block * max(k, p) */
 #define MM_BLOCK_ROWS		1024
 #define MM_PROGRESS_BLOCKS	256
 #define MM_SIL_TILE			256
@@ -83,13 +95,15 @@ typedef struct MmKm
 	int			k;
 	const double *X;
 	double	   *mu;				/* p: column means */
+	double		totss;			/* sum over the rows of |x - mu|^2 */
 	int			bs;				/* rows per block */
-	double	   *blk;			/* bs*p: centred rows of the block */
-	double	   *xx;				/* bs: their squared norms */
-	double	   *D;				/* bs*k: -2 x.c (+ |c|^2) */
-	double	   *cc;				/* k: squared norms of the centres */
-	int32_t    *lab;			/* bs: nearest centres of the block */
-	double	   *dd;				/* bs: their squared distances */
+	double	   *D;				/* bs*max(k, MM_MAX_TRIALS): -2 x.c */
+	double	   *bias;			/* max(k, MM_MAX_TRIALS): |c|^2 + 2 mu.c */
+	double	   *Ct;				/* p*max(k, MM_MAX_TRIALS): C transposed */
+	double	   *bd;				/* bs: squared distances of a block's rows */
+	double	   *row;			/* p: one centred row */
+	double	   *zero;			/* p zeros */
+	double	   *cand;			/* MM_MAX_TRIALS*p: k-means++ candidates */
 	const MmProgress *progress;
 	int			iteration;
 	double		last_loss;
@@ -112,48 +126,22 @@ mm_km_block_done(MmKm *km)
 		mm_km_tick(km);
 }
 
-/* Copy rows i0..i0+nb-1, centred, into km->blk with their squared norms. */
-static void
-mm_km_load(MmKm *km, int64_t i0, int nb)
+/* Rows in the block starting at i0. */
+static inline int
+mm_km_nb(const MmKm *km, int64_t i0)
 {
-	int			p = km->p;
-	const double *x = km->X + (size_t) i0 * p;
-	const double *mu = km->mu;
-	double	   *b = km->blk;
-	int			i,
-				j;
-
-	for (i = 0; i < nb; i++)
-		for (j = 0; j < p; j++)
-			b[(size_t) i * p + j] = x[(size_t) i * p + j] - mu[j];
-	/* column by column: independent sums, no chain of dependent adds */
-	for (i = 0; i < nb; i++)
-		km->xx[i] = 0.0;
-	for (j = 0; j < p; j++)
-		for (i = 0; i < nb; i++)
-		{
-			double		v = b[(size_t) i * p + j];
-
-			km->xx[i] += v * v;
-		}
+	return (int) (km->n - i0 < km->bs ? km->n - i0 : km->bs);
 }
 
-/* Squared norms of the m rows of C. */
-static void
-mm_row_norms(int m, int p, const double *C, double *out)
+/* Row i of X, centred, into out. */
+static inline void
+mm_km_row(const MmKm *km, int64_t i, double *out)
 {
-	int			c,
-				j;
+	const double *x = km->X + (size_t) i * km->p;
+	int			j;
 
-	for (c = 0; c < m; c++)
-	{
-		const double *r = C + (size_t) c * p;
-		double		s = 0.0;
-
-		for (j = 0; j < p; j++)
-			s += r[j] * r[j];
-		out[c] = s;
-	}
+	for (j = 0; j < km->p; j++)
+		out[j] = x[j] - km->mu[j];
 }
 
 /* Squared distance of two vectors of p values, directly. */
@@ -173,64 +161,109 @@ mm_dist2(int p, const double *x, const double *y)
 }
 
 /*
- * For the loaded block of nb rows, km->D[i*m + c] = |x_i - C_c|^2 by the
- * expansion (clipped at 0); norms holds the m squared norms of C.
+ * For the m (centred) rows of C: bias[c] = |C_c|^2 + 2 mu.C_c, and C's
+ * transpose in km->Ct (p x m) for mm_km_block_gemm.
  */
 static void
-mm_km_block_dist(MmKm *km, int nb, int m, const double *C, const double *norms)
+mm_km_prepare(MmKm *km, int m, const double *C, double *bias)
 {
-	int			i,
-				c;
+	int			c,
+				j;
 
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, m, km->p,
-				-2.0, km->blk, km->p, C, km->p, 0.0, km->D, m);
-	for (i = 0; i < nb; i++)
+	for (c = 0; c < m; c++)
 	{
-		double	   *d = km->D + (size_t) i * m;
+		const double *r = C + (size_t) c * km->p;
+		double		s = 0.0,
+					t = 0.0;
 
-		for (c = 0; c < m; c++)
+		for (j = 0; j < km->p; j++)
 		{
-			double		v = d[c] + norms[c] + km->xx[i];
-
-			d[c] = v > 0.0 ? v : 0.0;
+			s += r[j] * r[j];
+			t += km->mu[j] * r[j];
+			km->Ct[(size_t) j * m + c] = r[j];
 		}
+		bias[c] = s + 2.0 * t;
 	}
 }
 
 /*
- * Nearest of the k centres C (squared norms in km->cc) for each row of the
- * loaded block: one dgemm, then the lowest index minimising |c|^2 - 2 x.c;
- * lab[i] and dist[i] (the squared distance by the expansion, clipped at 0).
+ * km->D = -2 X_b C^T (nb x m, row-major): the nb rows of X from i0, as
+ * they are (not centred), against the m centred rows of the C last given
+ * to mm_km_prepare.  With bias[c] from there, D[i][c] + bias[c] =
+ * |x_i - mu - C_c|^2 - |x_i - mu|^2.  Asked as D^T = C X_b^T in column-major
+ * order with both operands untransposed (C through its transpose), the
+ * form for which OpenBLAS uses its small-matrix kernels rather than
+ * packing the rows first (a quarter faster here).
+ */
+static inline void
+mm_km_block_gemm(MmKm *km, int64_t i0, int nb, int m)
+{
+	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, nb, km->p,
+				-2.0, km->Ct, m, km->X + (size_t) i0 * km->p, km->p, 0.0,
+				km->D, m);
+}
+
+/*
+ * out[i] = |x - mu - c|^2 for the nb rows x of X from i0, directly: the
+ * centred differences summed in column order (exact to rounding, never
+ * negative).  c is C's row lab[i] (lab indexed from the block's start),
+ * or C itself when lab is NULL.  Four rows at a time, for independent
+ * chains of additions.
  */
 static void
-mm_km_block_nearest(MmKm *km, int nb, const double *C, int32_t *lab,
-					double *dist)
+mm_km_block_direct(const MmKm *km, int64_t i0, int nb, const double *C,
+				   const int32_t *lab, double *out)
 {
-	int			k = km->k;
-	int			i,
-				c;
+	int			p = km->p;
+	const double *mu = km->mu;
+	const double *x0 = km->X + (size_t) i0 * p;
+	int			i = 0,
+				j;
 
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, km->p,
-				-2.0, km->blk, km->p, C, km->p, 0.0, km->D, k);
-	for (i = 0; i < nb; i++)
+	for (; i + 4 <= nb; i += 4, x0 += 4 * (size_t) p)
 	{
-		const double *d = km->D + (size_t) i * k;
-		double		bv = d[0] + km->cc[0];
-		int			best = 0;
-		double		v;
+		const double *x1 = x0 + p,
+				   *x2 = x1 + p,
+				   *x3 = x2 + p;
+		const double *c0 = lab ? C + (size_t) lab[i] * p : C,
+				   *c1 = lab ? C + (size_t) lab[i + 1] * p : C,
+				   *c2 = lab ? C + (size_t) lab[i + 2] * p : C,
+				   *c3 = lab ? C + (size_t) lab[i + 3] * p : C;
+		double		s0 = 0.0,
+					s1 = 0.0,
+					s2 = 0.0,
+					s3 = 0.0;
 
-		for (c = 1; c < k; c++)
+		for (j = 0; j < p; j++)
 		{
-			v = d[c] + km->cc[c];
-			if (v < bv)
-			{
-				bv = v;
-				best = c;
-			}
+			double		m = mu[j];
+			double		d0 = (x0[j] - m) - c0[j],
+						d1 = (x1[j] - m) - c1[j],
+						d2 = (x2[j] - m) - c2[j],
+						d3 = (x3[j] - m) - c3[j];
+
+			s0 += d0 * d0;
+			s1 += d1 * d1;
+			s2 += d2 * d2;
+			s3 += d3 * d3;
 		}
-		v = bv + km->xx[i];
-		lab[i] = best;
-		dist[i] = v > 0.0 ? v : 0.0;
+		out[i] = s0;
+		out[i + 1] = s1;
+		out[i + 2] = s2;
+		out[i + 3] = s3;
+	}
+	for (; i < nb; i++, x0 += p)
+	{
+		const double *c0 = lab ? C + (size_t) lab[i] * p : C;
+		double		s0 = 0.0;
+
+		for (j = 0; j < p; j++)
+		{
+			double		d0 = (x0[j] - mu[j]) - c0[j];
+
+			s0 += d0 * d0;
+		}
+		out[i] = s0;
 	}
 }
 
@@ -265,17 +298,18 @@ mm_km_update_closest(MmKm *km, const double *c, double *closest, bool init)
 
 	for (i0 = 0; i0 < km->n; i0 += km->bs)
 	{
-		int			nb = (int) (km->n - i0 < km->bs ? km->n - i0 : km->bs);
+		int			nb = mm_km_nb(km, i0);
+		double	   *cl = closest + i0;
 		int			i;
 
-		mm_km_load(km, i0, nb);
+		mm_km_block_direct(km, i0, nb, c, NULL, km->bd);
 		for (i = 0; i < nb; i++)
 		{
-			double		d = mm_dist2(km->p, km->blk + (size_t) i * km->p, c);
+			double		d = km->bd[i];
 
-			if (init || d < closest[i0 + i])
-				closest[i0 + i] = d;
-			pot += closest[i0 + i];
+			if (init || d < cl[i])
+				cl[i] = d;
+			pot += cl[i];
 		}
 		mm_km_block_done(km);
 	}
@@ -293,7 +327,7 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 	int			trial[MM_MAX_TRIALS];
 	int64_t		cand[MM_MAX_TRIALS];
 	double		cpot[MM_MAX_TRIALS];
-	double		cnorm[MM_MAX_TRIALS];
+	double	   *cbuf = km->cand;
 	double		pot;
 	int64_t		first;
 	int			c,
@@ -303,8 +337,7 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 		ntr = MM_MAX_TRIALS;
 
 	first = (int64_t) mm_rng_below(rng, (uint64_t) km->n);
-	mm_km_load(km, first, 1);
-	memcpy(C, km->blk, sizeof(double) * p);
+	mm_km_row(km, first, C);
 	pot = mm_km_update_closest(km, C, closest, true);
 
 	for (c = 1; c < k; c++)
@@ -313,7 +346,6 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 		int			next = 0;
 		int64_t		i0;
 		int			best;
-		double	   *cbuf;
 
 		for (t = 0; t < ntr; t++)
 		{
@@ -330,55 +362,42 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 				cand[trial[next++]] = i0;
 		}
 
-		/*
-		 * The candidates' rows go to a scratch area: the unused tail of C
-		 * (rows c..k-1) holds k - c rows, which may be fewer than ntr, so
-		 * the candidates are evaluated in groups that fit there.
-		 */
-		cbuf = C + (size_t) c * p;
+		/* the potential each candidate would leave, all in one pass */
 		for (t = 0; t < ntr; t++)
-			cpot[t] = 0.0;
 		{
-			int			room = k - c;
-			int			g0;
+			mm_km_row(km, cand[t], cbuf + (size_t) t * p);
+			cpot[t] = 0.0;
+		}
+		mm_km_prepare(km, ntr, cbuf, km->bias);
+		for (i0 = 0; i0 < km->n; i0 += km->bs)
+		{
+			int			nb = mm_km_nb(km, i0);
+			int			i;
 
-			for (g0 = 0; g0 < ntr; g0 += room)
+			mm_km_block_gemm(km, i0, nb, ntr);
+			mm_km_block_direct(km, i0, nb, km->zero, NULL, km->bd);
+			for (i = 0; i < nb; i++)
 			{
-				int			gm = ntr - g0 < room ? ntr - g0 : room;
-				int			g;
+				const double *d = km->D + (size_t) i * ntr;
+				double		xx = km->bd[i];
+				double		cl = closest[i0 + i];
 
-				for (g = 0; g < gm; g++)
+				for (t = 0; t < ntr; t++)
 				{
-					mm_km_load(km, cand[g0 + g], 1);
-					memcpy(cbuf + (size_t) g * p, km->blk, sizeof(double) * p);
-				}
-				mm_row_norms(gm, p, cbuf, cnorm);
-				for (i0 = 0; i0 < km->n; i0 += km->bs)
-				{
-					int			nb = (int) (km->n - i0 < km->bs ? km->n - i0 : km->bs);
-					int			i;
+					double		v = d[t] + km->bias[t] + xx;
 
-					mm_km_load(km, i0, nb);
-					mm_km_block_dist(km, nb, gm, cbuf, cnorm);
-					for (i = 0; i < nb; i++)
-						for (g = 0; g < gm; g++)
-						{
-							double		d = km->D[(size_t) i * gm + g];
-							double		cl = closest[i0 + i];
-
-							cpot[g0 + g] += d < cl ? d : cl;
-						}
-					mm_km_block_done(km);
+					v = v > 0.0 ? v : 0.0;
+					cpot[t] += v < cl ? v : cl;
 				}
 			}
+			mm_km_block_done(km);
 		}
 		best = 0;
 		for (t = 1; t < ntr; t++)
 			if (cpot[t] < cpot[best])
 				best = t;
-		mm_km_load(km, cand[best], 1);
-		memcpy(cbuf, km->blk, sizeof(double) * p);
-		pot = mm_km_update_closest(km, cbuf, closest, false);
+		memcpy(C + (size_t) c * p, cbuf + (size_t) best * p, sizeof(double) * p);
+		pot = mm_km_update_closest(km, C + (size_t) c * p, closest, false);
 		km->last_loss = pot;
 		mm_km_tick(km);
 	}
@@ -400,64 +419,192 @@ mm_km_random(MmKm *km, MmRng *rng, double *C, int64_t *idx)
 
 		idx[c] = idx[t];
 		idx[t] = tmp;
-		mm_km_load(km, idx[c], 1);
-		memcpy(C + (size_t) c * km->p, km->blk, sizeof(double) * km->p);
+		mm_km_row(km, idx[c], C + (size_t) c * km->p);
 	}
 }
 
 /*
- * One assignment pass: labels, their squared distances (dist), and the
- * cluster sums and counts; returns the number of labels that changed and
- * the total squared distance in *pot.
+ * Two-lane vectors where the compiler has them (GCC, Clang): the sums of
+ * centred rows are elementwise, so the lanes give the same bits.
+ */
+#if defined(__GNUC__)
+typedef double mm_v2d __attribute__((vector_size(16)));
+#define MM_KM_V2D 1
+#endif
+
+/* s += x - mu, elementwise over p values. */
+static inline void
+mm_km_add_centred(int p, double *s, const double *x, const double *mu)
+{
+	int			j = 0;
+
+#ifdef MM_KM_V2D
+	for (; j + 4 <= p; j += 4)
+	{
+		mm_v2d		a0,
+					a1,
+					m0,
+					m1,
+					s0,
+					s1;
+
+		memcpy(&a0, x + j, sizeof(a0));
+		memcpy(&a1, x + j + 2, sizeof(a1));
+		memcpy(&m0, mu + j, sizeof(m0));
+		memcpy(&m1, mu + j + 2, sizeof(m1));
+		memcpy(&s0, s + j, sizeof(s0));
+		memcpy(&s1, s + j + 2, sizeof(s1));
+		s0 += a0 - m0;
+		s1 += a1 - m1;
+		memcpy(s + j, &s0, sizeof(s0));
+		memcpy(s + j + 2, &s1, sizeof(s1));
+	}
+#endif
+	for (; j < p; j++)
+		s[j] += x[j] - mu[j];
+}
+
+/* Lowest index c minimising d[c] + bias[c] over k; the minimum in *bv. */
+static inline int
+mm_km_argmin(int k, const double *d, const double *bias, double *bv)
+{
+	double		b = d[0] + bias[0];
+	int			best = 0;
+	int			c;
+
+	for (c = 1; c < k; c++)
+	{
+		double		v = d[c] + bias[c];
+
+		if (v < b)
+		{
+			b = v;
+			best = c;
+		}
+	}
+	*bv = b;
+	return best;
+}
+
+/* Hint the cache to fetch bytes [from, to) (GCC, Clang; else nothing). */
+static inline void
+mm_km_prefetch(const char *from, const char *to)
+{
+#if defined(__GNUC__)
+	for (; from < to; from += 64)
+		__builtin_prefetch(from);
+#endif
+}
+
+/*
+ * One assignment pass, one dgemm per block and one sweep over its rows:
+ * the nearest centre (the lowest index minimising |c|^2 + 2 mu.c - 2 x.c),
+ * the label, the cluster count and the sum of the centred row.  Returns
+ * the number of labels that changed and in *pot the total squared
+ * distance by the expansion (for the progress callback only).
  */
 static int64_t
-mm_km_assign(MmKm *km, const double *C, int32_t *labels, double *dist,
-			 double *sums, int64_t *counts, double *pot)
+mm_km_assign(MmKm *km, const double *C, int32_t *labels, double *sums,
+			 int64_t *counts, double *pot)
 {
 	int			p = km->p;
+	int			k = km->k;
+	const double *mu = km->mu;
+	const double *bias = km->bias;
 	int64_t		changed = 0;
 	double		tot = 0.0;
 	int64_t		i0;
 
-	mm_row_norms(km->k, p, C, km->cc);
-	memset(sums, 0, sizeof(double) * (size_t) km->k * p);
-	memset(counts, 0, sizeof(int64_t) * km->k);
+	mm_km_prepare(km, k, C, km->bias);
+	memset(sums, 0, sizeof(double) * (size_t) k * p);
+	memset(counts, 0, sizeof(int64_t) * k);
 	for (i0 = 0; i0 < km->n; i0 += km->bs)
 	{
-		int			nb = (int) (km->n - i0 < km->bs ? km->n - i0 : km->bs);
-		int			i,
-					j;
+		int			nb = mm_km_nb(km, i0);
+		const double *x = km->X + (size_t) i0 * p;
+		int32_t    *lab = labels + i0;
+		int			nxt;
+		const char *pf,
+				   *pfend;
+		int			i;
 
-		mm_km_load(km, i0, nb);
-		mm_km_block_nearest(km, nb, C, km->lab, dist + i0);
-		for (i = 0; i < nb; i++)
+		/* the next block is fetched while this one is summed */
+		nxt = i0 + nb < km->n ? mm_km_nb(km, i0 + nb) : 0;
+		pf = (const char *) (x + (size_t) nb * p);
+		pfend = pf + sizeof(double) * (size_t) nxt * p;
+		mm_km_block_gemm(km, i0, nb, k);
+		for (i = 0; i + 2 <= nb; i += 2, x += 2 * (size_t) p)
 		{
-			int			l = km->lab[i];
-			const double *x = km->blk + (size_t) i * p;
-			double	   *s = sums + (size_t) l * p;
+			double		b0,
+						b1;
+			int			l0 = mm_km_argmin(k, km->D + (size_t) i * k, bias, &b0);
+			int			l1 = mm_km_argmin(k, km->D + (size_t) (i + 1) * k, bias, &b1);
 
-			if (labels[i0 + i] != l)
+			tot += b0;
+			tot += b1;
+			if (lab[i] != l0)
+			{
 				changed++;
-			labels[i0 + i] = l;
-			tot += dist[i0 + i];
-			counts[l]++;
-			for (j = 0; j < p; j++)
-				s[j] += x[j];
+				lab[i] = l0;
+			}
+			if (lab[i + 1] != l1)
+			{
+				changed++;
+				lab[i + 1] = l1;
+			}
+			counts[l0]++;
+			counts[l1]++;
+			mm_km_add_centred(p, sums + (size_t) l0 * p, x, mu);
+			mm_km_add_centred(p, sums + (size_t) l1 * p, x + p, mu);
+			if (pf < pfend)
+			{
+				const char *e = pf + 2 * sizeof(double) * (size_t) p;
+
+				mm_km_prefetch(pf, e < pfend ? e : pfend);
+				pf = e;
+			}
+		}
+		for (; i < nb; i++, x += p)
+		{
+			double		b0;
+			int			l0 = mm_km_argmin(k, km->D + (size_t) i * k, bias, &b0);
+
+			tot += b0;
+			if (lab[i] != l0)
+			{
+				changed++;
+				lab[i] = l0;
+			}
+			counts[l0]++;
+			mm_km_add_centred(p, sums + (size_t) l0 * p, x, mu);
 		}
 		mm_km_block_done(km);
 	}
-	*pot = tot;
+	*pot = km->totss + tot;
 	return changed;
 }
 
-/* Re-seed empty clusters with the farthest rows (see the file comment). */
+/*
+ * Re-seed empty clusters with the farthest rows (see the file comment);
+ * C holds the centres the rows were assigned to, dist is scratch for n
+ * squared distances, computed directly, only when a cluster is empty.
+ */
 static void
-mm_km_relocate(MmKm *km, const int32_t *labels, double *dist, double *sums,
-			   int64_t *counts)
+mm_km_relocate(MmKm *km, const double *C, const int32_t *labels, double *dist,
+			   double *sums, int64_t *counts)
 {
 	int			p = km->p;
+	int64_t		i0;
 	int			c,
 				j;
+
+	for (c = 0; c < km->k; c++)
+		if (counts[c] == 0)
+			break;
+	if (c == km->k)
+		return;
+	for (i0 = 0; i0 < km->n; i0 += km->bs)
+		mm_km_block_direct(km, i0, mm_km_nb(km, i0), C, labels + i0, dist + i0);
 
 	for (c = 0; c < km->k; c++)
 	{
@@ -474,12 +621,12 @@ mm_km_relocate(MmKm *km, const int32_t *labels, double *dist, double *sums,
 		if (far < 0)
 			break;				/* cannot happen while k <= n */
 		dist[far] = -1.0;		/* not chosen twice */
-		mm_km_load(km, far, 1);
+		mm_km_row(km, far, km->row);
 		from = sums + (size_t) labels[far] * p;
 		for (j = 0; j < p; j++)
 		{
-			from[j] -= km->blk[j];
-			sums[(size_t) c * p + j] = km->blk[j];
+			from[j] -= km->row[j];
+			sums[(size_t) c * p + j] = km->row[j];
 		}
 		counts[labels[far]]--;
 		counts[c] = 1;
@@ -490,20 +637,40 @@ mm_km_relocate(MmKm *km, const int32_t *labels, double *dist, double *sums,
 static double
 mm_km_inertia(MmKm *km, const double *C, int32_t *labels)
 {
+	int			k = km->k;
 	double		tot = 0.0;
 	int64_t		i0;
 
-	mm_row_norms(km->k, km->p, C, km->cc);
+	mm_km_prepare(km, k, C, km->bias);
 	for (i0 = 0; i0 < km->n; i0 += km->bs)
 	{
-		int			nb = (int) (km->n - i0 < km->bs ? km->n - i0 : km->bs);
-		int			i;
+		int			nb = mm_km_nb(km, i0);
+		int32_t    *lab = labels + i0;
+		int			i,
+					c;
 
-		mm_km_load(km, i0, nb);
-		mm_km_block_nearest(km, nb, C, labels + i0, km->dd);
+		mm_km_block_gemm(km, i0, nb, k);
 		for (i = 0; i < nb; i++)
-			tot += mm_dist2(km->p, km->blk + (size_t) i * km->p,
-							C + (size_t) labels[i0 + i] * km->p);
+		{
+			const double *d = km->D + (size_t) i * k;
+			double		bv = d[0] + km->bias[0];
+			int			best = 0;
+
+			for (c = 1; c < k; c++)
+			{
+				double		v = d[c] + km->bias[c];
+
+				if (v < bv)
+				{
+					bv = v;
+					best = c;
+				}
+			}
+			lab[i] = best;
+		}
+		mm_km_block_direct(km, i0, nb, C, lab, km->bd);
+		for (i = 0; i < nb; i++)
+			tot += km->bd[i];
 		mm_km_block_done(km);
 	}
 	return tot;
@@ -531,8 +698,8 @@ mm_km_lloyd(MmKm *km, const MmKMeansParams *params, double tol_abs, double *C,
 					j;
 
 		km->iteration = it;
-		changed = mm_km_assign(km, C, labels, dist, sums, counts, &pot);
-		mm_km_relocate(km, labels, dist, sums, counts);
+		changed = mm_km_assign(km, C, labels, sums, counts, &pot);
+		mm_km_relocate(km, C, labels, dist, sums, counts);
 		for (c = 0; c < k; c++)
 		{
 			double		inv = counts[c] > 0 ? 1.0 / (double) counts[c] : 0.0;
@@ -673,6 +840,8 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 			var[j] += d * d;
 		}
 	}
+	for (j = 0; j < p; j++)
+		km.totss += var[j];
 	if (params->tol > 0.0)
 	{
 		double		s = 0.0;
@@ -682,13 +851,14 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 		tol_abs = params->tol * (s / p);
 	}
 
-	km.blk = mm_alloc0(a, sizeof(double) * (size_t) km.bs * p);
-	km.xx = mm_alloc0(a, sizeof(double) * (size_t) km.bs);
-	km.D = mm_alloc0(a, sizeof(double) * (size_t) km.bs *
-					 (params->k > MM_MAX_TRIALS ? params->k : MM_MAX_TRIALS));
-	km.cc = mm_alloc0(a, sizeof(double) * params->k);
-	km.lab = mm_alloc0(a, sizeof(int32_t) * (size_t) km.bs);
-	km.dd = mm_alloc0(a, sizeof(double) * (size_t) km.bs);
+	m = params->k > MM_MAX_TRIALS ? params->k : MM_MAX_TRIALS;
+	km.D = mm_alloc0(a, sizeof(double) * (size_t) km.bs * m);
+	km.bias = mm_alloc0(a, sizeof(double) * m);
+	km.Ct = mm_alloc0(a, sizeof(double) * (size_t) m * p);
+	km.bd = mm_alloc0(a, sizeof(double) * (size_t) km.bs);
+	km.row = mm_alloc0(a, sizeof(double) * p);
+	km.zero = mm_alloc0(a, sizeof(double) * p);
+	km.cand = mm_alloc0(a, sizeof(double) * MM_MAX_TRIALS * p);
 	C = mm_alloc0(a, sizeof(double) * kp);
 	best_C = mm_alloc0(a, sizeof(double) * kp);
 	sums = mm_alloc0(a, sizeof(double) * kp);

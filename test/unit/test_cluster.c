@@ -924,6 +924,87 @@ test_kmeans_blocks(void)
 	track_reset(&tracker);
 }
 
+/*
+ * Data far from the origin: iris + 1e6 (every value then keeps only about
+ * 1e-10 of its digits) gives the partition, the inertia (relative 1e-9)
+ * and the centres (less the offset) of iris itself, for k = 3 and 5 and
+ * both inits; so does iris + 1e8 (values to about 1e-8, so inertia to a
+ * relative 1e-6), where the expansion |x|^2 - 2 x.c + |c|^2 on the raw
+ * values, with |x|^2 near 4e16 and its rounding near 8, would make the
+ * partition noise.
+ */
+static void
+test_kmeans_offset_by(double offset, double tol_inertia, double tol_center,
+					  const char *name)
+{
+	double	   *X = iris_copy();
+	double	   *Xo = iris_copy();
+	double		C[20],
+				Co[20];
+	int32_t		lab[150],
+				labo[150];
+	int			perm[5];
+	MmKMeansInfo info,
+				info_o;
+	MmErr		err;
+	MmStatus	st,
+				st_o;
+	int			i,
+				k,
+				init,
+				ok = 0,
+				runs = 0;
+	double		worst_rel = 0.0,
+				worst_c = 0.0;
+
+	for (i = 0; i < 150 * 4; i++)
+		Xo[i] += offset;
+	for (k = 3; k <= 5; k += 2)
+		for (init = 0; init <= 1; init++)
+		{
+			MmKMeansParams kp = km_params(k, init, 10, 1234 + k);
+			double		rel,
+						cd = 0.0;
+			bool		part;
+
+			runs++;
+			st = mm_kmeans_fit(150, 4, X, &kp, C, &info, NULL, &talloc, &err);
+			st_o = mm_kmeans_fit(150, 4, Xo, &kp, Co, &info_o, NULL, &talloc, &err);
+			if (st != MM_OK || st_o != MM_OK)
+				continue;
+			assign_all(150, 4, X, k, C, lab);
+			assign_all(150, 4, Xo, k, Co, labo);
+			part = same_partition(150, k, lab, labo, perm);
+			rel = reldiff(info_o.inertia, info.inertia, info.inertia);
+			if (part)
+				for (i = 0; i < k * 4; i++)
+				{
+					int			c = i / 4;
+
+					cd = fmax(cd, fabs((Co[perm[c] * 4 + i % 4] - offset) - C[i]));
+				}
+			else
+				cd = INFINITY;
+			worst_rel = fmax(worst_rel, rel);
+			worst_c = fmax(worst_c, cd);
+			if (part && rel < tol_inertia && cd < tol_center)
+				ok++;
+		}
+	check(ok == runs, name,
+		  "%d of %d runs; inertia rel diff %g, centre diff %g", ok, runs,
+		  worst_rel, worst_c);
+	track_reset(&tracker);
+}
+
+static void
+test_kmeans_offset(void)
+{
+	test_kmeans_offset_by(1e6, 1e-9, 1e-8,
+						  "kmeans: iris + 1e6 gives iris's partition, inertia and centres");
+	test_kmeans_offset_by(1e8, 1e-6, 1e-6,
+						  "kmeans: iris + 1e8 gives iris's partition, inertia and centres");
+}
+
 /* ---------------------------------------------------------------------
  * Silhouette
  * --------------------------------------------------------------------- */
@@ -1168,6 +1249,7 @@ main(void)
 	test_kmeans_invalid();
 	test_kmeans_edges();
 	test_kmeans_blocks();
+	test_kmeans_offset();
 	test_silhouette();
 	test_pca_wine();
 	test_pca_edges();
