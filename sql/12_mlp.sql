@@ -56,6 +56,32 @@ SELECT model, (metrics->>'accuracy')::float8 > 0.9 AS accurate
 SELECT mm_predict_label('nn_iris', ROW(5.0, 3.4, 1.5, 0.2)) AS setosa_like;
 SELECT mm_predict('nn_iris', ARRAY[5.0, 3.4, 1.5, 0.2]);
 
+-- warm start: continue from the latest version's weights (and its scaling)
+SELECT version FROM mm_train('nn_digits', 'mlp', 'nn_train', 'digit',
+                params => '{"hidden_layers": [64], "epochs": 5, "batch_size": 64, "learning_rate": 0.001,
+                            "task": "classification", "warm_start": true}',
+                test_fraction => 0, deploy => 'never');
+SELECT abs((mm_evaluate('nn_digits', 'nn_test', version => 3)->>'accuracy')::float8
+           - 0.97493036211699169) < 0.03 AS still_within_003;
+SELECT params->'warm_start' AS warm_start FROM mm_versions WHERE model = 'nn_digits' AND version = 3;
+SELECT * FROM mm_train('nn_digits', 'mlp', 'nn_train', 'digit',
+                       params => '{"hidden_layers": [32], "task": "classification", "warm_start": true}');
+SELECT * FROM mm_train('nn_digits', 'mlp', 'SELECT px[1:10] AS px, digit FROM nn_train', 'digit',
+                       params => '{"hidden_layers": [64], "task": "classification", "warm_start": true}');
+SELECT * FROM mm_train('nn_digits', 'mlp', 'SELECT px, digit FROM nn_train WHERE digit < 9', 'digit',
+                       params => '{"hidden_layers": [64], "task": "classification", "warm_start": true}');
+SELECT * FROM mm_train('nn_new', 'mlp', 'nn_train', 'digit', params => '{"warm_start": true}');
+SELECT * FROM mm_train('nn_digits', 'naive_bayes', 'nn_train', 'digit', params => '{"warm_start": true}');
+SELECT latest_version FROM mm_models WHERE model = 'nn_digits';
+-- logistic regression: a warm start on the same rows lands on the same solution
+SELECT version FROM mm_train('nn_logit', 'logistic_regression', 'nn_flowers', 'species', test_fraction => 0);
+SELECT version FROM mm_train('nn_logit', 'logistic_regression', 'nn_flowers', 'species', test_fraction => 0,
+                             params => '{"warm_start": true}');
+SELECT max(abs(a.weight - b.weight)) < 1e-8 AS same_solution
+  FROM mm_weights('nn_logit', 1) a JOIN mm_weights('nn_logit', 2) b USING (class, feature);
+SELECT * FROM mm_train('nn_logit', 'logistic_regression', 'nn_flowers', 'species',
+                       params => '{"warm_start": true, "fit_intercept": false}');
+
 -- statement_timeout stops a long training between batches and stores nothing
 SET statement_timeout = '300ms';
 SELECT * FROM mm_train('nn_digits', 'mlp', 'nn_train', 'digit',
@@ -85,6 +111,7 @@ SELECT mm_drop('nn_digits');
 SELECT mm_drop('nn_sq');
 SELECT mm_drop('nn_sq_line');
 SELECT mm_drop('nn_iris');
+SELECT mm_drop('nn_logit');
 DROP TABLE nn_sq, nn_flowers;
 DROP VIEW nn_train, nn_test, nn_px;
 DROP TABLE nn_digits;

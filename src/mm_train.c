@@ -63,6 +63,7 @@ typedef struct MmTrainParams
 	bool		whiten;			/* pca */
 	MmMlpParams mlp;			/* mlp (its seed is seed) */
 	int			task;			/* mlp: 0 from the target's type, or MmTask */
+	bool		warm_start;		/* mlp, logistic_regression */
 } MmTrainParams;
 
 /* algorithms of the contract that this version does not implement yet */
@@ -116,6 +117,7 @@ static const struct
 	{"tol", MM_P_LOG | MM_P_KM},
 	{"var_smoothing", MM_P_NB},
 	{"verbose", MM_P_ALL},
+	{"warm_start", MM_P_LOG | MM_P_MLP},
 	{"whiten", MM_P_PCA},
 };
 
@@ -326,6 +328,7 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	p->mlp.validation_fraction = 0.1;
 	p->mlp.patience = 10;
 	p->task = 0;
+	p->warm_start = false;
 	if (algorithm == MM_ALG_MLP)
 		p->scale = MM_SCALE_STANDARD;
 
@@ -453,6 +456,8 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 		}
 		else if (strcmp(key, "patience") == 0)
 			p->mlp.patience = MmParamInt(key, &v, 1, 100000);
+		else if (strcmp(key, "warm_start") == 0)
+			p->warm_start = MmParamBool(key, &v);
 		else if (strcmp(key, "task") == 0)
 			p->task = 1 + MmParamChoice(key, &v, tasks, lengthof(tasks),
 										"'regression' or 'classification'");
@@ -511,6 +516,8 @@ MmParamsJsonb(int algorithm, const MmTrainParams *p)
 		}
 		appendStringInfo(&s, ", \"task\": \"%s\"", mm_task_name(p->task));
 	}
+	if (p->warm_start)
+		appendStringInfoString(&s, ", \"warm_start\": true");
 	if (algorithm == MM_ALG_RIDGE || algorithm == MM_ALG_NAIVE_BAYES)
 	{
 		appendStringInfoString(&s, ", \"alpha\": ");
@@ -974,13 +981,109 @@ MmFitKMeans(const char *model, const MmTrainParams *p, MmModel *m, const double 
 	m->inertia = info.inertia;
 }
 
+/* Raise the error for a warm start whose previous version does not fit. */
+static void
+MmWarmStartMismatch(const char *model, int32 version, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("model \"%s\" cannot warm start from version %d", model, version),
+			 errdetail("%s", detail),
+			 errhint("Train without warm_start, or select the same features, labels and layers.")));
+}
+
+/*
+ * The latest version of the model, to continue from (params.warm_start),
+ * after checking that it has the algorithm, features (names, kinds, widths,
+ * levels), labels and, for mlp, layers of the model being trained.  Its
+ * scaling is taken over, so the weights keep their meaning.  Needs the
+ * predict privilege, as reading the weights does.
+ */
+static const MmModel *
+MmWarmStartFrom(const char *model, int algorithm, const MmTrainParams *p, MmModel *m)
+{
+	MmCatalogCtx cat;
+	MmModelRow	row;
+	const MmModel *prev;
+	int64		id;
+	int32		version;
+	bool		found;
+
+	MmCatalogBegin(&cat);
+	found = MmLookupModel(model, &row, false);
+	MmCatalogEnd(&cat);
+	if (!found || row.latest_version <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" has no version to warm start from", model),
+				 errhint("Train its first version without warm_start.")));
+	prev = MmLoadModel(model, false, row.latest_version, &id, &version);
+	if (prev->algorithm != algorithm)
+		MmWarmStartMismatch(model, version, psprintf("Version %d is %s, not %s.", version,
+													 mm_algorithm_name(prev->algorithm),
+													 mm_algorithm_name(algorithm)));
+	if (prev->task != m->task)
+		MmWarmStartMismatch(model, version, psprintf("Version %d is a %s model.", version,
+													 mm_task_name(prev->task)));
+	if (prev->nfeatures != m->nfeatures || prev->ncols != m->ncols)
+		MmWarmStartMismatch(model, version,
+							psprintf("Version %d has %u features (%u encoded columns), this training %u (%u).",
+									 version, prev->nfeatures, prev->ncols, m->nfeatures, m->ncols));
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		const MmFeature *a = &prev->features[i];
+		const MmFeature *b = &m->features[i];
+		bool		same = strcmp(a->name, b->name) == 0 && a->kind == b->kind &&
+			a->width == b->width;
+
+		for (uint32 l = 0; same && a->kind == MM_FEAT_CATEGORICAL && l < a->nlevels; l++)
+			same = strcmp(a->levels[l], b->levels[l]) == 0;
+		if (!same)
+			MmWarmStartMismatch(model, version,
+								psprintf("Feature %u is \"%s\" (%u values) in version %d, \"%s\" (%u values) here, or its levels differ.",
+										 i + 1, a->name, a->width, version, b->name, b->width));
+	}
+	if (m->task == MM_TASK_CLASSIFICATION)
+	{
+		bool		same = prev->nclasses == m->nclasses && prev->label_type == m->label_type;
+
+		for (uint32 k = 0; same && k < m->nclasses; k++)
+			same = strcmp(prev->labels[k], m->labels[k]) == 0;
+		if (!same)
+			MmWarmStartMismatch(model, version,
+								psprintf("Version %d has %u labels, this training %u, or they differ.",
+										 version, prev->nclasses, m->nclasses));
+	}
+	if (algorithm == MM_ALG_MLP)
+	{
+		bool		same = prev->mlp.nlayers == p->mlp.nhidden + 1 &&
+			prev->mlp.activation == p->mlp.activation;
+
+		for (int l = 0; same && l < p->mlp.nhidden; l++)
+			same = prev->mlp.size[l + 1] == p->mlp.hidden[l];
+		if (!same)
+			MmWarmStartMismatch(model, version,
+								psprintf("Version %d has other hidden layers or another activation.", version));
+	}
+	if (algorithm == MM_ALG_LOGISTIC_REGRESSION &&
+		prev->fit_intercept != p->fit_intercept)
+		MmWarmStartMismatch(model, version,
+							psprintf("Version %d was trained %s an intercept.", version,
+									 prev->fit_intercept ? "with" : "without"));
+	/* the previous scaling, so that the weights mean what they meant */
+	m->scale = prev->scale;
+	m->center = prev->center;
+	m->scalev = prev->scalev;
+	return prev;
+}
+
 /*
  * Fit a network on the nt encoded, scaled rows X and targets y (values,
  * or class indices) into m.  Interrupts are checked between batches.
  */
 static void
 MmFitMlp(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
-		 const double *y, int64 nt)
+		 const double *y, int64 nt, const MmModel *prev)
 {
 	MmMlpParams mp = p->mlp;
 	MmMlpInfo	info;
@@ -992,7 +1095,7 @@ MmFitMlp(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
 
 	mp.seed = (uint64) p->seed;
 	status = mm_mlp_fit(nt, (int) m->ncols, X, y, classification ? (int) m->nclasses : 1,
-						classification, &mp, NULL, &m->mlp, &info, &progress,
+						classification, &mp, prev ? &prev->mlp : NULL, &m->mlp, &info, &progress,
 						MmPallocAllocator(), &err);
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
@@ -1231,6 +1334,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 	const char *on;
 	int64		nparams;
 	double	   *pca_ratio = NULL;
+	const MmModel *prev = NULL;
 	MmErr		err;
 	MmStatus	status;
 
@@ -1325,8 +1429,11 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 					 errdetail(INT64_FORMAT " rows of %u encoded features.", ds.n, m->ncols),
 					 errhint("Raise mm.max_train_memory, use fewer or smaller categorical features, or train on a sample.")));
 	}
+	if (p->warm_start)
+		prev = MmWarmStartFrom(model, algorithm, p, m);
 	X = MmDatasetMatrix(&ds, m, false, &nt, &y);
-	MmDatasetFitScale(m, X, nt, p->scale, algorithm == MM_ALG_NAIVE_BAYES);
+	if (prev == NULL)
+		MmDatasetFitScale(m, X, nt, p->scale, algorithm == MM_ALG_NAIVE_BAYES);
 	MmSetBlasThreads();
 	switch (algorithm)
 	{
@@ -1340,6 +1447,13 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 				MmLogisticInfo info;
 				MmFitProgress fp = {model, p->verbose, -1};
 				MmProgress progress = {MmFitProgressFn, &fp};
+
+				memset(&lp, 0, sizeof(lp));
+				if (prev != NULL)
+				{
+					lp.init_coef = prev->coefs;
+					lp.init_intercept = prev->intercepts;
+				}
 
 				lp.penalty = p->penalty;
 				lp.C = p->C;
@@ -1381,7 +1495,7 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 			MmFitKMeans(model, p, m, X, nt);
 			break;
 		case MM_ALG_MLP:
-			MmFitMlp(model, p, m, X, y, nt);
+			MmFitMlp(model, p, m, X, y, nt, prev);
 			break;
 		case MM_ALG_PCA:
 			MmFitPca(model, p, m, X, nt, &pca_ratio);

@@ -251,6 +251,9 @@ typedef struct MmLogisticParams
 	bool		fit_intercept;
 	int			max_iter;		/* Newton iterations */
 	double		tol;
+	/* warm start: nsets*p coefficients and nsets intercepts, or NULL (zeros) */
+	const double *init_coef;
+	const double *init_intercept;
 } MmLogisticParams;
 
 typedef struct MmLogisticInfo

@@ -562,6 +562,25 @@ mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 	step = mm_alloc0(a, sizeof(double) * L.m);
 	H = mm_alloc0(a, sizeof(double) * (size_t) L.m * L.m);
 	Hf = mm_alloc0(a, sizeof(double) * (size_t) L.m * L.m);
+	if (params->init_coef != NULL && params->init_intercept != NULL)
+	{
+		/* warm start: the free weight vectors of a previous fit */
+		for (k = 0; k < L.nfree; k++)
+		{
+			double	   *set = theta + (size_t) k * L.d;
+
+			if (L.intercept)
+				set[0] = params->init_intercept[k];
+			memcpy(set + (L.intercept ? 1 : 0), params->init_coef + (size_t) k * p,
+				   sizeof(double) * p);
+		}
+		for (j = 0; j < L.m; j++)
+			if (!isfinite(theta[j]))
+			{
+				mm_err_set(err, "the starting weights are not finite");
+				return MM_EINVAL;
+			}
+	}
 
 	L.last_obj = NAN;
 	f = mm_logit_eval(&L, theta, grad, H);

@@ -526,6 +526,7 @@ logit_params(int penalty, double C, bool fit_intercept)
 {
 	MmLogisticParams p;
 
+	memset(&p, 0, sizeof(p));
 	p.penalty = penalty;
 	p.C = C;
 	p.fit_intercept = fit_intercept;
@@ -677,6 +678,29 @@ test_logistic_multi(void)
 		check(info.grad_norm <= 1e-10 * fmax(1.0, info.objective),
 			  "logistic: info reports the converged gradient",
 			  "grad %g objective %g", info.grad_norm, info.objective);
+		{
+			/* warm start from the solution: at most one step, the same solution */
+			MmLogisticParams wp = lp;
+			MmLogisticInfo winfo;
+			int			cold_iterations = info.iterations;
+
+			wp.init_coef = coef;
+			wp.init_intercept = intercept;
+			st = mm_logistic_fit(150, 4, 3, &iris_X[0][0], iris_y, &wp, coef2, intercept2,
+								 &winfo, NULL, &talloc, &err);
+			check(st == MM_OK && winfo.converged && winfo.iterations <= 1 &&
+				  winfo.iterations < cold_iterations &&
+				  worst_rel(coef2, coef, 12) < 1e-8 && worst_rel(intercept2, intercept, 3) < 1e-8,
+				  "logistic: a warm start from the solution stays there in at most one step",
+				  "status %d, %d iterations (cold %d), worst %g", st, winfo.iterations,
+				  cold_iterations, worst_rel(coef2, coef, 12));
+			coef2[0] = NAN;
+			wp.init_coef = coef2;
+			st = mm_logistic_fit(150, 4, 3, &iris_X[0][0], iris_y, &wp, coef2, intercept2,
+								 &winfo, NULL, &talloc, &err);
+			check(st == MM_EINVAL && strstr(err.msg, "starting weights") != NULL,
+				  "logistic: non-finite starting weights are refused", "status %d: %s", st, err.msg);
+		}
 	}
 
 	/* deterministic: the same fit gives the same bytes */
