@@ -37,22 +37,13 @@ MmAlgorithmInSql(int algorithm)
 	return algorithm >= MM_ALG_LINEAR_REGRESSION && algorithm <= MM_ALG_MLP;
 }
 
-/* The task of an algorithm's models (mlp: by its target, not decided here). */
+/* The task of an algorithm's models (mlp: regression here; its target decides). */
 static inline int
 MmAlgorithmTask(int algorithm)
 {
-	switch (algorithm)
-	{
-		case MM_ALG_LOGISTIC_REGRESSION:
-		case MM_ALG_NAIVE_BAYES:
-			return MM_TASK_CLASSIFICATION;
-		case MM_ALG_KMEANS:
-			return MM_TASK_CLUSTERING;
-		case MM_ALG_PCA:
-			return MM_TASK_DECOMPOSITION;
-		default:
-			return MM_TASK_REGRESSION;
-	}
+	int			task = mm_algorithm_task(algorithm);
+
+	return task != 0 ? task : MM_TASK_REGRESSION;
 }
 
 /* GUCs (massmodel.c) */

@@ -127,8 +127,8 @@ mm_task_name(int task)
 	return NULL;
 }
 
-/* The task of an algorithm's models (0 for an unknown algorithm). */
-static int
+/* The task of an algorithm's models (0 for mlp, which has either, and unknown ones). */
+int
 mm_algorithm_task(int algorithm)
 {
 	switch (algorithm)

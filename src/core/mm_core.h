@@ -729,6 +729,8 @@ const char *mm_algorithm_name(int algorithm);
 /* algorithm id for a name, or 0 */
 int			mm_algorithm_from_name(const char *name);
 const char *mm_task_name(int task);
+/* the task of an algorithm's models; 0 for mlp (either) and unknown ids */
+int			mm_algorithm_task(int algorithm);
 
 /* exact size of the blob of m; 0 when m is invalid or too large */
 size_t		mm_blob_size(const MmModel *m);
