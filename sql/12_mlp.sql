@@ -45,6 +45,13 @@ SELECT (metrics->>'rmse')::float8 > 0.5 AS a_line_cannot
   FROM mm_train('nn_sq_line', 'linear_regression', 'nn_sq', 'y');
 SELECT task FROM mm_models WHERE model = 'nn_sq';
 SELECT abs(mm_predict('nn_sq', ARRAY[1.5]) - 2.25) < 0.15 AS near_2_25;
+-- verbose: a NOTICE per epoch with the training and validation losses
+-- (timings are in the details, hidden here)
+\set VERBOSITY terse
+SELECT version FROM mm_train('nn_verbose', 'mlp', 'nn_sq', 'y',
+                             params => '{"hidden_layers": [4], "epochs": 3, "early_stopping": true, "verbose": true}');
+\set VERBOSITY default
+SELECT mm_drop('nn_verbose');
 -- text labels make a classifier without params.task; sgd with momentum, early stopping
 CREATE TABLE nn_flowers (sepal_length float8, sepal_width float8, petal_length float8,
                          petal_width float8, species text);

@@ -1082,18 +1082,38 @@ MmWarmStartFrom(const char *model, int algorithm, const MmTrainParams *p, MmMode
  * or class indices) into m.  Interrupts are checked between batches.
  */
 static void
+MmMlpEpochNotice(void *arg, int epoch, double train_loss, double valid_loss)
+{
+	const char *model = (const char *) arg;
+
+	if (isnan(valid_loss))
+		ereport(NOTICE,
+				(errmsg("model \"%s\": epoch %d, training loss %.6g", model, epoch, train_loss)));
+	else
+		ereport(NOTICE,
+				(errmsg("model \"%s\": epoch %d, training loss %.6g, validation loss %.6g",
+						model, epoch, train_loss, valid_loss)));
+}
+
+static void
 MmFitMlp(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
 		 const double *y, int64 nt, const MmModel *prev)
 {
 	MmMlpParams mp = p->mlp;
 	MmMlpInfo	info;
-	MmFitProgress fp = {model, p->verbose, -1};
+	/* interrupts between batches; the epoch NOTICEs come from on_epoch */
+	MmFitProgress fp = {model, false, -1};
 	MmProgress	progress = {MmFitProgressFn, &fp};
 	bool		classification = m->task == MM_TASK_CLASSIFICATION;
 	MmErr		err;
 	MmStatus	status;
 
 	mp.seed = (uint64) p->seed;
+	if (p->verbose)
+	{
+		mp.on_epoch = MmMlpEpochNotice;
+		mp.on_epoch_arg = (void *) model;
+	}
 	status = mm_mlp_fit(nt, (int) m->ncols, X, y, classification ? (int) m->nclasses : 1,
 						classification, &mp, prev ? &prev->mlp : NULL, &m->mlp, &info, &progress,
 						MmPallocAllocator(), &err);

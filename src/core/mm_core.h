@@ -431,6 +431,9 @@ typedef struct MmMlpParams
 	double		validation_fraction;
 	int			patience;
 	uint64_t	seed;
+	/* optional: called after each epoch (valid_loss NaN without early stopping) */
+	void		(*on_epoch) (void *arg, int epoch, double train_loss, double valid_loss);
+	void	   *on_epoch_arg;
 } MmMlpParams;
 
 /* the layers of a network: layer l maps size[l] inputs to size[l+1] outputs */

@@ -971,10 +971,15 @@ mm_mlp_fit(int64_t n, int p, const double *X, const double *y, int q,
 			}
 			else if (++stall >= params->patience)
 			{
+				if (params->on_epoch != NULL)
+					params->on_epoch(params->on_epoch_arg, epoch, train_loss, valid_loss);
 				epoch++;
 				break;
 			}
 		}
+		if (params->on_epoch != NULL)
+			params->on_epoch(params->on_epoch_arg, epoch,
+							 train_loss, params->early_stopping ? valid_loss : NAN);
 	}
 
 	if (params->early_stopping)
