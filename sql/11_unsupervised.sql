@@ -106,6 +106,9 @@ SELECT * FROM mm_train('un_bad', 'pca', 'un_iris', features => ARRAY['sepal_leng
                        params => '{"whiten": 1}');
 SELECT * FROM mm_train('un_bad', 'pca', 'SELECT sepal_length, 1.0::float8 AS c FROM un_iris',
                        params => '{"whiten": true}');
+-- one feature's one-hot columns sum to 1: a component at rounding level cannot be whitened
+SELECT * FROM mm_train('un_bad', 'pca', 'SELECT species, sepal_length FROM un_iris',
+                       params => '{"whiten": true}');
 SELECT * FROM mm_train('un_bad', 'pca', 'SELECT 1.0::float8 AS x', test_fraction => 0);
 SELECT * FROM mm_train('un_bad', 'pca', 'SELECT FROM un_iris');
 SELECT * FROM mm_train('un_km', 'pca', 'un_iris', features => ARRAY['sepal_length']);

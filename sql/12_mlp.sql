@@ -66,11 +66,13 @@ SELECT mm_predict('nn_iris', ARRAY[5.0, 3.4, 1.5, 0.2]);
 -- warm start: continue from the latest version's weights (and its scaling)
 SELECT version FROM mm_train('nn_digits', 'mlp', 'nn_train', 'digit',
                 params => '{"hidden_layers": [64], "epochs": 5, "batch_size": 64, "learning_rate": 0.001,
-                            "task": "classification", "warm_start": true}',
+                            "task": "classification", "warm_start": true, "scale": "none"}',
                 test_fraction => 0, deploy => 'never');
 SELECT abs((mm_evaluate('nn_digits', 'nn_test', version => 3)->>'accuracy')::float8
            - 0.97493036211699169) < 0.03 AS still_within_003;
-SELECT params->'warm_start' AS warm_start FROM mm_versions WHERE model = 'nn_digits' AND version = 3;
+-- the previous version's scaling is kept (and recorded), whatever scale says
+SELECT params->'warm_start' AS warm_start, params->'scale' AS scale
+  FROM mm_versions WHERE model = 'nn_digits' AND version = 3;
 SELECT * FROM mm_train('nn_digits', 'mlp', 'nn_train', 'digit',
                        params => '{"hidden_layers": [32], "task": "classification", "warm_start": true}');
 SELECT * FROM mm_train('nn_digits', 'mlp', 'SELECT px[1:10] AS px, digit FROM nn_train', 'digit',
@@ -88,6 +90,8 @@ SELECT max(abs(a.weight - b.weight)) < 1e-8 AS same_solution
   FROM mm_weights('nn_logit', 1) a JOIN mm_weights('nn_logit', 2) b USING (class, feature);
 SELECT * FROM mm_train('nn_logit', 'logistic_regression', 'nn_flowers', 'species',
                        params => '{"warm_start": true, "fit_intercept": false}');
+SELECT * FROM mm_train('nn_logit', 'logistic_regression', 'nn_flowers', 'species',
+                       params => '{"warm_start": true, "penalty": "none"}');
 
 -- statement_timeout stops a long training between batches and stores nothing
 SET statement_timeout = '300ms';
@@ -111,6 +115,8 @@ SELECT * FROM mm_train('nn_bad', 'mlp', 'nn_sq', 'y', params => '{"validation_fr
 SELECT * FROM mm_train('nn_bad', 'mlp', 'nn_sq', 'y', params => '{"learning_rate": 1e100, "optimizer": "sgd", "epochs": 5}');
 SELECT * FROM mm_train('nn_bad', 'mlp', 'nn_sq', 'y', params => '{"task": "classification"}');
 SELECT * FROM mm_train('nn_sq', 'mlp', 'SELECT x, (x > 0)::text AS y FROM nn_sq', 'y');
+-- the memory a network needs is estimated before anything is allocated
+SELECT * FROM mm_train('nn_bad', 'mlp', 'nn_sq', 'y', params => '{"hidden_layers": [100000, 100000]}');
 SELECT count(*) AS nothing_stored FROM mm_models WHERE model = 'nn_bad';
 SELECT mm_predict_label('nn_sq', ARRAY[1.0]);
 

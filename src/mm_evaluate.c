@@ -314,7 +314,7 @@ mm_evaluate(PG_FUNCTION_ARGS)
 		double		silhouette;
 
 		memset(&clu, 0, sizeof(clu));
-		clu.sample = palloc(sizeof(double) * MM_SILHOUETTE_SAMPLE * m->ncols);
+		clu.sample = palloc_extended(sizeof(double) * MM_SILHOUETTE_SAMPLE * m->ncols, MCXT_ALLOC_HUGE);
 		mm_rng_seed(&clu.rng, 42);
 		MmScoreOverSource(m, model, &src, MM_ROWS_ALL, 0, 0, NULL, NULL, NULL, &clu);
 		if (clu.n == 0)

@@ -20,6 +20,7 @@
  */
 #include "massmodel.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -747,7 +748,8 @@ MmCheckTrainable(const char *model, const MmModelRow *row, int algorithm,
 
 	MmCheckPrivilege(model, row, MM_PRIV_TRAIN, caller);
 	/* tasknum 0: not known yet (mlp before its target is looked at) */
-	if (task != NULL && strcmp(row->task, task) != 0 && algorithm == MM_ALG_MLP)
+	if (task != NULL && strcmp(row->task, task) != 0 && algorithm == MM_ALG_MLP &&
+		(strcmp(row->task, "regression") == 0 || strcmp(row->task, "classification") == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is a %s model, but this mlp would be a %s model",
@@ -973,7 +975,7 @@ MmFitKMeans(const char *model, const MmTrainParams *p, MmModel *m, const double 
 	kp.tol = p->tol;
 	kp.seed = (uint64) p->seed;
 	m->k = (uint32) p->k;
-	m->centers = palloc0(sizeof(double) * m->k * m->ncols);
+	m->centers = palloc_extended(sizeof(double) * m->k * m->ncols, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	status = mm_kmeans_fit(nt, (int) m->ncols, X, &kp, m->centers, &info, &progress,
 						   MmPallocAllocator(), &err);
 	if (status != MM_OK)
@@ -1000,7 +1002,7 @@ MmWarmStartMismatch(const char *model, int32 version, const char *detail)
  * predict privilege, as reading the weights does.
  */
 static const MmModel *
-MmWarmStartFrom(const char *model, int algorithm, const MmTrainParams *p, MmModel *m)
+MmWarmStartFrom(const char *model, int algorithm, MmTrainParams *p, MmModel *m)
 {
 	MmCatalogCtx cat;
 	MmModelRow	row;
@@ -1065,12 +1067,17 @@ MmWarmStartFrom(const char *model, int algorithm, const MmTrainParams *p, MmMode
 			MmWarmStartMismatch(model, version,
 								psprintf("Version %d has other hidden layers or another activation.", version));
 	}
+	if (algorithm == MM_ALG_LOGISTIC_REGRESSION && prev->penalty != p->penalty)
+		MmWarmStartMismatch(model, version,
+							psprintf("Version %d was trained with penalty '%s'.", version,
+									 prev->penalty == 2 ? "l2" : "none"));
 	if (algorithm == MM_ALG_LOGISTIC_REGRESSION &&
 		prev->fit_intercept != p->fit_intercept)
 		MmWarmStartMismatch(model, version,
 							psprintf("Version %d was trained %s an intercept.", version,
 									 prev->fit_intercept ? "with" : "without"));
 	/* the previous scaling, so that the weights mean what they meant */
+	p->scale = prev->scale;
 	m->scale = prev->scale;
 	m->center = prev->center;
 	m->scalev = prev->scalev;
@@ -1149,9 +1156,15 @@ MmFitPca(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
 						m->explained_variance, ratio, MmPallocAllocator(), &err);
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
+	/*
+	 * Whitening divides by sqrt(variance): a variance at rounding level
+	 * (dependent columns, such as one feature's one-hot columns) would
+	 * blow its coordinate up, so it counts as none.
+	 */
 	if (p->whiten)
 		for (uint32 i = 0; i < m->n_components; i++)
-			if (!(m->explained_variance[i] > 0))
+			if (!(m->explained_variance[i] >
+				  m->explained_variance[0] * m->ncols * DBL_EPSILON * 16))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("component %u of model \"%s\" has no variance, so it cannot be whitened",
@@ -1171,8 +1184,8 @@ MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
 					const char *on, double *primary)
 {
 	int64		ss = Min(ns, MM_SILHOUETTE_SAMPLE);
-	int64	   *idx = palloc(sizeof(int64) * Max(ns, 1));
-	double	   *sample = palloc(sizeof(double) * Max(ss, 1) * m->ncols);
+	int64	   *idx = palloc_extended(sizeof(int64) * Max(ns, 1), MCXT_ALLOC_HUGE);
+	double	   *sample = palloc_extended(sizeof(double) * Max(ss, 1) * m->ncols, MCXT_ALLOC_HUGE);
 	int32	   *label = palloc(sizeof(int32) * Max(ss, 1));
 	double		inertia = 0.0;
 	double		silhouette;
@@ -1337,7 +1350,7 @@ MmClassIndices(const double *y, int64 n)
  * the metrics; *primary is the metric if_better compares.
  */
 static Jsonb *
-MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
+MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 				MmSource *src, MmSourceCol *tcol, int label_type,
 				MmSourceCol *cols, int ncols, double test_fraction, MmModel *m,
 				int64 *n_train, double *primary, instr_time start)
@@ -1438,8 +1451,33 @@ MmTrainInMemory(const char *model, int algorithm, const MmTrainParams *p,
 		int64		cols = m->ncols + 1;
 		int64		sets = algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1;
 		double		need = (double) ds.n * (ds.rawd + 2) * sizeof(double) +
-			(double) ds.n * m->ncols * sizeof(double) +
-			(double) (cols * sets) * (cols * sets) * 2 * sizeof(double);
+			(double) ds.n * m->ncols * sizeof(double);
+
+		if (algorithm == MM_ALG_KMEANS)
+			/* centres of every restart and the best, and per-block buffers */
+			need += (3.0 * p->k * m->ncols + 1024.0 * (p->k + m->ncols)) * sizeof(double);
+		else if (algorithm == MM_ALG_MLP)
+		{
+			/* weights, gradient, two optimiser moments, best copy; batch activations */
+			double		weights = 0.0;
+			double		widest = m->ncols;
+			double		prev_width = m->ncols;
+			double		out = classifier ? m->nclasses : 1;
+
+			for (int l = 0; l <= p->mlp.nhidden; l++)
+			{
+				double		w = l < p->mlp.nhidden ? p->mlp.hidden[l] : out;
+
+				weights += (prev_width + 1) * w;
+				widest = Max(widest, w);
+				prev_width = w;
+			}
+			need += weights * 5 * sizeof(double) +
+				(double) Min(p->mlp.batch_size, Max(ds.n_train, 1)) * widest *
+				(p->mlp.nhidden + 2) * 3 * sizeof(double);
+		}
+		else
+			need += (double) (cols * sets) * (cols * sets) * 2 * sizeof(double);
 
 		if (need > (double) mm_max_train_memory_kb * 1024)
 			ereport(ERROR,
@@ -1744,6 +1782,14 @@ mm_train(PG_FUNCTION_ARGS)
 					 errmsg("target column \"%s\" does not exist in source \"%s\"", target, source)));
 		if (algorithm == MM_ALG_MLP && p.task == 0)
 			p.task = MmTargetIsCategorical(&src, attno) ? MM_TASK_CLASSIFICATION : MM_TASK_REGRESSION;
+		if (algorithm == MM_ALG_MLP)
+		{
+			/* the task is known now: refuse a clash before reading any rows */
+			MmCatalogBegin(&cat);
+			if (MmLookupModel(model, &row, false))
+				MmCheckTrainable(model, &row, algorithm, p.task, cat.save_userid);
+			MmCatalogEnd(&cat);
+		}
 		label_type = MmClassifyTarget(&src, attno,
 									  algorithm == MM_ALG_MLP ? p.task == MM_TASK_CLASSIFICATION :
 									  MmIsClassifier(algorithm), &tcol);

@@ -1179,8 +1179,9 @@ mm_model_check(const MmModel *m, size_t *size, MmErr *err)
 				mm_err_set(err, "cluster centres are null");
 				return MM_EINVAL;
 			}
-			if (!mm_mul_size(m->k, m->ncols, &kp) ||
-				!mm_check_values(m->centers, kp, MM_RULE_FINITE, "centre value",
+			if (!mm_mul_size(m->k, m->ncols, &kp))
+				goto too_large;
+			if (!mm_check_values(m->centers, kp, MM_RULE_FINITE, "centre value",
 								 "cluster", m->ncols, err))
 				return MM_EINVAL;
 			total += MM_KMEANS_FIXED;
