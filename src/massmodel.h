@@ -28,8 +28,8 @@
  * Does the SQL layer train and predict with this algorithm?  An algorithm
  * the core and the blob format know before its glue exists stays out of
  * this range, and mm_train calls it unavailable.  (Every algorithm the
- * blob format holds is in it today, so mm_import and the model loader need
- * no such check.)
+ * blob format holds can be predicted with: lasso and elastic_net models are
+ * linear, so mm_import and the model loader need no such check.)
  */
 static inline bool
 MmAlgorithmInSql(int algorithm)

@@ -91,6 +91,10 @@ mm_algorithm_name(int algorithm)
 			return "pca";
 		case MM_ALG_MLP:
 			return "mlp";
+		case MM_ALG_LASSO:
+			return "lasso";
+		case MM_ALG_ELASTIC_NET:
+			return "elastic_net";
 	}
 	return NULL;
 }
@@ -103,7 +107,7 @@ mm_algorithm_from_name(const char *name)
 
 	if (name == NULL)
 		return 0;
-	for (alg = MM_ALG_LINEAR_REGRESSION; alg <= MM_ALG_MLP; alg++)
+	for (alg = MM_ALG_LINEAR_REGRESSION; alg <= MM_ALG_ELASTIC_NET; alg++)
 		if (strcmp(name, mm_algorithm_name(alg)) == 0)
 			return alg;
 	return 0;
@@ -135,6 +139,8 @@ mm_algorithm_task(int algorithm)
 	{
 		case MM_ALG_LINEAR_REGRESSION:
 		case MM_ALG_RIDGE:
+		case MM_ALG_LASSO:
+		case MM_ALG_ELASTIC_NET:
 			return MM_TASK_REGRESSION;
 		case MM_ALG_LOGISTIC_REGRESSION:
 		case MM_ALG_NAIVE_BAYES:
@@ -790,6 +796,23 @@ mm_check_nb_stats(const MmModel *m, MmErr *err)
 						"log probability", "class", m->ncols, err);
 }
 
+/* lasso: l1_ratio exactly 1; elastic_net: in [0, 1]; others: unused. */
+static bool
+mm_check_l1_ratio(const MmModel *m, MmErr *err)
+{
+	if (m->algorithm == MM_ALG_LASSO && m->l1_ratio != 1.0)
+	{
+		mm_err_set(err, "a lasso model's l1_ratio must be 1, not %g", m->l1_ratio);
+		return false;
+	}
+	if (m->algorithm == MM_ALG_ELASTIC_NET && !(m->l1_ratio >= 0.0 && m->l1_ratio <= 1.0))
+	{
+		mm_err_set(err, "l1_ratio %g is out of range 0..1", m->l1_ratio);
+		return false;
+	}
+	return true;
+}
+
 /* k-means: the cluster count and the inertia. */
 static bool
 mm_check_kmeans_head(const MmModel *m, MmErr *err)
@@ -1120,14 +1143,18 @@ mm_model_check(const MmModel *m, size_t *size, MmErr *err)
 	{
 		case MM_ALG_LINEAR_REGRESSION:
 		case MM_ALG_RIDGE:
+		case MM_ALG_LASSO:
+		case MM_ALG_ELASTIC_NET:
 			if (m->coef == NULL)
 			{
 				mm_err_set(err, "coefficients are null");
 				return MM_EINVAL;
 			}
-			if (!mm_check_linear(m, err))
+			if (!mm_check_linear(m, err) || !mm_check_l1_ratio(m, err))
 				return MM_EINVAL;
 			total += MM_LINEAR_FIXED + (size_t) 8 * m->ncols;
+			if (m->algorithm >= MM_ALG_LASSO)
+				total += 8;
 			break;
 		case MM_ALG_LOGISTIC_REGRESSION:
 			if (!mm_check_logistic_head(m, err))
@@ -1346,11 +1373,15 @@ mm_blob_write(const MmModel *m, uint8_t *buf, size_t len, MmErr *err)
 	{
 		case MM_ALG_LINEAR_REGRESSION:
 		case MM_ALG_RIDGE:
+		case MM_ALG_LASSO:
+		case MM_ALG_ELASTIC_NET:
 			*q++ = m->fit_intercept ? 1 : 0;
 			mm_put_f64(q, m->alpha);
 			mm_put_f64(q + 8, m->intercept);
 			q = mm_put_u32q(q + 16, m->ncols);
 			q = mm_put_f64s(q, m->coef, m->ncols);
+			if (m->algorithm >= MM_ALG_LASSO)
+				q = mm_put_f64s(q, &m->l1_ratio, 1);
 			break;
 		case MM_ALG_LOGISTIC_REGRESSION:
 			*q++ = m->fit_intercept ? 1 : 0;
@@ -1799,8 +1830,13 @@ mm_read_linear(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
 				   (unsigned) ncoef, (unsigned) m->ncols);
 		return false;
 	}
-	return mm_take_f64s(c, ncoef, "coefficients", a, &m->coef, err) &&
-		mm_check_linear(m, err);
+	if (!mm_take_f64s(c, ncoef, "coefficients", a, &m->coef, err) ||
+		!mm_check_linear(m, err))
+		return false;
+	if (m->algorithm >= MM_ALG_LASSO &&
+		!mm_take_f64(c, "l1_ratio", &m->l1_ratio, err))
+		return false;
+	return mm_check_l1_ratio(m, err);
 }
 
 /* Read the section of logistic_regression into m. */

@@ -307,6 +307,39 @@ MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 void		mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba);
 
 /* ---------------------------------------------------------------------
+ * Lasso and elastic net.
+ * --------------------------------------------------------------------- */
+typedef struct MmElasticParams
+{
+	double		alpha;			/* >= 0 */
+	double		l1_ratio;		/* 0..1; 1 is the lasso */
+	bool		fit_intercept;
+	int			max_iter;		/* passes over the coordinates, >= 1 */
+	double		tol;			/* > 0 */
+} MmElasticParams;
+
+typedef struct MmElasticInfo
+{
+	int			iterations;		/* passes made */
+	double		gap;			/* final duality gap */
+	bool		converged;
+} MmElasticInfo;
+
+/*
+ * scikit-learn's ElasticNet/Lasso: minimises
+ * 1/(2n)|y - b0 - Xw|^2 + alpha (l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|^2)
+ * by cyclic coordinate descent on centred data (the intercept is the
+ * mean residual), stopping when the duality gap is at most tol * |y_c|^2 / n
+ * (scikit-learn's criterion, y_c the centred target) or after max_iter
+ * passes (converged false).  X: n*p row-major; coef: p; exact zeros where
+ * the soft threshold gives them.
+ */
+MmStatus	mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
+						   const MmElasticParams *params, double *coef,
+						   double *intercept, MmElasticInfo *info,
+						   const MmProgress *progress, const MmAlloc *a, MmErr *err);
+
+/* ---------------------------------------------------------------------
  * Deterministic pseudo-random numbers (xoshiro256** seeded by splitmix64):
  * the same seed gives the same stream on every platform.
  * --------------------------------------------------------------------- */
@@ -529,6 +562,8 @@ MmStatus	mm_mlp_loss_grad(const MmMlp *net, int64_t n, const double *X,
  *		 f64  intercept (finite)
  *		 u32  number of coefficients, equal to ncols
  *		 ncols f64 coef (finite)
+ *	   algorithm section, lasso and elastic_net (version 3): the linear
+ *		 section, then f64 l1_ratio (in [0, 1]; exactly 1 for lasso)
  *	   algorithm section, logistic_regression:
  *		 u8	  fit_intercept (0 or 1)
  *		 u8	  penalty (0 none, 2 l2)
@@ -604,7 +639,9 @@ typedef enum MmAlgorithm
 	MM_ALG_NAIVE_BAYES = 4,
 	MM_ALG_KMEANS = 5,
 	MM_ALG_PCA = 6,
-	MM_ALG_MLP = 7
+	MM_ALG_MLP = 7,
+	MM_ALG_LASSO = 8,
+	MM_ALG_ELASTIC_NET = 9
 } MmAlgorithm;
 
 typedef enum MmTask
@@ -680,9 +717,10 @@ typedef struct MmModel
 	uint32_t	nclasses;
 	char	  **labels;			/* nclasses, ascending as label_type orders */
 
-	/* linear_regression, ridge, logistic_regression */
+	/* linear_regression, ridge, lasso, elastic_net, logistic_regression */
 	bool		fit_intercept;
-	double		alpha;			/* ridge */
+	double		alpha;			/* ridge, lasso, elastic_net */
+	double		l1_ratio;		/* elastic_net (lasso: 1) */
 	double		intercept;		/* linear_regression, ridge */
 	double	   *coef;			/* ncols: linear_regression, ridge */
 

@@ -843,13 +843,16 @@ test_names(void)
 		  strcmp(mm_algorithm_name(6), "pca") == 0 &&
 		  strcmp(mm_algorithm_name(7), "mlp") == 0 &&
 		  mm_algorithm_from_name("mlp") == 7 &&
-		  mm_algorithm_name(0) == NULL && mm_algorithm_name(8) == NULL,
+		  strcmp(mm_algorithm_name(8), "lasso") == 0 &&
+		  strcmp(mm_algorithm_name(9), "elastic_net") == 0 &&
+		  mm_algorithm_name(0) == NULL && mm_algorithm_name(10) == NULL,
 		  "names: algorithm names", "wrong");
 	check(mm_algorithm_from_name("linear_regression") == 1 &&
 		  mm_algorithm_from_name("ridge") == 2 &&
 		  mm_algorithm_from_name("logistic_regression") == 3 &&
 		  mm_algorithm_from_name("naive_bayes") == 4 &&
-		  mm_algorithm_from_name("lasso") == 0 && mm_algorithm_from_name(NULL) == 0,
+		  mm_algorithm_from_name("lasso") == 8 && mm_algorithm_from_name("elastic_net") == 9 &&
+		  mm_algorithm_from_name("lars") == 0 && mm_algorithm_from_name(NULL) == 0,
 		  "names: algorithm ids from names", "wrong");
 	check(strcmp(mm_task_name(1), "regression") == 0 &&
 		  strcmp(mm_task_name(2), "classification") == 0 &&
@@ -1150,7 +1153,10 @@ same_model(const MmModel *a, const MmModel *b)
 	{
 		case MM_ALG_LINEAR_REGRESSION:
 		case MM_ALG_RIDGE:
+		case MM_ALG_LASSO:
+		case MM_ALG_ELASTIC_NET:
 			return a->fit_intercept == b->fit_intercept &&
+				(a->algorithm < MM_ALG_LASSO || same_f64s(&a->l1_ratio, &b->l1_ratio, 1)) &&
 				same_f64s(&a->alpha, &b->alpha, 1) &&
 				same_f64s(&a->intercept, &b->intercept, 1) &&
 				same_f64s(a->coef, b->coef, a->ncols);
@@ -1508,7 +1514,7 @@ test_blob(void)
 		w.features = wf;
 		w.coef = wc;
 
-		w.algorithm = 9;
+		w.algorithm = 99;
 		check(mm_blob_size(&w) == 0 && mm_blob_write(&w, blob2, size, &err) == MM_EINVAL,
 			  "blob: writer rejects an unknown algorithm", "accepted");
 		w.algorithm = MM_ALG_NAIVE_BAYES;
@@ -2266,6 +2272,33 @@ test_blob_v3(void)
 	free(kb);
 	free(pb);
 	free(nb);
+
+	/* lasso and elastic_net: the linear section and l1_ratio */
+	{
+		MmModel		en;
+		MmFeature	ef[3];
+		double		ecoef[5];
+		uint8_t    *eb;
+		size_t		ne;
+		uint8_t		half[8];
+		double		v = 1.5;
+
+		make_model(&en, ef, ecoef);
+		en.algorithm = MM_ALG_ELASTIC_NET;
+		en.l1_ratio = 0.25;
+		ne = check_round_trip("elastic_net", &en, &eb);
+		check_damage("elastic_net", eb, ne);
+		memcpy(half, &v, 8);	/* little-endian hosts only, as the CI */
+		expect_patch("blob: an l1_ratio above 1 is rejected", eb, ne, ne - 8, half, 8,
+					 "l1_ratio 1.5 is out of range 0..1");
+		free(eb);
+		en.algorithm = MM_ALG_LASSO;
+		expect_write_refused("blob: the writer refuses a lasso with l1_ratio 0.25", &en,
+							 "a lasso model's l1_ratio must be 1, not 0.25");
+		en.l1_ratio = 1.0;
+		ne = check_round_trip("lasso", &en, &eb);
+		free(eb);
+	}
 }
 
 int
