@@ -14,7 +14,7 @@ SELECT * FROM mm_train('m', 'ridge', NULL, 'y');
 SELECT * FROM mm_train('', 'ridge', 'err_t', 'y');
 SELECT * FROM mm_train(repeat('m', 64), 'ridge', 'err_t', 'y');
 SELECT * FROM mm_train('m', 'no_such_algorithm', 'err_t', 'y');
-SELECT * FROM mm_train('m', 'lasso', 'err_t', 'y');
+SELECT * FROM mm_train('m', 'decision_tree', 'err_t', 'y');
 SELECT * FROM mm_train('m', 'ridge', 'err_t', NULL);
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', test_fraction => 1);
 SELECT * FROM mm_train('m', 'ridge', 'err_t', 'y', test_fraction => -0.1);

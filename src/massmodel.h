@@ -34,7 +34,7 @@
 static inline bool
 MmAlgorithmInSql(int algorithm)
 {
-	return algorithm >= MM_ALG_LINEAR_REGRESSION && algorithm <= MM_ALG_MLP;
+	return algorithm >= MM_ALG_LINEAR_REGRESSION && algorithm <= MM_ALG_ELASTIC_NET;
 }
 
 /* The task of an algorithm's models (mlp: regression here; its target decides). */

@@ -1216,12 +1216,13 @@ mm_weights(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	m = MmLoadModel(name, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1), &id, &v);
 	if (m->algorithm != MM_ALG_LINEAR_REGRESSION && m->algorithm != MM_ALG_RIDGE &&
+		m->algorithm != MM_ALG_LASSO && m->algorithm != MM_ALG_ELASTIC_NET &&
 		m->algorithm != MM_ALG_LOGISTIC_REGRESSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is a %s model, which has no weights",
 						name, mm_algorithm_name(m->algorithm)),
-				 errhint("mm_weights shows linear, ridge and logistic regression models.")));
+				 errhint("mm_weights shows linear, ridge, lasso, elastic net and logistic regression models.")));
 	nsets = m->algorithm == MM_ALG_LOGISTIC_REGRESSION ? m->nsets : 1;
 	InitMaterializedSRF(fcinfo, 0);
 	for (uint32 k = 0; k < nsets; k++)

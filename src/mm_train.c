@@ -65,15 +65,15 @@ typedef struct MmTrainParams
 	MmMlpParams mlp;			/* mlp (its seed is seed) */
 	int			task;			/* mlp: 0 from the target's type, or MmTask */
 	bool		warm_start;		/* mlp, logistic_regression */
+	double		l1_ratio;		/* elastic_net (lasso: 1) */
 } MmTrainParams;
 
 /* algorithms of the contract that this version does not implement yet */
 static const char *const mm_planned_algorithms[] = {
-	"lasso", "elastic_net",
 	"decision_tree", "random_forest", "gradient_boosting"
 };
 
-#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, logistic_regression, naive_bayes, kmeans, pca, mlp"
+#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, lasso, elastic_net, logistic_regression, naive_bayes, kmeans, pca, mlp"
 
 /* the params each algorithm takes (bit 1 << algorithm) */
 #define MM_P_LIN	(1 << MM_ALG_LINEAR_REGRESSION)
@@ -83,7 +83,10 @@ static const char *const mm_planned_algorithms[] = {
 #define MM_P_KM		(1 << MM_ALG_KMEANS)
 #define MM_P_PCA	(1 << MM_ALG_PCA)
 #define MM_P_MLP	(1 << MM_ALG_MLP)
-#define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB | MM_P_KM | MM_P_PCA | MM_P_MLP)
+#define MM_P_LASSO	(1 << MM_ALG_LASSO)
+#define MM_P_EN		(1 << MM_ALG_ELASTIC_NET)
+#define MM_P_CD		(MM_P_LASSO | MM_P_EN)
+#define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB | MM_P_KM | MM_P_PCA | MM_P_MLP | MM_P_CD)
 
 static const struct
 {
@@ -104,18 +107,19 @@ static const struct
 	{"task", MM_P_MLP},
 	{"validation_fraction", MM_P_MLP},
 	{"weight_decay", MM_P_MLP},
-	{"alpha", MM_P_RIDGE | MM_P_NB},
-	{"fit_intercept", MM_P_LIN | MM_P_RIDGE | MM_P_LOG},
+	{"alpha", MM_P_RIDGE | MM_P_NB | MM_P_CD},
+	{"fit_intercept", MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_CD},
 	{"impute", MM_P_ALL},
 	{"init", MM_P_KM},
 	{"k", MM_P_KM},
-	{"max_iter", MM_P_LOG | MM_P_KM},
+	{"l1_ratio", MM_P_EN},
+	{"max_iter", MM_P_LOG | MM_P_KM | MM_P_CD},
 	{"n_components", MM_P_PCA},
 	{"n_init", MM_P_KM},
 	{"penalty", MM_P_LOG},
 	{"scale", MM_P_ALL},
 	{"seed", MM_P_ALL},
-	{"tol", MM_P_LOG | MM_P_KM},
+	{"tol", MM_P_LOG | MM_P_KM | MM_P_CD},
 	{"var_smoothing", MM_P_NB},
 	{"verbose", MM_P_ALL},
 	{"warm_start", MM_P_LOG | MM_P_MLP},
@@ -306,8 +310,10 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	p->alpha = algorithm == MM_ALG_LINEAR_REGRESSION ? 0.0 : 1.0;
 	p->penalty = 2;
 	p->C = 1.0;
-	p->max_iter = algorithm == MM_ALG_KMEANS ? 300 : 100;
+	p->max_iter = algorithm == MM_ALG_KMEANS ? 300 :
+		algorithm == MM_ALG_LASSO || algorithm == MM_ALG_ELASTIC_NET ? 10000 : 100;
 	p->tol = algorithm == MM_ALG_KMEANS ? 1e-4 : 1e-8;
+	p->l1_ratio = algorithm == MM_ALG_LASSO ? 1.0 : 0.5;
 	p->var_smoothing = 1e-9;
 	p->k = 8;
 	p->init = 0;
@@ -457,6 +463,15 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 		}
 		else if (strcmp(key, "patience") == 0)
 			p->mlp.patience = MmParamInt(key, &v, 1, 100000);
+		else if (strcmp(key, "l1_ratio") == 0)
+		{
+			p->l1_ratio = MmParamPositive(key, &v, true);
+			if (p->l1_ratio > 1.0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("parameter \"l1_ratio\" must be at most 1, not %g", p->l1_ratio),
+						 errhint("1 is the lasso, 0 ridge's penalty.")));
+		}
 		else if (strcmp(key, "warm_start") == 0)
 			p->warm_start = MmParamBool(key, &v);
 		else if (strcmp(key, "task") == 0)
@@ -476,8 +491,20 @@ MmParamsJsonb(int algorithm, const MmTrainParams *p)
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"seed\": " INT64_FORMAT ", \"scale\": \"%s\", \"impute\": \"%s\"",
 					 p->seed, scales[p->scale], imputes[p->impute]);
-	if (algorithm <= MM_ALG_LOGISTIC_REGRESSION)
+	if (algorithm <= MM_ALG_LOGISTIC_REGRESSION || algorithm >= MM_ALG_LASSO)
 		appendStringInfo(&s, ", \"fit_intercept\": %s", p->fit_intercept ? "true" : "false");
+	if (algorithm >= MM_ALG_LASSO)
+	{
+		appendStringInfoString(&s, ", \"alpha\": ");
+		MmAppendJsonNumber(&s, p->alpha);
+		if (algorithm == MM_ALG_ELASTIC_NET)
+		{
+			appendStringInfoString(&s, ", \"l1_ratio\": ");
+			MmAppendJsonNumber(&s, p->l1_ratio);
+		}
+		appendStringInfo(&s, ", \"max_iter\": %d, \"tol\": ", p->max_iter);
+		MmAppendJsonNumber(&s, p->tol);
+	}
 	if (algorithm == MM_ALG_KMEANS)
 	{
 		appendStringInfo(&s, ", \"k\": %d, \"init\": \"%s\", \"n_init\": %d, \"max_iter\": %d, \"tol\": ",
@@ -955,6 +982,38 @@ MmFitProgressFn(void *arg, int iteration, double loss)
 		ereport(NOTICE,
 				(errmsg("model \"%s\": iteration %d, objective %.10g", fp->model, iteration, loss)));
 	}
+}
+
+/* Fit lasso or elastic net by coordinate descent on the nt encoded, scaled rows X. */
+static void
+MmFitElastic(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
+			 const double *y, int64 nt)
+{
+	MmElasticParams ep;
+	MmElasticInfo info;
+	MmFitProgress fp = {model, p->verbose, -1};
+	MmProgress	progress = {MmFitProgressFn, &fp};
+	MmErr		err;
+	MmStatus	status;
+
+	ep.alpha = p->alpha;
+	ep.l1_ratio = p->l1_ratio;
+	ep.fit_intercept = p->fit_intercept;
+	ep.max_iter = p->max_iter;
+	ep.tol = p->tol;
+	m->fit_intercept = p->fit_intercept;
+	m->alpha = p->alpha;
+	m->l1_ratio = p->l1_ratio;
+	m->coef = palloc0(sizeof(double) * Max(m->ncols, 1));
+	status = mm_elastic_fit(nt, (int) m->ncols, X, y, &ep, m->coef, &m->intercept, &info,
+							&progress, MmPallocAllocator(), &err);
+	if (status != MM_OK)
+		MmReportCoreError(status, &err, model);
+	if (!info.converged)
+		ereport(WARNING,
+				(errmsg("model \"%s\" did not converge in %d passes", model, info.iterations),
+				 errdetail("The duality gap is %g.", info.gap),
+				 errhint("Raise params.max_iter or params.tol, or scale the features.")));
 }
 
 /* Fit k-means on the nt encoded, scaled rows X into m. */
@@ -1551,6 +1610,10 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 			}
 		case MM_ALG_KMEANS:
 			MmFitKMeans(model, p, m, X, nt);
+			break;
+		case MM_ALG_LASSO:
+		case MM_ALG_ELASTIC_NET:
+			MmFitElastic(model, p, m, X, y, nt);
 			break;
 		case MM_ALG_MLP:
 			MmFitMlp(model, p, m, X, y, nt, prev);
