@@ -62,6 +62,13 @@ void	   *mm_alloc0(const MmAlloc *a, size_t size);
 /* size helpers: return false on overflow instead of wrapping */
 bool		mm_mul_size(size_t a, size_t b, size_t *out);
 bool		mm_add_size(size_t a, size_t b, size_t *out);
+/*
+ * The n x p values of X (row-major) fit in memory and are finite: MM_OK,
+ * MM_ELIMIT, or MM_EINVAL naming the first bad value (rows and columns
+ * from 1); what prefixes the message ("logistic regression").
+ */
+MmStatus	mm_check_matrix(const char *what, int64_t n, int p, const double *X,
+							MmErr *err);
 
 /* ---------------------------------------------------------------------
  * CRC-32C (Castagnoli), as in iSCSI / PostgreSQL's pg_crc32c

@@ -134,7 +134,7 @@ mm_elastic_check(int64_t n, int p, const double *X, const double *y,
 				 const MmElasticParams *params, double *coef,
 				 double *intercept, MmErr *err)
 {
-	size_t		total;
+	MmStatus	st;
 	size_t		i;
 
 	if (n < 1)
@@ -173,22 +173,8 @@ mm_elastic_check(int64_t n, int p, const double *X, const double *y,
 		mm_err_set(err, "elastic net tol must be positive and finite");
 		return MM_EINVAL;
 	}
-	if (!mm_mul_size((size_t) n, (size_t) p, &total) ||
-		!mm_mul_size(total, sizeof(double), &total))
-	{
-		mm_err_set(err, "elastic net: too many values");
-		return MM_ELIMIT;
-	}
-	total /= sizeof(double);
-	for (i = 0; i < total; i++)
-	{
-		if (!isfinite(X[i]))
-		{
-			mm_err_set(err, "elastic net: non-finite value in X, row %lld, column %d",
-					   (long long) (i / (size_t) p), (int) (i % (size_t) p));
-			return MM_EINVAL;
-		}
-	}
+	if ((st = mm_check_matrix("elastic net", n, p, X, err)) != MM_OK)
+		return st;
 	for (i = 0; i < (size_t) n; i++)
 	{
 		if (!isfinite(y[i]))

@@ -413,7 +413,6 @@ mm_logistic_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 				  const MmLogisticParams *params, MmErr *err)
 {
 	int64_t		i;
-	size_t		total;
 
 	if (n < 1)
 	{
@@ -465,21 +464,7 @@ mm_logistic_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 			return MM_EINVAL;
 		}
 	}
-	if (!mm_mul_size((size_t) n, (size_t) p, &total))
-	{
-		mm_err_set(err, "logistic regression: too many values");
-		return MM_ELIMIT;
-	}
-	for (i = 0; i < (int64_t) total; i++)
-	{
-		if (!isfinite(X[i]))
-		{
-			mm_err_set(err, "non-finite value in row %lld, column %d",
-					   (long long) (i / p), (int) (i % p));
-			return MM_EINVAL;
-		}
-	}
-	return MM_OK;
+	return mm_check_matrix("logistic regression", n, p, X, err);
 }
 
 /* Fit a logistic regression by Newton's method; see the file header. */

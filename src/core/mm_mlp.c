@@ -540,30 +540,6 @@ mm_check_targets(int64_t n, const double *y, int q, bool classification,
 	return MM_OK;
 }
 
-/* Check that the n x p values of X are finite. */
-static MmStatus
-mm_check_features(int64_t n, int p, const double *X, MmErr *err)
-{
-	size_t		total;
-	size_t		i;
-
-	if (!mm_mul_size((size_t) n, (size_t) p, &total))
-	{
-		mm_err_set(err, "multilayer perceptron: too many values");
-		return MM_ELIMIT;
-	}
-	for (i = 0; i < total; i++)
-	{
-		if (!isfinite(X[i]))
-		{
-			mm_err_set(err, "non-finite value in row %lld, column %d",
-					   (long long) (i / (size_t) p), (int) (i % (size_t) p));
-			return MM_EINVAL;
-		}
-	}
-	return MM_OK;
-}
-
 /* Check the arguments of mm_mlp_fit; MM_OK or an error in err. */
 static MmStatus
 mm_mlp_check(int64_t n, int p, const double *X, const double *y, int q,
@@ -672,7 +648,7 @@ mm_mlp_check(int64_t n, int p, const double *X, const double *y, int q,
 	st = mm_check_targets(n, y, q, classification, err);
 	if (st != MM_OK)
 		return st;
-	return mm_check_features(n, p, X, err);
+	return mm_check_matrix("multilayer perceptron", n, p, X, err);
 }
 
 /* Uniform Glorot initialisation of theta (see the file header). */
@@ -1059,7 +1035,7 @@ mm_mlp_loss_grad(const MmMlp *net, int64_t n, const double *X, const double *y,
 	st = mm_check_targets(n, y, q, net->classification, err);
 	if (st != MM_OK)
 		return st;
-	st = mm_check_features(n, net->size[0], X, err);
+	st = mm_check_matrix("multilayer perceptron", n, net->size[0], X, err);
 	if (st != MM_OK)
 		return st;
 	if (!mm_shape_init(&sh, net->nlayers, net->size))

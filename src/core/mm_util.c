@@ -11,6 +11,7 @@
  */
 #include "mm_core.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,29 @@ mm_mul_size(size_t a, size_t b, size_t *out)
 		return false;
 	*out = a * b;
 	return true;
+}
+
+/* The n x p values of X fit in memory and are finite (see mm_core.h). */
+MmStatus
+mm_check_matrix(const char *what, int64_t n, int p, const double *X, MmErr *err)
+{
+	size_t		total;
+
+	if (!mm_mul_size((size_t) n, (size_t) p, &total) ||
+		!mm_mul_size(total, sizeof(double), &total))
+	{
+		mm_err_set(err, "%s: too many values", what);
+		return MM_ELIMIT;
+	}
+	total /= sizeof(double);
+	for (size_t i = 0; i < total; i++)
+		if (!isfinite(X[i]))
+		{
+			mm_err_set(err, "%s: non-finite value in row %lld, column %d", what,
+					   (long long) (i / (size_t) p) + 1, (int) (i % (size_t) p) + 1);
+			return MM_EINVAL;
+		}
+	return MM_OK;
 }
 
 /* *out = a + b; false (and *out untouched) on overflow. */

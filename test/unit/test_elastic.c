@@ -1001,10 +1001,10 @@ test_invalid(void)
 	saved = X[5 * DIAB_P + 3];
 	X[5 * DIAB_P + 3] = NAN;
 	EXPECT_EINVAL(mm_elastic_fit(DIAB_N, DIAB_P, X, y, &good, coef, &icpt, &info, NULL, &talloc, &err),
-				  "in X, row 5, column 3", "invalid: NaN in X");
+				  "non-finite value in row 6, column 4", "invalid: NaN in X");
 	X[5 * DIAB_P + 3] = INFINITY;
 	EXPECT_EINVAL(mm_elastic_fit(DIAB_N, DIAB_P, X, y, &good, coef, &icpt, &info, NULL, &talloc, &err),
-				  "in X", "invalid: infinity in X");
+				  "non-finite value in row 6, column 4", "invalid: infinity in X");
 	X[5 * DIAB_P + 3] = saved;
 	saved = y[7];
 	y[7] = -INFINITY;
