@@ -13,6 +13,8 @@
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
 #include "lib/stringinfo.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -226,6 +228,7 @@ MmRawRow(const MmDataset *ds, int64 r)
 }
 
 extern int32 MmDictIntern(MmDict *d, const char *s, size_t len);
+extern void MmReadInto(const char *sql, ParamListInfo params, DestReceiver *dest);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,

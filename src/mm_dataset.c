@@ -423,6 +423,29 @@ MmArrayWidth(const MmSource *src, const MmSourceCol *col)
 }
 
 /*
+ * Run the read-only query sql (with params, or NULL) as the caller, its
+ * rows streaming into dest: no result set is materialised.
+ */
+void
+MmReadInto(const char *sql, ParamListInfo params, DestReceiver *dest)
+{
+	SPIExecuteOptions options;
+	int			ret;
+
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = true;
+	options.dest = dest;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_extended(sql, &options);
+	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
+		elog(ERROR, "reading the training rows failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+}
+
+/*
  * Read the source into ds, as the caller.  cols are the feature columns;
  * label_type MM_LABEL_NONE reads a numeric target (regression).  The rows
  * stream into a receiver: no result set is materialised on the way.
@@ -435,8 +458,6 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	StringInfoData sql;
 	MemoryContext cxt = CurrentMemoryContext;
 	MmDatasetReceiver receiver;
-	SPIExecuteOptions options;
-	int			ret;
 
 	memset(ds, 0, sizeof(*ds));
 	ds->cxt = cxt;
@@ -482,16 +503,7 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	receiver.pub.mydest = DestNone;
 	receiver.ds = ds;
 	receiver.rowcxt = AllocSetContextCreate(cxt, "mm_train row", ALLOCSET_SMALL_SIZES);
-	memset(&options, 0, sizeof(options));
-	options.read_only = true;
-	options.dest = (DestReceiver *) &receiver;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_extended(sql.data, &options);
-	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
-		elog(ERROR, "reading the training rows failed: %s", SPI_result_code_string(ret));
-	SPI_finish();
+	MmReadInto(sql.data, NULL, (DestReceiver *) &receiver);
 	MemoryContextDelete(receiver.rowcxt);
 
 	/* integer and boolean labels were interned by value: spell them out */

@@ -698,9 +698,7 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	Oid			types[4] = {INT8OID, FLOAT8OID, INT8OID, TEXTARRAYOID};
 	Datum		values[4];
 	ParamListInfo params = makeParamList(4);
-	SPIExecuteOptions options;
 	MmStateReceiver receiver;
-	int			ret;
 
 	names[0] = CStringGetTextDatum(target->name);
 	initStringInfo(&sql);
@@ -733,18 +731,7 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	receiver.pub.mydest = DestNone;
 	receiver.cxt = CurrentMemoryContext;
 
-	memset(&options, 0, sizeof(options));
-	options.params = params;
-	options.read_only = true;
-	options.dest = (DestReceiver *) &receiver;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_extended(sql.data, &options);
-	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
-	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
-		elog(ERROR, "reading the training rows failed: %s", SPI_result_code_string(ret));
-	SPI_finish();
+	MmReadInto(sql.data, params, (DestReceiver *) &receiver);
 	return receiver.state;
 }
 
