@@ -69,6 +69,9 @@ bool		mm_add_size(size_t a, size_t b, size_t *out);
  */
 MmStatus	mm_check_matrix(const char *what, int64_t n, int p, const double *X,
 							MmErr *err);
+/* mean[p] = the column means of X (n >= 1 rows), checking finiteness as above */
+MmStatus	mm_column_means(const char *what, int64_t n, int p, const double *X,
+							double *mean, MmErr *err);
 
 /* ---------------------------------------------------------------------
  * CRC-32C (Castagnoli), as in iSCSI / PostgreSQL's pg_crc32c

@@ -748,6 +748,7 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 	int			m;
 	int64_t		i;
 	int			j;
+	MmStatus	st;
 
 	if (params == NULL || X == NULL || centers == NULL)
 	{
@@ -812,23 +813,8 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 	/* column means and variances (two passes); finiteness */
 	km.mu = mm_alloc0(a, sizeof(double) * p);
 	var = mm_alloc0(a, sizeof(double) * p);
-	for (i = 0; i < n; i++)
-	{
-		const double *x = X + (size_t) i * p;
-
-		for (j = 0; j < p; j++)
-		{
-			if (!isfinite(x[j]))
-			{
-				mm_err_set(err, "k-means: non-finite value in row %lld, column %d",
-						   (long long) i + 1, j + 1);
-				return MM_EINVAL;
-			}
-			km.mu[j] += x[j];
-		}
-	}
-	for (j = 0; j < p; j++)
-		km.mu[j] /= (double) n;
+	if ((st = mm_column_means("k-means", n, p, X, km.mu, err)) != MM_OK)
+		return st;
 	for (i = 0; i < n; i++)
 	{
 		const double *x = X + (size_t) i * p;

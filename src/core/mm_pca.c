@@ -76,8 +76,8 @@ mm_pca_fit(int64_t n, int p, const double *X, const MmPcaParams *params,
 				vu = 0.0,
 				abstol = DBL_MIN;
 	double		trace = 0.0;
-	int64_t		i,
-				i0;
+	MmStatus	st;
+	int64_t		i0;
 	int			j,
 				c;
 
@@ -111,24 +111,8 @@ mm_pca_fit(int64_t n, int p, const double *X, const MmPcaParams *params,
 	}
 
 	/* means, checking finiteness */
-	memset(mean, 0, sizeof(double) * p);
-	for (i = 0; i < n; i++)
-	{
-		const double *x = X + (size_t) i * p;
-
-		for (j = 0; j < p; j++)
-		{
-			if (!isfinite(x[j]))
-			{
-				mm_err_set(err, "pca: non-finite value in row %lld, column %d",
-						   (long long) i + 1, j + 1);
-				return MM_EINVAL;
-			}
-			mean[j] += x[j];
-		}
-	}
-	for (j = 0; j < p; j++)
-		mean[j] /= (double) n;
+	if ((st = mm_column_means("pca", n, p, X, mean, err)) != MM_OK)
+		return st;
 
 	/* centred cross-products, block by block */
 	bs = MM_BLOCK_DOUBLES / p;

@@ -74,6 +74,32 @@ mm_check_matrix(const char *what, int64_t n, int p, const double *X, MmErr *err)
 	return MM_OK;
 }
 
+/* The column means of X, checking finiteness in the same pass. */
+MmStatus
+mm_column_means(const char *what, int64_t n, int p, const double *X, double *mean,
+				MmErr *err)
+{
+	memset(mean, 0, sizeof(double) * p);
+	for (int64_t i = 0; i < n; i++)
+	{
+		const double *x = X + (size_t) i * p;
+
+		for (int j = 0; j < p; j++)
+		{
+			if (!isfinite(x[j]))
+			{
+				mm_err_set(err, "%s: non-finite value in row %lld, column %d", what,
+						   (long long) i + 1, j + 1);
+				return MM_EINVAL;
+			}
+			mean[j] += x[j];
+		}
+	}
+	for (int j = 0; j < p; j++)
+		mean[j] /= (double) n;
+	return MM_OK;
+}
+
 /* *out = a + b; false (and *out untouched) on overflow. */
 bool
 mm_add_size(size_t a, size_t b, size_t *out)
