@@ -12,6 +12,9 @@
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "utils/guc.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 PG_MODULE_MAGIC;
@@ -132,4 +135,20 @@ MmAppendJsonNumber(StringInfo buf, double v)
 	}
 	double_to_shortest_decimal_buf(v, tmp);
 	appendStringInfoString(buf, tmp);
+}
+
+/* obj with key set to value (both jsonb objects; value any jsonb). */
+Jsonb *
+MmJsonbWithKey(Jsonb *obj, const char *key, Jsonb *value)
+{
+	StringInfoData s;
+	Jsonb	   *extra;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	escape_json(&s, key);
+	appendStringInfo(&s, ": %s}", JsonbToCString(NULL, &value->root, VARSIZE(value)));
+	extra = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(obj),
+											  JsonbPGetDatum(extra)));
 }

@@ -58,6 +58,7 @@ extern const MmAlloc *MmPallocAllocator(void);
 extern MmAlloc MmContextAllocator(MemoryContext cxt);
 extern void MmSetBlasThreads(void);
 extern void MmAppendJsonNumber(StringInfo buf, double v);
+extern Jsonb *MmJsonbWithKey(Jsonb *obj, const char *key, Jsonb *value);
 extern void MmReportCoreError(MmStatus status, const MmErr *err,
 							  const char *model) pg_attribute_noreturn();
 
@@ -296,7 +297,7 @@ extern Jsonb *MmClusteringJsonb(int64 n, double inertia, double silhouette, cons
 extern Jsonb *MmRegressionMetricsJsonb(const MmRegResult *r, const char *on);
 extern void MmModelProba(const MmModel *m, const double *x, double *proba);
 extern double MmModelValue(const MmModel *m, const double *x);
-extern double *MmMlpWork(const MmModel *m);
+extern double *MmPredictWork(const MmModel *m);
 extern Jsonb *MmClassificationMetricsJsonb(const MmModel *m, const MmClsMetrics *met,
 										   const MmClsResult *r, const char *on);
 

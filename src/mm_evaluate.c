@@ -399,29 +399,27 @@ MmModelProba(const MmModel *m, const double *x, double *proba)
 {
 	if (m->algorithm == MM_ALG_LOGISTIC_REGRESSION)
 		mm_logistic_proba(m->ncols, m->nclasses, m->coefs, m->intercepts, x, proba);
-	else if (m->algorithm == MM_ALG_MLP)
-		mm_mlp_forward(&m->mlp, x, proba, MmMlpWork(m));
-	else
+	else if (m->algorithm == MM_ALG_NAIVE_BAYES)
 		mm_nb_proba(&m->nb, x, proba);
+	else
+		mm_model_predict(m, x, proba, MmPredictWork(m));
 }
 
 /*
- * The scratch a network's forward pass needs (2 * its widest layer), kept
- * for the backend's life and grown when a wider network comes along.
+ * The scratch a prediction needs (a network's layers, an ensemble's
+ * members), kept for the backend's life and grown when a larger model
+ * comes along.
  */
 double *
-MmMlpWork(const MmModel *m)
+MmPredictWork(const MmModel *m)
 {
 	static double *work = NULL;
-	static int	len = 0;
-	int			need = 0;
+	static size_t len = 0;
+	size_t		need = mm_model_work(m);
 
-	for (int l = 0; l <= m->mlp.nlayers; l++)
-		need = Max(need, m->mlp.size[l]);
-	need *= 2;
 	if (need > len)
 	{
-		double	   *w = MemoryContextAlloc(TopMemoryContext, sizeof(double) * need);
+		double	   *w = MemoryContextAllocHuge(TopMemoryContext, sizeof(double) * need);
 
 		if (work)
 			pfree(work);
@@ -437,9 +435,10 @@ MmModelValue(const MmModel *m, const double *x)
 {
 	double		v;
 
-	if (m->algorithm != MM_ALG_MLP)
+	if (m->algorithm != MM_ALG_MLP && m->algorithm != MM_ALG_ENSEMBLE &&
+		m->algorithm != MM_ALG_STACKING)
 		return mm_linear_predict(m, x);
-	mm_mlp_forward(&m->mlp, x, &v, MmMlpWork(m));
+	mm_model_predict(m, x, &v, MmPredictWork(m));
 	return v;
 }
 

@@ -19,6 +19,7 @@
  * the model row only for step 5, getting versions n and n+1.
  */
 #include "massmodel.h"
+#include "mm_train.h"
 
 #include <float.h>
 #include <math.h>
@@ -44,29 +45,6 @@ typedef enum MmDeployPolicy
 	MM_DEPLOY_IF_BETTER
 } MmDeployPolicy;
 
-typedef struct MmTrainParams
-{
-	int64		seed;
-	bool		verbose;
-	int			scale;			/* MmScale */
-	int			impute;			/* MmImpute */
-	bool		fit_intercept;
-	double		alpha;			/* ridge: penalty; naive_bayes: smoothing */
-	int			penalty;		/* logistic: 0 or 2 */
-	double		C;
-	int			max_iter;
-	double		tol;
-	double		var_smoothing;
-	int			k;				/* kmeans */
-	int			init;			/* kmeans: 0 k-means++, 1 random */
-	int			n_init;			/* kmeans */
-	int			n_components;	/* pca; 0: every encoded column */
-	bool		whiten;			/* pca */
-	MmMlpParams mlp;			/* mlp (its seed is seed) */
-	int			task;			/* mlp: 0 from the target's type, or MmTask */
-	bool		warm_start;		/* mlp, logistic_regression */
-	double		l1_ratio;		/* elastic_net (lasso: 1) */
-} MmTrainParams;
 
 /* algorithms of the contract that this version does not implement yet */
 static const char *const mm_planned_algorithms[] = {
@@ -86,6 +64,7 @@ static const char *const mm_planned_algorithms[] = {
 #define MM_P_LASSO	(1 << MM_ALG_LASSO)
 #define MM_P_EN		(1 << MM_ALG_ELASTIC_NET)
 #define MM_P_CD		(MM_P_LASSO | MM_P_EN)
+#define MM_P_STACK	(1 << MM_ALG_STACKING)
 #define MM_P_ALL	(MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_NB | MM_P_KM | MM_P_PCA | MM_P_MLP | MM_P_CD)
 
 static const struct
@@ -109,7 +88,7 @@ static const struct
 	{"weight_decay", MM_P_MLP},
 	{"alpha", MM_P_RIDGE | MM_P_NB | MM_P_CD},
 	{"fit_intercept", MM_P_LIN | MM_P_RIDGE | MM_P_LOG | MM_P_CD},
-	{"impute", MM_P_ALL},
+	{"impute", MM_P_ALL | MM_P_STACK},
 	{"init", MM_P_KM},
 	{"k", MM_P_KM},
 	{"l1_ratio", MM_P_EN},
@@ -118,10 +97,10 @@ static const struct
 	{"n_init", MM_P_KM},
 	{"penalty", MM_P_LOG},
 	{"scale", MM_P_ALL},
-	{"seed", MM_P_ALL},
+	{"seed", MM_P_ALL | MM_P_STACK},
 	{"tol", MM_P_LOG | MM_P_KM | MM_P_CD},
 	{"var_smoothing", MM_P_NB},
-	{"verbose", MM_P_ALL},
+	{"verbose", MM_P_ALL | MM_P_STACK},
 	{"warm_start", MM_P_LOG | MM_P_MLP},
 	{"whiten", MM_P_PCA},
 };
@@ -287,7 +266,7 @@ MmParamPositive(const char *key, const JsonbValue *v, bool zero_ok)
  * Parse params for an algorithm: defaults, then the given keys.  Unknown
  * keys and wrongly typed values are errors that name the key.
  */
-static void
+void
 MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 {
 	static const char *const scales[] = {"none", "standard", "minmax"};
@@ -481,13 +460,15 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 }
 
 /* The params actually used, defaults included, as stored on the version. */
-static Jsonb *
+Jsonb *
 MmParamsJsonb(int algorithm, const MmTrainParams *p)
 {
 	static const char *const scales[] = {"none", "standard", "minmax"};
 	static const char *const imputes[] = {"error", "mean", "median", "most_frequent"};
 	StringInfoData s;
 
+	if (algorithm == MM_ALG_STACKING)
+		return MmStackParamsJsonb(p);
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"seed\": " INT64_FORMAT ", \"scale\": \"%s\", \"impute\": \"%s\"",
 					 p->seed, scales[p->scale], imputes[p->impute]);
@@ -627,7 +608,7 @@ MmFeaturesJsonb(const MmModel *m)
 }
 
 /* Milliseconds since start. */
-static double
+double
 MmElapsedMs(instr_time start)
 {
 	instr_time	now;
@@ -787,6 +768,7 @@ MmInsertVersion(int64 model_id, int32 version, const char *algname,
 	Oid			argtypes[13] = {INT8OID, INT4OID, TEXTOID, JSONBOID, JSONBOID, TEXTOID,
 	JSONBOID, INT8OID, TEXTOID, FLOAT8OID, TEXTOID, FLOAT8OID, BYTEAOID};
 	Datum		values[13];
+	char		nulls[14] = "             ";
 	int			ret;
 
 	values[0] = Int64GetDatum(model_id);
@@ -799,13 +781,17 @@ MmInsertVersion(int64 model_id, int32 version, const char *algname,
 	values[7] = Int64GetDatum(n_train);
 	values[8] = CStringGetTextDatum(GetUserNameFromId(caller, false));
 	values[9] = Float8GetDatum(train_ms);
-	values[10] = CStringGetTextDatum(source);
+	values[10] = source ? CStringGetTextDatum(source) : (Datum) 0;
 	values[11] = Float8GetDatum(test_fraction);
 	values[12] = PointerGetDatum(blob);
+	if (target == NULL)
+		nulls[5] = 'n';
+	if (source == NULL)
+		nulls[10] = nulls[11] = 'n';
 	ret = SPI_execute_with_args("INSERT INTO mm.versions (model_id, version, algorithm, params, features, "
 								"target, metrics, n_train, trained_by, train_ms, source, test_fraction, blob) "
 								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::name, $10, $11, $12, $13)",
-								13, argtypes, values, target ? NULL : "     n       ", false, 0);
+								13, argtypes, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting a model version failed: %s", SPI_result_code_string(ret));
 }
@@ -1391,6 +1377,114 @@ MmClassIndices(const double *y, int64 n)
 }
 
 /*
+ * Fit m (its schema and scaling set) on the nt encoded, scaled rows X with
+ * targets y, by the algorithm's solver.  prev: a warm start's previous
+ * model, or NULL.  pca_ratio receives PCA's explained variance ratios.
+ */
+void
+MmFitMatrix(const char *model, int algorithm, const MmTrainParams *p, MmModel *m,
+			const double *X, const double *y, int64 nt, const MmModel *prev,
+			double **pca_ratio)
+{
+	MmErr		err;
+	MmStatus	status;
+
+	MmSetBlasThreads();
+	switch (algorithm)
+	{
+		case MM_ALG_LINEAR_REGRESSION:
+		case MM_ALG_RIDGE:
+			MmFitLinearRows(model, p, m, X, y, nt);
+			break;
+		case MM_ALG_LOGISTIC_REGRESSION:
+			{
+				MmLogisticParams lp;
+				MmLogisticInfo info;
+				MmFitProgress fp = {model, p->verbose, -1};
+				MmProgress progress = {MmFitProgressFn, &fp};
+
+				memset(&lp, 0, sizeof(lp));
+				if (prev != NULL)
+				{
+					lp.init_coef = prev->coefs;
+					lp.init_intercept = prev->intercepts;
+				}
+
+				lp.penalty = p->penalty;
+				lp.C = p->C;
+				lp.fit_intercept = p->fit_intercept;
+				lp.max_iter = p->max_iter;
+				lp.tol = p->tol;
+				m->fit_intercept = p->fit_intercept;
+				m->penalty = p->penalty;
+				m->C = p->C;
+				m->nsets = mm_logistic_nsets(m->nclasses);
+				m->coefs = palloc0(sizeof(double) * m->nsets * m->ncols);
+				m->intercepts = palloc0(sizeof(double) * m->nsets);
+				status = mm_logistic_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt),
+										 &lp, m->coefs, m->intercepts, &info, &progress,
+										 MmPallocAllocator(), &err);
+				if (status != MM_OK)
+				{
+					if (p->penalty == 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("model \"%s\": %s", model, err.msg),
+								 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
+					MmReportCoreError(status, &err, model);
+				}
+				if (p->penalty == 0 && MmSeparable(m, X, y, nt))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("the classes of model \"%s\" are perfectly separable by its features", model),
+							 errdetail("Without a penalty the weights grow without bound, and the probabilities tend to 0 and 1."),
+							 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
+				if (!info.converged)
+					ereport(WARNING,
+							(errmsg("model \"%s\" did not converge in %d iterations", model, info.iterations),
+							 errdetail("The largest gradient component is %g.", info.grad_norm),
+							 errhint("Raise params.max_iter, or scale the features.")));
+				break;
+			}
+		case MM_ALG_KMEANS:
+			MmFitKMeans(model, p, m, X, nt);
+			break;
+		case MM_ALG_LASSO:
+		case MM_ALG_ELASTIC_NET:
+			MmFitElastic(model, p, m, X, y, nt);
+			break;
+		case MM_ALG_MLP:
+			MmFitMlp(model, p, m, X, y, nt, prev);
+			break;
+		case MM_ALG_PCA:
+			MmFitPca(model, p, m, X, nt, pca_ratio);
+			break;
+		case MM_ALG_NAIVE_BAYES:
+			{
+				int32	   *group = palloc(sizeof(int32) * Max(m->ncols, 1));
+				int32		g = 0;
+				uint32		pos = 0;
+
+				for (uint32 i = 0; i < m->nfeatures; i++)
+				{
+					bool		cat = m->features[i].kind == MM_FEAT_CATEGORICAL;
+
+					for (uint32 k = 0; k < m->features[i].width; k++)
+						group[pos++] = cat ? g : -1;
+					g += cat;
+				}
+				m->var_smoothing = p->var_smoothing;
+				m->nb_alpha = p->alpha;
+				status = mm_nb_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt), group,
+								   p->var_smoothing, p->alpha, &m->nb, MmPallocAllocator(), &err);
+				if (status != MM_OK)
+					MmReportCoreError(status, &err, model);
+				break;
+			}
+	}
+}
+
+/*
  * Train on rows read into memory: classifiers, and regressions with
  * categorical features, NULLs to impute or scaling.  Fills m and returns
  * the metrics; *primary is the metric if_better compares.
@@ -1398,8 +1492,8 @@ MmClassIndices(const double *y, int64 n)
 static Jsonb *
 MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 				MmSource *src, MmSourceCol *tcol, int label_type,
-				MmSourceCol *cols, int ncols, double test_fraction, MmModel *m,
-				int64 *n_train, double *primary, instr_time start)
+				MmSourceCol *cols, int ncols, double test_fraction, MmSearch *search,
+				MmModel *m, int64 *n_train, double *primary, instr_time start)
 {
 	const char *algname = mm_algorithm_name(algorithm);
 	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
@@ -1414,8 +1508,7 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	int64		nparams;
 	double	   *pca_ratio = NULL;
 	const MmModel *prev = NULL;
-	MmErr		err;
-	MmStatus	status;
+	double	   *u = NULL;
 
 	MmDatasetRead(&ds, src, tcol, cols, ncols, label_type, p->impute != MM_IMPUTE_ERROR,
 				  (uint64) p->seed, (int64) mm_max_train_memory_kb * 1024);
@@ -1492,8 +1585,14 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 						   algname, m->ncols, nparams, ds.n - ds.n_train, ds.n, test_fraction),
 				 errhint("Add rows, use fewer features, or lower test_fraction.")));
 
-	/* the encoded matrices and the solver's own, against the budget */
+	/*
+	 * The encoded matrices and the solver's own, against the budget; a
+	 * search also holds the rows of one fold split, and the largest of its
+	 * candidates counts.
+	 */
+	for (int c = 0; c < (search ? search->ncand : 1); c++)
 	{
+		const MmTrainParams *cp = search ? &search->cand[c] : p;
 		int64		cols = m->ncols + 1;
 		int64		sets = algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1;
 		double		need = (double) ds.n * (ds.rawd + 2) * sizeof(double) +
@@ -1501,7 +1600,7 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 
 		if (algorithm == MM_ALG_KMEANS)
 			/* centres of every restart and the best, and per-block buffers */
-			need += (3.0 * p->k * m->ncols + 1024.0 * (p->k + m->ncols)) * sizeof(double);
+			need += (3.0 * cp->k * m->ncols + 1024.0 * (cp->k + m->ncols)) * sizeof(double);
 		else if (algorithm == MM_ALG_MLP)
 		{
 			/* weights, gradient, two optimiser moments, best copy; batch activations */
@@ -1510,20 +1609,25 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 			double		prev_width = m->ncols;
 			double		out = classifier ? m->nclasses : 1;
 
-			for (int l = 0; l <= p->mlp.nhidden; l++)
+			for (int l = 0; l <= cp->mlp.nhidden; l++)
 			{
-				double		w = l < p->mlp.nhidden ? p->mlp.hidden[l] : out;
+				double		w = l < cp->mlp.nhidden ? cp->mlp.hidden[l] : out;
 
 				weights += (prev_width + 1) * w;
 				widest = Max(widest, w);
 				prev_width = w;
 			}
 			need += weights * 5 * sizeof(double) +
-				(double) Min(p->mlp.batch_size, Max(ds.n_train, 1)) * widest *
-				(p->mlp.nhidden + 2) * 3 * sizeof(double);
+				(double) Min(cp->mlp.batch_size, Max(ds.n_train, 1)) * widest *
+				(cp->mlp.nhidden + 2) * 3 * sizeof(double);
 		}
 		else
 			need += (double) (cols * sets) * (cols * sets) * 2 * sizeof(double);
+		if (search)
+			need += (double) ds.n_train * m->ncols * sizeof(double);
+		if (algorithm == MM_ALG_STACKING)
+			need += (double) ds.n_train * (2.0 * m->ncols + p->stack->nmembers * Max(m->nclasses, 1)) *
+				sizeof(double);
 
 		if (need > (double) mm_max_train_memory_kb * 1024)
 			ereport(ERROR,
@@ -1536,100 +1640,32 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	if (p->warm_start)
 		prev = MmWarmStartFrom(model, algorithm, p, m);
 	X = MmDatasetMatrix(&ds, m, false, &nt, &y);
-	if (prev == NULL)
-		MmDatasetFitScale(m, X, nt, p->scale, algorithm == MM_ALG_NAIVE_BAYES);
-	MmSetBlasThreads();
-	switch (algorithm)
+	if (search || algorithm == MM_ALG_STACKING)
 	{
-		case MM_ALG_LINEAR_REGRESSION:
-		case MM_ALG_RIDGE:
-			MmFitLinearRows(model, p, m, X, y, nt);
-			break;
-		case MM_ALG_LOGISTIC_REGRESSION:
-			{
-				MmLogisticParams lp;
-				MmLogisticInfo info;
-				MmFitProgress fp = {model, p->verbose, -1};
-				MmProgress progress = {MmFitProgressFn, &fp};
+		int64		i = 0;
 
-				memset(&lp, 0, sizeof(lp));
-				if (prev != NULL)
-				{
-					lp.init_coef = prev->coefs;
-					lp.init_intercept = prev->intercepts;
-				}
-
-				lp.penalty = p->penalty;
-				lp.C = p->C;
-				lp.fit_intercept = p->fit_intercept;
-				lp.max_iter = p->max_iter;
-				lp.tol = p->tol;
-				m->fit_intercept = p->fit_intercept;
-				m->penalty = p->penalty;
-				m->C = p->C;
-				m->nsets = mm_logistic_nsets(m->nclasses);
-				m->coefs = palloc0(sizeof(double) * m->nsets * m->ncols);
-				m->intercepts = palloc0(sizeof(double) * m->nsets);
-				status = mm_logistic_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt),
-										 &lp, m->coefs, m->intercepts, &info, &progress,
-										 MmPallocAllocator(), &err);
-				if (status != MM_OK)
-				{
-					if (p->penalty == 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_EXCEPTION),
-								 errmsg("model \"%s\": %s", model, err.msg),
-								 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
-					MmReportCoreError(status, &err, model);
-				}
-				if (p->penalty == 0 && MmSeparable(m, X, y, nt))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("the classes of model \"%s\" are perfectly separable by its features", model),
-							 errdetail("Without a penalty the weights grow without bound, and the probabilities tend to 0 and 1."),
-							 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
-				if (!info.converged)
-					ereport(WARNING,
-							(errmsg("model \"%s\" did not converge in %d iterations", model, info.iterations),
-							 errdetail("The largest gradient component is %g.", info.grad_norm),
-							 errhint("Raise params.max_iter, or scale the features.")));
-				break;
-			}
-		case MM_ALG_KMEANS:
-			MmFitKMeans(model, p, m, X, nt);
-			break;
-		case MM_ALG_LASSO:
-		case MM_ALG_ELASTIC_NET:
-			MmFitElastic(model, p, m, X, y, nt);
-			break;
-		case MM_ALG_MLP:
-			MmFitMlp(model, p, m, X, y, nt, prev);
-			break;
-		case MM_ALG_PCA:
-			MmFitPca(model, p, m, X, nt, &pca_ratio);
-			break;
-		case MM_ALG_NAIVE_BAYES:
-			{
-				int32	   *group = palloc(sizeof(int32) * Max(m->ncols, 1));
-				int32		g = 0;
-				uint32		pos = 0;
-
-				for (uint32 i = 0; i < m->nfeatures; i++)
-				{
-					bool		cat = m->features[i].kind == MM_FEAT_CATEGORICAL;
-
-					for (uint32 k = 0; k < m->features[i].width; k++)
-						group[pos++] = cat ? g : -1;
-					g += cat;
-				}
-				m->var_smoothing = p->var_smoothing;
-				m->nb_alpha = p->alpha;
-				status = mm_nb_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt), group,
-								   p->var_smoothing, p->alpha, &m->nb, MmPallocAllocator(), &err);
-				if (status != MM_OK)
-					MmReportCoreError(status, &err, model);
-				break;
-			}
+		u = palloc_extended(sizeof(double) * Max(nt, 1), MCXT_ALLOC_HUGE);
+		for (int64 r = 0; r < ds.n; r++)
+			if (!ds.heldout[r])
+				u[i++] = ds.u[r];
+	}
+	if (search)
+	{
+		MmSearchRun(model, algorithm, search, m, X, y, u, nt);
+		*p = search->cand[search->best];
+		if (p->verbose)
+			ereport(NOTICE,
+					(errmsg("model \"%s\": refitting candidate %d, %s, on all " INT64_FORMAT " training rows",
+							model, search->best + 1, search->cand_json[search->best], nt),
+					 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
+	}
+	if (algorithm == MM_ALG_STACKING)
+		MmFitStacking(model, p->stack, m, X, y, u, nt);
+	else
+	{
+		if (prev == NULL)
+			MmDatasetFitScale(m, X, nt, p->scale, algorithm == MM_ALG_NAIVE_BAYES);
+		MmFitMatrix(model, algorithm, p, m, X, y, nt, prev, &pca_ratio);
 	}
 	*n_train = nt;
 	if (p->verbose)
@@ -1720,12 +1756,9 @@ mm_train(PG_FUNCTION_ARGS)
 	bytea	   *state;
 	MmLinStats	st;
 	MmModel		m;
-	MmErr		err;
-	MmStatus	status;
 	MmRegMetrics met;
 	MmRegResult res;
 	const char *on;
-	Size		blobsize;
 	bytea	   *blob;
 	Jsonb	   *metrics;
 	int32		version;
@@ -1734,6 +1767,10 @@ mm_train(PG_FUNCTION_ARGS)
 	int			label_type;
 	bool		use_scan;
 	bool		unsupervised;
+	bool		open_task;
+	bool		searching;
+	MmSearch	search;
+	MmStack		stack;
 	int64		n_train;
 	double		primary;
 	Datum		outv[4];
@@ -1753,7 +1790,12 @@ mm_train(PG_FUNCTION_ARGS)
 	MmCheckModelName(model);
 
 	algorithm = mm_algorithm_from_name(algname);
-	if (!MmAlgorithmInSql(algorithm))
+	if (algorithm == MM_ALG_ENSEMBLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an ensemble is assembled from trained models, not trained"),
+				 errhint("Use mm_ensemble('%s', ARRAY['model_a', 'model_b']), or train algorithm 'stacking'.", model)));
+	if (!MmAlgorithmInSql(algorithm) && algorithm != MM_ALG_STACKING)
 		algorithm = 0;
 	if (algorithm == 0)
 	{
@@ -1797,7 +1839,13 @@ mm_train(PG_FUNCTION_ARGS)
 				 errmsg("invalid deploy policy \"%s\"", deploy_arg),
 				 errhint("Use 'always', 'never' or 'if_better'.")));
 
-	MmParseParams(params, algorithm, &p);
+	searching = false;
+	if (algorithm == MM_ALG_STACKING)
+		MmParseStacking(params, &p, &stack);
+	else
+		searching = MmParseSearch(params, algorithm, &search, &p);
+	/* mlp and stacking do regression or classification: params or the target decide */
+	open_task = algorithm == MM_ALG_MLP || algorithm == MM_ALG_STACKING;
 	unsupervised = MmAlgorithmTask(algorithm) == MM_TASK_CLUSTERING ||
 		MmAlgorithmTask(algorithm) == MM_TASK_DECOMPOSITION;
 	if (unsupervised && target != NULL)
@@ -1814,8 +1862,8 @@ mm_train(PG_FUNCTION_ARGS)
 	/* an existing model: check the privilege before reading any data */
 	MmCatalogBegin(&cat);
 	if (MmLookupModel(model, &row, false))
-		MmCheckTrainable(model, &row, algorithm,
-						 algorithm == MM_ALG_MLP ? 0 : MmAlgorithmTask(algorithm), cat.save_userid);
+		MmCheckTrainable(model, &row, algorithm, open_task ? p.task : MmAlgorithmTask(algorithm),
+						 cat.save_userid);
 	MmCatalogEnd(&cat);
 
 	/* the source and its columns, as the caller */
@@ -1830,9 +1878,11 @@ mm_train(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("target column \"%s\" does not exist in source \"%s\"", target, source)));
-		if (algorithm == MM_ALG_MLP && p.task == 0)
+		if (open_task && p.task == 0)
 			p.task = MmTargetIsCategorical(&src, attno) ? MM_TASK_CLASSIFICATION : MM_TASK_REGRESSION;
-		if (algorithm == MM_ALG_MLP)
+		if (algorithm == MM_ALG_STACKING && stack.final_alg == 0)
+			MmStackResolveTask(&stack, p.task);
+		if (open_task)
 		{
 			/* the task is known now: refuse a clash before reading any rows */
 			MmCatalogBegin(&cat);
@@ -1841,7 +1891,7 @@ mm_train(PG_FUNCTION_ARGS)
 			MmCatalogEnd(&cat);
 		}
 		label_type = MmClassifyTarget(&src, attno,
-									  algorithm == MM_ALG_MLP ? p.task == MM_TASK_CLASSIFICATION :
+									  open_task ? p.task == MM_TASK_CLASSIFICATION :
 									  MmIsClassifier(algorithm), &tcol);
 	}
 
@@ -1911,18 +1961,20 @@ mm_train(PG_FUNCTION_ARGS)
 	 * (classifiers, categorical features, NULLs to impute, scaling) reads
 	 * the rows into memory first.
 	 */
-	use_scan = algorithm <= MM_ALG_RIDGE && p.impute == MM_IMPUTE_ERROR &&
+	use_scan = !searching && algorithm <= MM_ALG_RIDGE && p.impute == MM_IMPUTE_ERROR &&
 		p.scale == MM_SCALE_NONE;
 	for (int i = 0; i < ncols; i++)
 		use_scan &= cols[i].kind != MM_COL_TEXT;
 	memset(&m, 0, sizeof(m));
 	m.algorithm = algorithm;
-	m.task = algorithm == MM_ALG_MLP ? p.task : MmAlgorithmTask(algorithm);
+	m.task = open_task ? p.task : MmAlgorithmTask(algorithm);
 	if (!use_scan)
 	{
 		metrics = MmTrainInMemory(model, algorithm, &p, &src, unsupervised ? NULL : &tcol,
-								  label_type, cols, ncols, test_fraction, &m, &n_train,
-								  &primary, start);
+								  label_type, cols, ncols, test_fraction,
+								  searching ? &search : NULL, &m, &n_train, &primary, start);
+		if (searching)
+			metrics = MmJsonbWithKey(metrics, "search", search.table);
 		if (algorithm == MM_ALG_PCA)
 			p.n_components = (int) m.n_components;
 	}
@@ -1989,18 +2041,7 @@ mm_train(PG_FUNCTION_ARGS)
 		primary = res.rmse;
 	}
 
-	/* serialize */
-	blobsize = mm_blob_size(&m);
-	if (blobsize == 0 || blobsize > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("model \"%s\" is too large to store", model)));
-	blob = palloc(blobsize + VARHDRSZ);
-	SET_VARSIZE(blob, blobsize + VARHDRSZ);
-	status = mm_blob_write(&m, (uint8_t *) VARDATA(blob), blobsize, &err);
-	if (status != MM_OK)
-		MmReportCoreError(status, &err, model);
-
+	blob = MmModelBlob(&m, model);
 	deployed = MmStoreVersion(model, algorithm, m.task, policy, MmParamsJsonb(algorithm, &p),
 							  MmFeaturesJsonb(&m), unsupervised ? NULL : tcol.name, metrics, primary,
 							  n_train, MmElapsedMs(start), source, test_fraction,

@@ -53,6 +53,8 @@
 #define MM_PCA_FIXED 5
 /* bytes of the MLP section without sizes and weights: u8 + u32 */
 #define MM_MLP_FIXED 5
+/* ensemble section before the weights: method, member count */
+#define MM_ENSEMBLE_FIXED 5
 
 /* what mm_check_values() demands of each value */
 typedef enum MmRule
@@ -95,6 +97,10 @@ mm_algorithm_name(int algorithm)
 			return "lasso";
 		case MM_ALG_ELASTIC_NET:
 			return "elastic_net";
+		case MM_ALG_ENSEMBLE:
+			return "ensemble";
+		case MM_ALG_STACKING:
+			return "stacking";
 	}
 	return NULL;
 }
@@ -107,7 +113,7 @@ mm_algorithm_from_name(const char *name)
 
 	if (name == NULL)
 		return 0;
-	for (alg = MM_ALG_LINEAR_REGRESSION; alg <= MM_ALG_ELASTIC_NET; alg++)
+	for (alg = MM_ALG_LINEAR_REGRESSION; alg <= MM_ALG_STACKING; alg++)
 		if (strcmp(name, mm_algorithm_name(alg)) == 0)
 			return alg;
 	return 0;
@@ -131,7 +137,10 @@ mm_task_name(int task)
 	return NULL;
 }
 
-/* The task of an algorithm's models (0 for mlp, which has either, and unknown ones). */
+/*
+ * The task of an algorithm's models (0 for mlp, ensemble and stacking,
+ * which have either, and for unknown ones).
+ */
 int
 mm_algorithm_task(int algorithm)
 {
@@ -343,12 +352,12 @@ mm_check_task(int algorithm, int task, MmErr *err)
 		mm_err_set(err, "unknown task %u", (unsigned) task);
 		return false;
 	}
-	if (algorithm == MM_ALG_MLP)
+	if (algorithm == MM_ALG_MLP || algorithm == MM_ALG_ENSEMBLE || algorithm == MM_ALG_STACKING)
 	{
 		if (mm_supervised_task(task))
 			return true;
-		mm_err_set(err, "algorithm mlp needs task regression or classification, not %s",
-				   mm_task_name(task));
+		mm_err_set(err, "algorithm %s needs task regression or classification, not %s",
+				   mm_algorithm_name(algorithm), mm_task_name(task));
 		return false;
 	}
 	if (task != want)
@@ -1251,6 +1260,25 @@ mm_model_check(const MmModel *m, size_t *size, MmErr *err)
 			if (!mm_size_addmul(&total, kp, 8))
 				goto too_large;
 			break;
+		case MM_ALG_ENSEMBLE:
+		case MM_ALG_STACKING:
+			/* members are not ensembles (checked first): one level deep */
+			if ((st = mm_ensemble_check(m, err)) != MM_OK)
+				return st;
+			total += MM_ENSEMBLE_FIXED + (size_t) 8 * m->nmembers;
+			for (i = 0; i <= m->nmembers; i++)
+			{
+				const MmModel *part = i < m->nmembers ? m->members[i] : m->final;
+				size_t		psize;
+
+				if (part == NULL)
+					continue;
+				if ((st = mm_model_check(part, &psize, err)) != MM_OK)
+					return st;
+				if (!mm_size_addmul(&total, 1, 4 + psize))
+					goto too_large;
+			}
+			break;
 	}
 	if (total - MM_BLOB_HEADER_SIZE > UINT32_MAX)
 		goto too_large;
@@ -1424,6 +1452,25 @@ mm_blob_write(const MmModel *m, uint8_t *buf, size_t len, MmErr *err)
 			{
 				q = mm_put_f64s(q, m->mlp.W[i], (size_t) m->mlp.size[i + 1] * m->mlp.size[i]);
 				q = mm_put_f64s(q, m->mlp.b[i], m->mlp.size[i + 1]);
+			}
+			break;
+		case MM_ALG_ENSEMBLE:
+		case MM_ALG_STACKING:
+			*q++ = m->method;
+			q = mm_put_u32q(q, m->nmembers);
+			q = mm_put_f64s(q, m->weights, m->nmembers);
+			for (i = 0; i <= m->nmembers; i++)
+			{
+				const MmModel *part = i < m->nmembers ? m->members[i] : m->final;
+				size_t		psize;
+
+				if (part == NULL)
+					continue;
+				psize = mm_blob_size(part);
+				q = mm_put_u32q(q, (uint32_t) psize);
+				if ((st = mm_blob_write(part, q, psize, err)) != MM_OK)
+					return st;
+				q += psize;
 			}
 			break;
 	}
@@ -2005,6 +2052,68 @@ mm_read_mlp(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
 	return mm_check_mlp_values(m, err);
 }
 
+/*
+ * Read one embedded model (a member, or a stacking's final model): a u32
+ * length and that many bytes of a whole blob, which must not itself be an
+ * ensemble (so nesting stops at one level whatever the bytes say).
+ */
+static bool
+mm_read_part(MmCursor *c, const char *what, const MmAlloc *a, MmModel **out, MmErr *err)
+{
+	uint32_t	len;
+	const uint8_t *p;
+	MmErr		inner;
+	uint16_t	algorithm;
+
+	if (!mm_take_u32(c, what, &len, err) || (p = mm_take(c, len, what, err)) == NULL)
+		return false;
+	if (len >= 8)
+	{
+		algorithm = mm_get_u16(p + 6);
+		if (algorithm == MM_ALG_ENSEMBLE || algorithm == MM_ALG_STACKING)
+		{
+			mm_err_set(err, "%s is itself an ensemble", what);
+			return false;
+		}
+	}
+	if (mm_blob_read(p, len, a, out, &inner) != MM_OK)
+	{
+		mm_err_set(err, "%s: %s", what, inner.msg);
+		return false;
+	}
+	return true;
+}
+
+/* Read the section of an ensemble or a stacking into m, and link it. */
+static bool
+mm_read_ensemble(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
+{
+	char		what[32];
+
+	if (!mm_take_u8(c, "ensemble method", &m->method, err) ||
+		!mm_take_u32(c, "member count", &m->nmembers, err))
+		return false;
+	if (m->nmembers < 2 || m->nmembers > MM_MAX_MEMBERS)
+	{
+		mm_err_set(err, "member count %u is out of range 2..%d",
+				   (unsigned) m->nmembers, MM_MAX_MEMBERS);
+		return false;
+	}
+	if (!mm_take_f64s(c, m->nmembers, "member weights", a, &m->weights, err))
+		return false;
+	m->members = mm_alloc0(a, sizeof(MmModel *) * m->nmembers);
+	for (uint32_t i = 0; i < m->nmembers; i++)
+	{
+		snprintf(what, sizeof(what), "member %u", (unsigned) i + 1);
+		if (!mm_read_part(c, what, a, &m->members[i], err))
+			return false;
+	}
+	if (m->algorithm == MM_ALG_STACKING &&
+		!mm_read_part(c, "the final model", a, &m->final, err))
+		return false;
+	return mm_ensemble_link(m, a, err) == MM_OK;
+}
+
 /* Validate and decode the blob in buf[len] into a model allocated via a. */
 MmStatus
 mm_blob_read(const uint8_t *buf, size_t len, const MmAlloc *a,
@@ -2070,6 +2179,10 @@ mm_blob_read(const uint8_t *buf, size_t len, const MmAlloc *a,
 			break;
 		case MM_ALG_MLP:
 			ok = mm_read_mlp(&c, m, a, err);
+			break;
+		case MM_ALG_ENSEMBLE:
+		case MM_ALG_STACKING:
+			ok = mm_read_ensemble(&c, m, a, err);
 			break;
 		default:
 			ok = mm_read_linear(&c, m, a, err);

@@ -651,8 +651,21 @@ typedef enum MmAlgorithm
 	MM_ALG_PCA = 6,
 	MM_ALG_MLP = 7,
 	MM_ALG_LASSO = 8,
-	MM_ALG_ELASTIC_NET = 9
+	MM_ALG_ELASTIC_NET = 9,
+	MM_ALG_ENSEMBLE = 10,		/* members combined by mean or vote */
+	MM_ALG_STACKING = 11		/* members' outputs into a final estimator */
 } MmAlgorithm;
+
+#define MM_MAX_MEMBERS		64	/* members of an ensemble */
+
+/* how an ensemble combines its members */
+typedef enum MmEnsembleMethod
+{
+	MM_ENS_MEAN = 0,			/* regression: weighted mean of the values */
+	MM_ENS_VOTE = 1,			/* classification: weighted majority of the labels */
+	MM_ENS_SOFT_VOTE = 2,		/* classification: weighted mean of the probabilities */
+	MM_ENS_STACK = 3			/* stacking: a final model on the members' outputs */
+} MmEnsembleMethod;
 
 typedef enum MmTask
 {
@@ -760,7 +773,42 @@ typedef struct MmModel
 
 	/* mlp (regression or classification) */
 	MmMlp		mlp;
+
+	/*
+	 * ensemble and stacking (regression or classification): whole member
+	 * models, each with its own schema and scaling, whose features are
+	 * among this model's; weights finite, >= 0, with a positive sum.
+	 */
+	uint8_t		method;			/* MmEnsembleMethod */
+	uint32_t	nmembers;		/* 2..MM_MAX_MEMBERS */
+	struct MmModel **members;
+	double	   *weights;		/* nmembers */
+	struct MmModel *final;		/* stacking: fitted on the members' outputs */
+	uint32_t  **member_map;		/* derived (mm_ensemble_link): per member, the
+								 * position here of each of its encoded columns */
 } MmModel;
+
+/*
+ * Prediction of any supervised model on an encoded, scaled row x: out[0]
+ * the value (regression) or out[0..K-1] the class probabilities.  work
+ * holds mm_model_work(m) doubles.
+ */
+void		mm_model_predict(const MmModel *m, const double *x, double *out, double *work);
+size_t		mm_model_work(const MmModel *m);
+/* values a model puts into a stacking's final model: 1, or K (2 classes: 1) */
+uint32_t	mm_stack_width(const MmModel *m);
+
+/*
+ * Ensembles.  mm_ensemble_schema builds m's features (the union of the
+ * members', in order of first appearance; categorical levels merged; a
+ * feature imputes only when every member that has it fills it alike),
+ * task, target and labels from m->members; mm_ensemble_check validates
+ * members, weights, method and how each member's features map onto m's;
+ * mm_ensemble_link (after the check) computes member_map.
+ */
+MmStatus	mm_ensemble_schema(MmModel *m, const MmAlloc *a, MmErr *err);
+MmStatus	mm_ensemble_check(const MmModel *m, MmErr *err);
+MmStatus	mm_ensemble_link(MmModel *m, const MmAlloc *a, MmErr *err);
 
 /* index of a level of a categorical feature (binary search), or -1 */
 int			mm_feature_level(const MmFeature *f, const char *s, size_t len);

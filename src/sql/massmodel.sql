@@ -395,6 +395,14 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION mm_import(text, bytea) IS
 'validate an exported model and store it as a new version of model (created, owned by the caller, if new); returns the version';
 
+CREATE FUNCTION mm_ensemble(model text, members text[], method text DEFAULT NULL,
+						   weights float8[] DEFAULT NULL)
+RETURNS int
+AS 'MODULE_PATHNAME', 'mm_ensemble'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_ensemble(text, text[], text, float8[]) IS
+'store a new version of model that combines member models, each pinned as ''name'' (its deployed version) or ''name@N''; method mean (regression, default), vote or soft_vote (classification, default soft_vote); weights per member (default equal); predict privilege on the members is checked now, on the ensemble afterwards; returns the version';
+
 ------------------------------------------------------------------------
 -- Views: a role sees the models it may predict with
 ------------------------------------------------------------------------

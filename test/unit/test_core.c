@@ -845,7 +845,10 @@ test_names(void)
 		  mm_algorithm_from_name("mlp") == 7 &&
 		  strcmp(mm_algorithm_name(8), "lasso") == 0 &&
 		  strcmp(mm_algorithm_name(9), "elastic_net") == 0 &&
-		  mm_algorithm_name(0) == NULL && mm_algorithm_name(10) == NULL,
+		  strcmp(mm_algorithm_name(10), "ensemble") == 0 &&
+		  strcmp(mm_algorithm_name(11), "stacking") == 0 &&
+		  mm_algorithm_from_name("stacking") == 11 &&
+		  mm_algorithm_name(0) == NULL && mm_algorithm_name(12) == NULL,
 		  "names: algorithm names", "wrong");
 	check(mm_algorithm_from_name("linear_regression") == 1 &&
 		  mm_algorithm_from_name("ridge") == 2 &&
