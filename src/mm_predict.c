@@ -1215,6 +1215,12 @@ mm_weights(PG_FUNCTION_ARGS)
 				 errmsg("model must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	m = MmLoadModel(name, PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1), &id, &v);
+	if (m->algorithm == MM_ALG_ENSEMBLE || m->algorithm == MM_ALG_STACKING)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is %s, which has no weights of its own", name,
+						m->algorithm == MM_ALG_ENSEMBLE ? "an ensemble" : "a stacking"),
+				 errhint("Its members are listed in the params of its version in mm_versions; mm_weights shows theirs.")));
 	if (m->algorithm != MM_ALG_LINEAR_REGRESSION && m->algorithm != MM_ALG_RIDGE &&
 		m->algorithm != MM_ALG_LASSO && m->algorithm != MM_ALG_ELASTIC_NET &&
 		m->algorithm != MM_ALG_LOGISTIC_REGRESSION)

@@ -51,7 +51,7 @@ static const char *const mm_planned_algorithms[] = {
 	"decision_tree", "random_forest", "gradient_boosting"
 };
 
-#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, lasso, elastic_net, logistic_regression, naive_bayes, kmeans, pca, mlp"
+#define MM_AVAILABLE_ALGORITHMS "linear_regression, ridge, lasso, elastic_net, logistic_regression, naive_bayes, kmeans, pca, mlp, stacking"
 
 /* the params each algorithm takes (bit 1 << algorithm) */
 #define MM_P_LIN	(1 << MM_ALG_LINEAR_REGRESSION)

@@ -521,7 +521,7 @@ MmStatus	mm_mlp_loss_grad(const MmMlp *net, int64_t n, const double *X,
  * Models and the blob format.
  *
  * A model is a feature schema plus an algorithm's parameters.  Its blob
- * (format version 2, or 3 for kmeans, pca and mlp: the lowest version
+ * (format version 2, or 3 for algorithms 5 and up: the lowest version
  * that holds the algorithm, so older builds keep reading what they know)
  * is a 24-byte header and a payload.  All integers and doubles are little-endian, doubles IEEE-754
  * binary64; "str" is a u16 length and that many bytes, no NUL, 1..MM_MAX_NAME
@@ -530,8 +530,8 @@ MmStatus	mm_mlp_loss_grad(const MmMlp *net, int64_t n, const double *X,
  *
  *	 offset size
  *	 0		4	 magic "MMDL"
- *	 4		2	 format version: 2, or 3 for kmeans, pca and mlp (exactly
- *				 that one); 1 is still read
+ *	 4		2	 format version: 2, or 3 for kmeans and every later
+ *				 algorithm (exactly that one); 1 is still read
  *	 6		2	 algorithm (MmAlgorithm)
  *	 8		4	 flags: reserved, must be zero
  *	 12		4	 payload length in bytes (header excluded)
@@ -610,6 +610,21 @@ MmStatus	mm_mlp_loss_grad(const MmMlp *net, int64_t n, const double *X,
  *			  regression or K for classification
  *		 L times: size[l+1]*size[l] f64 weights W[l] (row-major, finite),
  *			  then size[l+1] f64 biases (finite)
+ *	   algorithm section, ensemble and stacking (version 3; task regression
+ *		 or classification; scale none; features the union of the members'):
+ *		 u8	  method (MmEnsembleMethod: mean for a regression ensemble, vote
+ *			  or soft_vote for a classification ensemble, stack exactly for
+ *			  stacking)
+ *		 u32  members M (2..MM_MAX_MEMBERS)
+ *		 M f64 weights (finite, >= 0, with a positive finite sum)
+ *		 M times: u32 length, then that many bytes, the member's whole blob
+ *			  (its own header and CRC); its algorithm, read from its header
+ *			  before anything else, is not ensemble or stacking; its task
+ *			  and labels are the ensemble's; each of its features is a
+ *			  feature of the ensemble of the same kind and width (levels
+ *			  among the ensemble's)
+ *		 stacking only: u32 length and the final model's whole blob, same
+ *			  task and labels, ncols the sum of mm_stack_width(member)
  *	 the payload must end exactly after the algorithm section.
  *
  * Version 1 is the same header with version 1 and a payload of: task

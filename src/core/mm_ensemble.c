@@ -176,6 +176,13 @@ mm_model_predict(const MmModel *m, const double *x, double *out, double *work)
  * The ensemble's schema
  * --------------------------------------------------------------------- */
 
+/* The name of a feature kind, for messages. */
+static const char *
+mm_kind_name(int kind)
+{
+	return kind == MM_FEAT_CATEGORICAL ? "categorical" : kind == MM_FEAT_ARRAY ? "an array" : "numeric";
+}
+
 /* Index of the feature called name among n features, or -1. */
 static int
 mm_find_feature(const MmFeature *f, uint32_t n, const char *name)
@@ -186,16 +193,23 @@ mm_find_feature(const MmFeature *f, uint32_t n, const char *name)
 	return -1;
 }
 
-/* The level a categorical fill selects (the one at 1), or NULL. */
-static const char *
-mm_fill_level(const MmFeature *f)
+/* A categorical feature's fill value for the level lev (0 when lev is not one of its levels). */
+static double
+mm_level_fill(const MmFeature *f, const char *lev)
 {
-	if (f->impute == MM_IMPUTE_ERROR || f->fill == NULL)
-		return NULL;
-	for (uint32_t l = 0; l < f->nlevels; l++)
-		if (f->fill[l] == 1.0)
-			return f->levels[l];
-	return NULL;
+	int			l = mm_feature_level(f, lev, strlen(lev));
+
+	return l < 0 ? 0.0 : f->fill[l];
+}
+
+/* Does every level of a fill as b fills the level of that name? */
+static bool
+mm_level_fills_within(const MmFeature *a, const MmFeature *b)
+{
+	for (uint32_t l = 0; l < a->nlevels; l++)
+		if (a->fill[l] != mm_level_fill(b, a->levels[l]))
+			return false;
+	return true;
 }
 
 /* Do two members fill NULLs of a feature alike? */
@@ -205,12 +219,7 @@ mm_fills_alike(const MmFeature *a, const MmFeature *b)
 	if (a->impute == MM_IMPUTE_ERROR || b->impute == MM_IMPUTE_ERROR)
 		return false;
 	if (a->kind == MM_FEAT_CATEGORICAL)
-	{
-		const char *la = mm_fill_level(a);
-		const char *lb = mm_fill_level(b);
-
-		return la != NULL && lb != NULL && strcmp(la, lb) == 0;
-	}
+		return mm_level_fills_within(a, b) && mm_level_fills_within(b, a);
 	for (uint32_t k = 0; k < a->width; k++)
 		if (a->fill[k] != b->fill[k])
 			return false;
@@ -287,11 +296,8 @@ mm_ensemble_schema(MmModel *m, const MmAlloc *a, MmErr *err)
 				(f->kind != MM_FEAT_CATEGORICAL && u->width != f->width))
 			{
 				mm_err_set(err, "feature \"%s\" of member %u is %s of width %u, but an earlier member has it %s of width %u",
-						   f->name, (unsigned) i + 1,
-						   f->kind == MM_FEAT_CATEGORICAL ? "categorical" : "numeric",
-						   (unsigned) f->width,
-						   u->kind == MM_FEAT_CATEGORICAL ? "categorical" : "numeric",
-						   (unsigned) u->width);
+						   f->name, (unsigned) i + 1, mm_kind_name(f->kind), (unsigned) f->width,
+						   mm_kind_name(u->kind), (unsigned) u->width);
 				return MM_EINVAL;
 			}
 			alike[at] = alike[at] && mm_fills_alike(origin[at], f);
@@ -325,11 +331,11 @@ mm_ensemble_schema(MmModel *m, const MmAlloc *a, MmErr *err)
 		}
 		else if (u->kind == MM_FEAT_CATEGORICAL)
 		{
-			const char *lev = mm_fill_level(origin[i]);
-
+			/* the fill per level name, on the merged levels */
 			u->impute = origin[i]->impute;
 			u->fill = mm_alloc0(a, sizeof(double) * u->width);
-			u->fill[mm_feature_level(u, lev, strlen(lev))] = 1.0;
+			for (uint32_t l = 0; l < u->nlevels; l++)
+				u->fill[l] = mm_level_fill(origin[i], u->levels[l]);
 		}
 		ncols += u->width;
 	}
@@ -470,8 +476,12 @@ mm_ensemble_check(const MmModel *m, MmErr *err)
 		mm_err_set(err, "an ensemble has no scaling of its own");
 		return MM_EINVAL;
 	}
-	if (m->nmembers < 2 || m->nmembers > MM_MAX_MEMBERS || m->members == NULL ||
-		m->weights == NULL)
+	if (m->members == NULL || m->weights == NULL)
+	{
+		mm_err_set(err, "members or weights are missing");
+		return MM_EINVAL;
+	}
+	if (m->nmembers < 2 || m->nmembers > MM_MAX_MEMBERS)
 	{
 		mm_err_set(err, "member count %u is out of range 2..%d",
 				   (unsigned) m->nmembers, MM_MAX_MEMBERS);
