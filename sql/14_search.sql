@@ -229,6 +229,13 @@ SELECT version FROM mm_train('cv_verbose', 'ridge', 'diabetes', 'progression',
 \set VERBOSITY default
 
 -- (H) bad searches: every one refused before a row is read or stored
+-- statement_timeout stops a search between (or inside) fold fits, and nothing is stored
+SET statement_timeout = '200ms';
+SELECT * FROM mm_train('cv_cancel', 'mlp', 'iris', 'species',
+                       params => '{"hidden_layers": [[64], [128, 64]], "epochs": 100000, "cv": 5}');
+RESET statement_timeout;
+SELECT count(*) AS cv_cancel_models FROM mm_models WHERE model = 'cv_cancel';
+
 SELECT count(*) AS versions_before FROM mm_versions \gset
 SELECT * FROM mm_train('cv_bad', 'ridge', 'diabetes', 'progression', params => '{"alpha": [1, 10], "seed": [1, 2]}');
 SELECT * FROM mm_train('cv_bad', 'ridge', 'diabetes', 'progression', params => '{"alpha": []}');
