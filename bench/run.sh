@@ -246,6 +246,10 @@ blas_lib=$(ldd "$($PG_BINDIR/pg_config --pkglibdir 2>/dev/null || pg_config --pk
 commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$TOP" status --porcelain -- src sql 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 
+# the sections other scripts write (bench/core.sh, bench/search.sh) follow
+# this one's and are kept as they are
+kept=$(awk '/^## (Core|Model search)/ { p = 1 } p' "$BENCH_DOC" 2>/dev/null || true)
+
 cat >"$BENCH_DOC" <<EOF
 # Benchmarks
 
@@ -397,4 +401,5 @@ repetitions; raw timings are kept in bench/results/ (scikit-learn's output
 in bench/results/sklearn_*.txt).  The scikit-learn side needs
 \`python3-sklearn\` and \`python3-numpy\` (Debian packages).
 EOF
+[[ -z $kept ]] || printf '\n%s\n' "$kept" >>"$BENCH_DOC"
 echo "bench: wrote ${BENCH_DOC#$TOP/}" >&2
