@@ -152,3 +152,23 @@ MmJsonbWithKey(Jsonb *obj, const char *key, Jsonb *value)
 	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(obj),
 											  JsonbPGetDatum(extra)));
 }
+
+/*
+ * The next key (palloc'd) and value of an iterator over a jsonb object,
+ * nested containers as jbvBinary; false at the end.
+ */
+bool
+MmJsonbNextPair(JsonbIterator **it, char **key, JsonbValue *v)
+{
+	JsonbIteratorToken tok;
+	JsonbValue	k;
+
+	while ((tok = JsonbIteratorNext(it, &k, true)) != WJB_DONE)
+		if (tok == WJB_KEY)
+		{
+			*key = pnstrdup(k.val.string.val, k.val.string.len);
+			(void) JsonbIteratorNext(it, v, true);
+			return true;
+		}
+	return false;
+}

@@ -59,6 +59,19 @@ extern MmAlloc MmContextAllocator(MemoryContext cxt);
 extern void MmSetBlasThreads(void);
 extern void MmAppendJsonNumber(StringInfo buf, double v);
 extern Jsonb *MmJsonbWithKey(Jsonb *obj, const char *key, Jsonb *value);
+extern bool MmJsonbNextPair(JsonbIterator **it, char **key, JsonbValue *v);
+
+/* The index of the largest of n values (the first on ties, as numpy's argmax). */
+static inline int
+MmArgmax(const double *v, uint32 n)
+{
+	int			best = 0;
+
+	for (uint32 k = 1; k < n; k++)
+		if (v[k] > v[best])
+			best = (int) k;
+	return best;
+}
 extern void MmReportCoreError(MmStatus status, const MmErr *err,
 							  const char *model) pg_attribute_noreturn();
 

@@ -460,6 +460,7 @@ MmParseStacking(Jsonb *params, MmTrainParams *p, MmStack *st)
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
+	char	   *key;
 	StringInfoData common;
 	const char *final_name = NULL;
 
@@ -473,14 +474,8 @@ MmParseStacking(Jsonb *params, MmTrainParams *p, MmStack *st)
 				 errmsg("a stacking needs params with its members"),
 				 errhint("For example: params => '{\"members\": [\"model_a\", \"model_b\"], \"final\": \"logistic_regression\"}'.")));
 	it = JsonbIteratorInit(&params->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	while (MmJsonbNextPair(&it, &key, &v))
 	{
-		char	   *key;
-
-		if (tok != WJB_KEY)
-			continue;
-		key = pnstrdup(v.val.string.val, v.val.string.len);
-		tok = JsonbIteratorNext(&it, &v, true);
 		if (strcmp(key, "members") == 0)
 		{
 			JsonbIterator *mit;

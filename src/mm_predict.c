@@ -447,9 +447,7 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 		if (unlikely(!isfinite(xs[j])))
 			MmReportBadInput(m, x, ps->name);
 	MmModelProba(m, xs, ps->proba);
-	for (uint32 k = 1; k < m->nclasses; k++)
-		if (ps->proba[k] > ps->proba[best])
-			best = k;
+	best = MmArgmax(ps->proba, m->nclasses);
 	switch (mode)
 	{
 		case MM_OUT_VALUE:

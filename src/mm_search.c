@@ -111,6 +111,7 @@ MmParseSearch(Jsonb *params, int algorithm, MmSearch *s, MmTrainParams *p)
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
+	char	   *key;
 	int			nkeys = 0;
 	char	  **keys;
 	char	  **vals;
@@ -137,14 +138,8 @@ MmParseSearch(Jsonb *params, int algorithm, MmSearch *s, MmTrainParams *p)
 	s->cv = 5;
 	s->n_iter = 10;
 	it = JsonbIteratorInit(&params->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	while (MmJsonbNextPair(&it, &key, &v))
 	{
-		char	   *key;
-
-		if (tok != WJB_KEY)
-			continue;
-		key = pnstrdup(v.val.string.val, v.val.string.len);
-		tok = JsonbIteratorNext(&it, &v, true);
 		if (strcmp(key, "search") == 0)
 		{
 			char	   *m = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) : NULL;
@@ -458,13 +453,8 @@ MmPrimaryScore(const MmModel *m, const double *X, const double *y, int64 n)
 
 		for (int64 r = 0; r < n; r++)
 		{
-			int			best = 0;
-
 			MmModelProba(m, X + r * m->ncols, proba);
-			for (uint32 k = 1; k < m->nclasses; k++)
-				if (proba[k] > proba[best])
-					best = k;
-			sum += best == (int) y[r];
+			sum += MmArgmax(proba, m->nclasses) == (int) y[r];
 		}
 		pfree(proba);
 		return n > 0 ? sum / n : NAN;

@@ -278,7 +278,7 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 	static const char *const tasks[] = {"regression", "classification"};
 	JsonbIterator *it;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
+	char	   *key;
 	const char *algname = mm_algorithm_name(algorithm);
 
 	p->seed = 42;
@@ -327,15 +327,10 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 				 errhint("For example: '{\"alpha\": 0.5}'.")));
 
 	it = JsonbIteratorInit(&params->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	while (MmJsonbNextPair(&it, &key, &v))
 	{
-		char	   *key;
 		bool		known = false;
 
-		if (tok != WJB_KEY)
-			continue;
-		key = pnstrdup(v.val.string.val, v.val.string.len);
-		tok = JsonbIteratorNext(&it, &v, true);
 		for (int i = 0; i < lengthof(mm_param_keys); i++)
 			if (strcmp(key, mm_param_keys[i].key) == 0 &&
 				(mm_param_keys[i].algorithms & (1 << algorithm)))
@@ -1353,13 +1348,8 @@ MmSeparable(const MmModel *m, const double *X, const double *y, int64 n)
 
 	for (int64 r = 0; r < n; r++)
 	{
-		int			best = 0;
-
 		MmModelProba(m, X + r * m->ncols, proba);
-		for (uint32 k = 1; k < m->nclasses; k++)
-			if (proba[k] > proba[best])
-				best = k;
-		if (best != (int) y[r])
+		if (MmArgmax(proba, m->nclasses) != (int) y[r])
 			return false;
 	}
 	return true;
