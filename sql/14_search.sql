@@ -217,7 +217,8 @@ SELECT jsonb_array_length(metrics->'search'->'candidates') AS candidates,
        metrics->'search'->'candidates'->1->'params' AS second, (metrics->>'accuracy')::float8 > 0.8 AS learnt
   FROM mm_train('cv_mlp', 'mlp', 'iris', 'species',
                 params => '{"hidden_layers": [[4], [16, 8]], "epochs": 60, "learning_rate": 0.01, "cv": 3}');
-SELECT params->'hidden_layers' = metrics->'search'->'best_params'->'hidden_layers' AS chosen_layers_stored
+SELECT params->'hidden_layers' = metrics->'search'->'best_params'->'hidden_layers' AS chosen_layers_stored,
+       params->>'task' AS task
   FROM mm_versions WHERE model = 'cv_mlp';
 SELECT metrics->'search'->'fold_rows' AS fold_rows, metrics->'search'->'best_params' AS best
   FROM mm_train('cv_nb', 'naive_bayes', 'iris', 'species', params => '{"var_smoothing": [1e-9, 0.5], "cv": 4}');

@@ -159,6 +159,18 @@ SELECT count(*) AS compared, max(abs((mm_predict_proba('bc_stack', b.*))[2] - p)
 SELECT mm_predict_label('bc_stack', b.*) AS label, count(*) FROM bc_num b GROUP BY 1 ORDER BY 1;
 SELECT mm_import('bc_stack_copy', mm_export('bc_stack')) AS imported;
 SELECT bool_and(mm_predict_proba('bc_stack_copy', b.*, 1) = mm_predict_proba('bc_stack', b.*)) AS same_after_import FROM bc_num b;
+-- members that leave the task open (inline mlps) take the target's; the final model's params are parsed for it
+SELECT model, metrics->>'evaluated_on' AS evaluated_on, (metrics->>'accuracy')::float8 > 0.8 AS learnt
+  FROM mm_train('iris_stack', 'stacking', 'iris', 'species',
+                params => '{"members": [{"algorithm": "mlp", "params": {"hidden_layers": [8], "epochs": 50, "learning_rate": 0.01}},
+                                        {"algorithm": "mlp", "params": {"hidden_layers": [4], "epochs": 50, "learning_rate": 0.01, "seed": 3}}],
+                            "final": "logistic_regression", "cv": 3}');
+SELECT params->'members'->0->'params'->>'task' AS member_task, params->'final_params'->>'C' AS final_c,
+       params->'final_params'->>'penalty' AS final_penalty
+  FROM mm_versions WHERE model = 'iris_stack';
+SELECT * FROM mm_train('st_bad', 'stacking', 'iris', 'species',
+                       params => '{"members": [{"algorithm": "mlp"}, {"algorithm": "mlp"}], "final": "ridge"}');
+
 -- a stacking can be a member of an ensemble no more than an ensemble can
 SELECT mm_ensemble('ens_bad', ARRAY['bc_stack', 'bcn_lr']);
 

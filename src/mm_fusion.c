@@ -55,7 +55,10 @@ MmParseMemberRef(const char *ref, char **name, bool *pinned, int32 *version)
 	}
 }
 
-/* The stored params of a version.  Catalog window. */
+/*
+ * The stored params of a version, copied into the caller's context (SPI's
+ * own goes with the catalog window).  Catalog window.
+ */
 static Jsonb *
 MmVersionParams(int64 model_id, int32 version)
 {
@@ -71,7 +74,7 @@ MmVersionParams(int64 model_id, int32 version)
 		SPI_processed != 1)
 		elog(ERROR, "version %d of model " INT64_FORMAT " has no params", version, model_id);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return DatumGetJsonbPCopy(d);
+	return DatumGetJsonbP(SPI_datumTransfer(d, false, -1));
 }
 
 /*
@@ -724,6 +727,8 @@ MmFitStacking(const char *model, const MmStack *st, MmModel *m, const double *X,
 
 				if (fold[r] != f)
 					continue;
+				if ((t & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				mm_model_predict(&fm, Xte + t++ * p, out, MmPredictWork(&fm));
 				if (width == 1)
 					z[0] = classifier ? out[1] : out[0];
@@ -732,7 +737,6 @@ MmFitStacking(const char *model, const MmStack *st, MmModel *m, const double *X,
 			}
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(fitcxt);
-			CHECK_FOR_INTERRUPTS();
 		}
 
 		/* the member itself: refit on every training row */

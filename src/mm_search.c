@@ -99,6 +99,51 @@ MmCompareInt64(const void *a, const void *b)
 }
 
 /*
+ * Candidate index of the grid (mixed radix over the dimensions, the last
+ * fastest): its params object, parsed into *p as a plain train's, and the
+ * searched values alone as a JSON object in *chosen.
+ */
+static void
+MmCandidate(int algorithm, int nkeys, char **keys, char **vals, const int *dimof,
+			const MmDim *dims, int ndims, int64 index, MmTrainParams *p, char **chosen)
+{
+	StringInfoData obj;
+	StringInfoData sel;
+	int			at[MM_SEARCH_MAX_DIMS];
+
+	for (int d = ndims - 1; d >= 0; d--)
+	{
+		at[d] = (int) (index % dims[d].n);
+		index /= dims[d].n;
+	}
+	initStringInfo(&obj);
+	initStringInfo(&sel);
+	appendStringInfoChar(&obj, '{');
+	appendStringInfoChar(&sel, '{');
+	for (int i = 0; i < nkeys; i++)
+	{
+		const char *val = dimof[i] >= 0 ? dims[dimof[i]].vals[at[dimof[i]]] : vals[i];
+
+		if (i > 0)
+			appendStringInfoString(&obj, ", ");
+		escape_json(&obj, keys[i]);
+		appendStringInfo(&obj, ": %s", val);
+		if (dimof[i] >= 0)
+		{
+			if (sel.len > 1)
+				appendStringInfoString(&sel, ", ");
+			escape_json(&sel, keys[i]);
+			appendStringInfo(&sel, ": %s", val);
+		}
+	}
+	appendStringInfoChar(&obj, '}');
+	appendStringInfoChar(&sel, '}');
+	MmParseParams(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(obj.data))),
+				  algorithm, p);
+	*chosen = sel.data;
+}
+
+/*
  * Read params: when they ask for a search (a param given as an array, or
  * "search", "cv", "n_iter"), fill s with every candidate, parsed and
  * checked, set *p to the first one and return true.  Otherwise parse them
@@ -239,15 +284,12 @@ MmParseSearch(Jsonb *params, int algorithm, MmSearch *s, MmTrainParams *p)
 	if (s->random && s->n_iter < grid)
 	{
 		MmTrainParams first;
+		char	   *chosen;
 		MmRng		rng;
 		int64	   *perm = palloc_extended(sizeof(int64) * grid, MCXT_ALLOC_HUGE);
 
-		/* the seed, as the candidates will parse it */
-		MmParseParams(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))),
-					  algorithm, &first);
-		for (int i = 0; i < nkeys; i++)
-			if (strcmp(keys[i], "seed") == 0)
-				first.seed = (int64) strtod(vals[i], NULL);
+		/* the seed, checked as every candidate's params will be */
+		MmCandidate(algorithm, nkeys, keys, vals, dimof, dims, ndims, 0, &first, &chosen);
 		mm_rng_seed(&rng, (uint64) first.seed ^ UINT64_C(0x5345415243480000));
 		for (int64 i = 0; i < grid; i++)
 			perm[i] = i;
@@ -274,44 +316,8 @@ MmParseSearch(Jsonb *params, int algorithm, MmSearch *s, MmTrainParams *p)
 	s->cand = palloc0(sizeof(MmTrainParams) * s->ncand);
 	s->cand_json = palloc0(sizeof(char *) * s->ncand);
 	for (int c = 0; c < s->ncand; c++)
-	{
-		StringInfoData obj;
-		StringInfoData chosen;
-		int			at[MM_SEARCH_MAX_DIMS];
-		int64		rest = pick[c];
-
-		/* mixed radix, the last dimension fastest */
-		for (int d = ndims - 1; d >= 0; d--)
-		{
-			at[d] = (int) (rest % dims[d].n);
-			rest /= dims[d].n;
-		}
-		initStringInfo(&obj);
-		initStringInfo(&chosen);
-		appendStringInfoChar(&obj, '{');
-		appendStringInfoChar(&chosen, '{');
-		for (int i = 0; i < nkeys; i++)
-		{
-			const char *val = dimof[i] >= 0 ? dims[dimof[i]].vals[at[dimof[i]]] : vals[i];
-
-			if (i > 0)
-				appendStringInfoString(&obj, ", ");
-			escape_json(&obj, keys[i]);
-			appendStringInfo(&obj, ": %s", val);
-			if (dimof[i] >= 0)
-			{
-				if (chosen.len > 1)
-					appendStringInfoString(&chosen, ", ");
-				escape_json(&chosen, keys[i]);
-				appendStringInfo(&chosen, ": %s", val);
-			}
-		}
-		appendStringInfoChar(&obj, '}');
-		appendStringInfoChar(&chosen, '}');
-		MmParseParams(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(obj.data))),
-					  algorithm, &s->cand[c]);
-		s->cand_json[c] = chosen.data;
-	}
+		MmCandidate(algorithm, nkeys, keys, vals, dimof, dims, ndims, pick[c],
+					&s->cand[c], &s->cand_json[c]);
 	if (s->cand[0].warm_start)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -453,6 +459,8 @@ MmPrimaryScore(const MmModel *m, const double *X, const double *y, int64 n)
 
 		for (int64 r = 0; r < n; r++)
 		{
+			if ((r & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			MmModelProba(m, X + r * m->ncols, proba);
 			sum += MmArgmax(proba, m->nclasses) == (int) y[r];
 		}
@@ -462,6 +470,9 @@ MmPrimaryScore(const MmModel *m, const double *X, const double *y, int64 n)
 	for (int64 r = 0; r < n; r++)
 	{
 		double		e = MmModelValue(m, X + r * m->ncols) - y[r];
+
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 
 		sum += e * e;
 	}
@@ -562,18 +573,23 @@ MmSearchRun(const char *model, int algorithm, MmSearch *s, const MmModel *schema
 		for (int f = 0; f < k; f++)
 			dev += (scores[c * k + f] - mean[c]) * (scores[c * k + f] - mean[c]);
 		sd[c] = sqrt(dev / k);
+		/* the NOTICE is not about a fold: without the fold's context */
+		error_context_stack = cb.previous;
 		if (s->cand[c].verbose)
 			ereport(NOTICE,
 					(errmsg("model \"%s\": candidate %d of %d %s, mean %s %.6g (std %.3g) over %d folds",
 							model, c + 1, s->ncand, s->cand_json[c],
 							classifier ? "accuracy" : "rmse", mean[c], sd[c], k)));
+		error_context_stack = &cb;
 	}
 	error_context_stack = cb.previous;
 	MemoryContextDelete(fitcxt);
 
+	/* the best mean (the first on ties); a NaN mean (a diverged fit) never wins */
 	s->best = 0;
 	for (int c = 1; c < s->ncand; c++)
-		if (classifier ? mean[c] > mean[s->best] : mean[c] < mean[s->best])
+		if (isnan(mean[s->best]) ||
+			(classifier ? mean[c] > mean[s->best] : mean[c] < mean[s->best]))
 			s->best = c;
 
 	initStringInfo(&t);

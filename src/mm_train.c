@@ -1641,8 +1641,11 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	}
 	if (search)
 	{
+		int			task = p->task;	/* an mlp's, settled from the target */
+
 		MmSearchRun(model, algorithm, search, m, X, y, u, nt);
 		*p = search->cand[search->best];
+		p->task = task;
 		if (p->verbose)
 			ereport(NOTICE,
 					(errmsg("model \"%s\": refitting candidate %d, %s, on all " INT64_FORMAT " training rows",
@@ -1870,7 +1873,7 @@ mm_train(PG_FUNCTION_ARGS)
 					 errmsg("target column \"%s\" does not exist in source \"%s\"", target, source)));
 		if (open_task && p.task == 0)
 			p.task = MmTargetIsCategorical(&src, attno) ? MM_TASK_CLASSIFICATION : MM_TASK_REGRESSION;
-		if (algorithm == MM_ALG_STACKING && stack.final_alg == 0)
+		if (algorithm == MM_ALG_STACKING && stack.task == 0)
 			MmStackResolveTask(&stack, p.task);
 		if (open_task)
 		{

@@ -2075,6 +2075,14 @@ mm_read_part(MmCursor *c, const char *what, const MmAlloc *a, MmModel **out, MmE
 			mm_err_set(err, "%s is itself an ensemble", what);
 			return false;
 		}
+		/* the writer stores members as it writes models: a blob reads back byte for byte */
+		if (mm_algorithm_name(algorithm) != NULL &&
+			mm_get_u16(p + 4) != mm_blob_version_for(algorithm))
+		{
+			mm_err_set(err, "%s is in blob format version %u, not %d", what,
+					   (unsigned) mm_get_u16(p + 4), mm_blob_version_for(algorithm));
+			return false;
+		}
 	}
 	if (mm_blob_read(p, len, a, out, &inner) != MM_OK)
 	{

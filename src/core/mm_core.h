@@ -619,7 +619,8 @@ MmStatus	mm_mlp_loss_grad(const MmMlp *net, int64_t n, const double *X,
  *		 M f64 weights (finite, >= 0, with a positive finite sum)
  *		 M times: u32 length, then that many bytes, the member's whole blob
  *			  (its own header and CRC); its algorithm, read from its header
- *			  before anything else, is not ensemble or stacking; its task
+ *			  before anything else, is not ensemble or stacking, and its
+ *			  format version is the one the writer uses for it; its task
  *			  and labels are the ensemble's; each of its features is a
  *			  feature of the ensemble of the same kind and width (levels
  *			  among the ensemble's)

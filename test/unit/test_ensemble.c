@@ -1829,6 +1829,25 @@ test_blobs(void)
 			free(mb);
 		}
 
+		/*
+		 * a member in an older format version (a linear member written as
+		 * version 1 is still readable on its own) would not be written
+		 * back as it was read: refused
+		 */
+		{
+			uint8_t    *mb = write_blob(a, &len, &err);
+			size_t		clen;
+
+			mb[4] = 3;			/* linear_regression is written as version 2 */
+			crafted = replace_part(e3, blob, size, 0, mb, len, &clen);
+			st = mm_blob_read(crafted, clen, &talloc, &back, &err);
+			check(st == MM_ECORRUPT && strstr(err.msg, "member 1 is in blob format version 3, not 2") != NULL,
+				  "blob: a member in another format version than its algorithm's is refused",
+				  "status %d: %s", st, err.msg);
+			free(crafted);
+			free(mb);
+		}
+
 		free(blob);
 		free(sblob);
 		free(eblob);
