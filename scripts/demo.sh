@@ -16,6 +16,7 @@ CLUSTER="demo"
 DB=massmodel_demo
 # Extra postgresql.conf lines for the demo cluster, one array element each.
 EXTRA_CONF=(
+    "shared_preload_libraries = 'massmodel'"     # prediction statistics (mm_stat_models)
 )
 
 PG_BINDIR=/usr/lib/postgresql/15/bin

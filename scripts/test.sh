@@ -34,6 +34,7 @@ CLUSTER="test"
 # Extra postgresql.conf lines for the test cluster, one array element each,
 # e.g. ("shared_preload_libraries = 'pg_cron'" "cron.database_name = 'contrib_regression'")
 EXTRA_CONF=(
+    "shared_preload_libraries = 'massmodel'"     # prediction statistics (mm_stat_models)
 )
 
 PG_BINDIR=/usr/lib/postgresql/15/bin

@@ -50,6 +50,7 @@ _PG_init(void)
 							32, 0, 100000,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	MmStatInit();
 	MarkGUCPrefixReserved("mm");
 }
 

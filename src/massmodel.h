@@ -14,6 +14,7 @@
 #include "access/tupdesc.h"
 #include "fmgr.h"
 #include "nodes/params.h"
+#include "portability/instr_time.h"
 #include "tcop/dest.h"
 #include "lib/stringinfo.h"
 #include "utils/acl.h"
@@ -52,6 +53,54 @@ MmAlgorithmTask(int algorithm)
 extern int	mm_max_train_memory_kb;
 extern int	mm_blas_threads;
 extern int	mm_cache_models;
+
+/* ---------------------------------------------------------------------
+ * Prediction statistics (mm_stat.c)
+ * --------------------------------------------------------------------- */
+
+/* a version's counts in this backend since its statement began */
+typedef struct MmStatPending
+{
+	int64		model_id;
+	int32		version;
+	bool		active;			/* predicted in the current statement */
+	bool		inflight;		/* a prediction has begun and not ended */
+	int64		rows;
+	instr_time	start;			/* the statement's first prediction */
+	struct MmStatPending *next;
+} MmStatPending;
+
+extern bool mm_track;
+extern void MmStatInit(void);
+extern MmStatPending *MmStatPendingFor(int64 model_id, int32 version);
+extern void MmProgressStart(const char *model, const char *algorithm);
+extern void MmProgressPhase(const char *phase);
+extern void MmProgressRows(int64 rows);
+extern void MmProgressIteration(int epoch, int epochs, double loss);
+extern void MmProgressEnd(void);
+
+/* Around one prediction: the clock only at a statement's first. */
+static inline void
+MmStatBegin(MmStatPending *p)
+{
+	if (p == NULL)
+		return;
+	if (!p->active)
+	{
+		p->active = true;
+		INSTR_TIME_SET_CURRENT(p->start);
+	}
+	p->inflight = true;
+}
+
+static inline void
+MmStatEnd(MmStatPending *p)
+{
+	if (p == NULL)
+		return;
+	p->rows++;
+	p->inflight = false;
+}
 
 /* massmodel.c: the allocator and error mapping for the core */
 extern const MmAlloc *MmPallocAllocator(void);

@@ -357,6 +357,8 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 		}
 	ds->u[ds->n] = mm_split_u(ds->seed, hv, h);
 	ds->n++;
+	if ((ds->n & 0x3FFF) == 0)
+		MmProgressRows(ds->n);
 }
 
 /* A receiver that adds every row of the training query to a dataset. */

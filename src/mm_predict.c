@@ -119,6 +119,7 @@ typedef struct MmPredictState
 	bool		version_isnull;
 	int32		version;
 	MmCacheEntry *entry;		/* pinned */
+	MmStatPending *stat;		/* the version's statistics, or NULL */
 	MemoryContextCallback cb;
 
 	double	   *x;				/* ncols of the entry's model */
@@ -270,6 +271,7 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 	uid = MmOpenForPredict(cname, version_isnull, version, &row, &v, &cat);
 	e = MmCacheGet(uid, v, cname);
 	MmCatalogEnd(&cat);
+	ps->stat = MmStatPendingFor(row.id, v);
 
 	if (ps->entry != e)
 	{
@@ -540,11 +542,15 @@ static Datum
 MmPredictArrayEntry(FunctionCallInfo fcinfo, MmOutMode mode)
 {
 	MmPredictState *ps;
+	Datum		d;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	ps = MmPredictGetState(fcinfo, 2);
-	return MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
+	MmStatBegin(ps->stat);
+	d = MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
+	MmStatEnd(ps->stat);
+	return d;
 }
 
 /* mm_predict(model text, x float8[], version int) */
@@ -996,10 +1002,18 @@ MmPredictAnyEntry(FunctionCallInfo fcinfo, MmOutMode mode)
 		ps->argkind = type_is_rowtype(argtype) ? MM_ARG_ROW :
 			OidIsValid(get_element_type(getBaseType(argtype))) ? MM_ARG_ARRAY : MM_ARG_OTHER;
 	}
-	if (ps->argkind == MM_ARG_ROW)
-		return MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), mode, &fcinfo->isnull);
-	if (ps->argkind == MM_ARG_ARRAY)
-		return MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
+	if (ps->argkind == MM_ARG_ROW || ps->argkind == MM_ARG_ARRAY)
+	{
+		Datum		d;
+
+		MmStatBegin(ps->stat);
+		if (ps->argkind == MM_ARG_ROW)
+			d = MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), mode, &fcinfo->isnull);
+		else
+			d = MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
+		MmStatEnd(ps->stat);
+		return d;
+	}
 	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -1115,6 +1129,7 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 	const MmModel *m;
 	int			nvals = PG_NARGS() - MM_FIELDS_FIXED_ARGS;
 	NullableDatum *args = fcinfo->args + MM_FIELDS_FIXED_ARGS;
+	Datum		d;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -1135,6 +1150,7 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 			MmPredictMapNamed(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(2), nvals);
 	}
 
+	MmStatBegin(ps->stat);
 	if (ps->map_kind == MM_MAP_ENCODED)
 	{
 		/* encoded values in training order: the elements of an ARRAY[...] */
@@ -1143,16 +1159,20 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 		for (int i = 0; i < nvals; i++)
 			x[i] = args[i].isnull ? MmColumnFill(m, i, ps->name) :
 				MmFieldValue(ps->fkind[i], args[i].value);
-		return MmPredictOut(fcinfo, ps, x, MM_OUT_VALUE);
+		d = MmPredictOut(fcinfo, ps, x, MM_OUT_VALUE);
 	}
-
-	/* the named columns of a row */
-	for (int i = 0; i < nvals; i++)
+	else
 	{
-		ps->values[i] = args[i].value;
-		ps->nulls[i] = args[i].isnull;
+		/* the named columns of a row */
+		for (int i = 0; i < nvals; i++)
+		{
+			ps->values[i] = args[i].value;
+			ps->nulls[i] = args[i].isnull;
+		}
+		d = MmPredictMapped(fcinfo, ps, MM_OUT_VALUE, &fcinfo->isnull);
 	}
-	return MmPredictMapped(fcinfo, ps, MM_OUT_VALUE, &fcinfo->isnull);
+	MmStatEnd(ps->stat);
+	return d;
 }
 
 /*

@@ -935,6 +935,7 @@ typedef struct MmFitProgress
 	const char *model;
 	bool		verbose;
 	int			reported;		/* the last iteration reported */
+	int			of;				/* iterations at most, for mm_progress */
 } MmFitProgress;
 
 static void
@@ -944,11 +945,13 @@ MmFitProgressFn(void *arg, int iteration, double loss)
 
 	CHECK_FOR_INTERRUPTS();
 	/* the core also calls within an iteration: report each one once */
-	if (fp->verbose && iteration > fp->reported && isfinite(loss))
+	if (iteration > fp->reported && isfinite(loss))
 	{
 		fp->reported = iteration;
-		ereport(NOTICE,
-				(errmsg("model \"%s\": iteration %d, objective %.10g", fp->model, iteration, loss)));
+		MmProgressIteration(iteration, fp->of, loss);
+		if (fp->verbose)
+			ereport(NOTICE,
+					(errmsg("model \"%s\": iteration %d, objective %.10g", fp->model, iteration, loss)));
 	}
 }
 
@@ -959,7 +962,7 @@ MmFitElastic(const char *model, const MmTrainParams *p, MmModel *m, const double
 {
 	MmElasticParams ep;
 	MmElasticInfo info;
-	MmFitProgress fp = {model, p->verbose, -1};
+	MmFitProgress fp = {model, p->verbose, -1, p->max_iter};
 	MmProgress	progress = {MmFitProgressFn, &fp};
 	MmErr		err;
 	MmStatus	status;
@@ -990,7 +993,7 @@ MmFitKMeans(const char *model, const MmTrainParams *p, MmModel *m, const double 
 {
 	MmKMeansParams kp;
 	MmKMeansInfo info;
-	MmFitProgress fp = {model, p->verbose, -1};
+	MmFitProgress fp = {model, p->verbose, -1, p->max_iter};
 	MmProgress	progress = {MmFitProgressFn, &fp};
 	MmErr		err;
 	MmStatus	status;
@@ -1118,8 +1121,12 @@ MmWarmStartFrom(const char *model, int algorithm, MmTrainParams *p, MmModel *m)
 static void
 MmMlpEpochNotice(void *arg, int epoch, double train_loss, double valid_loss)
 {
-	const char *model = (const char *) arg;
+	const MmFitProgress *fp = (const MmFitProgress *) arg;
+	const char *model = fp->model;
 
+	MmProgressIteration(epoch, fp->of, train_loss);
+	if (!fp->verbose)
+		return;
 	if (isnan(valid_loss))
 		ereport(NOTICE,
 				(errmsg("model \"%s\": epoch %d, training loss %.6g", model, epoch, train_loss)));
@@ -1135,19 +1142,17 @@ MmFitMlp(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
 {
 	MmMlpParams mp = p->mlp;
 	MmMlpInfo	info;
-	/* interrupts between batches; the epoch NOTICEs come from on_epoch */
-	MmFitProgress fp = {model, false, -1};
+	/* interrupts between batches; progress and epoch NOTICEs come from on_epoch */
+	MmFitProgress fp = {model, false, -1, p->mlp.epochs};
+	MmFitProgress epochs = {model, p->verbose, -1, p->mlp.epochs};
 	MmProgress	progress = {MmFitProgressFn, &fp};
 	bool		classification = m->task == MM_TASK_CLASSIFICATION;
 	MmErr		err;
 	MmStatus	status;
 
 	mp.seed = (uint64) p->seed;
-	if (p->verbose)
-	{
-		mp.on_epoch = MmMlpEpochNotice;
-		mp.on_epoch_arg = (void *) model;
-	}
+	mp.on_epoch = MmMlpEpochNotice;
+	mp.on_epoch_arg = &epochs;
 	status = mm_mlp_fit(nt, (int) m->ncols, X, y, classification ? (int) m->nclasses : 1,
 						classification, &mp, prev ? &prev->mlp : NULL, &m->mlp, &info, &progress,
 						MmPallocAllocator(), &err);
@@ -1390,7 +1395,7 @@ MmFitMatrix(const char *model, int algorithm, const MmTrainParams *p, MmModel *m
 			{
 				MmLogisticParams lp;
 				MmLogisticInfo info;
-				MmFitProgress fp = {model, p->verbose, -1};
+				MmFitProgress fp = {model, p->verbose, -1, p->max_iter};
 				MmProgress progress = {MmFitProgressFn, &fp};
 
 				memset(&lp, 0, sizeof(lp));
@@ -1508,6 +1513,8 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 				 errmsg("source \"%s\" has no rows", src->text),
 				 errhint("A model is trained on at least as many rows as it has parameters.")));
 	MmDatasetSplit(&ds, test_fraction);
+	MmProgressRows(ds.n);
+	MmProgressPhase("fitting");
 	if (p->verbose)
 		ereport(NOTICE,
 				(errmsg("model \"%s\": read " INT64_FORMAT " training and " INT64_FORMAT " held-out rows",
@@ -1668,6 +1675,7 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
 
 	/* score the held-out rows, or the training rows when none were held out */
+	MmProgressPhase("evaluating");
 	on = "heldout";
 	Xs = MmDatasetMatrix(&ds, m, true, &ns, &ys);
 	if (ns == 0)
@@ -1859,6 +1867,8 @@ mm_train(PG_FUNCTION_ARGS)
 						 cat.save_userid);
 	MmCatalogEnd(&cat);
 
+	MmProgressStart(model, algname);
+
 	/* the source and its columns, as the caller */
 	MmOpenSource(source, &src);
 	memset(&tcol, 0, sizeof(tcol));
@@ -1982,6 +1992,8 @@ mm_train(PG_FUNCTION_ARGS)
 					 errmsg("source \"%s\" has no rows", source),
 					 errhint("A model is trained on at least as many rows as it has parameters.")));
 		MmLinStateUnpack(state, &st);
+		MmProgressRows((int64) st.n + st.heldout_n);
+		MmProgressPhase("fitting");
 		if (st.nargs != ncols)
 			elog(ERROR, "the training scan returned statistics of %d columns, not %d",
 				 st.nargs, ncols);
@@ -2008,6 +2020,7 @@ mm_train(PG_FUNCTION_ARGS)
 		MmSolveLinear(model, &m, p.fit_intercept, p.alpha, st.n, st.mean, st.C);
 
 		/* score */
+		MmProgressPhase("evaluating");
 		mm_regmetrics_init(&met);
 		if (st.heldout_n > 0)
 		{
@@ -2034,6 +2047,7 @@ mm_train(PG_FUNCTION_ARGS)
 		primary = res.rmse;
 	}
 
+	MmProgressPhase("storing");
 	blob = MmModelBlob(&m, model);
 	deployed = MmStoreVersion(model, algorithm, m.task, policy, MmParamsJsonb(algorithm, &p),
 							  MmFeaturesJsonb(&m), unsupervised ? NULL : tcol.name, metrics, primary,
@@ -2044,6 +2058,8 @@ mm_train(PG_FUNCTION_ARGS)
 				(errmsg("model \"%s\": version %d stored%s", model, version,
 						deployed ? " and deployed" : ""),
 				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
+
+	MmProgressEnd();
 
 	/* the result row */
 	InitMaterializedSRF(fcinfo, 0);

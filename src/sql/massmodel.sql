@@ -403,6 +403,32 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION mm_ensemble(text, text[], text, float8[]) IS
 'store a new version of model that combines member models, each pinned as ''name'' (its deployed version) or ''name@N''; method mean (regression, default), vote or soft_vote (classification, default soft_vote); weights per member (default equal); predict privilege on the members is checked now, on the ensemble afterwards; returns the version';
 
+CREATE FUNCTION mm_stat_models_internal(OUT model_id bigint, OUT version int, OUT calls bigint,
+										OUT rows bigint, OUT errors bigint, OUT total_ms float8,
+										OUT last_call timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'mm_stat_models_internal'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mm_stat_models_internal() IS
+'prediction statistics of this database from shared memory, by model id (the view mm_stat_models names the models and shows only those the role may predict with)';
+
+CREATE FUNCTION mm_progress_internal(OUT pid int, OUT model text, OUT algorithm text, OUT phase text,
+									 OUT rows_done bigint, OUT epoch int, OUT epochs int,
+									 OUT loss float8, OUT elapsed interval)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'mm_progress_internal'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mm_progress_internal() IS
+'the trainings under way in this database that the current role may see (the view mm_progress)';
+
+CREATE FUNCTION mm_stat_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'mm_stat_reset'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mm_stat_reset() IS
+'forget the prediction statistics of this database (mm_stat_models); superusers only unless granted';
+REVOKE EXECUTE ON FUNCTION mm_stat_reset() FROM PUBLIC;
+
 ------------------------------------------------------------------------
 -- Views: a role sees the models it may predict with
 ------------------------------------------------------------------------
@@ -479,5 +505,23 @@ SELECT a.id,
 	OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
 COMMENT ON VIEW mm_audit IS 'audit log of the models the current role owns (all of it for superusers); it outlives dropped models';
 
+CREATE VIEW mm_stat_models WITH (security_barrier) AS
+SELECT m.name AS model,
+	   s.version,
+	   s.calls,
+	   s.rows,
+	   s.errors,
+	   s.total_ms,
+	   CASE WHEN s.rows > 0 THEN s.total_ms * 1000 / s.rows END AS mean_us,
+	   s.last_call
+  FROM mm_stat_models_internal() s
+  JOIN mm.models m ON m.id = s.model_id
+ WHERE mm_model_visible(m.owner, m.acl);
+COMMENT ON VIEW mm_stat_models IS 'prediction statistics per model version since the last mm_stat_reset(): statements (calls), rows predicted, errors, their time and the last call; needs massmodel in shared_preload_libraries';
+
+CREATE VIEW mm_progress AS
+SELECT * FROM mm_progress_internal();
+COMMENT ON VIEW mm_progress IS 'one row per backend training a model in this database: phase (reading, fitting, evaluating, storing), rows read, iteration or epoch of how many, current loss, elapsed; the own role''s trainings, all of them for members of pg_read_all_stats; needs massmodel in shared_preload_libraries';
+
 -- the views filter rows by role; every role may query them
-GRANT SELECT ON mm_models, mm_versions, mm_deployments, mm_evaluations, mm_audit TO PUBLIC;
+GRANT SELECT ON mm_models, mm_versions, mm_deployments, mm_evaluations, mm_audit, mm_stat_models, mm_progress TO PUBLIC;

@@ -1,0 +1,70 @@
+-- Operations: prediction statistics in shared memory (mm_stat_models,
+-- mm_stat_reset, mm.track) and training progress (mm_progress).  The test
+-- cluster preloads massmodel; test/t/002_operations.pl covers a server
+-- without it, restarts and a hot standby.
+
+SELECT mm_stat_reset();
+SELECT count(*) AS after_reset FROM mm_stat_models;
+SELECT version FROM mm_train('ops_r', 'ridge', 'diabetes', 'progression');
+SELECT version FROM mm_train('ops_c', 'logistic_regression', 'iris', 'species');
+
+-- each statement that predicts is one call; each prediction one row
+SELECT count(mm_predict('ops_r', d.*)) FROM diabetes d;                                   -- rewritten by the planner
+SELECT count(mm_predict('ops_r', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6])) FROM diabetes d;
+SELECT count(mm_predict_label('ops_c', i.*)), count(mm_predict_proba('ops_c', i.*)) FROM iris i;
+SELECT model, version, calls, rows, errors, total_ms >= 0 AS timed, mean_us >= 0 AS mean_ok,
+       last_call > now() - interval '1 hour' AS recent
+  FROM mm_stat_models ORDER BY model;
+
+-- a failing statement counts an error for the version it was predicting with
+SELECT mm_predict('ops_r', ARRAY[1, 2]::float8[]);
+SELECT mm_predict('ops_r', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, 'NaN'::float8]) FROM diabetes d;
+SELECT model, calls, rows, errors FROM mm_stat_models WHERE model = 'ops_r';
+
+-- a second version is counted apart; NULL inputs are not predictions
+SELECT version FROM mm_train('ops_r', 'lasso', 'diabetes', 'progression', deploy => 'never');
+SELECT count(mm_predict('ops_r', d.*, 2)) FROM diabetes d WHERE age > 50;
+SELECT mm_predict('ops_r', NULL::float8[]);
+SELECT version, calls, rows FROM mm_stat_models WHERE model = 'ops_r' ORDER BY version;
+
+-- predictions inside PL/pgSQL: every statement of the function counts
+DO $$
+DECLARE
+  v float8;
+BEGIN
+  FOR i IN 1 .. 3 LOOP
+    v := mm_predict('ops_r', ARRAY[50, 1, 25, 90, 200, 120, 50, 4, 4.5, 90]::float8[]);
+  END LOOP;
+END $$;
+SELECT version, calls, rows FROM mm_stat_models WHERE model = 'ops_r' ORDER BY version;
+
+-- mm.track off: nothing is counted (the setting is for superusers)
+SET mm.track = off;
+SELECT count(mm_predict('ops_r', d.*)) FROM diabetes d;
+RESET mm.track;
+SELECT version, calls, rows FROM mm_stat_models WHERE model = 'ops_r' ORDER BY version;
+
+-- roles see the statistics of the models they may predict with; only superusers reset
+CREATE ROLE ops_user;
+SET ROLE ops_user;
+SELECT count(*) AS visible FROM mm_stat_models;
+SELECT mm_stat_reset();
+SET mm.track = off;
+RESET ROLE;
+SELECT mm_grant('ops_c', 'ops_user', 'predict');
+SET ROLE ops_user;
+SELECT model FROM mm_stat_models;
+RESET ROLE;
+
+-- a dropped model's statistics no longer show
+SELECT mm_drop('ops_c');
+SELECT count(*) AS ops_c_rows FROM mm_stat_models WHERE model = 'ops_c';
+SELECT mm_stat_reset();
+SELECT count(*) AS after_reset FROM mm_stat_models;
+
+-- training progress: no training is under way now (test/t/002_operations.pl watches one)
+SELECT * FROM mm_progress;
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'mm_progress'::regclass AND attnum > 0 ORDER BY attnum;
+
+DROP ROLE ops_user;
