@@ -16,7 +16,10 @@ CLUSTER="demo"
 DB=massmodel_demo
 # Extra postgresql.conf lines for the demo cluster, one array element each.
 EXTRA_CONF=(
-    "shared_preload_libraries = 'massmodel'"     # prediction statistics (mm_stat_models)
+    "shared_preload_libraries = 'massmodel,pg_cron'"  # statistics (mm_stat_models); scheduling
+    "cron.database_name = 'massmodel_demo'"             # pg_cron's database: the demo's
+    "cron.use_background_workers = on"                  # jobs without a TCP connection
+    "max_worker_processes = 16"
 )
 
 PG_BINDIR=/usr/lib/postgresql/15/bin
@@ -52,6 +55,7 @@ step "database $DB and data"
 "$PG_BINDIR/createdb" "$DB"
 "${PSQL[@]}" -d "$DB" <<'SQL'
 CREATE EXTENSION massmodel;
+CREATE EXTENSION pg_cron;
 
 -- Diabetes progression (Efron et al. 2004), raw units; see data/README.md.
 CREATE TABLE diabetes (

@@ -67,3 +67,13 @@ SELECT round(mm_predict('diabetes', ARRAY[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.
 -- 8. The fitted coefficients of the deployed version, in the units of the
 --    original columns.
 SELECT feature, round(weight::numeric, 4) AS weight FROM mm_weights('diabetes');
+
+-- 9. Operations: the statistics of the predictions above (shared memory,
+--    like pg_stat_statements), a retrain of the latest version's
+--    configuration (deployed only if it beats the champion on held-out
+--    rows), and a nightly retrain scheduled with pg_cron.
+SELECT model, version, calls, rows, errors FROM mm_stat_models ORDER BY model, version;
+SELECT model, version, deployed FROM mm_retrain('diabetes');
+SELECT mm_schedule('diabetes', '0 3 * * *') > 0 AS scheduled;
+SELECT schedule, command FROM cron.job;
+SELECT mm_unschedule('diabetes') AS unscheduled;

@@ -68,3 +68,68 @@ SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
  WHERE attrelid = 'mm_progress'::regclass AND attnum > 0 ORDER BY attnum;
 
 DROP ROLE ops_user;
+
+-- mm_retrain: the latest version's algorithm, features, target, params and held-out share
+SELECT version FROM mm_train('ops_rt', 'ridge', 'diabetes', 'progression', features => ARRAY['age', 'bmi', 'bp'],
+                             params => '{"alpha": 2, "seed": 7}', test_fraction => 0.3);
+SELECT model, version, deployed FROM mm_retrain('ops_rt');   -- the same rows and seed: a tie, the champion stays
+SELECT version, algorithm, params, jsonb_path_query_array(features, '$[*].name') AS features, target, deployed
+  FROM mm_versions WHERE model = 'ops_rt' ORDER BY version;
+SELECT (SELECT metrics FROM mm_versions WHERE model = 'ops_rt' AND version = 1) =
+       (SELECT metrics FROM mm_versions WHERE model = 'ops_rt' AND version = 2) AS same_metrics;
+-- on another source, deployed whatever its metrics
+SELECT model, version, deployed, (metrics->>'n')::int > 0 AS scored
+  FROM mm_retrain('ops_rt', 'SELECT * FROM diabetes WHERE age > 30', 'always');
+-- a stacking is retrained from its stored members
+SELECT version FROM mm_train('ops_st', 'stacking', 'diabetes', 'progression',
+                             params => '{"members": [{"algorithm": "ridge"}, {"algorithm": "lasso", "params": {"alpha": 0.5}}], "cv": 3}');
+SELECT model, version FROM mm_retrain('ops_st', deploy => 'never');
+SELECT (SELECT params FROM mm_versions WHERE model = 'ops_st' AND version = 1) =
+       (SELECT params FROM mm_versions WHERE model = 'ops_st' AND version = 2) AS same_params;
+
+-- what cannot be retrained
+SELECT * FROM mm_retrain(NULL);
+SELECT * FROM mm_retrain('ops_rt', deploy => NULL);
+SELECT * FROM mm_retrain('no_such_model');
+SELECT * FROM mm_retrain('ops_rt', deploy => 'sometimes');
+SELECT mm_ensemble('ops_ens', ARRAY['ops_rt@1', 'ops_rt@2']);
+SELECT * FROM mm_retrain('ops_ens');
+SELECT mm_import('ops_imp', mm_export('ops_rt', 1));
+SELECT * FROM mm_retrain('ops_imp');
+SELECT model, version FROM mm_retrain('ops_imp', 'diabetes', 'never');
+CREATE ROLE ops_trainer;
+GRANT SELECT ON diabetes TO ops_trainer;
+SELECT mm_grant('ops_rt', 'ops_trainer', 'predict');
+SET ROLE ops_trainer;
+SELECT * FROM mm_retrain('ops_rt');
+RESET ROLE;
+
+-- mm_schedule and mm_unschedule need pg_cron in this database (test/t/002_operations.pl runs a real job)
+-- (the message names the database, which depends on how the suite is run)
+CREATE FUNCTION ops_try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  msg text;
+  hint text;
+  state text;
+BEGIN
+  EXECUTE sql;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT, state = RETURNED_SQLSTATE;
+  RETURN state || ': ' || replace(msg, current_database(), '<this database>') || ' / ' || hint;
+END $$;
+SELECT ops_try($$SELECT mm_schedule('ops_rt', '0 3 * * *')$$);
+SELECT ops_try($$SELECT mm_unschedule('ops_rt')$$);
+DROP FUNCTION ops_try(text);
+SELECT mm_schedule(NULL, '0 3 * * *');
+SELECT mm_schedule('no_such_model', '0 3 * * *');
+SELECT mm_import('ops_imp2', mm_export('ops_rt', 1));
+SELECT mm_schedule('ops_imp2', '0 3 * * *');
+SET ROLE ops_trainer;
+SELECT mm_schedule('ops_rt', '0 3 * * *');
+RESET ROLE;
+SELECT mm_schedule_job_name('churn') AS short, mm_schedule_job_name(repeat('x', 60)) AS long,
+       octet_length(mm_schedule_job_name(repeat('x', 63))) <= 63 AS fits;
+REVOKE SELECT ON diabetes FROM ops_trainer;
+SELECT mm_revoke('ops_rt', 'ops_trainer', 'predict');
+DROP ROLE ops_trainer;

@@ -427,13 +427,15 @@ MmParseStackMember(JsonbValue *v, MmStackMember *sm)
 		Jsonb	   *obj = MmJsonbOf(v);
 		JsonbValue *a = getKeyJsonValueFromContainer(&obj->root, "algorithm", 9, NULL);
 		JsonbValue *p = getKeyJsonValueFromContainer(&obj->root, "params", 6, NULL);
+		/* "from": where a stored stacking's member came from (mm_retrain passes it back) */
+		JsonbValue *from = getKeyJsonValueFromContainer(&obj->root, "from", 4, NULL);
 
-		if (a == NULL || JB_ROOT_COUNT(obj) != (p ? 2 : 1))
+		if (a == NULL || JB_ROOT_COUNT(obj) != 1 + (p != NULL) + (from != NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("an inline member of a stacking is an object with \"algorithm\" and optionally \"params\""),
 					 errhint("For example: {\"algorithm\": \"ridge\", \"params\": {\"alpha\": 10}}.")));
-		sm->pin = NULL;
+		sm->pin = from ? MmJsonString("from", from) : NULL;
 		sm->algorithm = MmStackAlgorithm(MmJsonString("algorithm", a), "member algorithm");
 		MmParseParams(p ? MmJsonbOf(p) : NULL, sm->algorithm, &sm->params);
 	}

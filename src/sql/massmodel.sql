@@ -412,6 +412,95 @@ LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION mm_stat_models_internal() IS
 'prediction statistics of this database from shared memory, by model id (the view mm_stat_models names the models and shows only those the role may predict with)';
 
+CREATE FUNCTION mm_retrain(model text, source text DEFAULT NULL, deploy text DEFAULT 'if_better')
+RETURNS TABLE (model text, version int, metrics jsonb, deployed boolean)
+AS 'MODULE_PATHNAME', 'mm_retrain'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_retrain(text, text, text) IS
+'train a new version with the algorithm, features, target, params, seed and held-out share of the latest version, on source or the latest version''s source; deploy => if_better (default: the champion stays unless the new version beats it on held-out data) | always | never';
+
+CREATE FUNCTION mm_retrain_check(model text, source text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mm_retrain_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_retrain_check(text, text) IS
+'raise the error mm_retrain would raise before training: the model exists, the caller may train it, its latest version has a source (used by mm_schedule)';
+
+-- pg_cron's job name of a model's scheduled retrain (job names are at most 63 bytes)
+CREATE FUNCTION mm_schedule_job_name(model text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN octet_length(model) <= 52 THEN 'mm_retrain ' || model
+			ELSE 'mm_retrain ' || left(model, 16) || ' ' || md5(model) END;
+COMMENT ON FUNCTION mm_schedule_job_name(text) IS
+'the pg_cron job name mm_schedule gives a model''s retrain: ''mm_retrain <model>'' (long names shortened with their md5)';
+
+CREATE FUNCTION mm_schedule(model text, schedule text, source text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	ext name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+				  WHERE e.extname = 'massmodel');
+	job bigint;
+	jobname text;
+BEGIN
+	IF model IS NULL OR schedule IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = format('%s must not be NULL', CASE WHEN model IS NULL THEN 'model' ELSE 'schedule' END);
+	END IF;
+	EXECUTE format('SELECT %I.mm_retrain_check($1, $2)', ext) USING model, source;
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('pg_cron is not installed in database "%s"', current_database()),
+			DETAIL = 'mm_schedule runs mm_retrain as a pg_cron job.',
+			HINT = 'Install postgresql-15-cron, add pg_cron to shared_preload_libraries, set cron.database_name to this database, restart, and run CREATE EXTENSION pg_cron here.';
+	END IF;
+	EXECUTE format('SELECT %I.mm_schedule_job_name($1)', ext) INTO jobname USING model;
+	EXECUTE 'SELECT cron.schedule_in_database($1, $2, $3, $4)'
+	   INTO job
+	  USING jobname, schedule,
+			format('SELECT * FROM %I.mm_retrain(%L, %L)', ext, model, source),
+			current_database();
+	RETURN job;
+END
+$fn$;
+COMMENT ON FUNCTION mm_schedule(text, text, text) IS
+'schedule mm_retrain(model, source) in this database as a pg_cron job running as the current role on a cron schedule (e.g. ''0 3 * * *''); scheduling a model again replaces its job; returns the pg_cron job id';
+
+CREATE FUNCTION mm_unschedule(model text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	ext name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+				  WHERE e.extname = 'massmodel');
+	job bigint;
+	jobname text;
+BEGIN
+	IF model IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'model must not be NULL';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('pg_cron is not installed in database "%s"', current_database()),
+			HINT = 'Models are scheduled with pg_cron; without it nothing is scheduled.';
+	END IF;
+	EXECUTE format('SELECT %I.mm_schedule_job_name($1)', ext) INTO jobname USING model;
+	EXECUTE 'SELECT jobid FROM cron.job WHERE jobname = $1 AND username = current_user'
+	   INTO job USING jobname;
+	IF job IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT cron.unschedule($1)' USING job;
+	RETURN true;
+END
+$fn$;
+COMMENT ON FUNCTION mm_unschedule(text) IS
+'remove the current role''s scheduled retrain of model (mm_schedule); false when there was none';
+
 CREATE FUNCTION mm_progress_internal(OUT pid int, OUT model text, OUT algorithm text, OUT phase text,
 									 OUT rows_done bigint, OUT epoch int, OUT epochs int,
 									 OUT loss float8, OUT elapsed interval)
