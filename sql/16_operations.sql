@@ -133,3 +133,56 @@ SELECT mm_schedule_job_name('churn') AS short, mm_schedule_job_name(repeat('x', 
 REVOKE SELECT ON diabetes FROM ops_trainer;
 SELECT mm_revoke('ops_rt', 'ops_trainer', 'predict');
 DROP ROLE ops_trainer;
+
+-- canary deploys: a share of the predictions, routed by a hash of the input
+SELECT mm_stat_reset();
+SELECT version FROM mm_train('ops_can', 'ridge', 'diabetes', 'progression', params => '{"alpha": 1}');
+SELECT version FROM mm_train('ops_can', 'ridge', 'diabetes', 'progression', params => '{"alpha": 100}', deploy => 'never');
+SELECT mm_deploy('ops_can', 2, 0.3);
+SELECT model, deployed_version, canary_version, canary_traffic FROM mm_models WHERE model = 'ops_can';
+SELECT version, kind, traffic, reason FROM mm_deployments WHERE model = 'ops_can' ORDER BY deployed_at, version;
+-- every prediction is one version's; about 30% are the canary's, and always the same ones
+CREATE TABLE ops_routes AS
+SELECT row_number() OVER () AS i, mm_predict('ops_can', d.*) AS v,
+       mm_predict('ops_can', d.*, 1) AS v1, mm_predict('ops_can', d.*, 2) AS v2,
+       mm_predict('ops_can', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]) AS va,
+       mm_predict_fields('ops_can', NULL, NULL, age, sex, bmi, bp, s1, s2, s3, s4, s5, s6) AS vf
+  FROM diabetes d;
+SELECT count(*) FILTER (WHERE v = v2) AS canary, count(*) FILTER (WHERE v = v1) AS stable,
+       count(*) FILTER (WHERE v <> v1 AND v <> v2) AS neither,
+       bool_and(v = va AND v = vf) AS same_route_row_array_fields
+  FROM ops_routes;
+SELECT count(*) AS rerouted
+  FROM ops_routes r JOIN (SELECT row_number() OVER () AS i, mm_predict('ops_can', d.*) AS v FROM diabetes d) s USING (i)
+ WHERE r.v <> s.v;
+SELECT version, calls, rows, traffic FROM mm_stat_models WHERE model = 'ops_can' ORDER BY version;
+-- only the deployed version is evaluated without a version
+SELECT (mm_evaluate('ops_can', 'diabetes')->>'rmse') = (mm_evaluate('ops_can', 'diabetes', 1)->>'rmse') AS evaluates_deployed;
+-- a canary version cannot be dropped; mm_rollback ends the canary
+SELECT mm_drop('ops_can', 2);
+SELECT mm_rollback('ops_can') AS deployed;
+SELECT deployed_version, canary_version FROM mm_models WHERE model = 'ops_can';
+SELECT count(*) FILTER (WHERE mm_predict('ops_can', d.*) = mm_predict('ops_can', d.*, 1)) AS all_stable FROM diabetes d;
+-- mm_deploy with traffic 1 ends it too: the deployed version again, or the canary promoted
+SELECT mm_deploy('ops_can', 2, 0.5);
+SELECT mm_deploy('ops_can', 1);
+SELECT deployed_version, canary_version FROM mm_models WHERE model = 'ops_can';
+SELECT mm_deploy('ops_can', 2, 0.5);
+SELECT mm_deploy('ops_can', 2);
+SELECT deployed_version, canary_version FROM mm_models WHERE model = 'ops_can';
+-- a train that deploys ends a canary as well
+SELECT mm_deploy('ops_can', 1, 0.2);
+SELECT version, deployed FROM mm_train('ops_can', 'ridge', 'diabetes', 'progression', params => '{"alpha": 10}', deploy => 'always');
+SELECT deployed_version, canary_version FROM mm_models WHERE model = 'ops_can';
+SELECT version, kind, traffic FROM mm_deployments WHERE model = 'ops_can' ORDER BY deployed_at, version;
+-- a canary on other features: rows are read by name; arrays cannot be
+SELECT version FROM mm_train('ops_can', 'lasso', 'diabetes', 'progression', features => ARRAY['bmi', 's5'], deploy => 'never');
+SELECT mm_deploy('ops_can', 4, 0.5);
+SELECT count(*) FILTER (WHERE mm_predict('ops_can', d.*) = mm_predict('ops_can', d.*, 4)) > 0 AS canary_by_row FROM diabetes d;
+SELECT count(mm_predict('ops_can', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6])) FROM diabetes d;
+-- bad canaries
+SELECT mm_deploy('ops_can', 4, 0);
+SELECT mm_deploy('ops_can', 4, 1.5);
+SELECT mm_deploy('ops_can', 3, 0.5);
+SELECT mm_deploy('ops_can', 9, 0.5);
+DROP TABLE ops_routes;

@@ -135,6 +135,8 @@ typedef struct MmModelRow
 	Oid			owner;
 	char	   *task;
 	int32		deployed_version;	/* 0 when none */
+	int32		canary_version; /* 0 when no canary */
+	double		canary_traffic; /* its share of predictions, in (0, 1) */
 	int32		latest_version;
 	Acl		   *acl;			/* NULL: nothing granted */
 } MmModelRow;
@@ -176,6 +178,9 @@ extern int32 MmResolveVersion(const char *name, const MmModelRow *row,
 							  bool version_isnull, int32 version);
 extern void MmRecordDeployment(int64 model_id, int32 version,
 							   const char *kind, const char *reason, Oid by);
+extern void MmRecordDeploymentTraffic(int64 model_id, int32 version, const char *kind,
+									  const char *reason, double traffic, Oid by);
+extern void MmSetCanary(int64 model_id, int32 version, double traffic);
 extern void MmSetDeployed(int64 model_id, int32 version);
 extern char *MmSpiGetText(int row, int col);
 

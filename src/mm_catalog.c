@@ -126,9 +126,11 @@ MmLookupModel(const char *name, MmModelRow *row, bool lock)
 
 	values[0] = CStringGetTextDatum(name);
 	ret = SPI_execute_with_args(lock ?
-								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl "
+								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl, "
+								"coalesce(canary_version, 0), coalesce(canary_traffic, 0) "
 								"FROM mm.models WHERE name = $1 FOR UPDATE" :
-								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl "
+								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl, "
+								"coalesce(canary_version, 0), coalesce(canary_traffic, 0) "
 								"FROM mm.models WHERE name = $1",
 								1, argtypes, values, NULL, !lock, 1);
 	if (ret != SPI_OK_SELECT)
@@ -144,6 +146,8 @@ MmLookupModel(const char *name, MmModelRow *row, bool lock)
 	d = SPI_getbinval(tup, desc, 4, &isnull);
 	row->deployed_version = DatumGetInt32(d);
 	row->latest_version = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+	row->canary_version = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+	row->canary_traffic = DatumGetFloat8(SPI_getbinval(tup, desc, 8, &isnull));
 	d = SPI_getbinval(tup, desc, 6, &isnull);
 	if (isnull)
 		row->acl = NULL;
@@ -336,13 +340,21 @@ MmResolveVersion(const char *name, const MmModelRow *row,
 	return row->deployed_version;
 }
 
-/* Append a row to the deployment history.  Catalog window. */
+/* Append a row to the deployment history: a full deployment.  Catalog window. */
 void
 MmRecordDeployment(int64 model_id, int32 version, const char *kind,
 				   const char *reason, Oid by)
 {
-	Oid			argtypes[5] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[5];
+	MmRecordDeploymentTraffic(model_id, version, kind, reason, 1.0, by);
+}
+
+/* Append a row to the deployment history, with the version's share.  Catalog window. */
+void
+MmRecordDeploymentTraffic(int64 model_id, int32 version, const char *kind,
+						  const char *reason, double traffic, Oid by)
+{
+	Oid			argtypes[6] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID};
+	Datum		values[6];
 	int			ret;
 
 	values[0] = Int64GetDatum(model_id);
@@ -350,9 +362,10 @@ MmRecordDeployment(int64 model_id, int32 version, const char *kind,
 	values[2] = CStringGetTextDatum(kind);
 	values[3] = CStringGetTextDatum(reason);
 	values[4] = CStringGetTextDatum(GetUserNameFromId(by, false));
-	ret = SPI_execute_with_args("INSERT INTO mm.deployments (model_id, version, kind, reason, deployed_by) "
-								"VALUES ($1, $2, $3, $4, $5)",
-								5, argtypes, values, NULL, false, 0);
+	values[5] = Float8GetDatum(traffic);
+	ret = SPI_execute_with_args("INSERT INTO mm.deployments (model_id, version, kind, reason, deployed_by, traffic) "
+								"VALUES ($1, $2, $3, $4, $5, $6)",
+								6, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "recording a deployment failed: %s", SPI_result_code_string(ret));
 }
@@ -367,11 +380,33 @@ MmSetDeployed(int64 model_id, int32 version)
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = Int32GetDatum(version);
-	ret = SPI_execute_with_args("UPDATE mm.models SET deployed_version = $2, updated_at = now() "
-								"WHERE id = $1",
+	/* a full deployment ends any canary */
+	ret = SPI_execute_with_args("UPDATE mm.models SET deployed_version = $2, canary_version = NULL, "
+								"canary_traffic = NULL, updated_at = now() WHERE id = $1",
 								2, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "updating the deployed version failed: %s", SPI_result_code_string(ret));
+}
+
+/* Start (version > 0) or end (0) a canary.  Catalog window. */
+void
+MmSetCanary(int64 model_id, int32 version, double traffic)
+{
+	Oid			argtypes[3] = {INT8OID, INT4OID, FLOAT8OID};
+	Datum		values[3];
+	char		nulls[4] = "   ";
+	int			ret;
+
+	values[0] = Int64GetDatum(model_id);
+	values[1] = Int32GetDatum(version);
+	values[2] = Float8GetDatum(traffic);
+	if (version <= 0)
+		nulls[1] = nulls[2] = 'n';
+	ret = SPI_execute_with_args("UPDATE mm.models SET canary_version = $2, canary_traffic = $3, "
+								"updated_at = now() WHERE id = $1",
+								3, argtypes, values, nulls, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "updating the canary failed: %s", SPI_result_code_string(ret));
 }
 
 /*

@@ -63,17 +63,43 @@ mm_deploy(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("traffic must be greater than 0 and at most 1, not %g", traffic)));
-	if (traffic < 1.0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("canary deployments (traffic below 1) are not available in this version of massmodel"),
-				 errhint("Deploy with traffic => 1.0.")));
 
 	MmCatalogBegin(&cat);
 	MmGetModel(model, &row, true);
 	MmCheckPrivilege(model, &row, MM_PRIV_DEPLOY, cat.save_userid);
 	(void) MmRequireVersion(row.id, version, model, true);
-	if (version == row.deployed_version)
+	if (traffic < 1.0)
+	{
+		/* a canary: this version serves a share, the deployed one the rest */
+		if (row.deployed_version <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("model \"%s\" has no deployed version to run a canary beside", model),
+					 errhint("Deploy a version fully first: mm_deploy('%s', version).", model)));
+		if (version == row.deployed_version)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("version %d of model \"%s\" is the deployed version; a canary is another version",
+							version, model),
+					 errhint("Name the new version to try on a share of the predictions.")));
+		MmSetCanary(row.id, version, traffic);
+		MmRecordDeploymentTraffic(row.id, version, "canary",
+								  psprintf("mm_deploy: canary beside version %d", row.deployed_version),
+								  traffic, cat.save_userid);
+		MmAudit("deploy", model, row.id, row.owner, version,
+				psprintf("{\"canary\": true, \"traffic\": %.17g, \"beside\": %d}",
+						 traffic, row.deployed_version), cat.save_userid);
+	}
+	else if (version == row.deployed_version && row.canary_version > 0)
+	{
+		/* the deployed version takes all the traffic again */
+		MmSetCanary(row.id, 0, 0);
+		MmRecordDeployment(row.id, version, "rollback",
+						   psprintf("mm_deploy ends the canary of version %d", row.canary_version),
+						   cat.save_userid);
+		MmAudit("deploy", model, row.id, row.owner, version, NULL, cat.save_userid);
+	}
+	else if (version == row.deployed_version)
 		ereport(NOTICE,
 				(errmsg("version %d of model \"%s\" is already deployed", version, model)));
 	else
@@ -102,6 +128,18 @@ mm_rollback(PG_FUNCTION_ARGS)
 	MmCatalogBegin(&cat);
 	MmGetModel(model, &row, true);
 	MmCheckPrivilege(model, &row, MM_PRIV_DEPLOY, cat.save_userid);
+	if (row.canary_version > 0)
+	{
+		/* a canary under way: back to the full deployment it ran beside */
+		MmSetCanary(row.id, 0, 0);
+		MmRecordDeployment(row.id, row.deployed_version, "rollback",
+						   psprintf("mm_rollback ends the canary of version %d", row.canary_version),
+						   cat.save_userid);
+		MmAudit("rollback", model, row.id, row.owner, row.deployed_version,
+				psprintf("{\"from\": %d, \"canary\": true}", row.canary_version), cat.save_userid);
+		MmCatalogEnd(&cat);
+		PG_RETURN_INT32(row.deployed_version);
+	}
 	values[0] = Int64GetDatum(row.id);
 	values[1] = Int32GetDatum(row.deployed_version);
 	if (SPI_execute_with_args("SELECT d.id, d.version FROM mm.deployments d "
@@ -168,6 +206,11 @@ mm_drop(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop version %d of model \"%s\" because it is deployed", version, model),
 					 errhint("Deploy another version first, or drop the whole model with mm_drop('%s').", model)));
+		if (version == row.canary_version)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot drop version %d of model \"%s\" because it serves a canary", version, model),
+					 errhint("End the canary first with mm_rollback('%s').", model)));
 		values[1] = Int32GetDatum(version);
 		if (SPI_execute_with_args("DELETE FROM mm.versions WHERE model_id = $1 AND version = $2",
 								  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||

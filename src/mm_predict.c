@@ -121,6 +121,19 @@ typedef struct MmPredictState
 	MmCacheEntry *entry;		/* pinned */
 	MmStatPending *stat;		/* the version's statistics, or NULL */
 	MemoryContextCallback cb;
+	MemoryContext mcxt;			/* the call site's (fn_mcxt) */
+
+	/*
+	 * A canary of the deployed version: its own state (mapping, pinned
+	 * entry) and its share; each input is routed by a hash of its encoded
+	 * values for the deployed version, so the same input always meets the
+	 * same version.  raw is the input, for the canary to read it again.
+	 */
+	struct MmPredictState *canary;
+	double		traffic;		/* 0: no canary */
+	MmArgKind	raw_kind;		/* MM_ARG_ROW, MM_ARG_ARRAY, MM_ARG_OTHER (fields) */
+	const void *raw;
+	MmStatPending *answered;	/* the statistics of the version that answered */
 
 	double	   *x;				/* ncols of the entry's model */
 	double	   *proba;			/* nclasses of the entry's model */
@@ -254,6 +267,8 @@ MmOpenForPredict(const char *name, bool version_isnull, int32 version,
 	return MmRequireVersion(row->id, *version_out, name, false);
 }
 
+static MmPredictState *MmPredictStateNew(MemoryContext mcxt);
+
 /*
  * Resolve a model name (and optional version) for the current statement:
  * check the predict privilege, find the version, get the decoded model.
@@ -272,6 +287,16 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 	e = MmCacheGet(uid, v, cname);
 	MmCatalogEnd(&cat);
 	ps->stat = MmStatPendingFor(row.id, v);
+
+	/* the deployed version's canary, when one runs */
+	ps->traffic = 0;
+	if (version_isnull && row.canary_version > 0 && row.canary_version != v)
+	{
+		if (ps->canary == NULL)
+			ps->canary = MmPredictStateNew(ps->mcxt);
+		MmPredictResolve(ps->canary, name, false, row.canary_version);
+		ps->traffic = row.canary_traffic;
+	}
 
 	if (ps->entry != e)
 	{
@@ -294,6 +319,22 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 	ps->version = version;
 }
 
+/* A call site's state, in mcxt; its pin is released with mcxt. */
+static MmPredictState *
+MmPredictStateNew(MemoryContext mcxt)
+{
+	MmPredictState *ps = MemoryContextAllocZero(mcxt, sizeof(MmPredictState));
+
+	ps->name_len = -1;
+	ps->mcxt = mcxt;
+	ps->entry_cxt = AllocSetContextCreate(mcxt, "mm_predict input", ALLOCSET_SMALL_SIZES);
+	ps->map_cxt = AllocSetContextCreate(mcxt, "mm_predict mapping", ALLOCSET_SMALL_SIZES);
+	ps->cb.func = MmPredictStateRelease;
+	ps->cb.arg = ps;
+	MemoryContextRegisterResetCallback(mcxt, &ps->cb);
+	return ps;
+}
+
 /* The call site's state, with the model resolved for this statement. */
 static MmPredictState *
 MmPredictGetState(FunctionCallInfo fcinfo, int version_argno)
@@ -305,15 +346,7 @@ MmPredictGetState(FunctionCallInfo fcinfo, int version_argno)
 
 	if (ps == NULL)
 	{
-		ps = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MmPredictState));
-		ps->name_len = -1;
-		ps->entry_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "mm_predict input",
-											  ALLOCSET_SMALL_SIZES);
-		ps->map_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "mm_predict mapping",
-											ALLOCSET_SMALL_SIZES);
-		ps->cb.func = MmPredictStateRelease;
-		ps->cb.arg = ps;
-		MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, &ps->cb);
+		ps = MmPredictStateNew(fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = ps;
 	}
 	if (likely(ps->stmt_start == GetCurrentStatementStartTimestamp() &&
@@ -376,12 +409,19 @@ MmCheckArrayInput(ArrayType *arr, const MmModel *m, const char *model, bool null
  * label, or the class probabilities.  x may be the call site's buffer,
  * which is then scaled in place.
  */
+static Datum MmPredictCanary(FunctionCallInfo fcinfo, MmPredictState *ps, MmOutMode mode);
+
 static Datum
 MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOutMode mode)
 {
 	const MmModel *m = ps->entry->model;
 	const double *xs = x;
 	int			best = 0;
+
+	/* a canary's share, by a hash of the encoded input */
+	if (unlikely(ps->traffic > 0) &&
+		mm_split_u(UINT64_C(0x63616E617279), x, (int) m->ncols) < ps->traffic)
+		return MmPredictCanary(fcinfo, ps, mode);
 
 	if (m->scale != MM_SCALE_NONE)
 	{
@@ -547,9 +587,12 @@ MmPredictArrayEntry(FunctionCallInfo fcinfo, MmOutMode mode)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	ps = MmPredictGetState(fcinfo, 2);
+	ps->raw_kind = MM_ARG_ARRAY;
+	ps->raw = PG_GETARG_ARRAYTYPE_P(1);
+	ps->answered = ps->stat;
 	MmStatBegin(ps->stat);
-	d = MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
-	MmStatEnd(ps->stat);
+	d = MmPredictArray(fcinfo, ps, (ArrayType *) ps->raw, mode);
+	MmStatEnd(ps->answered);
 	return d;
 }
 
@@ -1006,12 +1049,16 @@ MmPredictAnyEntry(FunctionCallInfo fcinfo, MmOutMode mode)
 	{
 		Datum		d;
 
+		ps->raw_kind = ps->argkind;
+		ps->raw = ps->argkind == MM_ARG_ROW ? (const void *) PG_GETARG_HEAPTUPLEHEADER(1) :
+			(const void *) PG_GETARG_ARRAYTYPE_P(1);
+		ps->answered = ps->stat;
 		MmStatBegin(ps->stat);
 		if (ps->argkind == MM_ARG_ROW)
-			d = MmPredictRow(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), mode, &fcinfo->isnull);
+			d = MmPredictRow(fcinfo, ps, (HeapTupleHeader) ps->raw, mode, &fcinfo->isnull);
 		else
-			d = MmPredictArray(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(1), mode);
-		MmStatEnd(ps->stat);
+			d = MmPredictArray(fcinfo, ps, (ArrayType *) ps->raw, mode);
+		MmStatEnd(ps->answered);
 		return d;
 	}
 	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
@@ -1110,6 +1157,101 @@ MmPredictMapNamed(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *na, in
 }
 
 
+/* mm_predict_fields's values, mapped onto ps's model and predicted. */
+static Datum
+MmPredictFieldsWith(FunctionCallInfo fcinfo, MmPredictState *ps)
+{
+	const MmModel *m = ps->entry->model;
+	int			nvals = PG_NARGS() - MM_FIELDS_FIXED_ARGS;
+	NullableDatum *args = fcinfo->args + MM_FIELDS_FIXED_ARGS;
+
+	if (ps->map_kind == MM_MAP_NONE)
+	{
+		/* the names are a constant of the call site: map once per model */
+		if (!get_fn_expr_arg_stable(fcinfo->flinfo, 2))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the names argument of mm_predict_fields must be a constant")));
+		MemoryContextReset(ps->map_cxt);
+		if (PG_ARGISNULL(2))
+			MmPredictMapEncoded(fcinfo, ps, nvals);
+		else
+			MmPredictMapNamed(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(2), nvals);
+	}
+
+	if (ps->map_kind == MM_MAP_ENCODED)
+	{
+		/* encoded values in training order: the elements of an ARRAY[...] */
+		double	   *x = ps->x;
+
+		for (int i = 0; i < nvals; i++)
+			x[i] = args[i].isnull ? MmColumnFill(m, i, ps->name) :
+				MmFieldValue(ps->fkind[i], args[i].value);
+		return MmPredictOut(fcinfo, ps, x, MM_OUT_VALUE);
+	}
+
+	/* the named columns of a row */
+	for (int i = 0; i < nvals; i++)
+	{
+		ps->values[i] = args[i].value;
+		ps->nulls[i] = args[i].isnull;
+	}
+	return MmPredictMapped(fcinfo, ps, MM_OUT_VALUE, &fcinfo->isnull);
+}
+
+/* Do two models read the same encoded columns (names, kinds, widths, levels)? */
+static bool
+MmSameFeatures(const MmModel *a, const MmModel *b)
+{
+	if (a->nfeatures != b->nfeatures || a->ncols != b->ncols)
+		return false;
+	for (uint32 i = 0; i < a->nfeatures; i++)
+	{
+		const MmFeature *fa = &a->features[i];
+		const MmFeature *fb = &b->features[i];
+
+		if (strcmp(fa->name, fb->name) != 0 || fa->kind != fb->kind || fa->width != fb->width)
+			return false;
+		for (uint32 l = 0; l < fa->nlevels; l++)
+			if (strcmp(fa->levels[l], fb->levels[l]) != 0)
+				return false;
+	}
+	return true;
+}
+
+/*
+ * An input routed to the canary: read again, by the canary's own mapping
+ * (its features may differ from the deployed version's), and predicted by
+ * it; its statistics count the prediction.
+ */
+static Datum
+MmPredictCanary(FunctionCallInfo fcinfo, MmPredictState *ps, MmOutMode mode)
+{
+	MmPredictState *c = ps->canary;
+
+	if (ps->stat)
+		ps->stat->inflight = false;
+	MmStatBegin(c->stat);
+	ps->answered = c->stat;
+	/* an array, or the planner's rewrite of one, is in one version's feature order */
+	if ((ps->raw_kind == MM_ARG_ARRAY || (ps->raw_kind == MM_ARG_OTHER && PG_ARGISNULL(2))) &&
+		!MmSameFeatures(ps->entry->model, c->entry->model))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the canary of model \"%s\" (version %d) reads other features than its deployed version (%d), so it cannot take an array input",
+						ps->name, c->entry->version, ps->entry->version),
+				 errhint("Predict with a row (t.*), which is read by column name, or run a canary trained on the same features.")));
+	switch (ps->raw_kind)
+	{
+		case MM_ARG_ROW:
+			return MmPredictRow(fcinfo, c, (HeapTupleHeader) ps->raw, mode, &fcinfo->isnull);
+		case MM_ARG_ARRAY:
+			return MmPredictArray(fcinfo, c, (ArrayType *) ps->raw, mode);
+		default:
+			return MmPredictFieldsWith(fcinfo, c);
+	}
+}
+
 /*
  * mm_predict_fields(model text, version int, names text[], VARIADIC "any")
  *
@@ -1126,52 +1268,17 @@ Datum
 mm_predict_fields(PG_FUNCTION_ARGS)
 {
 	MmPredictState *ps;
-	const MmModel *m;
-	int			nvals = PG_NARGS() - MM_FIELDS_FIXED_ARGS;
-	NullableDatum *args = fcinfo->args + MM_FIELDS_FIXED_ARGS;
 	Datum		d;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	ps = MmPredictGetState(fcinfo, 1);
-	m = ps->entry->model;
-
-	if (ps->map_kind == MM_MAP_NONE)
-	{
-		/* the names are a constant of the call site: map once per model */
-		if (!get_fn_expr_arg_stable(fcinfo->flinfo, 2))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the names argument of mm_predict_fields must be a constant")));
-		MemoryContextReset(ps->map_cxt);
-		if (PG_ARGISNULL(2))
-			MmPredictMapEncoded(fcinfo, ps, nvals);
-		else
-			MmPredictMapNamed(fcinfo, ps, PG_GETARG_ARRAYTYPE_P(2), nvals);
-	}
-
+	ps->raw_kind = MM_ARG_OTHER;
+	ps->raw = NULL;
+	ps->answered = ps->stat;
 	MmStatBegin(ps->stat);
-	if (ps->map_kind == MM_MAP_ENCODED)
-	{
-		/* encoded values in training order: the elements of an ARRAY[...] */
-		double	   *x = ps->x;
-
-		for (int i = 0; i < nvals; i++)
-			x[i] = args[i].isnull ? MmColumnFill(m, i, ps->name) :
-				MmFieldValue(ps->fkind[i], args[i].value);
-		d = MmPredictOut(fcinfo, ps, x, MM_OUT_VALUE);
-	}
-	else
-	{
-		/* the named columns of a row */
-		for (int i = 0; i < nvals; i++)
-		{
-			ps->values[i] = args[i].value;
-			ps->nulls[i] = args[i].isnull;
-		}
-		d = MmPredictMapped(fcinfo, ps, MM_OUT_VALUE, &fcinfo->isnull);
-	}
-	MmStatEnd(ps->stat);
+	d = MmPredictFieldsWith(fcinfo, ps);
+	MmStatEnd(ps->answered);
 	return d;
 }
 

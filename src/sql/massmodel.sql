@@ -19,6 +19,8 @@ CREATE TABLE mm.models (
 	acl					aclitem[],
 	task				text NOT NULL,
 	deployed_version	int,
+	canary_version		int,			-- a version serving a share of the predictions
+	canary_traffic		float8 CHECK (canary_traffic > 0 AND canary_traffic < 1),
 	latest_version		int NOT NULL DEFAULT 0,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now()
@@ -54,7 +56,8 @@ CREATE TABLE mm.deployments (
 	id			bigserial PRIMARY KEY,
 	model_id	bigint NOT NULL REFERENCES mm.models (id) ON DELETE CASCADE,
 	version		int NOT NULL,
-	kind		text NOT NULL CHECK (kind IN ('deploy', 'rollback')),
+	kind		text NOT NULL CHECK (kind IN ('deploy', 'rollback', 'canary')),
+	traffic		float8 NOT NULL DEFAULT 1 CHECK (traffic > 0 AND traffic <= 1),
 	undone		boolean NOT NULL DEFAULT false,
 	deployed_at timestamptz NOT NULL DEFAULT now(),
 	deployed_by name NOT NULL,
@@ -532,12 +535,14 @@ SELECT m.name AS model,
 	   pg_catalog.pg_get_userbyid(m.owner) AS owner,
 	   dv.metrics,
 	   (SELECT coalesce(sum(octet_length(v.blob)), 0) FROM mm.versions v WHERE v.model_id = m.id)::bigint AS size_bytes,
-	   m.updated_at
+	   m.updated_at,
+	   m.canary_version,
+	   m.canary_traffic
   FROM mm.models m
   LEFT JOIN mm.versions dv ON dv.model_id = m.id AND dv.version = m.deployed_version
   LEFT JOIN mm.versions lv ON lv.model_id = m.id AND lv.version = m.latest_version
  WHERE mm_model_visible(m.owner, m.acl);
-COMMENT ON VIEW mm_models IS 'models the current role may use: task, algorithm, deployed and latest version, metrics of the deployed version';
+COMMENT ON VIEW mm_models IS 'models the current role may use: task, algorithm, deployed and latest version, metrics of the deployed version, and a canary version with its share of the predictions';
 
 CREATE VIEW mm_versions WITH (security_barrier) AS
 SELECT m.name AS model,
@@ -563,7 +568,9 @@ SELECT m.name AS model,
 	   d.version,
 	   d.deployed_at,
 	   d.deployed_by,
-	   d.reason
+	   d.reason,
+	   d.kind,
+	   d.traffic
   FROM mm.deployments d
   JOIN mm.models m ON m.id = d.model_id
  WHERE mm_model_visible(m.owner, m.acl);
@@ -602,7 +609,10 @@ SELECT m.name AS model,
 	   s.errors,
 	   s.total_ms,
 	   CASE WHEN s.rows > 0 THEN s.total_ms * 1000 / s.rows END AS mean_us,
-	   s.last_call
+	   s.last_call,
+	   CASE WHEN s.version = m.canary_version THEN m.canary_traffic
+			WHEN s.version = m.deployed_version THEN 1 - coalesce(m.canary_traffic, 0)
+			ELSE 0 END AS traffic
   FROM mm_stat_models_internal() s
   JOIN mm.models m ON m.id = s.model_id
  WHERE mm_model_visible(m.owner, m.acl);
