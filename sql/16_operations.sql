@@ -186,3 +186,60 @@ SELECT mm_deploy('ops_can', 4, 1.5);
 SELECT mm_deploy('ops_can', 3, 0.5);
 SELECT mm_deploy('ops_can', 9, 0.5);
 DROP TABLE ops_routes;
+
+-- mm_drift: the population stability index against the distribution captured at training
+SELECT version FROM mm_train('ops_drift', 'ridge', 'diabetes', 'progression', params => '{"scale": "standard"}');
+SELECT jsonb_array_length(profile->'features') AS profiled, (profile->>'rows')::int AS rows,
+       profile->'features'->2->'edges' AS bmi_edges
+  FROM mm.versions v JOIN mm.models m ON m.id = v.model_id WHERE m.name = 'ops_drift';
+-- the training rows against the whole table: nothing drifts
+SELECT feature, round(train_mean::numeric, 3) AS train_mean, round(mean::numeric, 3) AS mean,
+       round(psi::numeric, 4) AS psi, drifted
+  FROM mm_drift('ops_drift', 'diabetes');
+-- a shifted feature is flagged, the others are not
+SELECT feature, round(psi::numeric, 3) AS psi, drifted
+  FROM mm_drift('ops_drift', 'SELECT age, sex, bmi * 1.3 AS bmi, bp, s1, s2, s3, s4, s5, s6 FROM diabetes')
+ ORDER BY feature;
+-- the PSI of bmi recomputed in SQL from the stored profile (bins: values above each edge; shares floored at 1e-4)
+WITH prof AS (SELECT f AS p FROM mm.versions v JOIN mm.models m ON m.id = v.model_id,
+                   jsonb_array_elements(v.profile->'features') f
+               WHERE m.name = 'ops_drift' AND f->>'name' = 'bmi'),
+edges AS (SELECT array_agg(e::float8 ORDER BY i) AS e FROM prof, jsonb_array_elements_text(p->'edges') WITH ORDINALITY AS t(e, i)),
+shifted AS (SELECT bmi * 1.3 AS x FROM diabetes),
+binned AS (SELECT (SELECT count(*) FROM unnest(e) AS u WHERE x > u) AS b FROM shifted, edges),
+q AS (SELECT b, count(*)::float8 / (SELECT count(*) FROM diabetes) AS q FROM binned GROUP BY b),
+pq AS (SELECT i - 1 AS b, greatest(pv::float8, 1e-4) AS p, greatest(coalesce(q.q, 0), 1e-4) AS q
+         FROM prof, jsonb_array_elements_text(p->'p') WITH ORDINALITY AS t(pv, i) LEFT JOIN q ON q.b = i - 1)
+SELECT abs(sum((q - p) * ln(q / p)) - (SELECT psi FROM mm_drift('ops_drift',
+           'SELECT age, sex, bmi * 1.3 AS bmi, bp, s1, s2, s3, s4, s5, s6 FROM diabetes') WHERE feature = 'bmi')) < 1e-12 AS same_psi
+  FROM pq;
+-- categorical levels, unseen levels and NULLs
+SELECT version FROM mm_train('ops_drift_c', 'linear_regression', 'SELECT color, x, y FROM shop', 'y', params => '{"impute": "mean"}');
+SELECT feature, round(psi::numeric, 4) AS psi, drifted FROM mm_drift('ops_drift_c', 'SELECT color, x FROM shop') ORDER BY feature;
+SELECT feature, round(psi::numeric, 3) AS psi, drifted
+  FROM mm_drift('ops_drift_c', 'SELECT CASE WHEN id % 2 = 0 THEN ''red'' ELSE ''purple'' END AS color, x FROM shop') ORDER BY feature;
+SELECT feature, round(psi::numeric, 3) AS psi, drifted
+  FROM mm_drift('ops_drift_c', 'SELECT color, CASE WHEN id % 2 = 0 THEN NULL ELSE x END AS x FROM shop') ORDER BY feature;
+-- params: the threshold, and another version
+SELECT feature, drifted FROM mm_drift('ops_drift', 'diabetes', '{"threshold": 0.01}') ORDER BY feature LIMIT 3;
+SELECT count(*) FROM mm_drift('ops_drift', 'diabetes', '{"version": 1}');
+-- what mm_drift refuses
+SELECT * FROM mm_drift('ops_drift', 'diabetes', '{"threshold": -1}');
+SELECT * FROM mm_drift('ops_drift', 'diabetes', '{"bins": 20}');
+SELECT * FROM mm_drift('ops_drift', 'SELECT age, sex FROM diabetes');
+SELECT * FROM mm_drift('ops_drift_c', 'SELECT 1 AS color, x FROM shop');
+SELECT * FROM mm_drift('ops_ens', 'diabetes');
+SELECT version FROM mm_train('ops_drift_all', 'linear_regression', 'diabetes', 'progression', test_fraction => 0);
+SELECT * FROM mm_drift('ops_drift_all', 'diabetes');
+SELECT * FROM mm_drift(NULL, 'diabetes');
+-- mm_drift needs predict on the model, and reads the source as the caller
+CREATE ROLE ops_watcher;
+SET ROLE ops_watcher;
+SELECT * FROM mm_drift('ops_drift', 'diabetes');
+RESET ROLE;
+SELECT mm_grant('ops_drift', 'ops_watcher', 'predict');
+SET ROLE ops_watcher;
+SELECT * FROM mm_drift('ops_drift', 'diabetes');
+RESET ROLE;
+SELECT mm_revoke('ops_drift', 'ops_watcher', 'predict');
+DROP ROLE ops_watcher;

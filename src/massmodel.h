@@ -183,6 +183,7 @@ extern void MmRecordDeploymentTraffic(int64 model_id, int32 version, const char 
 extern void MmSetCanary(int64 model_id, int32 version, double traffic);
 extern void MmSetDeployed(int64 model_id, int32 version);
 extern char *MmSpiGetText(int row, int col);
+extern Jsonb *MmSpiJsonbCopy(Datum d);
 
 /* mm_train.c: storing a version (also used by mm_import) */
 #define MM_DEPLOY_POLICY_ALWAYS		0
@@ -192,8 +193,13 @@ extern bool MmStoreVersion(const char *model, int algorithm, int task, int polic
 						   Jsonb *params, Jsonb *features, const char *target,
 						   Jsonb *metrics, double primary, int64 n_train,
 						   double train_ms, const char *source, double test_fraction,
-						   bytea *blob, const char *action, int32 *version_out);
+						   bytea *blob, const char *action, Jsonb *profile,
+						   int32 *version_out);
 extern Jsonb *MmFeaturesJsonb(const MmModel *m);
+/* mm_drift.c: the training profile of a version */
+struct MmDataset;
+extern Jsonb *MmProfileDataset(const struct MmDataset *ds);
+extern Jsonb *MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d);
 #define MM_SILHOUETTE_SAMPLE 10000	/* rows the silhouette is computed on, at most */
 extern Jsonb *MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
 								  const char *on, double *primary);

@@ -79,6 +79,19 @@ MmCatalogEnd(MmCatalogCtx *ctx)
 	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
 }
 
+/*
+ * A jsonb datum of the current SPI result, detoasted and copied to the
+ * upper context (a compressed value would otherwise be expanded into
+ * SPI's memory, which goes with the catalog window).
+ */
+Jsonb *
+MmSpiJsonbCopy(Datum d)
+{
+	struct varlena *plain = pg_detoast_datum((struct varlena *) DatumGetPointer(d));
+
+	return (Jsonb *) DatumGetPointer(SPI_datumTransfer(PointerGetDatum(plain), false, -1));
+}
+
 /* A text value of the current SPI result, copied to the upper context. */
 char *
 MmSpiGetText(int row, int col)

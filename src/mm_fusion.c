@@ -74,7 +74,7 @@ MmVersionParams(int64 model_id, int32 version)
 		SPI_processed != 1)
 		elog(ERROR, "version %d of model " INT64_FORMAT " has no params", version, model_id);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return DatumGetJsonbP(SPI_datumTransfer(d, false, -1));
+	return MmSpiJsonbCopy(d);
 }
 
 /*
@@ -342,7 +342,7 @@ mm_ensemble(PG_FUNCTION_ARGS)
 						  MmFeaturesJsonb(&e), e.target,
 						  DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))),
 						  NAN, 0, MmElapsedMs(start), NULL, 0,
-						  MmModelBlob(&e, model), "train", &version);
+						  MmModelBlob(&e, model), "train", NULL, &version);
 	PG_RETURN_INT32(version);
 }
 

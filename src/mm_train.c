@@ -758,12 +758,12 @@ static void
 MmInsertVersion(int64 model_id, int32 version, const char *algname,
 				Jsonb *params, Jsonb *features, const char *target,
 				Jsonb *metrics, int64 n_train, Oid caller, double train_ms,
-				const char *source, double test_fraction, bytea *blob)
+				const char *source, double test_fraction, bytea *blob, Jsonb *profile)
 {
-	Oid			argtypes[13] = {INT8OID, INT4OID, TEXTOID, JSONBOID, JSONBOID, TEXTOID,
-	JSONBOID, INT8OID, TEXTOID, FLOAT8OID, TEXTOID, FLOAT8OID, BYTEAOID};
-	Datum		values[13];
-	char		nulls[14] = "             ";
+	Oid			argtypes[14] = {INT8OID, INT4OID, TEXTOID, JSONBOID, JSONBOID, TEXTOID,
+	JSONBOID, INT8OID, TEXTOID, FLOAT8OID, TEXTOID, FLOAT8OID, BYTEAOID, JSONBOID};
+	Datum		values[14];
+	char		nulls[15] = "              ";
 	int			ret;
 
 	values[0] = Int64GetDatum(model_id);
@@ -783,10 +783,13 @@ MmInsertVersion(int64 model_id, int32 version, const char *algname,
 		nulls[5] = 'n';
 	if (source == NULL)
 		nulls[10] = nulls[11] = 'n';
+	values[13] = profile ? JsonbPGetDatum(profile) : (Datum) 0;
+	if (profile == NULL)
+		nulls[13] = 'n';
 	ret = SPI_execute_with_args("INSERT INTO mm.versions (model_id, version, algorithm, params, features, "
-								"target, metrics, n_train, trained_by, train_ms, source, test_fraction, blob) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::name, $10, $11, $12, $13)",
-								13, argtypes, values, nulls, false, 0);
+								"target, metrics, n_train, trained_by, train_ms, source, test_fraction, blob, profile) "
+								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::name, $10, $11, $12, $13, $14)",
+								14, argtypes, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting a model version failed: %s", SPI_result_code_string(ret));
 }
@@ -823,7 +826,7 @@ MmStoreVersion(const char *model, int algorithm, int task, int policy,
 			   Jsonb *params, Jsonb *features, const char *target,
 			   Jsonb *metrics, double primary, int64 n_train, double train_ms,
 			   const char *source, double test_fraction, bytea *blob,
-			   const char *action, int32 *version_out)
+			   const char *action, Jsonb *profile, int32 *version_out)
 {
 	const char *algname = mm_algorithm_name(algorithm);
 	bool		higher_better = task == MM_TASK_CLASSIFICATION;
@@ -861,7 +864,7 @@ MmStoreVersion(const char *model, int algorithm, int task, int policy,
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "updating model \"%s\" failed", model);
 	MmInsertVersion(row.id, version, algname, params, features, target, metrics,
-					n_train, cat.save_userid, train_ms, source, test_fraction, blob);
+					n_train, cat.save_userid, train_ms, source, test_fraction, blob, profile);
 
 	if (row.deployed_version <= 0)
 	{
@@ -1488,7 +1491,7 @@ static Jsonb *
 MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 				MmSource *src, MmSourceCol *tcol, int label_type,
 				MmSourceCol *cols, int ncols, double test_fraction, MmSearch *search,
-				MmModel *m, int64 *n_train, double *primary, instr_time start)
+				MmModel *m, int64 *n_train, double *primary, Jsonb **profile, instr_time start)
 {
 	const char *algname = mm_algorithm_name(algorithm);
 	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
@@ -1513,6 +1516,7 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 				 errmsg("source \"%s\" has no rows", src->text),
 				 errhint("A model is trained on at least as many rows as it has parameters.")));
 	MmDatasetSplit(&ds, test_fraction);
+	*profile = MmProfileDataset(&ds);
 	MmProgressRows(ds.n);
 	MmProgressPhase("fitting");
 	if (p->verbose)
@@ -1770,6 +1774,7 @@ mm_train(PG_FUNCTION_ARGS)
 	bool		unsupervised;
 	bool		open_task;
 	bool		searching;
+	Jsonb	   *profile = NULL;
 	MmSearch	search;
 	MmStack		stack;
 	int64		n_train;
@@ -1975,7 +1980,7 @@ mm_train(PG_FUNCTION_ARGS)
 	{
 		metrics = MmTrainInMemory(model, algorithm, &p, &src, unsupervised ? NULL : &tcol,
 								  label_type, cols, ncols, test_fraction,
-								  searching ? &search : NULL, &m, &n_train, &primary, start);
+								  searching ? &search : NULL, &m, &n_train, &primary, &profile, start);
 		if (searching)
 			metrics = MmJsonbWithKey(metrics, "search", search.table);
 		if (algorithm == MM_ALG_PCA)
@@ -2017,6 +2022,7 @@ mm_train(PG_FUNCTION_ARGS)
 
 		/* fit */
 		MmBuildSchema(&m, tcol.name, cols, ncols, &st);
+		profile = MmProfileKeptRows(&m, st.heldout, st.heldout_kept, st.d);
 		MmSolveLinear(model, &m, p.fit_intercept, p.alpha, st.n, st.mean, st.C);
 
 		/* score */
@@ -2052,7 +2058,7 @@ mm_train(PG_FUNCTION_ARGS)
 	deployed = MmStoreVersion(model, algorithm, m.task, policy, MmParamsJsonb(algorithm, &p),
 							  MmFeaturesJsonb(&m), unsupervised ? NULL : tcol.name, metrics, primary,
 							  n_train, MmElapsedMs(start), source, test_fraction,
-							  blob, "train", &version);
+							  blob, "train", profile, &version);
 	if (p.verbose)
 		ereport(NOTICE,
 				(errmsg("model \"%s\": version %d stored%s", model, version,

@@ -93,7 +93,7 @@ mm_export(PG_FUNCTION_ARGS)
 							  "'algorithm', algorithm, 'params', params, 'metrics', metrics, "
 							  "'target', target, 'n_train', n_train, "
 							  "'trained_at', to_char(trained_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-							  "'trained_by', trained_by, 'version', version)::text "
+							  "'trained_by', trained_by, 'version', version, 'profile', profile)::text "
 							  "FROM mm.versions WHERE uid = $1",
 							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading version %d of model \"%s\" failed", version, model);
@@ -153,6 +153,17 @@ MmMetaObject(Jsonb *meta, const char *key, const char *model)
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		MmReportBadExport(model, psprintf("Metadata member \"%s\" is not a JSON object.", key));
 	return JsonbValueToJsonb(v);
+}
+
+/* The training profile in the metadata (for mm_drift), or NULL. */
+static Jsonb *
+MmMetaProfile(Jsonb *meta, const char *model)
+{
+	JsonbValue *v = MmMetaFind(meta, "profile");
+
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	return MmMetaObject(meta, "profile", model);
 }
 
 /* A numeric member of the metadata, or def. */
@@ -260,6 +271,6 @@ mm_import(PG_FUNCTION_ARGS)
 	(void) MmStoreVersion(model, m->algorithm, m->task, MM_DEPLOY_POLICY_NEVER,
 						  MmMetaObject(meta, "params", model), MmFeaturesJsonb(m), m->target,
 						  metrics, primary, (int64) n_train, 0,
-						  "mm_import", 0, blob, "import", &version);
+						  "mm_import", 0, blob, "import", MmMetaProfile(meta, model), &version);
 	PG_RETURN_INT32(version);
 }

@@ -48,6 +48,7 @@ CREATE TABLE mm.versions (
 	source		text,
 	test_fraction float8,
 	blob		bytea NOT NULL,
+	profile		jsonb,			-- training distribution of each feature, for mm_drift
 	PRIMARY KEY (model_id, version)
 );
 COMMENT ON TABLE mm.versions IS 'one immutable row per trained version of a model, with its serialized blob';
@@ -503,6 +504,13 @@ END
 $fn$;
 COMMENT ON FUNCTION mm_unschedule(text) IS
 'remove the current role''s scheduled retrain of model (mm_schedule); false when there was none';
+
+CREATE FUNCTION mm_drift(model text, source text, params jsonb DEFAULT NULL)
+RETURNS TABLE (feature text, train_mean float8, mean float8, psi float8, drifted boolean)
+AS 'MODULE_PATHNAME', 'mm_drift'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mm_drift(text, text, jsonb) IS
+'per feature, the population stability index of source (read with the caller''s rights) against the distribution captured when the deployed version was trained (decile bins, level shares, NULLs), with the means; drifted when psi > 0.2 (params: {"threshold": x, "version": n})';
 
 CREATE FUNCTION mm_progress_internal(OUT pid int, OUT model text, OUT algorithm text, OUT phase text,
 									 OUT rows_done bigint, OUT epoch int, OUT epochs int,

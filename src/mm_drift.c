@@ -1,0 +1,557 @@
+/*
+ * mm_drift.c
+ *	  The training profile of a version (captured by mm_train) and
+ *	  mm_drift: the population stability index of a source against it.
+ *
+ * Profile (mm.versions.profile, jsonb): per numeric feature (an array
+ * feature of at most MM_PROFILE_MAX_WIDTH elements: per element, named
+ * "col[k]") the training mean, the share of NULLs and ten bins at the
+ * training deciles: edges e1 < ... < em (m <= 9, equal deciles merged), a
+ * value x falling in bin #{j : x > e_j}, with each bin's share of the
+ * training values; per categorical feature the share of each training
+ * level and of NULLs.  The rows are the training rows, except for the
+ * one-scan linear path, which keeps no training rows: there the held-out
+ * rows it keeps (a random share of the same rows, by the split hash) are
+ * profiled, and a version trained on every row (test_fraction 0) by that
+ * path has no profile.
+ *
+ * PSI = sum over buckets of (q - p) ln(q / p), p the training share and
+ * q the source's, both floored at 1e-4 so that an empty bucket counts
+ * without dividing by zero; the buckets are the bins (or levels, plus one
+ * for values the training rows never had) and, when either side has any,
+ * NULLs.  A feature has drifted when its PSI exceeds the threshold
+ * (default 0.2, the usual "significant shift"; params.threshold).
+ */
+#include "massmodel.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+PG_FUNCTION_INFO_V1(mm_drift);
+
+#define MM_PROFILE_BINS			10
+#define MM_PROFILE_MAX_WIDTH	64
+#define MM_PSI_FLOOR			1e-4
+
+static int
+MmCmpDouble(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The bin of x: the number of edges below it. */
+static int
+MmBin(const double *edges, int nedges, double x)
+{
+	int			b = 0;
+
+	while (b < nedges && x > edges[b])
+		b++;
+	return b;
+}
+
+/* Append a numeric feature's profile from its n values (sorted here) and nulls. */
+static void
+MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64 nulls)
+{
+	double		edges[MM_PROFILE_BINS - 1];
+	int			nedges = 0;
+	int64		count[MM_PROFILE_BINS] = {0};
+	double		sum = 0;
+
+	qsort(v, n, sizeof(double), MmCmpDouble);
+	for (int k = 1; k < MM_PROFILE_BINS && n > 0; k++)
+	{
+		double		e = v[Min(n - 1, (int64) ((double) k * n / MM_PROFILE_BINS))];
+
+		if (nedges == 0 || e > edges[nedges - 1])
+			edges[nedges++] = e;
+	}
+	for (int64 r = 0; r < n; r++)
+	{
+		sum += v[r];
+		count[MmBin(edges, nedges, v[r])]++;
+	}
+	appendStringInfoString(s, "{\"name\": ");
+	escape_json(s, name);
+	appendStringInfoString(s, ", \"kind\": \"numeric\", \"mean\": ");
+	if (n > 0)
+		MmAppendJsonNumber(s, sum / n);
+	else
+		appendStringInfoString(s, "null");
+	appendStringInfoString(s, ", \"null\": ");
+	MmAppendJsonNumber(s, n + nulls > 0 ? (double) nulls / (n + nulls) : 0.0);
+	appendStringInfoString(s, ", \"edges\": [");
+	for (int j = 0; j < nedges; j++)
+	{
+		if (j > 0)
+			appendStringInfoString(s, ", ");
+		MmAppendJsonNumber(s, edges[j]);
+	}
+	appendStringInfoString(s, "], \"p\": [");
+	for (int j = 0; j <= nedges; j++)
+	{
+		if (j > 0)
+			appendStringInfoString(s, ", ");
+		MmAppendJsonNumber(s, n > 0 ? (double) count[j] / n : 0.0);
+	}
+	appendStringInfoString(s, "]}");
+}
+
+/* The name of element k (from 1) of an array feature. */
+static char *
+MmElementName(const char *name, uint32 width, uint32 k)
+{
+	return width == 1 ? pstrdup(name) : psprintf("%s[%u]", name, k + 1);
+}
+
+/*
+ * Append the profile of raw column values of ds (feature i, element k)
+ * over its rows (training rows only, when training).
+ */
+static void
+MmProfileColumn(StringInfo s, const MmDataset *ds, int i, bool training)
+{
+	const MmSourceCol *c = &ds->cols[i];
+	int64		nulls = 0;
+
+	if (c->kind == MM_COL_TEXT)
+	{
+		const MmDict *d = &ds->dicts[i];
+		int64	   *count = palloc0(sizeof(int64) * Max(d->n, 1));
+		int64		n = 0;
+		int32	   *ids = palloc(sizeof(int32) * Max(d->n, 1));
+		int			nl = 0;
+
+		for (int64 r = 0; r < ds->n; r++)
+		{
+			double		x = MmRawRow(ds, r)[ds->off[i]];
+
+			if (training && ds->heldout[r])
+				continue;
+			if (isnan(x))
+				nulls++;
+			else
+				count[(int32) x]++, n++;
+		}
+		for (int32 id = 0; id < d->n; id++)
+			if (count[id] > 0)
+				ids[nl++] = id;
+		appendStringInfoString(s, "{\"name\": ");
+		escape_json(s, c->name);
+		appendStringInfoString(s, ", \"kind\": \"categorical\", \"null\": ");
+		MmAppendJsonNumber(s, n + nulls > 0 ? (double) nulls / (n + nulls) : 0.0);
+		appendStringInfoString(s, ", \"levels\": {");
+		for (int l = 0; l < nl; l++)
+		{
+			if (l > 0)
+				appendStringInfoString(s, ", ");
+			escape_json(s, d->strs[ids[l]]);
+			appendStringInfoString(s, ": ");
+			MmAppendJsonNumber(s, (double) count[ids[l]] / n);
+		}
+		appendStringInfoString(s, "}}");
+		return;
+	}
+	for (uint32 k = 0; k < ds->width[i] && ds->width[i] <= MM_PROFILE_MAX_WIDTH; k++)
+	{
+		double	   *v = palloc_extended(sizeof(double) * Max(ds->n, 1), MCXT_ALLOC_HUGE);
+		int64		n = 0;
+
+		nulls = 0;
+		for (int64 r = 0; r < ds->n; r++)
+		{
+			double		x = MmRawRow(ds, r)[ds->off[i] + k];
+
+			if (training && ds->heldout[r])
+				continue;
+			if (isnan(x))
+				nulls++;
+			else
+				v[n++] = x;
+		}
+		if (k > 0)
+			appendStringInfoString(s, ", ");
+		MmAppendNumericProfile(s, MmElementName(c->name, ds->width[i], k), v, n, nulls);
+		pfree(v);
+	}
+}
+
+/* The profile of a dataset's training rows, for mm.versions.profile. */
+Jsonb *
+MmProfileDataset(const MmDataset *ds)
+{
+	StringInfoData s;
+	bool		first = true;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"features\": [", ds->n_train);
+	for (int i = 0; i < ds->ncols; i++)
+	{
+		if (ds->cols[i].kind != MM_COL_TEXT && ds->width[i] > MM_PROFILE_MAX_WIDTH)
+			continue;
+		if (!first)
+			appendStringInfoString(&s, ", ");
+		first = false;
+		MmProfileColumn(&s, ds, i, true);
+	}
+	appendStringInfoString(&s, "]}");
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
+/*
+ * The profile of the one-scan linear path, from the n held-out rows it
+ * kept (d values each: the target, then the encoded features of m); NULL
+ * when it kept none.
+ */
+Jsonb *
+MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d)
+{
+	StringInfoData s;
+	uint32		pos = 0;
+	bool		first = true;
+	double	   *v;
+
+	if (n == 0)
+		return NULL;
+	v = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"heldout\", \"features\": [", n);
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		const MmFeature *f = &m->features[i];
+
+		for (uint32 k = 0; k < f->width && f->width <= MM_PROFILE_MAX_WIDTH; k++)
+		{
+			for (int64 r = 0; r < n; r++)
+				v[r] = rows[r * d + 1 + pos + k];
+			if (!first)
+				appendStringInfoString(&s, ", ");
+			first = false;
+			MmAppendNumericProfile(&s, MmElementName(f->name, f->width, k), v, n, 0);
+		}
+		pos += f->width;
+	}
+	appendStringInfoString(&s, "]}");
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
+/* ---------------------------------------------------------------------
+ * mm_drift
+ * --------------------------------------------------------------------- */
+
+/* A number of a jsonb object, or def. */
+static double
+MmJsonbNumber(Jsonb *j, const char *key, double def)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&j->root, key, strlen(key), NULL);
+
+	if (v == NULL || v->type != jbvNumeric)
+		return def;
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
+/* The numbers of a jsonb array member of an object into out (at most max). */
+static int
+MmJsonbNumbers(Jsonb *j, const char *key, double *out, int max)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&j->root, key, strlen(key), NULL);
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (v == NULL || v->type != jbvBinary)
+		return 0;
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		if (tok == WJB_ELEM && e.type == jbvNumeric && n < max)
+			out[n++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(e.val.numeric)));
+	return n;
+}
+
+static double
+MmPsiTerm(double p, double q)
+{
+	p = Max(p, MM_PSI_FLOOR);
+	q = Max(q, MM_PSI_FLOOR);
+	return (q - p) * log(q / p);
+}
+
+/* one profiled feature: where its values are in the source's rows */
+typedef struct MmDriftFeature
+{
+	Jsonb	   *prof;
+	char	   *name;
+	bool		categorical;
+	int			col;			/* source column index in the dataset */
+	uint32		element;		/* array element */
+} MmDriftFeature;
+
+/*
+ * mm_drift(model, source, params): per profiled feature of the version,
+ * its training mean, the source's mean, the PSI and whether it drifted.
+ */
+Datum
+mm_drift(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *model;
+	char	   *source;
+	Jsonb	   *params = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	double		threshold = 0.2;
+	bool		version_isnull = true;
+	int32		version = 0;
+	int64		model_id;
+	const MmModel *m;
+	Jsonb	   *profile;
+	MmCatalogCtx cat;
+	MmSource	src;
+	MmSourceCol *cols;
+	int			ncols = 0;
+	MmDriftFeature *feats;
+	int			nfeats = 0;
+	MmDataset	ds;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", PG_ARGISNULL(0) ? "model" : "source")));
+	model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (params != NULL)
+	{
+		char	   *key;
+
+		if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("params must be a JSON object"),
+					 errhint("For example: '{\"threshold\": 0.1}'.")));
+		it = JsonbIteratorInit(&params->root);
+		while (MmJsonbNextPair(&it, &key, &v))
+		{
+			double		d = v.type == jbvNumeric ?
+				DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric))) : NAN;
+
+			if (strcmp(key, "threshold") == 0 && d > 0 && isfinite(d))
+				threshold = d;
+			else if (strcmp(key, "version") == 0 && d == floor(d) && d >= 1 && d <= PG_INT32_MAX)
+			{
+				version_isnull = false;
+				version = (int32) d;
+			}
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid parameter \"%s\" for mm_drift", key),
+						 errhint("mm_drift takes \"threshold\" (a number above 0, default 0.2) and \"version\" (default: the deployed one).")));
+		}
+	}
+
+	/* the version (predict privilege) and its profile */
+	m = MmLoadModel(model, version_isnull, version, &model_id, &version);
+	{
+		Oid			argtypes[2] = {INT8OID, INT4OID};
+		Datum		values[2];
+		bool		isnull;
+		Datum		d;
+
+		MmCatalogBegin(&cat);
+		values[0] = Int64GetDatum(model_id);
+		values[1] = Int32GetDatum(version);
+		if (SPI_execute_with_args("SELECT profile FROM mm.versions WHERE model_id = $1 AND version = $2",
+								  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "version %d of model \"%s\" is missing", version, model);
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		profile = isnull ? NULL : MmSpiJsonbCopy(d);
+		MmCatalogEnd(&cat);
+	}
+	if (profile == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("version %d of model \"%s\" has no training profile", version, model),
+				 errdetail("It was assembled or imported without one, or trained by the one-scan linear path on every row (test_fraction 0)."),
+				 errhint("Retrain it (mm_retrain), with test_fraction above 0 for a plain linear model.")));
+
+	/* the profiled features, and the source columns they read */
+	MmOpenSource(source, &src);
+	cols = palloc0(sizeof(MmSourceCol) * (m->nfeatures + 1));
+	feats = palloc0(sizeof(MmDriftFeature) * (MM_PROFILE_MAX_WIDTH * m->nfeatures + 1));
+	{
+		JsonbValue *fv = getKeyJsonValueFromContainer(&profile->root, "features", 8, NULL);
+
+		if (fv == NULL || fv->type != jbvBinary)
+			elog(ERROR, "the profile of version %d of model \"%s\" has no features", version, model);
+		it = JsonbIteratorInit(fv->val.binary.data);
+	}
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		MmDriftFeature *f;
+		Jsonb	   *fp;
+		JsonbValue *nv;
+		JsonbValue *kv;
+		char	   *colname;
+		char	   *bracket;
+		int			attno;
+		int			c;
+
+		if (tok != WJB_ELEM || v.type != jbvBinary)
+			continue;
+		fp = JsonbValueToJsonb(&v);
+		nv = getKeyJsonValueFromContainer(&fp->root, "name", 4, NULL);
+		kv = getKeyJsonValueFromContainer(&fp->root, "kind", 4, NULL);
+		if (nv == NULL || nv->type != jbvString || kv == NULL || kv->type != jbvString)
+			continue;
+		f = &feats[nfeats++];
+		f->prof = fp;
+		f->name = pnstrdup(nv->val.string.val, nv->val.string.len);
+		f->categorical = kv->val.string.len == 11 && strncmp(kv->val.string.val, "categorical", 11) == 0;
+		/* "col[k]": element k of an array column */
+		colname = pstrdup(f->name);
+		f->element = 0;
+		bracket = strrchr(colname, '[');
+		if (bracket && MmFindColumn(&src, colname) == 0)
+		{
+			f->element = (uint32) strtoul(bracket + 1, NULL, 10) - 1;
+			*bracket = '\0';
+		}
+		for (c = 0; c < ncols; c++)
+			if (strcmp(cols[c].name, colname) == 0)
+				break;
+		if (c == ncols)
+		{
+			attno = MmFindColumn(&src, colname);
+			if (attno == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" of model \"%s\" does not exist in source \"%s\"",
+								colname, model, source)));
+			MmClassifyColumn(&src, attno, false, &cols[ncols++]);
+			if ((cols[c].kind == MM_COL_TEXT) != f->categorical)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of source \"%s\" is %s, but model \"%s\" was trained on a %s column",
+								colname, source, cols[c].kind == MM_COL_TEXT ? "categorical" : "numeric",
+								model, f->categorical ? "categorical" : "numeric")));
+		}
+		f->col = c;
+	}
+
+	/* the source's rows: NULLs are counted, not errors */
+	MmDatasetRead(&ds, &src, NULL, cols, ncols, MM_LABEL_NONE, true, 0,
+				  (int64) mm_max_train_memory_kb * 1024);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < nfeats; i++)
+	{
+		MmDriftFeature *f = &feats[i];
+		double		ptrain_null = MmJsonbNumber(f->prof, "null", 0.0);
+		int64		nulls = 0;
+		int64		n = 0;
+		double		psi = 0.0;
+		double		sum = 0.0;
+		Datum		out[5];
+		bool		outnull[5] = {false, false, false, false, false};
+
+		if (!f->categorical)
+		{
+			double		edges[MM_PROFILE_BINS];
+			double		p[MM_PROFILE_BINS + 1];
+			int			nedges = MmJsonbNumbers(f->prof, "edges", edges, MM_PROFILE_BINS - 1);
+			int			np = MmJsonbNumbers(f->prof, "p", p, MM_PROFILE_BINS);
+			int64		count[MM_PROFILE_BINS] = {0};
+
+			for (int64 r = 0; r < ds.n; r++)
+			{
+				double		x = MmRawRow(&ds, r)[ds.off[f->col] + f->element];
+
+				if (isnan(x))
+				{
+					nulls++;
+					continue;
+				}
+				n++;
+				sum += x;
+				count[MmBin(edges, nedges, x)]++;
+			}
+			for (int b = 0; b < np && n > 0; b++)
+				psi += MmPsiTerm(p[b] * (1 - ptrain_null), (double) count[b] / (n + nulls));
+			out[1] = Float8GetDatum(MmJsonbNumber(f->prof, "mean", NAN));
+			outnull[1] = isnan(DatumGetFloat8(out[1]));
+			out[2] = Float8GetDatum(n > 0 ? sum / n : NAN);
+			outnull[2] = n == 0;
+		}
+		else
+		{
+			const MmDict *d = &ds.dicts[f->col];
+			int64	   *count = palloc0(sizeof(int64) * Max(d->n, 1));
+			JsonbValue *lv = getKeyJsonValueFromContainer(&f->prof->root, "levels", 6, NULL);
+			double		other = 0.0;
+			bool	   *seen = palloc0(sizeof(bool) * Max(d->n, 1));
+
+			for (int64 r = 0; r < ds.n; r++)
+			{
+				double		x = MmRawRow(&ds, r)[ds.off[f->col]];
+
+				if (isnan(x))
+					nulls++;
+				else
+					count[(int32) x]++, n++;
+			}
+			/* each training level, then everything the training rows never had */
+			if (lv != NULL && lv->type == jbvBinary)
+			{
+				JsonbIterator *lit = JsonbIteratorInit(lv->val.binary.data);
+				JsonbValue	lk;
+				char	   *lname;
+
+				while (MmJsonbNextPair(&lit, &lname, &lk))
+				{
+					double		pl = lk.type == jbvNumeric ?
+						DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(lk.val.numeric))) : 0.0;
+					int64		cl = 0;
+
+					for (int32 id = 0; id < d->n; id++)
+						if (strcmp(d->strs[id], lname) == 0)
+						{
+							cl = count[id];
+							seen[id] = true;
+						}
+					psi += MmPsiTerm(pl * (1 - ptrain_null), n + nulls > 0 ? (double) cl / (n + nulls) : 0.0);
+				}
+			}
+			for (int32 id = 0; id < d->n; id++)
+				if (!seen[id])
+					other += count[id];
+			if (other > 0)
+				psi += MmPsiTerm(0.0, other / (n + nulls));
+			outnull[1] = outnull[2] = true;
+		}
+		if (ptrain_null > 0 || nulls > 0)
+			psi += MmPsiTerm(ptrain_null, n + nulls > 0 ? (double) nulls / (n + nulls) : 0.0);
+		out[0] = CStringGetTextDatum(f->name);
+		out[3] = Float8GetDatum(psi);
+		out[4] = BoolGetDatum(psi > threshold);
+		if (n + nulls == 0)
+		{
+			outnull[3] = outnull[4] = true;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
+	}
+	return (Datum) 0;
+}
