@@ -3,7 +3,8 @@
 #  1. Without massmodel in shared_preload_libraries, predictions work and
 #     mm_stat_models / mm_progress say what is missing.
 #  2. With it (after a restart), predictions are counted per version; a
-#     restart starts the counts over (shared memory).
+#     restart starts the counts over (shared memory); a training under way
+#     shows in mm_progress and leaves it when cancelled.
 #  3. A streaming hot standby predicts the same values as the primary,
 #     counts its own statistics, and sees a new deployment after replay.
 #  4. mm_schedule creates a real pg_cron job that runs mm_retrain in this
@@ -56,6 +57,28 @@ is($primary->safe_psql('postgres', q{SELECT version, calls, rows, errors FROM mm
 $primary->restart;
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM mm_stat_models}),
 	'0', 'a restart starts the statistics over');
+
+# ---- 2b. a training in progress, seen from another session -------------------
+my $bg = $primary->background_psql('postgres', on_error_stop => 0);
+$bg->query_until(qr/started/, q{
+\echo started
+SELECT * FROM mm_train('ops_slow', 'mlp', 'SELECT x1, x2, y FROM t', 'y',
+                       params => '{"hidden_layers": [64, 64], "epochs": 100000, "batch_size": 16}');
+});
+ok($primary->poll_query_until('postgres',
+		q{SELECT phase = 'fitting' AND epoch > 0 AND epochs = 100000 AND loss > 0 AND rows_done = 300
+		    FROM mm_progress WHERE model = 'ops_slow'}),
+	'mm_progress shows the mlp fitting: epoch of 100000, loss, rows read');
+is($primary->safe_psql('postgres',
+		q{SELECT algorithm || '|' || (elapsed > interval '0') FROM mm_progress WHERE model = 'ops_slow'}),
+	'mlp|true', 'mm_progress names the algorithm and the time elapsed');
+$primary->safe_psql('postgres',
+	q{SELECT pg_cancel_backend(pid) FROM mm_progress WHERE model = 'ops_slow'});
+ok($primary->poll_query_until('postgres', q{SELECT count(*) = 0 FROM mm_progress}),
+	'a cancelled training leaves mm_progress');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM mm_models WHERE model = 'ops_slow'}),
+	'0', 'and stores nothing');
+$bg->quit;
 
 # ---- 3. a hot standby --------------------------------------------------------
 $primary->backup('base');
