@@ -308,6 +308,7 @@ extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  int ncols, int label_type, bool impute, uint64 seed,
 						  int64 max_bytes);
 extern void MmDatasetSplit(MmDataset *ds, double test_fraction);
+extern int	MmCompareDoubles(const void *a, const void *b);
 extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute);
 extern void MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale,
 							  bool keep_onehot);

@@ -660,8 +660,8 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 		ds->n_train += !ds->heldout[i];
 }
 
-/* Compare doubles, for medians. */
-static int
+/* Compare doubles, for qsort (medians, profiles). */
+int
 MmCompareDoubles(const void *a, const void *b)
 {
 	double		x = *(const double *) a;

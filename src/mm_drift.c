@@ -40,15 +40,6 @@ PG_FUNCTION_INFO_V1(mm_drift);
 #define MM_PROFILE_MAX_WIDTH	64
 #define MM_PSI_FLOOR			1e-4
 
-static int
-MmCmpDouble(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The bin of x: the number of edges below it. */
 static int
 MmBin(const double *edges, int nedges, double x)
@@ -69,7 +60,7 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64
 	int64		count[MM_PROFILE_BINS] = {0};
 	double		sum = 0;
 
-	qsort(v, n, sizeof(double), MmCmpDouble);
+	qsort(v, n, sizeof(double), MmCompareDoubles);
 	for (int k = 1; k < MM_PROFILE_BINS && n > 0; k++)
 	{
 		double		e = v[Min(n - 1, (int64) ((double) k * n / MM_PROFILE_BINS))];
