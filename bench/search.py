@@ -28,16 +28,18 @@ DIR/search_times.txt (one line per execution) and DIR/search_summary.txt
 read, k x candidates fits" of DOC, replacing it if it is there (up to the
 next "## " heading) and appending it otherwise; DOC empty writes none.
 """
-import argparse
-import datetime
 import json
 import os
 import re
-import statistics
-import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ from importing mmbench
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mmbench  # noqa: E402
+from mmbench import med, ms_list  # noqa: E402
+
+NAME = "search"
 SECTION = "## Model search: one read, k x candidates fits"
 P = 20  # features
 
@@ -54,7 +56,7 @@ KINDS = ("single", "search")
 
 
 def log(msg):
-    print("search.py: " + msg, file=sys.stderr, flush=True)
+    mmbench.log(NAME, msg)
 
 
 def grid(params):
@@ -143,90 +145,18 @@ $bench$;""" % (case[0], kind, rep, statement(case, kind)[len("SELECT "):]))
 
 # ---- running ------------------------------------------------------------------
 
-PSQL = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=default", "-d", "postgres"]
-
-
 def psql_text(sql):
-    r = subprocess.run(PSQL + ["-At", "-c", sql], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        raise SystemExit("search.py: psql failed: %s" % r.stderr.strip())
-    return r.stdout.strip()
-
-
-def cmd_out(args, default="unknown"):
-    try:
-        r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else default
-    except OSError:
-        return default
-
-
-def machine(top):
-    info = {}
-    cpu = {}
-    flags = ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            k, v = k.strip(), v.strip()
-            if k in ("model name", "cpu family", "model") and k not in cpu:
-                cpu[k] = v
-            if k == "flags" and not flags:
-                flags = v
-    s = "%s (family %s, model %s" % (cpu.get("model name", "?"), cpu.get("cpu family", "?"),
-                                     cpu.get("model", "?"))
-    if "hypervisor" in flags.split():
-        s += ", a virtual machine"
-    info["cpu"] = s + ")"
-    info["nproc"] = str(len(os.sched_getaffinity(0)))
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-        info["memory"] = "%.0f GB" % (kb / 1024 / 1024)
-    except (OSError, ValueError, IndexError):
-        info["memory"] = "?"
-    osname = "?"
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("PRETTY_NAME="):
-                    osname = line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    info["os"] = "%s, kernel %s" % (osname, os.uname().release)
-    commit = cmd_out(["git", "-C", top, "rev-parse", "--short", "HEAD"])
-    if cmd_out(["git", "-C", top, "status", "--porcelain", "--", "src", "sql"], ""):
-        commit += " (with uncommitted changes in src/ or sql/)"
-    info["commit"] = commit
-    return info
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
+    return mmbench.psql_text(NAME, sql)
 
 
 def run(a):
-    started = time.time()
     out = a.out
-    os.makedirs(out, exist_ok=True)
-    for name in os.listdir(out):
-        if name.startswith("search_") and name.endswith(".txt"):
-            os.unlink(os.path.join(out, name))
-    meta = {"rows": str(a.rows), "reps": str(a.reps), "port": str(a.port),
-            "cluster": a.cluster, "load_before": loadavg(),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    meta.update(machine(a.top))
-    meta["pg"] = psql_text("SHOW server_version")
+    started, meta = mmbench.begin_run(NAME, a)
 
     log("creating search_reg and search_cls (%d rows x %d features) ..." % (a.rows, P))
     sql = setup_sql(a.rows)
     scripts = [("setup", sql)]
-    with open(os.path.join(out, "search_setup.txt"), "w") as f:
-        r = subprocess.run(PSQL, input=sql, stdout=f, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        raise SystemExit("search.py: the setup failed; see %s" % os.path.join(out, "search_setup.txt"))
+    mmbench.run_script(NAME, sql, os.path.join(out, "search_setup.txt"), "the setup")
     meta["share_of_1"] = psql_text("SELECT round(avg(y), 4) FROM search_cls")
     meta["table_size"] = psql_text(
         "SELECT 'search_reg ' || pg_size_pretty(pg_table_size('search_reg')) || ', search_cls ' "
@@ -238,21 +168,9 @@ def run(a):
         sql = timing_sql(case, a.reps)
         scripts.append((case[0], sql))
         t0 = time.time()
-        with open(raw, "a") as f:
-            r = subprocess.run(PSQL, input=sql, stdout=subprocess.DEVNULL, stderr=f, text=True)
-        if r.returncode != 0:
-            with open(raw) as f:
-                tail = f.read().splitlines()[-20:]
-            raise SystemExit("search.py: timing %s failed:\n%s" % (case[0], "\n".join(tail)))
+        mmbench.run_raw(NAME, sql, raw, "a", "timing " + case[0])
         meta["elapsed_" + case[0]] = "%.0f" % (time.time() - t0)
-    with open(os.path.join(out, "search_sql.txt"), "w") as f:
-        for name, sql in scripts:
-            f.write("-- ---- %s ----\n%s\n" % (name, sql))
-    meta["load_after"] = loadavg()
-    meta["elapsed"] = "%.0f" % (time.time() - started)
-    with open(os.path.join(out, "search_meta.txt"), "w") as f:
-        for k in sorted(meta):
-            f.write("%s=%s\n" % (k, meta[k]))
+    mmbench.end_run(NAME, out, scripts, meta, started)
     report(a)
 
 
@@ -326,10 +244,6 @@ def parse(path):
     return execs
 
 
-def med(xs):
-    return statistics.median(xs) if xs else float("nan")
-
-
 def summarize(execs):
     """Per case: the medians and the model's prediction."""
     res = []
@@ -395,11 +309,9 @@ def cell(d, key, fmt):
 def text_table(res, meta):
     head = [h for h, _, _ in COLS]
     rows = [[cell(d, k, f) for _, k, f in COLS] for d in res]
-    w = [max(len(x) for x in col) for col in zip(head, *rows)]
     L = ["model search: %s rows x %d features, median of %s executions after a warm-up (ms)"
          % (meta.get("rows", "?"), P, meta.get("reps", "?")), ""]
-    for r in [head] + rows:
-        L.append("  ".join(x.ljust(w[i]) if i == 0 else x.rjust(w[i]) for i, x in enumerate(r)))
+    L.extend(mmbench.aligned(head, rows))
     L.append("")
     L.append("R: the single train's read (its \"read\" DETAIL); F: its fit (\"fitted on\" minus R);")
     L.append("read, search: the search train's read and search (\"refitting\" minus \"read\");")
@@ -407,8 +319,7 @@ def text_table(res, meta):
     for d in res:
         L.append("%s: %d training and %d held-out rows; best %s; single %s; search %s (ms)" % (
             d["case"], d["n_train"] or 0, d["n_heldout"] or 0, d["best"],
-            ", ".join("%.1f" % x for x in d["all_single"]),
-            ", ".join("%.1f" % x for x in d["all_search"])))
+            ms_list(d["all_single"]), ms_list(d["all_search"])))
         for w_ in d["warnings"]:
             L.append("%s: warning: %s" % (d["case"], w_))
     return "\n".join(L) + "\n"
@@ -519,17 +430,12 @@ def section(res, meta):
     L.append("All timed executions (T, ms):")
     L.append("")
     for d in res:
-        L.append("- %s single: %s" % (d["case"], ", ".join("%.1f" % x for x in d["all_single"])))
-        L.append("- %s search: %s" % (d["case"], ", ".join("%.1f" % x for x in d["all_search"])))
+        L.append("- %s single: %s" % (d["case"], ms_list(d["all_single"])))
+        L.append("- %s search: %s" % (d["case"], ms_list(d["all_search"])))
     L.append("")
     L.append("### Machine")
     L.append("")
-    L.append("- CPU: %s, %s CPUs available (`nproc`)" % (meta.get("cpu", "?"), meta.get("nproc", "?")))
-    L.append("- memory: %s; OS: %s" % (meta.get("memory", "?"), meta.get("os", "?")))
-    L.append("- PostgreSQL %s; massmodel defaults (`mm.blas_threads = 1`)" % meta.get("pg", "?"))
-    L.append("- load average (1, 5, 15 min) before / after: %s / %s; other" % (
-        meta.get("load_before", "?"), meta.get("load_after", "?")))
-    L.append("  processes on the machine during the run make the figures noisier")
+    L.extend(mmbench.machine_lines(meta, "massmodel defaults (`mm.blas_threads = 1`)"))
     L.append("")
     L.append("### Reproduce")
     L.append("")
@@ -552,27 +458,9 @@ def section(res, meta):
     return "\n".join(L)
 
 
-def write_section(doc, text):
-    old = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-    m = re.search(r"^" + re.escape(SECTION) + r"\n.*?(?=^## |\Z)", old, re.S | re.M)
-    if m:
-        new = old[:m.start()] + text + ("\n" if m.end() < len(old) else "") + old[m.end():]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    if not new.endswith("\n"):
-        new += "\n"
-    with open(doc, "w") as f:
-        f.write(new)
-
-
 def report(a):
     out = a.out
-    meta = {}
-    with open(os.path.join(out, "search_meta.txt")) as f:
-        for line in f:
-            if "=" in line:
-                k, v = line.rstrip("\n").split("=", 1)
-                meta[k] = v
+    meta = mmbench.read_meta(NAME, out)
     execs = parse(os.path.join(out, "search_raw.txt"))
     with open(os.path.join(out, "search_times.txt"), "w") as f:
         f.write("case\tkind\trep\tT_ms\tread_ms\trefit_ms\tfitted_ms\tstored_ms\n")
@@ -580,33 +468,14 @@ def report(a):
             f.write("\t".join([e["case"], e["kind"], str(e["rep"])] +
                               ["%.3f" % e[x] if x in e else "-" for x in ("T", "read", "refit", "fitted", "stored")]) + "\n")
     res = summarize(execs)
-    table = text_table(res, meta)
-    with open(os.path.join(out, "search_summary.txt"), "w") as f:
-        f.write(table)
-    print()
-    print(table, end="")
+    mmbench.write_summary(NAME, out, text_table(res, meta))
     if a.doc:
-        write_section(a.doc, section(res, meta))
-        doc = os.path.abspath(a.doc)
-        top = os.path.abspath(a.top) + os.sep
-        log("wrote the section \"%s\" of %s" % (SECTION[3:], doc[len(top):] if doc.startswith(top) else doc))
+        mmbench.write_doc(NAME, a, SECTION, section(res, meta))
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=("run", "report"))
-    ap.add_argument("--rows", type=int, default=200000)
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--doc", default="")
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--top", default=os.path.dirname(here))
-    ap.add_argument("--port", default="55452")
-    ap.add_argument("--cluster", default="benchsearch")
-    a = ap.parse_args(argv[1:])
+    a = mmbench.parse_args(NAME, argv, __doc__, rows=200000, reps=5, port="55452", cluster="benchsearch")
     if a.command == "run":
-        if a.reps < 3:
-            raise SystemExit("search.py: --reps must be at least 3")
         run(a)
     else:
         report(a)

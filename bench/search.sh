@@ -44,23 +44,10 @@ SEARCH_DOC=${SEARCH_DOC-$TOP/docs/benchmarks.md}
 OUT=$HERE/results
 CLUSTER=benchsearch
 
-[[ $ROWS =~ ^[0-9]+$ ]] && (( ROWS >= 1000 )) || { echo "ROWS must be an integer of at least 1000" >&2; exit 2; }
-[[ $REPS =~ ^[0-9]+$ ]] && (( REPS >= 3 )) || { echo "REPS must be an integer of at least 3" >&2; exit 2; }
-mkdir -p "$OUT"
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
 
-cleanup() { bash "$TOP/scripts/cluster.sh" stop "$CLUSTER" || true; }
-trap cleanup EXIT
-
-export $(bash "$TOP/scripts/cluster.sh" start "$CLUSTER" "$PORT" \
-    "shared_buffers = '512MB'" \
-    "work_mem = '64MB'" \
-    "maintenance_work_mem = '256MB'" \
-    "max_parallel_workers_per_gather = 0" \
-    "jit = off" \
-    "autovacuum = off" \
-    "checkpoint_timeout = '30min'" \
-    "max_wal_size = '4GB'")
-
-/usr/bin/python3 "$HERE/search.py" run \
-    --rows "$ROWS" --reps "$REPS" --out "$OUT" --doc "$SEARCH_DOC" \
-    --top "$TOP" --port "$PORT" --cluster "$CLUSTER"
+bench_check_args
+# shellcheck disable=SC2119 # (no settings of its own)
+bench_start_cluster
+bench_run search "$SEARCH_DOC"

@@ -35,15 +35,17 @@ if it is there (up to the next "## " heading) and appending it otherwise;
 DOC empty writes none.  It exits with status 1 when a count check failed
 (after writing everything).
 """
-import argparse
-import datetime
 import os
 import re
-import statistics
-import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ from importing mmbench
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mmbench  # noqa: E402
+from mmbench import med, ms_list  # noqa: E402
+
+NAME = "track"
 SECTION = "## Statistics overhead (mm.track)"
 P = 20  # features
 GOAL = 0.05  # counting costs at most 5 % of a per-row predict
@@ -62,7 +64,7 @@ VIEW = ("SELECT model, version, calls, rows, errors, round(total_ms::numeric, 1)
 
 
 def log(msg):
-    print("track.py: " + msg, file=sys.stderr, flush=True)
+    mmbench.log(NAME, msg)
 
 
 def short(stmt):
@@ -164,90 +166,13 @@ def timing_sql(reps):
 
 # ---- running ------------------------------------------------------------------
 
-PSQL = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=default", "-d", "postgres"]
-
-
 def psql_text(sql):
-    r = subprocess.run(PSQL + ["-At", "-c", sql], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        raise SystemExit("track.py: psql failed: %s" % r.stderr.strip())
-    return r.stdout.strip()
-
-
-def cmd_out(args, default="unknown"):
-    try:
-        r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else default
-    except OSError:
-        return default
-
-
-def machine(top):
-    info = {}
-    cpu = {}
-    flags = ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            k, v = k.strip(), v.strip()
-            if k in ("model name", "cpu family", "model") and k not in cpu:
-                cpu[k] = v
-            if k == "flags" and not flags:
-                flags = v
-    s = "%s (family %s, model %s" % (cpu.get("model name", "?"), cpu.get("cpu family", "?"),
-                                     cpu.get("model", "?"))
-    if "hypervisor" in flags.split():
-        s += ", a virtual machine"
-    info["cpu"] = s + ")"
-    info["nproc"] = str(len(os.sched_getaffinity(0)))
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-        info["memory"] = "%.0f GB" % (kb / 1024 / 1024)
-    except (OSError, ValueError, IndexError):
-        info["memory"] = "?"
-    osname = "?"
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("PRETTY_NAME="):
-                    osname = line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    info["os"] = "%s, kernel %s" % (osname, os.uname().release)
-    commit = cmd_out(["git", "-C", top, "rev-parse", "--short", "HEAD"])
-    if cmd_out(["git", "-C", top, "status", "--porcelain", "--", "src", "sql"], ""):
-        commit += " (with uncommitted changes in src/ or sql/)"
-    info["commit"] = commit
-    return info
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-def run_script(sql, path, what, stderr_too=True):
-    with open(path, "w") as f:
-        r = subprocess.run(PSQL, input=sql, stdout=f,
-                           stderr=subprocess.STDOUT if stderr_too else None, text=True)
-    if r.returncode != 0:
-        raise SystemExit("track.py: %s failed; see %s" % (what, path))
+    return mmbench.psql_text(NAME, sql)
 
 
 def run(a):
-    started = time.time()
     out = a.out
-    os.makedirs(out, exist_ok=True)
-    for name in os.listdir(out):
-        if name.startswith("track_") and name.endswith(".txt"):
-            os.unlink(os.path.join(out, name))
-    meta = {"rows": str(a.rows), "reps": str(a.reps), "port": str(a.port),
-            "cluster": a.cluster, "load_before": loadavg(),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    meta.update(machine(a.top))
-    meta["pg"] = psql_text("SHOW server_version")
+    started, meta = mmbench.begin_run(NAME, a)
     meta["preload"] = psql_text("SHOW shared_preload_libraries")
     if "massmodel" not in meta["preload"]:
         raise SystemExit("track.py: massmodel is not in shared_preload_libraries (%s)" % meta["preload"])
@@ -257,7 +182,7 @@ def run(a):
     sql = setup_sql(a.rows)
     scripts.append(("setup", sql))
     t0 = time.time()
-    run_script(sql, os.path.join(out, "track_setup.txt"), "the setup")
+    mmbench.run_script(NAME, sql, os.path.join(out, "track_setup.txt"), "the setup")
     meta["elapsed_setup"] = "%.0f" % (time.time() - t0)
     meta["table_size"] = psql_text("SELECT pg_size_pretty(pg_table_size('bench_t'))")
     log("training: %s ..." % TRAIN)
@@ -275,7 +200,7 @@ def run(a):
     log("checking the counts of one statement ...")
     sql = check_sql()
     scripts.append(("check", sql))
-    run_script(sql, os.path.join(out, "track_check.txt"), "the count check")
+    mmbench.run_script(NAME, sql, os.path.join(out, "track_check.txt"), "the count check")
 
     log("timing: a warm-up, then %d rounds of scan, row on/off, array on/off ..." % a.reps)
     sql = timing_sql(a.reps)
@@ -283,24 +208,12 @@ def run(a):
     psql_text("SELECT mm_stat_reset()")
     raw = os.path.join(out, "track_raw.txt")
     t0 = time.time()
-    with open(raw, "w") as f:
-        r = subprocess.run(PSQL, input=sql, stdout=subprocess.DEVNULL, stderr=f, text=True)
-    if r.returncode != 0:
-        with open(raw) as f:
-            tail = f.read().splitlines()[-20:]
-        raise SystemExit("track.py: the timing failed:\n%s" % "\n".join(tail))
+    mmbench.run_raw(NAME, sql, raw, "w", "the timing")
     meta["elapsed_timing"] = "%.0f" % (time.time() - t0)
     with open(os.path.join(out, "track_after.txt"), "w") as f:
         f.write("model|version|calls|rows|errors|total_ms|mean_us\n" + psql_text(VIEW) + "\n")
 
-    with open(os.path.join(out, "track_sql.txt"), "w") as f:
-        for name, s in scripts:
-            f.write("-- ---- %s ----\n%s\n" % (name, s))
-    meta["load_after"] = loadavg()
-    meta["elapsed"] = "%.0f" % (time.time() - started)
-    with open(os.path.join(out, "track_meta.txt"), "w") as f:
-        for k in sorted(meta):
-            f.write("%s=%s\n" % (k, meta[k]))
+    mmbench.end_run(NAME, out, scripts, meta, started)
     report(a)
 
 
@@ -378,10 +291,6 @@ def parse_after(path, calls_expected, rows_per_call):
 
 # ---- the figures ----------------------------------------------------------------
 
-def med(xs):
-    return statistics.median(xs)
-
-
 def summarize(execs, nrows):
     timed = [e for e in execs if e["rep"] > 0]
     scan = [e["ms"] for e in timed if e["case"] == "scan"]
@@ -432,18 +341,15 @@ def text_table(res, s, meta, chk, after):
              "%.2f ns" % d["ns_row"], "%.1f" % s["scan"], "%.1f ns" % d["net_ns_row"],
              pct(d["share"])] for d in res]
     rows.append(["scan", "-", "-", "-", "-", "%.1f" % s["scan"], "-", "-"])
-    w = [max(len(x) for x in col) for col in zip(head, *rows)]
     L = ["statistics overhead (mm.track): %s rows x %d features, median of %s executions "
          "after a warm-up" % (meta.get("rows", "?"), P, meta.get("reps", "?")), ""]
-    for r in [head] + rows:
-        L.append("  ".join(x.ljust(w[i]) if i == 0 else x.rjust(w[i]) for i, x in enumerate(r)))
+    L.extend(mmbench.aligned(head, rows))
     L.append("")
     for d in res:
         L.append("%s: paired median (on - off) %.2f ms, share %s; fastest executions: share %s" % (
             d["case"], d["diff_paired"], pct(d["share_paired"]), pct(d["share_min"])))
-        L.append("%s: on %s; off %s (ms)" % (d["case"], ", ".join("%.1f" % x for x in d["all_on"]),
-                                             ", ".join("%.1f" % x for x in d["all_off"])))
-    L.append("scan: %s (ms)" % ", ".join("%.1f" % x for x in s["all_scan"]))
+        L.append("%s: on %s; off %s (ms)" % (d["case"], ms_list(d["all_on"]), ms_list(d["all_off"])))
+    L.append("scan: %s (ms)" % ms_list(s["all_scan"]))
     met = all(d["met"] for d in res)
     L.append("goal: counting <= %.0f %% of a per-row predict ((on - off) / (off - scan), medians): %s"
              % (100 * GOAL, "met" if met else "NOT met"))
@@ -584,19 +490,14 @@ def section(res, s, meta, chk, after, warnings):
     L.append("All timed executions (ms, in round order):")
     L.append("")
     for d in res:
-        L.append("- %s on: %s" % (d["case"], ", ".join("%.1f" % x for x in d["all_on"])))
-        L.append("- %s off: %s" % (d["case"], ", ".join("%.1f" % x for x in d["all_off"])))
-    L.append("- scan: %s" % ", ".join("%.1f" % x for x in s["all_scan"]))
+        L.append("- %s on: %s" % (d["case"], ms_list(d["all_on"])))
+        L.append("- %s off: %s" % (d["case"], ms_list(d["all_off"])))
+    L.append("- scan: %s" % ms_list(s["all_scan"]))
     L.append("")
     L.append("### Machine")
     L.append("")
-    L.append("- CPU: %s, %s CPUs available (`nproc`)" % (meta.get("cpu", "?"), meta.get("nproc", "?")))
-    L.append("- memory: %s; OS: %s" % (meta.get("memory", "?"), meta.get("os", "?")))
-    L.append("- PostgreSQL %s; `shared_preload_libraries = '%s'`, massmodel defaults" % (
-        meta.get("pg", "?"), meta.get("preload", "?")))
-    L.append("- load average (1, 5, 15 min) before / after: %s / %s; other" % (
-        meta.get("load_before", "?"), meta.get("load_after", "?")))
-    L.append("  processes on the machine during the run make the figures noisier")
+    L.extend(mmbench.machine_lines(
+        meta, "`shared_preload_libraries = '%s'`, massmodel defaults" % meta.get("preload", "?")))
     L.append("")
     L.append("### Reproduce")
     L.append("")
@@ -620,27 +521,9 @@ def section(res, s, meta, chk, after, warnings):
     return "\n".join(L)
 
 
-def write_section(doc, text):
-    old = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-    m = re.search(r"^" + re.escape(SECTION) + r"\n.*?(?=^## |\Z)", old, re.S | re.M)
-    if m:
-        new = old[:m.start()] + text + ("\n" if m.end() < len(old) else "") + old[m.end():]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    if not new.endswith("\n"):
-        new += "\n"
-    with open(doc, "w") as f:
-        f.write(new)
-
-
 def report(a):
     out = a.out
-    meta = {}
-    with open(os.path.join(out, "track_meta.txt")) as f:
-        for line in f:
-            if "=" in line:
-                k, v = line.rstrip("\n").split("=", 1)
-                meta[k] = v
+    meta = mmbench.read_meta(NAME, out)
     nrows, reps = int(meta["rows"]), int(meta["reps"])
     execs, warnings = parse_raw(os.path.join(out, "track_raw.txt"))
     with open(os.path.join(out, "track_times.txt"), "w") as f:
@@ -651,35 +534,16 @@ def report(a):
     chk = parse_check(os.path.join(out, "track_check.txt"), nrows)
     n_on = sum(1 for e in execs if e["track"] == "on" and e["case"] != "scan")
     after = parse_after(os.path.join(out, "track_after.txt"), n_on, nrows)
-    table = text_table(res, s, meta, chk, after)
-    with open(os.path.join(out, "track_summary.txt"), "w") as f:
-        f.write(table)
-    print()
-    print(table, end="")
+    mmbench.write_summary(NAME, out, text_table(res, s, meta, chk, after))
     if a.doc:
-        write_section(a.doc, section(res, s, meta, chk, after, warnings))
-        doc = os.path.abspath(a.doc)
-        top = os.path.abspath(a.top) + os.sep
-        log("wrote the section \"%s\" of %s" % (SECTION[3:], doc[len(top):] if doc.startswith(top) else doc))
+        mmbench.write_doc(NAME, a, SECTION, section(res, s, meta, chk, after, warnings))
     if not (chk["ok"] and after["ok"]):
         raise SystemExit("track.py: the count check failed (see %s)" % os.path.join(out, "track_check.txt"))
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=("run", "report"))
-    ap.add_argument("--rows", type=int, default=1000000)
-    ap.add_argument("--reps", type=int, default=9)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--doc", default="")
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--top", default=os.path.dirname(here))
-    ap.add_argument("--port", default="55453")
-    ap.add_argument("--cluster", default="benchtrack")
-    a = ap.parse_args(argv[1:])
+    a = mmbench.parse_args(NAME, argv, __doc__, rows=1000000, reps=9, port="55453", cluster="benchtrack")
     if a.command == "run":
-        if a.reps < 3:
-            raise SystemExit("track.py: --reps must be at least 3")
         if a.rows < 1000:
             raise SystemExit("track.py: --rows must be at least 1000")
         run(a)

@@ -104,6 +104,17 @@ SET ROLE ops_trainer;
 SELECT * FROM mm_retrain('ops_rt');
 RESET ROLE;
 
+-- a stored source runs only for the role that trained the version (it runs with the retrainer's rights)
+SELECT mm_grant('ops_rt', 'ops_trainer', 'train');
+SET ROLE ops_trainer;
+SELECT * FROM mm_retrain('ops_rt');
+SELECT model, version FROM mm_retrain('ops_rt', 'SELECT * FROM diabetes WHERE age < 70', 'never');
+RESET ROLE;
+SELECT * FROM mm_retrain('ops_rt');
+SELECT model, version FROM mm_retrain('ops_rt', 'diabetes', 'never');
+SELECT model, version FROM mm_retrain('ops_rt', deploy => 'never');
+SELECT mm_revoke('ops_rt', 'ops_trainer', 'train');
+
 -- mm_schedule and mm_unschedule need pg_cron in this database (test/t/002_operations.pl runs a real job)
 -- (the message names the database, which depends on how the suite is run)
 CREATE FUNCTION ops_try(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -175,11 +186,13 @@ SELECT mm_deploy('ops_can', 1, 0.2);
 SELECT version, deployed FROM mm_train('ops_can', 'ridge', 'diabetes', 'progression', params => '{"alpha": 10}', deploy => 'always');
 SELECT deployed_version, canary_version FROM mm_models WHERE model = 'ops_can';
 SELECT version, kind, traffic FROM mm_deployments WHERE model = 'ops_can' ORDER BY deployed_at, version;
--- a canary on other features: rows are read by name; arrays cannot be
+-- a canary on other features: rows are read by name; an array (in the deployed version's order) stays with it
 SELECT version FROM mm_train('ops_can', 'lasso', 'diabetes', 'progression', features => ARRAY['bmi', 's5'], deploy => 'never');
 SELECT mm_deploy('ops_can', 4, 0.5);
 SELECT count(*) FILTER (WHERE mm_predict('ops_can', d.*) = mm_predict('ops_can', d.*, 4)) > 0 AS canary_by_row FROM diabetes d;
-SELECT count(mm_predict('ops_can', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6])) FROM diabetes d;
+SELECT count(*) FILTER (WHERE mm_predict('ops_can', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]) =
+                              mm_predict('ops_can', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6], 3)) AS arrays_to_deployed
+  FROM diabetes d;
 -- bad canaries
 SELECT mm_deploy('ops_can', 4, 0);
 SELECT mm_deploy('ops_can', 4, 1.5);
@@ -232,6 +245,19 @@ SELECT * FROM mm_drift('ops_ens', 'diabetes');
 SELECT version FROM mm_train('ops_drift_all', 'linear_regression', 'diabetes', 'progression', test_fraction => 0);
 SELECT * FROM mm_drift('ops_drift_all', 'diabetes');
 SELECT * FROM mm_drift(NULL, 'diabetes');
+-- a profile is not trusted (an export carries one): entries that do not name the model's features are ignored
+UPDATE mm.versions v SET profile = jsonb_build_object('features', jsonb_build_array(
+         jsonb_build_object('name', 'bmi[0]', 'kind', 'numeric', 'edges', '[1, 2]'::jsonb, 'p', '[0.5, 0.5]'::jsonb),
+         jsonb_build_object('name', 'bmi', 'kind', 'categorical', 'levels', '{"x": 1}'::jsonb),
+         jsonb_build_object('name', 'bmi', 'kind', 'numeric', 'edges', '"oops"'::jsonb, 'p', (SELECT jsonb_agg(i) FROM generate_series(1, 1000) i)),
+         jsonb_build_object('name', 'nosuch', 'kind', 'numeric'),
+         '42'::jsonb, 'null'::jsonb))
+  FROM mm.models m WHERE m.id = v.model_id AND m.name = 'ops_drift';
+SELECT feature, psi >= 0 AS computed FROM mm_drift('ops_drift', 'diabetes');
+UPDATE mm.versions v SET profile = '{"features": 7}'
+  FROM mm.models m WHERE m.id = v.model_id AND m.name = 'ops_drift';
+SELECT count(*) FROM mm_drift('ops_drift', 'diabetes');
+
 -- mm_drift needs predict on the model, and reads the source as the caller
 CREATE ROLE ops_watcher;
 SET ROLE ops_watcher;

@@ -271,6 +271,40 @@ MmJsonbNumbers(Jsonb *j, const char *key, double *out, int max)
 	return n;
 }
 
+/* The profile entry of a feature (by name and kind), or NULL. */
+static Jsonb *
+MmProfileEntry(Jsonb *profile, const char *name, bool categorical)
+{
+	JsonbValue *fv = getKeyJsonValueFromContainer(&profile->root, "features", 8, NULL);
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	const char *kind = categorical ? "categorical" : "numeric";
+
+	if (fv == NULL || fv->type != jbvBinary || !JsonContainerIsArray(fv->val.binary.data))
+		return NULL;
+	it = JsonbIteratorInit(fv->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		Jsonb	   *fp;
+		JsonbValue *nv;
+		JsonbValue *kv;
+
+		if (tok != WJB_ELEM || v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			continue;
+		fp = JsonbValueToJsonb(&v);
+		nv = getKeyJsonValueFromContainer(&fp->root, "name", 4, NULL);
+		kv = getKeyJsonValueFromContainer(&fp->root, "kind", 4, NULL);
+		if (nv != NULL && nv->type == jbvString && kv != NULL && kv->type == jbvString &&
+			nv->val.string.len == (int) strlen(name) &&
+			memcmp(nv->val.string.val, name, nv->val.string.len) == 0 &&
+			kv->val.string.len == (int) strlen(kind) &&
+			memcmp(kv->val.string.val, kind, kv->val.string.len) == 0)
+			return fp;
+	}
+	return NULL;
+}
+
 static double
 MmPsiTerm(double p, double q)
 {
@@ -315,7 +349,6 @@ mm_drift(PG_FUNCTION_ARGS)
 	MmDataset	ds;
 	JsonbIterator *it;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -376,76 +409,66 @@ mm_drift(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("version %d of model \"%s\" has no training profile", version, model),
-				 errdetail("It was assembled or imported without one, or trained by the one-scan linear path on every row (test_fraction 0)."),
+				 errdetail("It was assembled or imported without one, or trained by the one-scan linear path, which profiles its held-out rows, with none held out."),
 				 errhint("Retrain it (mm_retrain), with test_fraction above 0 for a plain linear model.")));
 
-	/* the profiled features, and the source columns they read */
+	/*
+	 * The model's features, each with its profile entry (a profile comes
+	 * from an export too: nothing in it is trusted beyond the entries that
+	 * name the model's own features), and the source columns they read.
+	 */
 	MmOpenSource(source, &src);
 	cols = palloc0(sizeof(MmSourceCol) * (m->nfeatures + 1));
 	feats = palloc0(sizeof(MmDriftFeature) * (MM_PROFILE_MAX_WIDTH * m->nfeatures + 1));
+	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
-		JsonbValue *fv = getKeyJsonValueFromContainer(&profile->root, "features", 8, NULL);
-
-		if (fv == NULL || fv->type != jbvBinary)
-			elog(ERROR, "the profile of version %d of model \"%s\" has no features", version, model);
-		it = JsonbIteratorInit(fv->val.binary.data);
-	}
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		MmDriftFeature *f;
-		Jsonb	   *fp;
-		JsonbValue *nv;
-		JsonbValue *kv;
-		char	   *colname;
-		char	   *bracket;
+		const MmFeature *mf = &m->features[i];
+		bool		categorical = mf->kind == MM_FEAT_CATEGORICAL;
+		uint32		nel = categorical ? 1 : mf->width;
+		int			c = ncols;
 		int			attno;
-		int			c;
 
-		if (tok != WJB_ELEM || v.type != jbvBinary)
+		if (!categorical && mf->width > MM_PROFILE_MAX_WIDTH)
 			continue;
-		fp = JsonbValueToJsonb(&v);
-		nv = getKeyJsonValueFromContainer(&fp->root, "name", 4, NULL);
-		kv = getKeyJsonValueFromContainer(&fp->root, "kind", 4, NULL);
-		if (nv == NULL || nv->type != jbvString || kv == NULL || kv->type != jbvString)
-			continue;
-		f = &feats[nfeats++];
-		f->prof = fp;
-		f->name = pnstrdup(nv->val.string.val, nv->val.string.len);
-		f->categorical = kv->val.string.len == 11 && strncmp(kv->val.string.val, "categorical", 11) == 0;
-		/* "col[k]": element k of an array column */
-		colname = pstrdup(f->name);
-		f->element = 0;
-		bracket = strrchr(colname, '[');
-		if (bracket && MmFindColumn(&src, colname) == 0)
+		attno = MmFindColumn(&src, mf->name);
+		if (attno == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of model \"%s\" does not exist in source \"%s\"",
+							mf->name, model, source)));
+		MmClassifyColumn(&src, attno, false, &cols[ncols++]);
+		if ((cols[c].kind == MM_COL_TEXT) != categorical)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of source \"%s\" is %s, but model \"%s\" was trained on a %s column",
+							mf->name, source, cols[c].kind == MM_COL_TEXT ? "categorical" : "numeric",
+							model, categorical ? "categorical" : "numeric")));
+		for (uint32 k = 0; k < nel; k++)
 		{
-			f->element = (uint32) strtoul(bracket + 1, NULL, 10) - 1;
-			*bracket = '\0';
+			char	   *ename = categorical ? mf->name : MmElementName(mf->name, mf->width, k);
+			Jsonb	   *fp = MmProfileEntry(profile, ename, categorical);
+			MmDriftFeature *f;
+
+			if (fp == NULL)
+				continue;		/* not profiled */
+			f = &feats[nfeats++];
+			f->prof = fp;
+			f->name = ename;
+			f->categorical = categorical;
+			f->col = c;
+			f->element = k;
 		}
-		for (c = 0; c < ncols; c++)
-			if (strcmp(cols[c].name, colname) == 0)
-				break;
-		if (c == ncols)
-		{
-			attno = MmFindColumn(&src, colname);
-			if (attno == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" of model \"%s\" does not exist in source \"%s\"",
-								colname, model, source)));
-			MmClassifyColumn(&src, attno, false, &cols[ncols++]);
-			if ((cols[c].kind == MM_COL_TEXT) != f->categorical)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" of source \"%s\" is %s, but model \"%s\" was trained on a %s column",
-								colname, source, cols[c].kind == MM_COL_TEXT ? "categorical" : "numeric",
-								model, f->categorical ? "categorical" : "numeric")));
-		}
-		f->col = c;
 	}
 
 	/* the source's rows: NULLs are counted, not errors */
 	MmDatasetRead(&ds, &src, NULL, cols, ncols, MM_LABEL_NONE, true, 0,
 				  (int64) mm_max_train_memory_kb * 1024);
+	for (int i = 0; i < nfeats; i++)
+		if (!feats[i].categorical && ds.n > 0 && feats[i].element >= ds.width[feats[i].col])
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\" of source \"%s\" has arrays of %u elements, but model \"%s\" was trained on more",
+							cols[feats[i].col].name, source, ds.width[feats[i].col], model)));
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < nfeats; i++)
@@ -480,8 +503,9 @@ mm_drift(PG_FUNCTION_ARGS)
 				sum += x;
 				count[MmBin(edges, nedges, x)]++;
 			}
-			for (int b = 0; b < np && n > 0; b++)
-				psi += MmPsiTerm(p[b] * (1 - ptrain_null), (double) count[b] / (n + nulls));
+			for (int b = 0; b < np; b++)
+				psi += MmPsiTerm(p[b] * (1 - ptrain_null),
+								 n + nulls > 0 ? (double) count[b] / (n + nulls) : 0.0);
 			out[1] = Float8GetDatum(MmJsonbNumber(f->prof, "mean", NAN));
 			outnull[1] = isnan(DatumGetFloat8(out[1]));
 			out[2] = Float8GetDatum(n > 0 ? sum / n : NAN);

@@ -86,9 +86,15 @@ mm_deploy(PG_FUNCTION_ARGS)
 		MmRecordDeploymentTraffic(row.id, version, "canary",
 								  psprintf("mm_deploy: canary beside version %d", row.deployed_version),
 								  traffic, cat.save_userid);
-		MmAudit("deploy", model, row.id, row.owner, version,
-				psprintf("{\"canary\": true, \"traffic\": %.17g, \"beside\": %d}",
-						 traffic, row.deployed_version), cat.save_userid);
+		{
+			StringInfoData detail;
+
+			initStringInfo(&detail);
+			appendStringInfoString(&detail, "{\"canary\": true, \"traffic\": ");
+			MmAppendJsonNumber(&detail, traffic);
+			appendStringInfo(&detail, ", \"beside\": %d}", row.deployed_version);
+			MmAudit("deploy", model, row.id, row.owner, version, detail.data, cat.save_userid);
+		}
 	}
 	else if (version == row.deployed_version && row.canary_version > 0)
 	{
@@ -97,7 +103,8 @@ mm_deploy(PG_FUNCTION_ARGS)
 		MmRecordDeployment(row.id, version, "rollback",
 						   psprintf("mm_deploy ends the canary of version %d", row.canary_version),
 						   cat.save_userid);
-		MmAudit("deploy", model, row.id, row.owner, version, NULL, cat.save_userid);
+		MmAudit("deploy", model, row.id, row.owner, version,
+				psprintf("{\"ends_canary\": %d}", row.canary_version), cat.save_userid);
 	}
 	else if (version == row.deployed_version)
 		ereport(NOTICE,

@@ -15,6 +15,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -48,6 +49,8 @@ MmLatestConfig(const char *model, const char *source, MmTrainConfig *cfg)
 	bool		isnull;
 	HeapTuple	tup;
 	TupleDesc	desc;
+	char	   *trained_by;
+	char	   *caller;
 
 	MmCheckModelName(model);
 	MmCatalogBegin(&cat);
@@ -62,7 +65,7 @@ MmLatestConfig(const char *model, const char *source, MmTrainConfig *cfg)
 	values[1] = Int32GetDatum(row.latest_version);
 	if (SPI_execute_with_args("SELECT v.algorithm, v.params, "
 							  "ARRAY(SELECT f->>'name' FROM jsonb_array_elements(v.features) f), "
-							  "v.target, v.source, v.test_fraction "
+							  "v.target, v.source, v.test_fraction, v.trained_by "
 							  "FROM mm.versions v WHERE v.model_id = $1 AND v.version = $2",
 							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
@@ -79,6 +82,8 @@ MmLatestConfig(const char *model, const char *source, MmTrainConfig *cfg)
 	cfg->test_fraction = DatumGetFloat8(SPI_getbinval(tup, desc, 6, &isnull));
 	if (isnull)
 		cfg->test_fraction = 0.2;
+	trained_by = MmSpiGetText(0, 7);
+	caller = GetUserNameFromId(cat.save_userid, false);
 	MmCatalogEnd(&cat);
 
 	if (strcmp(cfg->algorithm, "ensemble") == 0)
@@ -89,6 +94,18 @@ MmLatestConfig(const char *model, const char *source, MmTrainConfig *cfg)
 				 errhint("Call mm_ensemble again to take newer versions of its members.")));
 	if (source != NULL)
 		cfg->source = pstrdup(source);
+	else if (cfg->source != NULL && strcmp(cfg->source, "mm_import") != 0 &&
+			 strcmp(trained_by, caller) != 0)
+		/*
+		 * A stored source is a relation name or a query that another role
+		 * wrote; run as the caller it could act with the caller's rights.
+		 */
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("version %d of model \"%s\" was trained by role \"%s\", whose source mm_retrain does not run for role \"%s\"",
+						cfg->version, model, trained_by, caller),
+				 errdetail("A stored source runs with the rights of whoever retrains; only the role that trained the version reuses it."),
+				 errhint("Name the source: mm_retrain('%s', 'schema.table').", model)));
 	else if (cfg->source == NULL || strcmp(cfg->source, "mm_import") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -167,8 +184,9 @@ mm_retrain(PG_FUNCTION_ARGS)
 
 /*
  * mm_retrain_check(model, source): what mm_schedule checks before it
- * schedules: the model exists, the caller may train it, and its latest
- * version can be retrained (on source, when given).
+ * schedules (the model exists, the caller may train it, its latest
+ * version can be retrained on source or on its own), and the source the
+ * retrain would read, which mm_schedule writes into the job.
  */
 Datum
 mm_retrain_check(PG_FUNCTION_ARGS)
@@ -181,5 +199,5 @@ mm_retrain_check(PG_FUNCTION_ARGS)
 				 errmsg("model must not be NULL")));
 	MmLatestConfig(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 				   PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)), &cfg);
-	PG_RETURN_VOID();
+	PG_RETURN_TEXT_P(cstring_to_text(cfg.source));
 }

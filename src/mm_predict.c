@@ -131,6 +131,7 @@ typedef struct MmPredictState
 	 */
 	struct MmPredictState *canary;
 	double		traffic;		/* 0: no canary */
+	bool		canary_same;	/* it reads the same encoded columns */
 	MmArgKind	raw_kind;		/* MM_ARG_ROW, MM_ARG_ARRAY, MM_ARG_OTHER (fields) */
 	const void *raw;
 	MmStatPending *answered;	/* the statistics of the version that answered */
@@ -268,6 +269,7 @@ MmOpenForPredict(const char *name, bool version_isnull, int32 version,
 }
 
 static MmPredictState *MmPredictStateNew(MemoryContext mcxt);
+static bool MmSameFeatures(const MmModel *a, const MmModel *b);
 
 /*
  * Resolve a model name (and optional version) for the current statement:
@@ -288,16 +290,6 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 	MmCatalogEnd(&cat);
 	ps->stat = MmStatPendingFor(row.id, v);
 
-	/* the deployed version's canary, when one runs */
-	ps->traffic = 0;
-	if (version_isnull && row.canary_version > 0 && row.canary_version != v)
-	{
-		if (ps->canary == NULL)
-			ps->canary = MmPredictStateNew(ps->mcxt);
-		MmPredictResolve(ps->canary, name, false, row.canary_version);
-		ps->traffic = row.canary_traffic;
-	}
-
 	if (ps->entry != e)
 	{
 		if (ps->entry)
@@ -317,6 +309,20 @@ MmPredictResolve(MmPredictState *ps, text *name, bool version_isnull, int32 vers
 	ps->name_len = strlen(cname);
 	ps->version_isnull = version_isnull;
 	ps->version = version;
+
+	/*
+	 * The deployed version's canary, when one runs: resolved once this
+	 * state's own entry is pinned (its resolution may evict).
+	 */
+	ps->traffic = 0;
+	if (version_isnull && row.canary_version > 0 && row.canary_version != v)
+	{
+		if (ps->canary == NULL)
+			ps->canary = MmPredictStateNew(ps->mcxt);
+		MmPredictResolve(ps->canary, name, false, row.canary_version);
+		ps->traffic = row.canary_traffic;
+		ps->canary_same = MmSameFeatures(e->model, ps->canary->entry->model);
+	}
 }
 
 /* A call site's state, in mcxt; its pin is released with mcxt. */
@@ -418,8 +424,14 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 	const double *xs = x;
 	int			best = 0;
 
-	/* a canary's share, by a hash of the encoded input */
+	/*
+	 * A canary's share, by a hash of the encoded input.  An input in one
+	 * version's feature order (an array, or the planner's rewrite of one)
+	 * stays with the deployed version when the canary reads other columns.
+	 */
 	if (unlikely(ps->traffic > 0) &&
+		(ps->canary_same || ps->raw_kind == MM_ARG_ROW ||
+		 (ps->raw_kind == MM_ARG_OTHER && !PG_ARGISNULL(2))) &&
 		mm_split_u(UINT64_C(0x63616E617279), x, (int) m->ncols) < ps->traffic)
 		return MmPredictCanary(fcinfo, ps, mode);
 
@@ -1233,14 +1245,6 @@ MmPredictCanary(FunctionCallInfo fcinfo, MmPredictState *ps, MmOutMode mode)
 		ps->stat->inflight = false;
 	MmStatBegin(c->stat);
 	ps->answered = c->stat;
-	/* an array, or the planner's rewrite of one, is in one version's feature order */
-	if ((ps->raw_kind == MM_ARG_ARRAY || (ps->raw_kind == MM_ARG_OTHER && PG_ARGISNULL(2))) &&
-		!MmSameFeatures(ps->entry->model, c->entry->model))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the canary of model \"%s\" (version %d) reads other features than its deployed version (%d), so it cannot take an array input",
-						ps->name, c->entry->version, ps->entry->version),
-				 errhint("Predict with a row (t.*), which is read by column name, or run a canary trained on the same features.")));
 	switch (ps->raw_kind)
 	{
 		case MM_ARG_ROW:

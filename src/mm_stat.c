@@ -73,6 +73,8 @@ typedef struct MmStatShared
 
 static MmStatShared *mm_stat = NULL;
 static struct MmProgressSlot *mm_progress_slots;
+static struct MmProgressSlot *mm_my_slot = NULL;	/* set while this backend trains */
+static int	mm_my_slot_level = 0;	/* the transaction nest level it began at */
 static HTAB *mm_stat_hash = NULL;
 static MmStatPending *mm_pending = NULL;	/* this backend's, in TopMemoryContext */
 static int	mm_exec_nesting = 0;
@@ -120,7 +122,7 @@ MmStatShmemStartup(void)
 	info.keysize = sizeof(MmStatKey);
 	info.entrysize = sizeof(MmStatEntry);
 	mm_stat_hash = ShmemInitHash("massmodel statistics hash", mm_track_max, mm_track_max,
-								 &info, HASH_ELEM | HASH_BLOBS);
+								 &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	mm_progress_slots = ShmemInitStruct("massmodel training progress", MmProgressShmemSize(), &found);
 	if (!found)
 		memset(mm_progress_slots, 0, MmProgressShmemSize());
@@ -247,12 +249,16 @@ MmStatXactCallback(XactEvent event, void *arg)
 	}
 }
 
-/* A training inside a subtransaction that rolls back has ended too. */
+/*
+ * A training inside a subtransaction that rolls back has ended too (one
+ * that a source query runs and catches inside the training has not).
+ */
 static void
 MmStatSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 					  SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
+	if (event == SUBXACT_EVENT_ABORT_SUB && mm_my_slot != NULL &&
+		GetCurrentTransactionNestLevel() <= mm_my_slot_level)
 		MmProgressEnd();
 }
 
@@ -408,7 +414,6 @@ typedef struct MmProgressSlot
 	TimestampTz start;
 } MmProgressSlot;
 
-static MmProgressSlot *mm_my_slot = NULL;	/* set while this backend trains */
 
 static Size
 MmProgressShmemSize(void)
@@ -448,6 +453,7 @@ MmProgressStart(const char *model, const char *algorithm)
 		s->start = GetCurrentTimestamp();
 	});
 	mm_my_slot = s;
+	mm_my_slot_level = GetCurrentTransactionNestLevel();
 }
 
 void

@@ -424,20 +424,20 @@ COMMENT ON FUNCTION mm_retrain(text, text, text) IS
 'train a new version with the algorithm, features, target, params, seed and held-out share of the latest version, on source or the latest version''s source; deploy => if_better (default: the champion stays unless the new version beats it on held-out data) | always | never';
 
 CREATE FUNCTION mm_retrain_check(model text, source text)
-RETURNS void
+RETURNS text
 AS 'MODULE_PATHNAME', 'mm_retrain_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION mm_retrain_check(text, text) IS
-'raise the error mm_retrain would raise before training: the model exists, the caller may train it, its latest version has a source (used by mm_schedule)';
+'raise the error mm_retrain would raise before training (the model exists, the caller may train it, its latest version can be retrained on source or its own), else return the source it would read (used by mm_schedule)';
 
 -- pg_cron's job name of a model's scheduled retrain (job names are at most 63 bytes)
 CREATE FUNCTION mm_schedule_job_name(model text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE WHEN octet_length(model) <= 52 THEN 'mm_retrain ' || model
-			ELSE 'mm_retrain ' || left(model, 16) || ' ' || md5(model) END;
+			ELSE 'mm_retrain md5:' || md5(model) END;
 COMMENT ON FUNCTION mm_schedule_job_name(text) IS
-'the pg_cron job name mm_schedule gives a model''s retrain: ''mm_retrain <model>'' (long names shortened with their md5)';
+'the pg_cron job name mm_schedule gives a model''s retrain: ''mm_retrain <model>'', or ''mm_retrain md5:<md5 of the name>'' for names over 52 bytes';
 
 CREATE FUNCTION mm_schedule(model text, schedule text, source text DEFAULT NULL)
 RETURNS bigint
@@ -449,12 +449,13 @@ DECLARE
 				  WHERE e.extname = 'massmodel');
 	job bigint;
 	jobname text;
+	src text;
 BEGIN
 	IF model IS NULL OR schedule IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = format('%s must not be NULL', CASE WHEN model IS NULL THEN 'model' ELSE 'schedule' END);
 	END IF;
-	EXECUTE format('SELECT %I.mm_retrain_check($1, $2)', ext) USING model, source;
+	EXECUTE format('SELECT %I.mm_retrain_check($1, $2)', ext) INTO src USING model, source;
 	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = format('pg_cron is not installed in database "%s"', current_database()),
@@ -465,13 +466,13 @@ BEGIN
 	EXECUTE 'SELECT cron.schedule_in_database($1, $2, $3, $4)'
 	   INTO job
 	  USING jobname, schedule,
-			format('SELECT * FROM %I.mm_retrain(%L, %L)', ext, model, source),
+			format('SELECT * FROM %I.mm_retrain(%L, %L)', ext, model, src),
 			current_database();
 	RETURN job;
 END
 $fn$;
 COMMENT ON FUNCTION mm_schedule(text, text, text) IS
-'schedule mm_retrain(model, source) in this database as a pg_cron job running as the current role on a cron schedule (e.g. ''0 3 * * *''); scheduling a model again replaces its job; returns the pg_cron job id';
+'schedule mm_retrain(model, source) in this database as a pg_cron job running as the current role on a cron schedule (e.g. ''0 3 * * *''); source NULL: the latest version''s own, written into the job now; scheduling a model again replaces its job; returns the pg_cron job id';
 
 CREATE FUNCTION mm_unschedule(model text)
 RETURNS boolean
@@ -623,7 +624,8 @@ SELECT m.name AS model,
 			ELSE 0 END AS traffic
   FROM mm_stat_models_internal() s
   JOIN mm.models m ON m.id = s.model_id
- WHERE mm_model_visible(m.owner, m.acl);
+ WHERE mm_model_visible(m.owner, m.acl)
+   AND EXISTS (SELECT 1 FROM mm.versions v WHERE v.model_id = s.model_id AND v.version = s.version);
 COMMENT ON VIEW mm_stat_models IS 'prediction statistics per model version since the last mm_stat_reset(): statements (calls), rows predicted, errors, their time and the last call; needs massmodel in shared_preload_libraries';
 
 CREATE VIEW mm_progress AS
