@@ -10,7 +10,8 @@
 # arrays (search dimensions) included, and calls mm_train with each in a
 # subtransaction.  Every call must succeed or fail with a clean error: no
 # internal error (XX000), no crash (the server stays up), and nothing is
-# left behind by a failed call.
+# left behind by a failed call.  Then 400 mutated exports go through
+# mm_import (and, when accepted, mm_predict).
 
 use strict;
 use warnings;
@@ -137,6 +138,55 @@ END $$;
 SELECT count(*) FROM fz_outcomes WHERE n < 0 AND (state LIKE 'XX%' OR state LIKE '58%');
 });
 is($other, '0', 'mm_drift params and mm_ensemble weights: no internal error');
+
+# ---- mm_import of mutated exports ------------------------------------------
+# An export is untrusted bytes: envelope, JSON metadata, model blob.  Each
+# mutation changes random bytes of the metadata or of the blob, then stamps
+# the checksums afresh (the blob's own and the envelope's), so that the
+# parsers behind them are reached rather than stopped by a CRC mismatch.
+
+sub crc32c
+{
+	my ($data) = @_;
+	my $crc = 0xFFFFFFFF;
+	for my $b (unpack('C*', $data))
+	{
+		$crc ^= $b;
+		$crc = ($crc & 1) ? (($crc >> 1) ^ 0x82F63B78) : ($crc >> 1) for 1 .. 8;
+	}
+	return $crc ^ 0xFFFFFFFF;
+}
+
+my @exports = map { pack('H*', $node->safe_psql('postgres', "SELECT encode(mm_export('$_'), 'hex')")) }
+  ('fz_r', 'fz_l');
+srand(4242);
+my $sql = "CREATE TABLE fz_imports (n int, state text);\n";
+for my $n (1 .. 400)
+{
+	my $e = $exports[$n % 2];
+	my $mlen = unpack('V', substr($e, 8, 4));
+	my $blob_at = 20 + $mlen;
+	my $blen = length($e) - $blob_at;
+	for (1 .. 1 + int(rand(4)))
+	{
+		# the metadata half the time, the blob's payload otherwise
+		my $pos = rand() < 0.5 ? 20 + int(rand($mlen)) : $blob_at + 24 + int(rand($blen - 24));
+		substr($e, $pos, 1) = chr(int(rand(256)));
+	}
+	substr($e, $blob_at + 16, 4) = pack('V', crc32c(substr($e, $blob_at + 24)));
+	substr($e, 16, 4) = pack('V', crc32c(substr($e, 20)));
+	my $hex = unpack('H*', $e);
+	$sql .= "DO \$\$ BEGIN PERFORM mm_import('imp_$n', '\\x$hex'::bytea); "
+	  . "PERFORM mm_predict('imp_$n', f.*) FROM fz f; INSERT INTO fz_imports VALUES ($n, 'ok'); "
+	  . "EXCEPTION WHEN OTHERS THEN INSERT INTO fz_imports VALUES ($n, SQLSTATE); END \$\$;\n";
+}
+$node->safe_psql('postgres', $sql);
+is($node->safe_psql('postgres', q{SELECT count(*) FROM fz_imports}), '400',
+	'400 mutated exports were imported or refused');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM fz_imports WHERE state LIKE 'XX0%' AND state <> 'XX001' OR state LIKE '58%'}),
+	'0', 'no internal error (XX001, data corrupted, is the refusal of a bad blob)');
+note($node->safe_psql('postgres',
+	q{SELECT state || ': ' || count(*) FROM fz_imports GROUP BY state ORDER BY count(*) DESC}));
 
 $node->stop;
 done_testing();
