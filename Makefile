@@ -1,5 +1,6 @@
 # massmodel: PGXS build.  `make`, `make install`, `make installcheck`
-# (against a running server), `make unit` (core tests, no server).
+# (against a running server), `make unit` (core tests, no server),
+# `make unit-san` (the same under ASan+UBSan).
 
 EXTENSION  = massmodel
 EXTVERSION = 0.1.0
@@ -55,12 +56,61 @@ test/unit/test_%: test/unit/test_%.c test/unit/mm_test.h $(CORE_SRCS) src/core/m
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Isrc/core $(BLAS_CFLAGS) \
 	    -o $@ $< $(CORE_SRCS) $(BLAS_LIBS) -lm
 
+# $(call run_unit,PROGRAMS,ENV): run each program from test/unit with the
+# environment ENV and print its output (stdout and stderr), then the sum of
+# the "N passed, M failed" lines.  A program that exits non-zero without
+# reporting a failed check (a crash, a sanitizer report, a leak found at
+# exit) adds a "not ok - PROGRAM: exited with status S" line and counts as
+# one failure; the recipe then fails.
+define run_unit
+	@rc=0; out=$$(mktemp); log=$$(mktemp); \
+	for t in $(1); do \
+	    (cd test/unit && $(2) ./$${t#test/unit/}) >$$log 2>&1; st=$$?; \
+	    cat $$log; cat $$log >>$$out; \
+	    if [ $$st -ne 0 ]; then \
+	        rc=1; \
+	        grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$$' $$log || \
+	            echo "not ok - $$t: exited with status $$st" | tee -a $$out; \
+	    fi; \
+	done; \
+	awk '/^[0-9]+ passed, [0-9]+ failed$$/ { p += $$1; f += $$3 } \
+	     /^not ok - .*: exited with status [0-9]+$$/ { f++ } \
+	     END { print p " passed, " f " failed" }' $$out; \
+	rm -f $$out $$log; exit $$rc
+endef
+
 .PHONY: unit
 unit: $(UNIT_TESTS)
-	@rc=0; out=$$(mktemp); \
-	for t in $(UNIT_TESTS); do (cd test/unit && ./$$(basename $$t)) | tee -a $$out || rc=1; done; \
-	awk '/^[0-9]+ passed, [0-9]+ failed$$/ { p += $$1; f += $$3 } END { print p " passed, " f " failed" }' $$out; \
-	rm -f $$out; exit $$rc
+	$(call run_unit,$(UNIT_TESTS))
+
+# The same programs built with AddressSanitizer (and LeakSanitizer) and
+# UndefinedBehaviorSanitizer into test/unit/san/; `make unit-san` runs them
+# the same way.  Every report stops its program with a non-zero status.
+# clang, as for the fuzz target: SAN_CC=gcc builds and passes too, but gcc 12
+# at -O1 with UBSan prints a false -Wformat-truncation warning on test_core.c.
+SAN_CC     ?= clang
+SAN_CFLAGS ?= -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -O1 -g
+SAN_ENV    ?= ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
+              UBSAN_OPTIONS=print_stacktrace=1
+SAN_CORE_OBJS  = $(patsubst src/core/%.c,test/unit/san/core/%.o,$(CORE_SRCS))
+UNIT_SAN_TESTS = $(patsubst test/unit/%,test/unit/san/%,$(UNIT_TESTS))
+EXTRA_CLEAN += test/unit/san
+SAN_COMPILE = $(SAN_CC) -std=c11 $(SAN_CFLAGS) -Wall -Wextra -Wno-unused-parameter \
+              -Isrc/core $(BLAS_CFLAGS)
+
+# The core is compiled once for all the programs (a third of the build time
+# of compiling it into each).
+test/unit/san/core/%.o: src/core/%.c src/core/mm_core.h
+	@mkdir -p $(@D)
+	$(SAN_COMPILE) -c -o $@ $<
+
+test/unit/san/test_%: test/unit/test_%.c test/unit/mm_test.h $(SAN_CORE_OBJS) src/core/mm_core.h
+	$(SAN_COMPILE) -o $@ $< $(SAN_CORE_OBJS) $(BLAS_LIBS) -lm
+
+.PHONY: unit-san
+unit-san: $(UNIT_SAN_TESTS)
+	$(call run_unit,$(UNIT_SAN_TESTS),env $(SAN_ENV))
 
 test/fuzz/fuzz_blob: test/fuzz/fuzz_blob.c $(CORE_SRCS) src/core/mm_core.h
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core $(BLAS_CFLAGS) \

@@ -6,7 +6,8 @@
 # Run as root (it installs packages and the extension).  Steps:
 #   1. scripts/deps.sh                       (no-op when everything is installed)
 #   2. make clean, make, make install        (a compiler "warning:" is a failure)
-#   3. make unit                             (C core, no server)
+#   3. make unit                             (C core, no server), then
+#      make unit-san                         (the same under ASan+UBSan)
 #   4. a private cluster `test` on port $PORT (scripts/cluster.sh), then
 #      make installcheck: the pg_regress tests (sql/, expected/) and the
 #      isolation tests (test/isolation/)
@@ -129,32 +130,50 @@ else
 fi
 
 # ---- 3. unit tests (C core, no server) -----------------------------------
-section "unit"
-unit_rc=0
-make -s unit 2>&1 | tee "$RESULTS/unit.log" || unit_rc=$?
-u_ok=$(grep -cE '^ok( |$)' "$RESULTS/unit.log" || true)
-u_bad=$(grep -cE '^not ok( |$)' "$RESULTS/unit.log" || true)
-# The binary ends with "N passed, M failed"; prefer it when present.
-if summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$RESULTS/unit.log" | tail -n 1) &&
-   [[ -n "$summary" ]]; then
-    read -r s_ok _ s_bad _ <<<"$summary"
-    if [[ $s_ok -ne $u_ok || $s_bad -ne $u_bad ]]; then
-        echo "note: unit summary says $s_ok/$s_bad, ok/not ok lines say $u_ok/$u_bad; using the summary"
+# Count a make target that builds and runs the unit test programs: its "ok" /
+# "not ok" lines, or rather its last "N passed, M failed" line (make's sum).
+# A non-zero exit (a crash, a sanitizer report, a build error) or a sanitizer
+# report in the output fails the layer even when no "not ok" line was
+# printed; a compiler warning while building the programs is a failure too.
+run_unit_layer() {   # run_unit_layer LABEL LOG MAKE-TARGET
+    local label=$1 logf=$2 target=$3 rc=0 ok bad summary s_ok s_bad nsan
+    make -s "$target" 2>&1 | tee "$logf" || rc=$?
+    ok=$(grep -cE '^ok( |$)' "$logf" || true)
+    bad=$(grep -cE '^not ok( |$)' "$logf" || true)
+    if summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$logf" | tail -n 1) &&
+       [[ -n "$summary" ]]; then
+        read -r s_ok _ s_bad _ <<<"$summary"
+        if [[ $s_ok -ne $ok || $s_bad -ne $bad ]]; then
+            echo "note: $label summary says $s_ok/$s_bad, ok/not ok lines say $ok/$bad; using the summary"
+        fi
+        ok=$s_ok
+        bad=$s_bad
     fi
-    u_ok=$s_ok
-    u_bad=$s_bad
-fi
-# A crash or a build error of the unit binary is a failure even when no
-# "not ok" line was printed.
-if [[ $unit_rc -ne 0 && $u_bad -eq 0 ]]; then
-    echo "FAIL: make unit exited with status $unit_rc"
-    u_bad=1
-fi
-if grep -q 'warning:' "$RESULTS/unit.log"; then
-    echo "FAIL: building the unit tests printed warnings"
-    u_bad=$((u_bad + 1))
-fi
-layer unit "$u_ok" "$u_bad"
+    if [[ $rc -ne 0 && $bad -eq 0 ]]; then
+        echo "FAIL: make $target exited with status $rc"
+        bad=1
+    fi
+    nsan=$(grep -cE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^SUMMARY: [A-Za-z]+Sanitizer|runtime error: ' \
+           "$logf" || true)
+    if [[ $nsan -gt 0 ]]; then
+        echo "FAIL: $label: sanitizer report(s) in $logf:"
+        grep -E '^==[0-9]+==ERROR: |^SUMMARY: |runtime error: ' "$logf" | head -n 20
+        [[ $bad -gt 0 ]] || bad=1
+    fi
+    if grep -q 'warning:' "$logf"; then
+        echo "FAIL: building the $label tests printed warnings"
+        bad=$((bad + 1))
+    fi
+    layer "$label" "$ok" "$bad"
+}
+
+section "unit"
+run_unit_layer unit "$RESULTS/unit.log" unit
+
+# ---- 3a. the same unit tests under AddressSanitizer (with LeakSanitizer) --
+# and UndefinedBehaviorSanitizer (clang; binaries in test/unit/san/).
+section "unit (ASan+UBSan)"
+run_unit_layer unit-san "$RESULTS/unit-san.log" unit-san
 
 # ---- 3b. fuzz smoke test of the blob reader (libFuzzer) --------------------
 # A bounded, seeded run over the bundled seeds; longer runs: test/fuzz/README.md.

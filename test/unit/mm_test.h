@@ -2,7 +2,8 @@
  * mm_test.h
  *	  The harness the unit tests share: check() prints "ok N - name" or
  *	  "not ok N - name: detail" and counts; a tracking malloc allocator
- *	  (talloc) whose blocks track_reset() frees, so valgrind stays quiet.
+ *	  (talloc) whose blocks track_reset() frees, so valgrind and
+ *	  LeakSanitizer stay quiet.
  *
  * Each test/unit/test_*.c is its own program and includes this once,
  * after mm_core.h.
@@ -19,6 +20,17 @@
 static int	n_checks;
 static int	n_passed;
 static int	n_failed;
+
+/*
+ * stdout line-buffered even into a file or a pipe: a sanitizer report ends
+ * the program with _exit(), and the "ok" lines printed before it must not be
+ * lost with the stdio buffer.
+ */
+__attribute__((constructor)) static void
+mm_test_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
 
 /* Report one check; detail (printf-style) is printed only on failure. */
 static inline bool
