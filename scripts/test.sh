@@ -51,9 +51,10 @@ failed=0
 cluster_started=0
 tapdir=""
 
-section() { printf '\n==== %s ====\n' "$*"; }
-layer() {   # layer NAME PASSED FAILED
-    printf '%s: %d passed, %d failed\n' "$1" "$2" "$3"
+section_start=$SECONDS
+section() { printf '\n==== %s ====\n' "$*"; section_start=$SECONDS; }
+layer() {   # layer NAME PASSED FAILED: its counts, and the seconds since its section began
+    printf '%s: %d passed, %d failed (%d s)\n' "$1" "$2" "$3" $((SECONDS - section_start))
     passed=$((passed + $2))
     failed=$((failed + $3))
 }
