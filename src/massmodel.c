@@ -16,6 +16,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 
 PG_MODULE_MAGIC;
 
@@ -172,4 +173,22 @@ MmJsonbNextPair(JsonbIterator **it, char **key, JsonbValue *v)
 			return true;
 		}
 	return false;
+}
+
+/*
+ * A numeric as a double: beyond double precision it is an infinity (and
+ * below, zero), for the caller's own check to name, instead of the
+ * conversion's error printing every digit.
+ */
+double
+MmNumericDouble(Numeric n)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(n)));
+}
+
+/* A string as an SQL literal ('it''s'), for hints that show a call to paste. */
+char *
+MmQuoteLiteral(const char *s)
+{
+	return quote_literal_cstr(s);
 }

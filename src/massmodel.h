@@ -108,6 +108,8 @@ extern MmAlloc MmContextAllocator(MemoryContext cxt);
 extern void MmSetBlasThreads(void);
 extern void MmAppendJsonNumber(StringInfo buf, double v);
 extern Jsonb *MmJsonbWithKey(Jsonb *obj, const char *key, Jsonb *value);
+extern double MmNumericDouble(Numeric n);
+extern char *MmQuoteLiteral(const char *s);
 extern bool MmJsonbNextPair(JsonbIterator **it, char **key, JsonbValue *v);
 
 /* The index of the largest of n values (the first on ties, as numpy's argmax). */

@@ -349,7 +349,7 @@ MmResolveVersion(const char *name, const MmModelRow *row,
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("model \"%s\" has no deployed version", name),
-				 errhint("Deploy one with mm_deploy('%s', version), or name a version.", name)));
+				 errhint("Deploy one with mm_deploy(%s, version), or name a version.", MmQuoteLiteral(name))));
 	return row->deployed_version;
 }
 

@@ -479,7 +479,8 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	{
 		ds->dicts[i].cxt = cxt;
 		ds->dicts[i].limit = MM_DATASET_MAX_LEVELS;
-		ds->width[i] = cols[i].kind == MM_COL_ARRAY ? 0 : 1;
+		/* an array's width: given by the caller (a model's), or learnt from the rows */
+		ds->width[i] = cols[i].kind == MM_COL_ARRAY ? cols[i].width : 1;
 	}
 
 	/*
@@ -488,7 +489,7 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	 */
 	if (impute)
 		for (int i = 0; i < ncols; i++)
-			if (cols[i].kind == MM_COL_ARRAY)
+			if (cols[i].kind == MM_COL_ARRAY && ds->width[i] == 0)
 				ds->width[i] = MmArrayWidth(src, &cols[i]);
 
 	initStringInfo(&sql);
@@ -789,6 +790,8 @@ MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute)
 					if (nv == 0)
 						ereport(ERROR,
 								(errcode(ERRCODE_DATA_EXCEPTION),
+								 f->width > 1 ?
+								 errmsg("array column \"%s\" has a NULL element %u in every training row", c->name, k + 1) :
 								 errmsg("column \"%s\" is NULL in every training row", c->name),
 								 errhint("Nothing can be imputed from it; leave it out of features.")));
 					if (impute == MM_IMPUTE_MEAN)

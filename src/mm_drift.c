@@ -59,6 +59,7 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64
 	int			nedges = 0;
 	int64		count[MM_PROFILE_BINS] = {0};
 	double		sum = 0;
+	double		running = 0;
 
 	qsort(v, n, sizeof(double), MmCompareDoubles);
 	for (int k = 1; k < MM_PROFILE_BINS && n > 0; k++)
@@ -71,13 +72,15 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64
 	for (int64 r = 0; r < n; r++)
 	{
 		sum += v[r];
+		running += (v[r] - running) / (r + 1);
 		count[MmBin(edges, nedges, v[r])]++;
 	}
 	appendStringInfoString(s, "{\"name\": ");
 	escape_json(s, name);
 	appendStringInfoString(s, ", \"kind\": \"numeric\", \"mean\": ");
+	/* the mean: of the sum, or running when the sum overflows */
 	if (n > 0)
-		MmAppendJsonNumber(s, sum / n);
+		MmAppendJsonNumber(s, isfinite(sum) ? sum / n : running);
 	else
 		appendStringInfoString(s, "null");
 	appendStringInfoString(s, ", \"null\": ");
@@ -249,7 +252,7 @@ MmJsonbNumber(Jsonb *j, const char *key, double def)
 
 	if (v == NULL || v->type != jbvNumeric)
 		return def;
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	return MmNumericDouble(v->val.numeric);
 }
 
 /* The numbers of a jsonb array member of an object into out (at most max). */
@@ -267,7 +270,7 @@ MmJsonbNumbers(Jsonb *j, const char *key, double *out, int max)
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 		if (tok == WJB_ELEM && e.type == jbvNumeric && n < max)
-			out[n++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(e.val.numeric)));
+			out[n++] = MmNumericDouble(e.val.numeric);
 	return n;
 }
 
@@ -369,7 +372,7 @@ mm_drift(PG_FUNCTION_ARGS)
 		while (MmJsonbNextPair(&it, &key, &v))
 		{
 			double		d = v.type == jbvNumeric ?
-				DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric))) : NAN;
+				MmNumericDouble(v.val.numeric) : NAN;
 
 			if (strcmp(key, "threshold") == 0 && d > 0 && isfinite(d))
 				threshold = d;
@@ -437,6 +440,8 @@ mm_drift(PG_FUNCTION_ARGS)
 					 errmsg("column \"%s\" of model \"%s\" does not exist in source \"%s\"",
 							mf->name, model, source)));
 		MmClassifyColumn(&src, attno, false, &cols[ncols++]);
+		if (cols[c].kind == MM_COL_ARRAY)
+			cols[c].width = mf->width;	/* every row's array must have the trained length */
 		if ((cols[c].kind == MM_COL_TEXT) != categorical)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -479,6 +484,7 @@ mm_drift(PG_FUNCTION_ARGS)
 		int64		n = 0;
 		double		psi = 0.0;
 		double		sum = 0.0;
+		double		running = 0.0;
 		Datum		out[5];
 		bool		outnull[5] = {false, false, false, false, false};
 
@@ -501,6 +507,7 @@ mm_drift(PG_FUNCTION_ARGS)
 				}
 				n++;
 				sum += x;
+				running += (x - running) / n;
 				count[MmBin(edges, nedges, x)]++;
 			}
 			for (int b = 0; b < np; b++)
@@ -508,7 +515,8 @@ mm_drift(PG_FUNCTION_ARGS)
 								 n + nulls > 0 ? (double) count[b] / (n + nulls) : 0.0);
 			out[1] = Float8GetDatum(MmJsonbNumber(f->prof, "mean", NAN));
 			outnull[1] = isnan(DatumGetFloat8(out[1]));
-			out[2] = Float8GetDatum(n > 0 ? sum / n : NAN);
+			/* the mean: of the sum, or running when the sum overflows */
+			out[2] = Float8GetDatum(n > 0 ? (isfinite(sum) ? sum / n : running) : NAN);
 			outnull[2] = n == 0;
 		}
 		else
@@ -538,7 +546,7 @@ mm_drift(PG_FUNCTION_ARGS)
 				while (MmJsonbNextPair(&lit, &lname, &lk))
 				{
 					double		pl = lk.type == jbvNumeric ?
-						DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(lk.val.numeric))) : 0.0;
+						MmNumericDouble(lk.val.numeric) : 0.0;
 					int64		cl = 0;
 
 					for (int32 id = 0; id < d->n; id++)

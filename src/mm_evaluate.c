@@ -378,7 +378,20 @@ mm_evaluate(PG_FUNCTION_ARGS)
 		Oid			argtypes[5] = {INT8OID, INT4OID, TEXTOID, JSONBOID, TEXTOID};
 		Datum		values[5];
 
+		MmModelRow	row;
+
+		/*
+		 * The source ran as the caller and may have dropped the model or
+		 * the version meanwhile: record an evaluation only of a version
+		 * that (still) exists, locked until the insert commits.
+		 */
 		MmCatalogBegin(&cat);
+		if (!MmLookupModel(model, &row, true) || row.id != model_id ||
+			MmVersionUid(model_id, version, true) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("version %d of model \"%s\" was dropped while it was evaluated", version, model),
+					 errdetail("Its evaluation is not recorded.")));
 		values[0] = Int64GetDatum(model_id);
 		values[1] = Int32GetDatum(version);
 		values[2] = CStringGetTextDatum(source);

@@ -158,6 +158,13 @@ MmModelBlob(const MmModel *m, const char *model)
 	{
 		/* the writer's own check says why */
 		status = mm_blob_write(m, NULL, 0, &err);
+		/* a fit that overflowed (the data near the limit of doubles) is no invalid parameter */
+		if (strstr(err.msg, "finite") || strstr(err.msg, " inf") || strstr(err.msg, " nan"))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("model \"%s\" cannot be stored: its fit overflows double precision", model),
+					 errdetail("The fitted model has values that are not finite (%s).", err.msg),
+					 errhint("Scale the features (params.scale), or leave out values near the limit of double precision.")));
 		MmReportCoreError(status == MM_OK ? MM_EINVAL : status, &err, model);
 	}
 	if (size > MaxAllocSize - VARHDRSZ)
@@ -256,7 +263,7 @@ mm_ensemble(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a stacked ensemble is trained, not assembled"),
 				 errdetail("Its final model is fitted on the members' out-of-fold predictions, which needs training rows."),
-				 errhint("Use mm_train('%s', 'stacking', source, target, params => '{\"members\": [...]}').", model)));
+				 errhint("Use mm_train(%s, 'stacking', source, target, params => '{\"members\": [...]}').", MmQuoteLiteral(model))));
 	if ((method == MM_ENS_MEAN) != (e.members[0]->task == MM_TASK_REGRESSION))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -278,7 +285,12 @@ mm_ensemble(PG_FUNCTION_ARGS)
 
 		deconstruct_array(wa, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 						  &wd, &wn, &nw);
-		if (ARR_NDIM(wa) > 1 || nw != n)
+		if (ARR_NDIM(wa) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("weights must be a one-dimensional array"),
+					 errhint("Give one weight per member, in the members' order.")));
+		if (nw != n)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%d weights given for %d members", nw, n),
@@ -515,7 +527,7 @@ MmParseStacking(Jsonb *params, MmTrainParams *p, MmStack *st)
 		else if (strcmp(key, "cv") == 0)
 		{
 			double		d = v.type == jbvNumeric ?
-				DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric))) : NAN;
+				MmNumericDouble(v.val.numeric) : NAN;
 
 			if (!(d == floor(d) && d >= 2 && d <= 1000))
 				ereport(ERROR,

@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/json.h"
 
 PG_FUNCTION_INFO_V1(mm_deploy);
@@ -49,7 +50,7 @@ mm_deploy(PG_FUNCTION_ARGS)
 {
 	char	   *model = MmModelArg(fcinfo);
 	int32		version;
-	double		traffic = PG_ARGISNULL(2) ? 1.0 : PG_GETARG_FLOAT8(2);
+	double		traffic;
 	MmCatalogCtx cat;
 	MmModelRow	row;
 
@@ -59,10 +60,16 @@ mm_deploy(PG_FUNCTION_ARGS)
 				 errmsg("version must not be NULL"),
 				 errhint("Name the version to deploy; mm_versions lists them.")));
 	version = PG_GETARG_INT32(1);
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("traffic must not be NULL"),
+				 errhint("Leave it out (or give 1) for a full deployment, or a share below 1 for a canary.")));
+	traffic = PG_GETARG_FLOAT8(2);
 	if (!(traffic > 0.0 && traffic <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("traffic must be greater than 0 and at most 1, not %g", traffic)));
+				 errmsg("traffic must be greater than 0 and at most 1, not %s", float8out_internal(traffic))));
 
 	MmCatalogBegin(&cat);
 	MmGetModel(model, &row, true);
@@ -75,7 +82,7 @@ mm_deploy(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("model \"%s\" has no deployed version to run a canary beside", model),
-					 errhint("Deploy a version fully first: mm_deploy('%s', version).", model)));
+					 errhint("Deploy a version fully first: mm_deploy(%s, version).", MmQuoteLiteral(model))));
 		if (version == row.deployed_version)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -212,12 +219,12 @@ mm_drop(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop version %d of model \"%s\" because it is deployed", version, model),
-					 errhint("Deploy another version first, or drop the whole model with mm_drop('%s').", model)));
+					 errhint("Deploy another version first, or drop the whole model with mm_drop(%s).", MmQuoteLiteral(model))));
 		if (version == row.canary_version)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop version %d of model \"%s\" because it serves a canary", version, model),
-					 errhint("End the canary first with mm_rollback('%s').", model)));
+					 errhint("End the canary first with mm_rollback(%s).", MmQuoteLiteral(model))));
 		values[1] = Int32GetDatum(version);
 		if (SPI_execute_with_args("DELETE FROM mm.versions WHERE model_id = $1 AND version = $2",
 								  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||

@@ -105,13 +105,13 @@ MmLatestConfig(const char *model, const char *source, MmTrainConfig *cfg)
 				 errmsg("version %d of model \"%s\" was trained by role \"%s\", whose source mm_retrain does not run for role \"%s\"",
 						cfg->version, model, trained_by, caller),
 				 errdetail("A stored source runs with the rights of whoever retrains; only the role that trained the version reuses it."),
-				 errhint("Name the source: mm_retrain('%s', 'schema.table').", model)));
+				 errhint("Name the source: mm_retrain(%s, 'schema.table').", MmQuoteLiteral(model))));
 	else if (cfg->source == NULL || strcmp(cfg->source, "mm_import") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("version %d of model \"%s\" has no source to retrain on", cfg->version, model),
 				 errdetail("It was imported, not trained here."),
-				 errhint("Name one: mm_retrain('%s', 'schema.table').", model)));
+				 errhint("Name one: mm_retrain(%s, 'schema.table').", MmQuoteLiteral(model))));
 }
 
 /*

@@ -78,7 +78,8 @@ typedef enum MmFieldKind
 	MM_FIELD_NAME,				/* name: fixed length, NUL-padded */
 	MM_FIELD_ENUM,				/* enum: its label */
 	MM_FIELD_UNKNOWN_TEXT,		/* an untyped literal for a categorical feature */
-	MM_FIELD_UNKNOWN_NUM		/* an untyped literal for a numeric feature */
+	MM_FIELD_UNKNOWN_NUM,		/* an untyped literal for a numeric feature */
+	MM_FIELD_UNKNOWN_ARRAY		/* an untyped literal (NULL) for an array feature */
 } MmFieldKind;
 
 /* what a prediction function returns */
@@ -470,12 +471,12 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("model \"%s\" is a pca model and predicts nothing", ps->name),
-					 errhint("Use mm_transform('%s', ...) for its coordinates.", ps->name)));
+					 errhint("Use mm_transform(%s, ...) for its coordinates.", MmQuoteLiteral(ps->name))));
 		if (mode != MM_OUT_VALUE)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("model \"%s\" is a clustering model and has no labels", ps->name),
-					 errhint("mm_predict('%s', ...) returns the cluster number, from 0.", ps->name)));
+					 errhint("mm_predict(%s, ...) returns the cluster number, from 0.", MmQuoteLiteral(ps->name))));
 		for (uint32 j = 0; j < m->ncols; j++)
 			if (unlikely(!isfinite(xs[j])))
 				MmReportBadInput(m, x, ps->name);
@@ -490,7 +491,7 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("model \"%s\" is a regression model and has no labels", ps->name),
-					 errhint("Use mm_predict('%s', ...).", ps->name)));
+					 errhint("Use mm_predict(%s, ...).", MmQuoteLiteral(ps->name))));
 		v = MmModelValue(m, xs);
 		if (unlikely(!isfinite(v)))
 			MmReportBadInput(m, x, ps->name);
@@ -510,8 +511,7 @@ MmPredictOut(FunctionCallInfo fcinfo, MmPredictState *ps, const double *x, MmOut
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("model \"%s\" predicts %s labels, which mm_predict cannot return as a number",
 								ps->name, m->label_type == MM_LABEL_BOOL ? "boolean" : "text"),
-						 errhint("Use mm_predict_label('%s', ...), or mm_predict_proba for the probabilities.",
-								 ps->name)));
+						 errhint("Use mm_predict_label(%s, ...), or mm_predict_proba for the probabilities.", MmQuoteLiteral(ps->name))));
 			return Float8GetDatum(strtod(m->labels[best], NULL));
 		case MM_OUT_LABEL:
 			return CStringGetTextDatum(m->labels[best]);
@@ -660,6 +660,17 @@ MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr,
 	bool	   *nulls;
 	int			n;
 
+	/* the element type first: an array of another type is refused for that, whatever its length */
+	if (elemtype != FLOAT8OID && elemtype != FLOAT4OID && elemtype != INT2OID &&
+		elemtype != INT4OID && elemtype != INT8OID && elemtype != NUMERICOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s does not accept arrays of type %s",
+						mode == MM_OUT_LABEL ? "mm_predict_label" :
+						mode == MM_OUT_PROBA ? "mm_predict_proba" :
+						mode == MM_OUT_TRANSFORM ? "mm_transform" : "mm_predict",
+						format_type_be(elemtype)),
+				 errhint("Pass double precision[], real[], numeric[], integer[] or bigint[].")));
 	MmCheckArrayInput(arr, m, ps->name, true);
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
@@ -687,18 +698,9 @@ MmPredictOtherArray(FunctionCallInfo fcinfo, MmPredictState *ps, ArrayType *arr,
 			case INT8OID:
 				x[j] = (double) DatumGetInt64(elems[j]);
 				break;
-			case NUMERICOID:
-				x[j] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[j]));
+			default:			/* NUMERICOID */
+				x[j] = MmNumericDouble(DatumGetNumeric(elems[j]));
 				break;
-			default:
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("%s does not accept arrays of type %s",
-								mode == MM_OUT_LABEL ? "mm_predict_label" :
-								mode == MM_OUT_PROBA ? "mm_predict_proba" :
-								mode == MM_OUT_TRANSFORM ? "mm_transform" : "mm_predict",
-								format_type_be(ARR_ELEMTYPE(arr))),
-						 errhint("Pass double precision[], real[], numeric[], integer[] or bigint[].")));
 		}
 	}
 	return MmPredictOut(fcinfo, ps, x, mode);
@@ -714,6 +716,9 @@ MmFieldKindFor(Oid typid, const MmFeature *f, const char *model)
 	{
 		if (base == FLOAT8ARRAYOID || base == FLOAT4ARRAYOID)
 			return MM_FIELD_ARRAY;
+		/* ROW(NULL, ...): only a NULL is accepted untyped */
+		if (base == UNKNOWNOID)
+			return MM_FIELD_UNKNOWN_ARRAY;
 	}
 	else if (f->kind == MM_FEAT_CATEGORICAL)
 	{
@@ -894,7 +899,7 @@ MmFieldValue(MmFieldKind kind, Datum v)
 		case MM_FIELD_INT8:
 			return (double) DatumGetInt64(v);
 		case MM_FIELD_NUMERIC:
-			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
+			return MmNumericDouble(DatumGetNumeric(v));
 		case MM_FIELD_BOOL:
 			return DatumGetBool(v) ? 1.0 : 0.0;
 		case MM_FIELD_UNKNOWN_NUM:
@@ -905,6 +910,7 @@ MmFieldValue(MmFieldKind kind, Datum v)
 		case MM_FIELD_NAME:
 		case MM_FIELD_ENUM:
 		case MM_FIELD_UNKNOWN_TEXT:
+		case MM_FIELD_UNKNOWN_ARRAY:
 			break;
 	}
 	elog(ERROR, "unexpected field kind %d", (int) kind);	/* cannot happen */
@@ -947,6 +953,12 @@ MmPredictMapped(FunctionCallInfo fcinfo, MmPredictState *ps, MmOutMode mode, boo
 			memcpy(x + pos, f->fill, sizeof(double) * f->width);
 			pos += f->width;
 		}
+		else if (ps->fkind[i] == MM_FIELD_UNKNOWN_ARRAY)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the input row is an untyped literal, but feature \"%s\" of model \"%s\" is an array",
+							f->name, f->name, ps->name),
+					 errhint("Cast it: '{1, 2}'::float8[].")));
 		else if (ps->fkind[i] == MM_FIELD_ARRAY)
 		{
 			ArrayType  *arr = DatumGetArrayTypeP(v);
@@ -1276,6 +1288,11 @@ mm_predict_fields(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	if (get_fn_expr_variadic(fcinfo->flinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mm_predict_fields takes its values one by one, not as a VARIADIC array"),
+				 errhint("Call mm_predict with the array instead.")));
 	ps = MmPredictGetState(fcinfo, 1);
 	ps->raw_kind = MM_ARG_OTHER;
 	ps->raw = NULL;

@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/varlena.h"
 #include "catalog/pg_type_d.h"
 
 /* Does the source text start with a query keyword? */
@@ -93,14 +94,31 @@ MmOpenSource(const char *source, MmSource *src)
 					 errmsg("source must be a single query"),
 					 errdetail("The source holds %d statements.", list_length(stmts)),
 					 errhint("Give one SELECT, WITH, VALUES or TABLE query, or a table or view name.")));
+		if (((SelectStmt *) ((CachedPlanSource *) linitial(stmts))->raw_parse_tree->stmt)->lockingClause != NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("source \"%s\" locks rows (FOR UPDATE or FOR SHARE)", source),
+					 errhint("A source is only read: remove the locking clause.")));
 		SPI_finish();
 		src->from_sql = psprintf("(%s\n) AS mm_source", q);
 	}
 	else
 	{
-		List	   *names = stringToQualifiedNameList(source);
-		RangeVar   *rv = makeRangeVarFromNameList(names);
-		Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
+		char	   *raw = pstrdup(source);
+		List	   *parts;
+		List	   *names;
+		RangeVar   *rv;
+		Oid			relid;
+
+		/* checked first: the name parser's own error would not name the source */
+		if (!SplitIdentifierString(raw, '.', &parts) || parts == NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("source \"%s\" is neither a table or view name nor a query", source),
+					 errhint("Name a table or view (quoted as in SQL), or give one query starting with SELECT, WITH, VALUES or TABLE.")));
+		names = stringToQualifiedNameList(source);
+		rv = makeRangeVarFromNameList(names);
+		relid = RangeVarGetRelid(rv, AccessShareLock, true);
 
 		if (!OidIsValid(relid))
 			ereport(ERROR,

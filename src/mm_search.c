@@ -66,11 +66,12 @@ MmSearchInt(const char *key, JsonbValue *v, int lo, int hi, const char *hint)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter \"%s\" must be an integer", key),
 				 errhint("%s", hint)));
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	d = MmNumericDouble(v->val.numeric);
 	if (d != floor(d) || d < lo || d > hi)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" must be an integer from %d to %d, not %g", key, lo, hi, d),
+				 errmsg("parameter \"%s\" must be an integer from %d to %d, not %s", key, lo, hi,
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)))),
 				 errhint("%s", hint)));
 	return (int) d;
 }

@@ -164,7 +164,7 @@ MmParamNumber(const char *key, const JsonbValue *v)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter \"%s\" must be a number, not a %s", key, MmJsonbTypeName(v))));
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	d = MmNumericDouble(v->val.numeric);
 	if (!isfinite(d))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -212,10 +212,12 @@ MmParamInt(const char *key, const JsonbValue *v, int lo, int hi)
 {
 	double		d = MmParamNumber(key, v);
 
+	/* the value as given: %g would round 1000001 into the range's "1e+06" */
 	if (d != floor(d) || d < lo || d > hi)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" must be an integer from %d to %d, not %g", key, lo, hi, d)));
+				 errmsg("parameter \"%s\" must be an integer from %d to %d, not %s", key, lo, hi,
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric))))));
 	return (int) d;
 }
 
@@ -353,10 +355,12 @@ MmParseParams(Jsonb *params, int algorithm, MmTrainParams *p)
 		{
 			double		d = MmParamNumber(key, &v);
 
-			if (d != floor(d) || fabs(d) > 9007199254740992.0)
+			/* below 2^53: a double holds every such integer exactly (not 2^53 + 1) */
+			if (d != floor(d) || fabs(d) >= 9007199254740992.0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("parameter \"seed\" must be an integer, not %g", d)));
+						 errmsg("parameter \"seed\" must be an integer of magnitude below 2^53, not %s",
+								DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric))))));
 			p->seed = (int64) d;
 		}
 		else if (strcmp(key, "verbose") == 0)
@@ -1800,7 +1804,7 @@ mm_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("an ensemble is assembled from trained models, not trained"),
-				 errhint("Use mm_ensemble('%s', ARRAY['model_a', 'model_b']), or train algorithm 'stacking'.", model)));
+				 errhint("Use mm_ensemble(%s, ARRAY['model_a', 'model_b']), or train algorithm 'stacking'.", MmQuoteLiteral(model))));
 	if (!MmAlgorithmInSql(algorithm) && algorithm != MM_ALG_STACKING)
 		algorithm = 0;
 	if (algorithm == 0)

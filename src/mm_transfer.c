@@ -174,7 +174,7 @@ MmMetaNumber(Jsonb *meta, const char *key, double def)
 
 	if (v == NULL || v->type != jbvNumeric)
 		return def;
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	return MmNumericDouble(v->val.numeric);
 }
 
 /* mm_import(model text, blob bytea): a new version from an export */
@@ -268,6 +268,8 @@ mm_import(PG_FUNCTION_ARGS)
 	metrics = MmMetaObject(meta, "metrics", model);
 	primary = MmMetaNumber(metrics, m->task == MM_TASK_CLASSIFICATION ? "accuracy" :
 						   m->task == MM_TASK_CLUSTERING ? "mean_inertia" : "rmse", NAN);
+	if (isinf(primary))
+		MmReportBadExport(model, "Its metrics give a number beyond double precision.");
 	(void) MmStoreVersion(model, m->algorithm, m->task, MM_DEPLOY_POLICY_NEVER,
 						  MmMetaObject(meta, "params", model), MmFeaturesJsonb(m), m->target,
 						  metrics, primary, (int64) n_train, 0,

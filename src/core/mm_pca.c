@@ -139,6 +139,15 @@ mm_pca_fit(int64_t n, int p, const double *X, const MmPcaParams *params,
 			C[c + (size_t) j * p] /= (double) (n - 1);
 	for (j = 0; j < p; j++)
 		trace += C[j + (size_t) j * p];
+	/* values near the limit of double precision overflow the covariance */
+	for (j = 0; j < p; j++)
+		for (c = 0; c <= j; c++)
+			if (!isfinite(C[c + (size_t) j * p]))
+			{
+				mm_err_set(err, "the covariance of columns %d and %d is not finite: the values are too large for double precision",
+						   c + 1, j + 1);
+				return MM_ENUMERIC;
+			}
 
 	/* the nc largest eigenpairs */
 	il = p - nc + 1;
