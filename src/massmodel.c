@@ -192,3 +192,17 @@ MmQuoteLiteral(const char *s)
 {
 	return quote_literal_cstr(s);
 }
+
+/* Append n finite doubles as a JSON array: [a, b, c]. */
+void
+MmAppendJsonNumbers(StringInfo buf, const double *v, int n)
+{
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		MmAppendJsonNumber(buf, v[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}

@@ -107,6 +107,7 @@ extern const MmAlloc *MmPallocAllocator(void);
 extern MmAlloc MmContextAllocator(MemoryContext cxt);
 extern void MmSetBlasThreads(void);
 extern void MmAppendJsonNumber(StringInfo buf, double v);
+extern void MmAppendJsonNumbers(StringInfo buf, const double *v, int n);
 extern Jsonb *MmJsonbWithKey(Jsonb *obj, const char *key, Jsonb *value);
 extern double MmNumericDouble(Numeric n);
 extern char *MmQuoteLiteral(const char *s);

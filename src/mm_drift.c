@@ -58,6 +58,7 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64
 	double		edges[MM_PROFILE_BINS - 1];
 	int			nedges = 0;
 	int64		count[MM_PROFILE_BINS] = {0};
+	double		share[MM_PROFILE_BINS];
 	double		sum = 0;
 	double		running = 0;
 
@@ -85,21 +86,13 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64
 		appendStringInfoString(s, "null");
 	appendStringInfoString(s, ", \"null\": ");
 	MmAppendJsonNumber(s, n + nulls > 0 ? (double) nulls / (n + nulls) : 0.0);
-	appendStringInfoString(s, ", \"edges\": [");
-	for (int j = 0; j < nedges; j++)
-	{
-		if (j > 0)
-			appendStringInfoString(s, ", ");
-		MmAppendJsonNumber(s, edges[j]);
-	}
-	appendStringInfoString(s, "], \"p\": [");
 	for (int j = 0; j <= nedges; j++)
-	{
-		if (j > 0)
-			appendStringInfoString(s, ", ");
-		MmAppendJsonNumber(s, n > 0 ? (double) count[j] / n : 0.0);
-	}
-	appendStringInfoString(s, "]}");
+		share[j] = n > 0 ? (double) count[j] / n : 0.0;
+	appendStringInfoString(s, ", \"edges\": ");
+	MmAppendJsonNumbers(s, edges, nedges);
+	appendStringInfoString(s, ", \"p\": ");
+	MmAppendJsonNumbers(s, share, nedges + 1);
+	appendStringInfoChar(s, '}');
 }
 
 /* The name of element k (from 1) of an array feature. */

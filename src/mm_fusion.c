@@ -340,14 +340,9 @@ mm_ensemble(PG_FUNCTION_ARGS)
 			appendStringInfoString(&params, ", ");
 		escape_json(&params, pins[i]);
 	}
-	appendStringInfoString(&params, "], \"weights\": [");
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0)
-			appendStringInfoString(&params, ", ");
-		MmAppendJsonNumber(&params, e.weights[i]);
-	}
-	appendStringInfoString(&params, "]}");
+	appendStringInfoString(&params, "], \"weights\": ");
+	MmAppendJsonNumbers(&params, e.weights, n);
+	appendStringInfoChar(&params, '}');
 
 	(void) MmStoreVersion(model, MM_ALG_ENSEMBLE, e.task, MM_DEPLOY_POLICY_ALWAYS,
 						  DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data))),

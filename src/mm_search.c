@@ -607,14 +607,9 @@ MmSearchRun(const char *model, int algorithm, MmSearch *s, const MmModel *schema
 		MmAppendJsonNumber(&t, mean[c]);
 		appendStringInfoString(&t, ", \"std\": ");
 		MmAppendJsonNumber(&t, sd[c]);
-		appendStringInfoString(&t, ", \"folds\": [");
-		for (int f = 0; f < k; f++)
-		{
-			if (f > 0)
-				appendStringInfoString(&t, ", ");
-			MmAppendJsonNumber(&t, scores[c * k + f]);
-		}
-		appendStringInfoString(&t, "]}");
+		appendStringInfoString(&t, ", \"folds\": ");
+		MmAppendJsonNumbers(&t, scores + c * k, k);
+		appendStringInfoChar(&t, '}');
 	}
 	appendStringInfoString(&t, "]}");
 	s->table = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(t.data)));

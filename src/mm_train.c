@@ -1268,21 +1268,11 @@ MmDecompositionMetrics(const MmModel *m, const double *ratio, int64 n)
 	StringInfoData s;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "{\"n\": " INT64_FORMAT ", \"explained_variance\": [", n);
-	for (uint32 i = 0; i < m->n_components; i++)
-	{
-		if (i > 0)
-			appendStringInfoString(&s, ", ");
-		MmAppendJsonNumber(&s, m->explained_variance[i]);
-	}
-	appendStringInfoString(&s, "], \"explained_variance_ratio\": [");
-	for (uint32 i = 0; i < m->n_components; i++)
-	{
-		if (i > 0)
-			appendStringInfoString(&s, ", ");
-		MmAppendJsonNumber(&s, ratio[i]);
-	}
-	appendStringInfoString(&s, "], \"evaluated_on\": \"train\"}");
+	appendStringInfo(&s, "{\"n\": " INT64_FORMAT ", \"explained_variance\": ", n);
+	MmAppendJsonNumbers(&s, m->explained_variance, (int) m->n_components);
+	appendStringInfoString(&s, ", \"explained_variance_ratio\": ");
+	MmAppendJsonNumbers(&s, ratio, (int) m->n_components);
+	appendStringInfoString(&s, ", \"evaluated_on\": \"train\"}");
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
