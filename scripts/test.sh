@@ -130,6 +130,30 @@ else
     layer build 1 0
 fi
 
+# ---- 2a. the reference against the install script and the C sources ------
+# test/docs/check_reference.py: every function, view, setting and params key
+# has its section and example in docs/reference.md.  One check per item it
+# checked, one failure per problem; the full list is in docs.log.
+section "docs"
+docs_rc=0
+/usr/bin/python3 test/docs/check_reference.py >"$RESULTS/docs.log" 2>&1 || docs_rc=$?
+docs_summary=$(grep -E '^[0-9]+ checked, [0-9]+ problems$' "$RESULTS/docs.log" | tail -n 1 || true)
+if [[ -n "$docs_summary" ]]; then
+    read -r d_checked _ d_problems _ <<<"$docs_summary"
+    head -n 1 "$RESULTS/docs.log"
+    grep '^problem:' "$RESULTS/docs.log" || true
+    echo "$docs_summary"
+    if [[ $docs_rc -ne 0 && $d_problems -eq 0 ]]; then
+        echo "FAIL: check_reference.py exited with status $docs_rc"
+        d_problems=1
+    fi
+    layer docs $((d_checked > d_problems ? d_checked - d_problems : 0)) "$d_problems"
+else
+    echo "FAIL: check_reference.py printed no summary (exit status $docs_rc):"
+    tail -n 20 "$RESULTS/docs.log"
+    layer docs 0 1
+fi
+
 # ---- 3. unit tests (C core, no server) -----------------------------------
 # Count a make target that builds and runs the unit test programs: its "ok" /
 # "not ok" lines, or rather its last "N passed, M failed" line (make's sum).
