@@ -6,9 +6,10 @@
  * Profile (mm.versions.profile, jsonb): per numeric feature (an array
  * feature of at most MM_PROFILE_MAX_WIDTH elements: per element, named
  * "col[k]") the training mean, the share of NULLs and ten bins at the
- * training deciles: edges e1 < ... < em (m <= 9, equal deciles merged), a
- * value x falling in bin #{j : x > e_j}, with each bin's share of the
- * training values; per categorical feature the share of each training
+ * training deciles (taken from every k-th value when there are more than
+ * 10,000): edges e1 < ... < em (m <= 9, equal deciles merged), a value x
+ * falling in bin #{j : x > e_j}, with each bin's share of the training
+ * values; per categorical feature the share of each training
  * level and of NULLs.  The rows are the training rows, except for the
  * one-scan linear path, which keeps no training rows: there the held-out
  * rows it keeps (a random share of the same rows, by the split hash) are
@@ -38,6 +39,7 @@ PG_FUNCTION_INFO_V1(mm_drift);
 
 #define MM_PROFILE_BINS			10
 #define MM_PROFILE_MAX_WIDTH	64
+#define MM_PROFILE_SAMPLE		10000	/* values the deciles are taken from, at most */
 #define MM_PSI_FLOOR			1e-4
 
 /* The bin of x: the number of edges below it. */
@@ -62,14 +64,33 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64
 	double		sum = 0;
 	double		running = 0;
 
-	qsort(v, n, sizeof(double), MmCompareDoubles);
-	for (int k = 1; k < MM_PROFILE_BINS && n > 0; k++)
+	double	   *sample = v;
+	int64		ns = n;
+
+	/*
+	 * The deciles of at most MM_PROFILE_SAMPLE values (every k-th one, in
+	 * row order): sorting every column of a large train would cost more
+	 * than the train.  The means and bin shares count every value.
+	 */
+	if (n > MM_PROFILE_SAMPLE)
 	{
-		double		e = v[Min(n - 1, (int64) ((double) k * n / MM_PROFILE_BINS))];
+		int64		step = (n + MM_PROFILE_SAMPLE - 1) / MM_PROFILE_SAMPLE;
+
+		ns = n / step;
+		sample = palloc(sizeof(double) * ns);
+		for (int64 i = 0; i < ns; i++)
+			sample[i] = v[i * step];
+	}
+	qsort(sample, ns, sizeof(double), MmCompareDoubles);
+	for (int k = 1; k < MM_PROFILE_BINS && ns > 0; k++)
+	{
+		double		e = sample[Min(ns - 1, (int64) ((double) k * ns / MM_PROFILE_BINS))];
 
 		if (nedges == 0 || e > edges[nedges - 1])
 			edges[nedges++] = e;
 	}
+	if (sample != v)
+		pfree(sample);
 	for (int64 r = 0; r < n; r++)
 	{
 		sum += v[r];

@@ -2,8 +2,8 @@
  * mm_predict.c
  *	  mm_predict over arrays and rows, and the backend's model cache.
  *
- * Versions are immutable, so a decoded model keyed by (model id, version)
- * can live in a backend-local LRU cache (mm.cache_models entries) for as
+ * Versions are immutable, so a decoded model keyed by its version's uid
+ * (mm.versions.uid, never reused) can live in a backend-local LRU cache (mm.cache_models entries) for as
  * long as the backend does; model ids are never reused.  What changes is
  * which version a name means: that is resolved once per statement and
  * call site, with the result kept in fn_extra.  A statement is a top-level
