@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# What bench/search.sh and bench/track.sh share; sourced by them after they
-# set HERE (bench/), TOP (the checkout), PORT, ROWS, REPS, OUT and CLUSTER.
+# What bench/search.sh, bench/track.sh and bench/alternatives.sh share;
+# sourced by them after they set HERE (bench/), TOP (the checkout), PORT,
+# ROWS, REPS, OUT and CLUSTER.
 
 # Checks ROWS (at least 1000) and REPS (at least 3), and creates OUT.
 bench_check_args() {
@@ -28,10 +29,10 @@ bench_start_cluster() {
         "max_wal_size = '4GB'")
 }
 
-# bench_run NAME DOC: bench/NAME.py run, writing its section into DOC
-# (none if DOC is empty).
+# bench_run NAME DOC [OPTION ...]: bench/NAME.py run, writing its section
+# into DOC (none if DOC is empty); the OPTIONs are the driver's own.
 bench_run() {
     /usr/bin/python3 "$HERE/$1.py" run \
         --rows "$ROWS" --reps "$REPS" --out "$OUT" --doc "$2" \
-        --top "$TOP" --port "$PORT" --cluster "$CLUSTER"
+        --top "$TOP" --port "$PORT" --cluster "$CLUSTER" "${@:3}"
 }

@@ -1,8 +1,9 @@
-"""What the benchmark drivers bench/search.py and bench/track.py share.
+"""What the benchmark drivers bench/search.py, bench/track.py and
+bench/alternatives.py share.
 
 Standard library only, for Debian's /usr/bin/python3.  Each driver has a
-name NAME ("search", "track"): its messages start with "NAME.py: " and its
-files in the output directory are NAME_*.txt.  Here are
+name NAME ("search", "track", "alternatives"): its messages start with
+"NAME.py: " and its files in the output directory are NAME_*.txt.  Here are
 
   - running psql (PSQL, psql_text, run_script, run_raw), talking to the
     server named by PGHOST, PGPORT and PGUSER;
@@ -222,9 +223,10 @@ def write_doc(name, a, title, text):
 
 # ---- the command line ---------------------------------------------------------------
 
-def parse_args(name, argv, doc, rows, reps, port, cluster):
+def parse_args(name, argv, doc, rows, reps, port, cluster, extra=None):
     """`run` or `report` and their options (the defaults given), doc the
-    driver's docstring; exits when `run` is given fewer than 3 reps."""
+    driver's docstring; extra, if given, is called with the parser to add
+    the driver's own options; exits when `run` is given fewer than 3 reps."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=("run", "report"))
     ap.add_argument("--rows", type=int, default=rows)
@@ -235,6 +237,8 @@ def parse_args(name, argv, doc, rows, reps, port, cluster):
     ap.add_argument("--top", default=os.path.dirname(here))
     ap.add_argument("--port", default=port)
     ap.add_argument("--cluster", default=cluster)
+    if extra is not None:
+        extra(ap)
     a = ap.parse_args(argv[1:])
     if a.command == "run" and a.reps < 3:
         raise SystemExit("%s.py: --reps must be at least 3" % name)

@@ -6,6 +6,10 @@
 #   bash scripts/deps.sh               # build + test dependencies
 #   bash scripts/deps.sh --reference   # also python3-sklearn and python3-statsmodels,
 #                                      # used by test/reference/linear.py
+#   bash scripts/deps.sh --bench       # also what bench/alternatives.sh compares
+#                                      # with: postgresql-plpython3-15,
+#                                      # python3-psycopg2, python3-matplotlib,
+#                                      # python3-sklearn (python3-numpy is above)
 set -euo pipefail
 
 PACKAGES=(
@@ -24,6 +28,9 @@ PACKAGES=(
 )
 if [[ "${1:-}" == "--reference" ]]; then
     PACKAGES+=(python3-sklearn python3-statsmodels)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+    PACKAGES+=(postgresql-plpython3-15 python3-psycopg2 python3-matplotlib python3-sklearn python3-numpy)
 fi
 
 if [[ $(id -u) -ne 0 ]]; then

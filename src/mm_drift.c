@@ -6,10 +6,9 @@
  * Profile (mm.versions.profile, jsonb): per numeric feature (an array
  * feature of at most MM_PROFILE_MAX_WIDTH elements: per element, named
  * "col[k]") the training mean, the share of NULLs and ten bins at the
- * training deciles (taken from every k-th value when there are more than
- * 10,000): edges e1 < ... < em (m <= 9, equal deciles merged), a value x
- * falling in bin #{j : x > e_j}, with each bin's share of the training
- * values; per categorical feature the share of each training
+ * deciles of at most 10,000 of its training values (every k-th, in row
+ * order): edges e1 < ... < em (m <= 9, equal deciles merged), a value x
+ * falling in bin #{j : x > e_j}, with each bin's share of those values; per categorical feature the share of each training
  * level and of NULLs.  The rows are the training rows, except for the
  * one-scan linear path, which keeps no training rows: there the held-out
  * rows it keeps (a random share of the same rows, by the split hash) are
@@ -53,34 +52,20 @@ MmBin(const double *edges, int nedges, double x)
 	return b;
 }
 
-/* Append a numeric feature's profile from its n values (sorted here) and nulls. */
+/*
+ * Append a numeric feature's profile: its deciles and the share of each
+ * bin from the ns sampled values (sorted here), its mean and share of
+ * NULLs over all of its values.
+ */
 static void
-MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64 nulls)
+MmAppendNumericProfile(StringInfo s, const char *name, double *sample, int64 ns,
+					   double mean, double null_share)
 {
 	double		edges[MM_PROFILE_BINS - 1];
 	int			nedges = 0;
 	int64		count[MM_PROFILE_BINS] = {0};
 	double		share[MM_PROFILE_BINS];
-	double		sum = 0;
-	double		running = 0;
 
-	double	   *sample = v;
-	int64		ns = n;
-
-	/*
-	 * The deciles of at most MM_PROFILE_SAMPLE values (every k-th one, in
-	 * row order): sorting every column of a large train would cost more
-	 * than the train.  The means and bin shares count every value.
-	 */
-	if (n > MM_PROFILE_SAMPLE)
-	{
-		int64		step = (n + MM_PROFILE_SAMPLE - 1) / MM_PROFILE_SAMPLE;
-
-		ns = n / step;
-		sample = palloc(sizeof(double) * ns);
-		for (int64 i = 0; i < ns; i++)
-			sample[i] = v[i * step];
-	}
 	qsort(sample, ns, sizeof(double), MmCompareDoubles);
 	for (int k = 1; k < MM_PROFILE_BINS && ns > 0; k++)
 	{
@@ -89,31 +74,74 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *v, int64 n, int64
 		if (nedges == 0 || e > edges[nedges - 1])
 			edges[nedges++] = e;
 	}
-	if (sample != v)
-		pfree(sample);
-	for (int64 r = 0; r < n; r++)
-	{
-		sum += v[r];
-		running += (v[r] - running) / (r + 1);
-		count[MmBin(edges, nedges, v[r])]++;
-	}
+	for (int64 r = 0; r < ns; r++)
+		count[MmBin(edges, nedges, sample[r])]++;
+	for (int j = 0; j <= nedges; j++)
+		share[j] = ns > 0 ? (double) count[j] / ns : 0.0;
 	appendStringInfoString(s, "{\"name\": ");
 	escape_json(s, name);
 	appendStringInfoString(s, ", \"kind\": \"numeric\", \"mean\": ");
-	/* the mean: of the sum, or running when the sum overflows */
-	if (n > 0)
-		MmAppendJsonNumber(s, isfinite(sum) ? sum / n : running);
+	if (isfinite(mean))
+		MmAppendJsonNumber(s, mean);
 	else
 		appendStringInfoString(s, "null");
 	appendStringInfoString(s, ", \"null\": ");
-	MmAppendJsonNumber(s, n + nulls > 0 ? (double) nulls / (n + nulls) : 0.0);
-	for (int j = 0; j <= nedges; j++)
-		share[j] = n > 0 ? (double) count[j] / n : 0.0;
+	MmAppendJsonNumber(s, null_share);
 	appendStringInfoString(s, ", \"edges\": ");
 	MmAppendJsonNumbers(s, edges, nedges);
 	appendStringInfoString(s, ", \"p\": ");
 	MmAppendJsonNumbers(s, share, nedges + 1);
 	appendStringInfoChar(s, '}');
+}
+
+/*
+ * Accumulates one numeric column: the mean (of the sum, or running when
+ * the sum overflows) and NULLs over every value, and every step-th value
+ * as the sample the deciles and bin shares come from (sorting every value
+ * of a large train would cost more than the train).
+ */
+typedef struct MmNumericAcc
+{
+	int64		n;
+	int64		nulls;
+	double		sum;
+	double		running;
+	int64		step;
+	int64		ns;
+	double	   *sample;
+} MmNumericAcc;
+
+static void
+MmNumericAccInit(MmNumericAcc *acc, int64 rows)
+{
+	memset(acc, 0, sizeof(*acc));
+	acc->step = Max(1, (rows + MM_PROFILE_SAMPLE - 1) / MM_PROFILE_SAMPLE);
+	acc->sample = palloc(sizeof(double) * (rows / acc->step + 1));
+}
+
+static inline void
+MmNumericAccAdd(MmNumericAcc *acc, double x)
+{
+	if (isnan(x))
+	{
+		acc->nulls++;
+		return;
+	}
+	if (acc->n % acc->step == 0)
+		acc->sample[acc->ns++] = x;
+	acc->n++;
+	acc->sum += x;
+	acc->running += (x - acc->running) / acc->n;
+}
+
+static void
+MmNumericAccAppend(StringInfo s, const char *name, MmNumericAcc *acc)
+{
+	double		mean = acc->n == 0 ? NAN : isfinite(acc->sum) ? acc->sum / acc->n : acc->running;
+
+	MmAppendNumericProfile(s, name, acc->sample, acc->ns, mean,
+						   acc->n + acc->nulls > 0 ? (double) acc->nulls / (acc->n + acc->nulls) : 0.0);
+	pfree(acc->sample);
 }
 
 /* The name of element k (from 1) of an array feature. */
@@ -173,25 +201,15 @@ MmProfileColumn(StringInfo s, const MmDataset *ds, int i, bool training)
 	}
 	for (uint32 k = 0; k < ds->width[i] && ds->width[i] <= MM_PROFILE_MAX_WIDTH; k++)
 	{
-		double	   *v = palloc_extended(sizeof(double) * Max(ds->n, 1), MCXT_ALLOC_HUGE);
-		int64		n = 0;
+		MmNumericAcc acc;
 
-		nulls = 0;
+		MmNumericAccInit(&acc, training ? ds->n_train : ds->n);
 		for (int64 r = 0; r < ds->n; r++)
-		{
-			double		x = MmRawRow(ds, r)[ds->off[i] + k];
-
-			if (training && ds->heldout[r])
-				continue;
-			if (isnan(x))
-				nulls++;
-			else
-				v[n++] = x;
-		}
+			if (!(training && ds->heldout[r]))
+				MmNumericAccAdd(&acc, MmRawRow(ds, r)[ds->off[i] + k]);
 		if (k > 0)
 			appendStringInfoString(s, ", ");
-		MmAppendNumericProfile(s, MmElementName(c->name, ds->width[i], k), v, n, nulls);
-		pfree(v);
+		MmNumericAccAppend(s, MmElementName(c->name, ds->width[i], k), &acc);
 	}
 }
 
@@ -228,11 +246,9 @@ MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d)
 	StringInfoData s;
 	uint32		pos = 0;
 	bool		first = true;
-	double	   *v;
 
 	if (n == 0)
 		return NULL;
-	v = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"heldout\", \"features\": [", n);
 	for (uint32 i = 0; i < m->nfeatures; i++)
@@ -241,12 +257,15 @@ MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d)
 
 		for (uint32 k = 0; k < f->width && f->width <= MM_PROFILE_MAX_WIDTH; k++)
 		{
+			MmNumericAcc acc;
+
+			MmNumericAccInit(&acc, n);
 			for (int64 r = 0; r < n; r++)
-				v[r] = rows[r * d + 1 + pos + k];
+				MmNumericAccAdd(&acc, rows[r * d + 1 + pos + k]);
 			if (!first)
 				appendStringInfoString(&s, ", ");
 			first = false;
-			MmAppendNumericProfile(&s, MmElementName(f->name, f->width, k), v, n, 0);
+			MmNumericAccAppend(&s, MmElementName(f->name, f->width, k), &acc);
 		}
 		pos += f->width;
 	}
