@@ -95,18 +95,18 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *sample, int64 ns,
 }
 
 /*
- * Accumulates one numeric column: the mean (of the sum, or running when
- * the sum overflows) and NULLs over every value, and every step-th value
- * as the sample the deciles and bin shares come from (sorting every value
- * of a large train would cost more than the train).
+ * Accumulates one numeric column: the mean and NULLs over every value,
+ * and every step-th value as the sample the deciles and bin shares come
+ * from (sorting every value of a large train would cost more than the
+ * train).  Per value: an add and a countdown, no division.
  */
 typedef struct MmNumericAcc
 {
 	int64		n;
 	int64		nulls;
 	double		sum;
-	double		running;
 	int64		step;
+	int64		next;			/* values until the next sampled one */
 	int64		ns;
 	double	   *sample;
 } MmNumericAcc;
@@ -127,17 +127,29 @@ MmNumericAccAdd(MmNumericAcc *acc, double x)
 		acc->nulls++;
 		return;
 	}
-	if (acc->n % acc->step == 0)
+	if (acc->next-- == 0)
+	{
 		acc->sample[acc->ns++] = x;
+		acc->next = acc->step - 1;
+	}
 	acc->n++;
 	acc->sum += x;
-	acc->running += (x - acc->running) / acc->n;
 }
 
 static void
 MmNumericAccAppend(StringInfo s, const char *name, MmNumericAcc *acc)
 {
-	double		mean = acc->n == 0 ? NAN : isfinite(acc->sum) ? acc->sum / acc->n : acc->running;
+	double		mean = NAN;
+
+	if (acc->n > 0 && isfinite(acc->sum))
+		mean = acc->sum / acc->n;
+	else if (acc->n > 0)
+	{
+		/* the sum overflowed (values near the limit of doubles): the sample's running mean */
+		mean = 0;
+		for (int64 i = 0; i < acc->ns; i++)
+			mean += (acc->sample[i] - mean) / (i + 1);
+	}
 
 	MmAppendNumericProfile(s, name, acc->sample, acc->ns, mean,
 						   acc->n + acc->nulls > 0 ? (double) acc->nulls / (acc->n + acc->nulls) : 0.0);
