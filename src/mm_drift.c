@@ -6,7 +6,7 @@
  * Profile (mm.versions.profile, jsonb): per numeric feature (an array
  * feature of at most MM_PROFILE_MAX_WIDTH elements: per element, named
  * "col[k]") the training mean, the share of NULLs and ten bins at the
- * deciles of at most 10,000 of its training values (every k-th, in row
+ * deciles of at most 2,000 of its training values (every k-th, in row
  * order): edges e1 < ... < em (m <= 9, equal deciles merged), a value x
  * falling in bin #{j : x > e_j}, with each bin's share of those values; per categorical feature the share of each training
  * level and of NULLs.  The rows are the training rows, except for the
@@ -29,6 +29,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -38,7 +39,7 @@ PG_FUNCTION_INFO_V1(mm_drift);
 
 #define MM_PROFILE_BINS			10
 #define MM_PROFILE_MAX_WIDTH	64
-#define MM_PROFILE_SAMPLE		10000	/* values the deciles are taken from, at most */
+#define MM_PROFILE_SAMPLE		2000	/* values the deciles are taken from, at most */
 #define MM_PSI_FLOOR			1e-4
 
 /* The bin of x: the number of edges below it. */
@@ -164,84 +165,106 @@ MmElementName(const char *name, uint32 width, uint32 k)
 }
 
 /*
- * Append the profile of raw column values of ds (feature i, element k)
- * over its rows (training rows only, when training).
+ * The profile of a dataset's training rows, for mm.versions.profile: one
+ * pass over the rows (a row's values are contiguous), every profiled
+ * column accumulated at once.
  */
-static void
-MmProfileColumn(StringInfo s, const MmDataset *ds, int i, bool training)
-{
-	const MmSourceCol *c = &ds->cols[i];
-	int64		nulls = 0;
-
-	if (c->kind == MM_COL_TEXT)
-	{
-		const MmDict *d = &ds->dicts[i];
-		int64	   *count = palloc0(sizeof(int64) * Max(d->n, 1));
-		int64		n = 0;
-		int32	   *ids = palloc(sizeof(int32) * Max(d->n, 1));
-		int			nl = 0;
-
-		for (int64 r = 0; r < ds->n; r++)
-		{
-			double		x = MmRawRow(ds, r)[ds->off[i]];
-
-			if (training && ds->heldout[r])
-				continue;
-			if (isnan(x))
-				nulls++;
-			else
-				count[(int32) x]++, n++;
-		}
-		for (int32 id = 0; id < d->n; id++)
-			if (count[id] > 0)
-				ids[nl++] = id;
-		appendStringInfoString(s, "{\"name\": ");
-		escape_json(s, c->name);
-		appendStringInfoString(s, ", \"kind\": \"categorical\", \"null\": ");
-		MmAppendJsonNumber(s, n + nulls > 0 ? (double) nulls / (n + nulls) : 0.0);
-		appendStringInfoString(s, ", \"levels\": {");
-		for (int l = 0; l < nl; l++)
-		{
-			if (l > 0)
-				appendStringInfoString(s, ", ");
-			escape_json(s, d->strs[ids[l]]);
-			appendStringInfoString(s, ": ");
-			MmAppendJsonNumber(s, (double) count[ids[l]] / n);
-		}
-		appendStringInfoString(s, "}}");
-		return;
-	}
-	for (uint32 k = 0; k < ds->width[i] && ds->width[i] <= MM_PROFILE_MAX_WIDTH; k++)
-	{
-		MmNumericAcc acc;
-
-		MmNumericAccInit(&acc, training ? ds->n_train : ds->n);
-		for (int64 r = 0; r < ds->n; r++)
-			if (!(training && ds->heldout[r]))
-				MmNumericAccAdd(&acc, MmRawRow(ds, r)[ds->off[i] + k]);
-		if (k > 0)
-			appendStringInfoString(s, ", ");
-		MmNumericAccAppend(s, MmElementName(c->name, ds->width[i], k), &acc);
-	}
-}
-
-/* The profile of a dataset's training rows, for mm.versions.profile. */
 Jsonb *
 MmProfileDataset(const MmDataset *ds)
 {
 	StringInfoData s;
 	bool		first = true;
+	MmNumericAcc **acc = palloc0(sizeof(MmNumericAcc *) * Max(ds->ncols, 1));
+	int64	  **count = palloc0(sizeof(int64 *) * Max(ds->ncols, 1));
+	int64	   *nulls = palloc0(sizeof(int64) * Max(ds->ncols, 1));
+
+	for (int i = 0; i < ds->ncols; i++)
+	{
+		if (ds->cols[i].kind == MM_COL_TEXT)
+			count[i] = palloc0(sizeof(int64) * Max(ds->dicts[i].n, 1));
+		else if (ds->width[i] <= MM_PROFILE_MAX_WIDTH)
+		{
+			acc[i] = palloc(sizeof(MmNumericAcc) * ds->width[i]);
+			for (uint32 k = 0; k < ds->width[i]; k++)
+				MmNumericAccInit(&acc[i][k], ds->n_train);
+		}
+	}
+	for (int64 r = 0; r < ds->n; r++)
+	{
+		const double *row;
+
+		if (ds->heldout[r])
+			continue;
+		row = MmRawRow(ds, r);
+		for (int i = 0; i < ds->ncols; i++)
+		{
+			const double *x = row + ds->off[i];
+
+			if (count[i] != NULL)
+			{
+				if (isnan(x[0]))
+					nulls[i]++;
+				else
+					count[i][(int32) x[0]]++;
+			}
+			else if (acc[i] != NULL)
+				for (uint32 k = 0; k < ds->width[i]; k++)
+					MmNumericAccAdd(&acc[i][k], x[k]);
+		}
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"features\": [", ds->n_train);
 	for (int i = 0; i < ds->ncols; i++)
 	{
-		if (ds->cols[i].kind != MM_COL_TEXT && ds->width[i] > MM_PROFILE_MAX_WIDTH)
+		const MmSourceCol *c = &ds->cols[i];
+
+		if (count[i] == NULL && acc[i] == NULL)
 			continue;
 		if (!first)
 			appendStringInfoString(&s, ", ");
 		first = false;
-		MmProfileColumn(&s, ds, i, true);
+		if (count[i] != NULL)
+		{
+			const MmDict *d = &ds->dicts[i];
+			int64		n = 0;
+			bool		firstl = true;
+
+			for (int32 id = 0; id < d->n; id++)
+				n += count[i][id];
+			appendStringInfoString(&s, "{\"name\": ");
+			escape_json(&s, c->name);
+			appendStringInfoString(&s, ", \"kind\": \"categorical\", \"null\": ");
+			MmAppendJsonNumber(&s, n + nulls[i] > 0 ? (double) nulls[i] / (n + nulls[i]) : 0.0);
+			appendStringInfoString(&s, ", \"levels\": {");
+			{
+				int32	   *ids = palloc(sizeof(int32) * Max(d->n, 1));
+				int			nl = 0;
+
+				for (int32 id = 0; id < d->n; id++)
+					if (count[i][id] > 0)
+						ids[nl++] = id;
+				for (int l = 0; l < nl; l++)
+				{
+					if (!firstl)
+						appendStringInfoString(&s, ", ");
+					firstl = false;
+					escape_json(&s, d->strs[ids[l]]);
+					appendStringInfoString(&s, ": ");
+					MmAppendJsonNumber(&s, (double) count[i][ids[l]] / n);
+				}
+			}
+			appendStringInfoString(&s, "}}");
+		}
+		else
+			for (uint32 k = 0; k < ds->width[i]; k++)
+			{
+				if (k > 0)
+					appendStringInfoString(&s, ", ");
+				MmNumericAccAppend(&s, MmElementName(c->name, ds->width[i], k), &acc[i][k]);
+			}
 	}
 	appendStringInfoString(&s, "]}");
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
