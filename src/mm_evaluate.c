@@ -22,7 +22,6 @@
 
 PG_FUNCTION_INFO_V1(mm_evaluate);
 
-#define MM_FETCH_ROWS 1000
 
 /* Metrics as jsonb; on ("heldout"/"train") is added when not NULL. */
 Jsonb *
@@ -90,6 +89,140 @@ MmClusteringJsonb(int64 n, double inertia, double silhouette, const char *on)
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
+/* The scoring query's receiver: each row is predicted and counted as it comes. */
+typedef struct MmScoreReceiver
+{
+	DestReceiver pub;
+	const MmModel *m;
+	const char *model_name;
+	MmRowFilter filter;
+	uint64		seed;
+	double		test_fraction;
+	MmRegMetrics *reg;
+	MmClsMetrics *cls;
+	int64	   *unseen;
+	MmClusterScore *clu;
+	double	   *row;			/* target, then the encoded features */
+	double	   *proba;
+	MemoryContext rowcxt;		/* detoasted values of one row */
+	uint64		rows;
+} MmScoreReceiver;
+
+/* Encode one row of the scoring query, predict it and add it to the metrics. */
+static void
+MmScoreRow(MmScoreReceiver *r, const Datum *values, const bool *nulls)
+{
+	const MmModel *m = r->m;
+	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
+	double	   *row = r->row;
+	uint32		pos = 1;
+	int			cls_index = 0;
+	Datum		d = values[0];
+
+	if (nulls[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target column \"%s\" contains NULL", m->target),
+				 errhint("Filter rows with a NULL target out in a query source.")));
+	if (classifier)
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		cls_index = MmLabelIndex(m, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		row[0] = cls_index;
+	}
+	else
+	{
+		row[0] = DatumGetFloat8(d);
+		if (!isfinite(row[0]))
+			MmReportNonFinite(m->target, row[0]);
+	}
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		const MmFeature *f = &m->features[i];
+
+		d = values[i + 1];
+		if (nulls[i + 1])
+		{
+			if (f->impute == MM_IMPUTE_ERROR)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("column \"%s\" contains NULL", f->name),
+						 errhint("Model \"%s\" was trained without NULLs; filter them out in a query source, or replace them with coalesce().",
+								 r->model_name)));
+			memcpy(row + pos, f->fill, sizeof(double) * f->width);
+		}
+		else if (f->kind == MM_FEAT_ARRAY)
+		{
+			char		what[NAMEDATALEN + 16];
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+
+			snprintf(what, sizeof(what), "column \"%s\"", f->name);
+			MmReadArrayNulls(arr, f->width, row + pos, what, f->impute != MM_IMPUTE_ERROR);
+			for (uint32 k = 0; k < f->width; k++)
+				if (isnan(row[pos + k]))
+					row[pos + k] = f->fill[k];
+		}
+		else if (f->kind == MM_FEAT_CATEGORICAL)
+		{
+			text	   *t = DatumGetTextPP(d);
+			int			l = mm_feature_level(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+
+			memset(row + pos, 0, sizeof(double) * f->width);
+			if (l >= 0)
+				row[pos + l] = 1.0;
+		}
+		else
+		{
+			row[pos] = DatumGetFloat8(d);
+			if (!isfinite(row[pos]))
+				MmReportNonFinite(f->name, row[pos]);
+		}
+		pos += f->width;
+	}
+	if (r->filter == MM_ROWS_HELDOUT &&
+		!(mm_split_u(r->seed, row, m->ncols + 1) < r->test_fraction))
+		return;
+	mm_model_scale(m, row + 1);
+	if (m->task == MM_TASK_CLUSTERING)
+		MmClusterScoreAdd(m, r->clu, row + 1);
+	else if (!classifier)
+		mm_regmetrics_add(r->reg, row[0], MmModelValue(m, row + 1));
+	else if (cls_index < 0)
+		(*r->unseen)++;
+	else
+	{
+		MmModelProba(m, row + 1, r->proba);
+		mm_clsmetrics_add(r->cls, cls_index, r->proba);
+	}
+}
+
+static bool
+MmScoreReceive(TupleTableSlot *slot, DestReceiver *self)
+{
+	MmScoreReceiver *r = (MmScoreReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(r->rowcxt);
+
+	slot_getallattrs(slot);
+	MmScoreRow(r, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->rowcxt);
+	if ((++r->rows & 0x3FF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	return true;
+}
+
+/* Nothing to set up or tear down. */
+static void
+MmScoreStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+MmScoreShutdown(DestReceiver *self)
+{
+}
+
 /*
  * Predict every row of the source (or only the held-out rows of a plain
  * numeric regression's split) and accumulate metrics: regression metrics
@@ -97,7 +230,8 @@ MmClusteringJsonb(int64 n, double inertia, double silhouette, const char *on)
  * never saw are counted in *unseen and left out).  Features map by name;
  * categorical values are one-hot over the model's levels, NULLs take the
  * model's fill values (or are an error), and the model's scaling applies.
- * Runs as the caller.
+ * Runs as the caller, as one query whose rows stream into a receiver: no
+ * result set is built on the way, and the plan may scan in parallel.
  */
 void
 MmScoreOverSource(const MmModel *m, const char *model_name,
@@ -110,14 +244,9 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 	int			attno;
 	MmSourceCol col;
 	MmSourceCol *cols = palloc(sizeof(MmSourceCol) * m->nfeatures);
-	double	   *row = palloc(sizeof(double) * (m->ncols + 1));
-	double	   *proba = palloc(sizeof(double) * Max(m->nclasses, 1));
 	bool		classifier = m->task == MM_TASK_CLASSIFICATION;
 	bool		clustering = m->task == MM_TASK_CLUSTERING;
-	SPIPlanPtr	plan;
-	Portal		portal;
-	MemoryContext loopcxt;
-	MemoryContext rowcxt;
+	MmScoreReceiver receiver;
 
 	attno = clustering ? 1 : MmFindColumn(src, m->target);
 	if (attno == 0)
@@ -165,116 +294,27 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 	}
 	appendStringInfo(&sql, " FROM %s", src->from_sql);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(sql.data, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "preparing the scoring query failed: %s", SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	loopcxt = CurrentMemoryContext;
-	rowcxt = AllocSetContextCreate(loopcxt, "mm scoring row", ALLOCSET_SMALL_SIZES);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, MM_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			uint32		pos = 1;
-			int			cls_index = 0;
-			Datum		d;
-
-			/* detoasted values of this row go with it */
-			MemoryContextReset(rowcxt);
-			MemoryContextSwitchTo(rowcxt);
-			d = SPI_getbinval(tup, desc, 1, &isnull);
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("target column \"%s\" contains NULL", m->target),
-						 errhint("Filter rows with a NULL target out in a query source.")));
-			if (classifier)
-			{
-				text	   *t = DatumGetTextPP(d);
-
-				cls_index = MmLabelIndex(m, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-				row[0] = cls_index;
-			}
-			else
-			{
-				row[0] = DatumGetFloat8(d);
-				if (!isfinite(row[0]))
-					MmReportNonFinite(m->target, row[0]);
-			}
-			for (uint32 i = 0; i < m->nfeatures; i++)
-			{
-				const MmFeature *f = &m->features[i];
-
-				d = SPI_getbinval(tup, desc, i + 2, &isnull);
-				if (isnull)
-				{
-					if (f->impute == MM_IMPUTE_ERROR)
-						ereport(ERROR,
-								(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-								 errmsg("column \"%s\" contains NULL", f->name),
-								 errhint("Model \"%s\" was trained without NULLs; filter them out in a query source, or replace them with coalesce().",
-										 model_name)));
-					memcpy(row + pos, f->fill, sizeof(double) * f->width);
-				}
-				else if (f->kind == MM_FEAT_ARRAY)
-				{
-					char		what[NAMEDATALEN + 16];
-					ArrayType  *arr = DatumGetArrayTypeP(d);
-
-					snprintf(what, sizeof(what), "column \"%s\"", f->name);
-					MmReadArrayNulls(arr, f->width, row + pos, what, f->impute != MM_IMPUTE_ERROR);
-					for (uint32 k = 0; k < f->width; k++)
-						if (isnan(row[pos + k]))
-							row[pos + k] = f->fill[k];
-				}
-				else if (f->kind == MM_FEAT_CATEGORICAL)
-				{
-					text	   *t = DatumGetTextPP(d);
-					int			l = mm_feature_level(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-
-					memset(row + pos, 0, sizeof(double) * f->width);
-					if (l >= 0)
-						row[pos + l] = 1.0;
-				}
-				else
-				{
-					row[pos] = DatumGetFloat8(d);
-					if (!isfinite(row[pos]))
-						MmReportNonFinite(f->name, row[pos]);
-				}
-				pos += f->width;
-			}
-			if (filter == MM_ROWS_HELDOUT &&
-				!(mm_split_u(seed, row, m->ncols + 1) < test_fraction))
-				continue;
-			mm_model_scale(m, row + 1);
-			if (clustering)
-				MmClusterScoreAdd(m, clu, row + 1);
-			else if (!classifier)
-				mm_regmetrics_add(reg, row[0], MmModelValue(m, row + 1));
-			else if (cls_index < 0)
-				(*unseen)++;
-			else
-			{
-				MmModelProba(m, row + 1, proba);
-				mm_clsmetrics_add(cls, cls_index, proba);
-			}
-		}
-		MemoryContextSwitchTo(loopcxt);
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-	SPI_finish();
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = MmScoreReceive;
+	receiver.pub.rStartup = MmScoreStartup;
+	receiver.pub.rShutdown = MmScoreShutdown;
+	receiver.pub.rDestroy = MmScoreShutdown;
+	receiver.pub.mydest = DestNone;
+	receiver.m = m;
+	receiver.model_name = model_name;
+	receiver.filter = filter;
+	receiver.seed = seed;
+	receiver.test_fraction = test_fraction;
+	receiver.reg = reg;
+	receiver.cls = cls;
+	receiver.unseen = unseen;
+	receiver.clu = clu;
+	receiver.row = palloc(sizeof(double) * (m->ncols + 1));
+	receiver.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
+	receiver.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "mm scoring row",
+											ALLOCSET_SMALL_SIZES);
+	MmReadInto(sql.data, NULL, (DestReceiver *) &receiver);
+	MemoryContextDelete(receiver.rowcxt);
 }
 
 /* mm_evaluate(model text, source text, version int, record boolean) */

@@ -163,9 +163,12 @@ mm_logit_rows(MmLogit *L, int64_t r0, int nb)
 		if (!L->softmax)
 		{
 			double		z = zi[0];
-			double		mu = mm_sigmoid(z);
 
-			loss += fmax(z, 0.0) + log1p(exp(-fabs(z))) - (yi == 1 ? z : 0.0);
+			/* one exp serves the sigmoid and the loss (as mm_sigmoid) */
+			double		e = exp(-fabs(z));
+			double		mu = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+
+			loss += fmax(z, 0.0) + log1p(e) - (yi == 1 ? z : 0.0);
 			zi[0] = mu;
 			ri[0] = mu - (yi == 1 ? 1.0 : 0.0);
 		}
