@@ -6,7 +6,7 @@
  * Algorithms that iterate over their data (logistic regression), that
  * need per-class statistics (naive Bayes), or whose features need a
  * first look at the data (categorical levels, imputed values, scaling)
- * read the source once through a cursor, as the caller, into a compact
+ * read the source once, as the caller, into a receiver that keeps a compact
  * raw form:
  *	 - per row the target (a value, or a label id) and the split number u;
  *	 - per feature column: numbers as doubles, NULL as NaN (a NaN in the

@@ -3,9 +3,10 @@
  *	  Scoring a model on the rows of a source: mm_evaluate, and the second
  *	  pass of mm_train when held-out rows did not fit in memory.
  *
- * The source is read as the caller through a cursor in batches, so memory
- * stays constant however many rows there are; columns are mapped to the
- * model's features by name.
+ * The source is read as the caller by one query whose rows stream into a
+ * receiver and are scored as they arrive, so memory stays constant however
+ * many rows there are (and the plan may be parallel); columns are mapped
+ * to the model's features by name.
  */
 #include "massmodel.h"
 
