@@ -122,6 +122,41 @@ MmCheckModelName(const char *name)
 }
 
 /*
+ * Run one of the catalog's fixed read queries through a plan prepared once
+ * per backend (SPI_keepplan; the plan cache replans it when the catalog
+ * changes).  A prediction resolves its model by name and version in every
+ * statement: parsing and planning those queries each time cost more than
+ * the rest of a one-row predict.  sql must be a string literal: its
+ * address is the key.  Inside SPI (the catalog window).
+ */
+#define MM_CATALOG_PLANS 8
+
+static int
+MmCatalogRead(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			  bool read_only, long count)
+{
+	static struct
+	{
+		const char *sql;
+		SPIPlanPtr	plan;
+	}			plans[MM_CATALOG_PLANS];
+	int			i;
+
+	for (i = 0; i < MM_CATALOG_PLANS && plans[i].sql != NULL; i++)
+		if (plans[i].sql == sql)
+			return SPI_execute_plan(plans[i].plan, values, NULL, read_only, count);
+	if (i == MM_CATALOG_PLANS)
+		elog(ERROR, "too many cached catalog queries");
+	plans[i].plan = SPI_prepare(sql, nargs, argtypes);
+	if (plans[i].plan == NULL)
+		elog(ERROR, "preparing a catalog query failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plans[i].plan) != 0)
+		elog(ERROR, "keeping a catalog query's plan failed");
+	plans[i].sql = sql;
+	return SPI_execute_plan(plans[i].plan, values, NULL, read_only, count);
+}
+
+/*
  * Look up a model by name; false when it does not exist.  With lock, the
  * row is locked FOR UPDATE (trains and deploys of one model serialise on
  * it).  Must run inside the catalog window.
@@ -138,14 +173,14 @@ MmLookupModel(const char *name, MmModelRow *row, bool lock)
 	Datum		d;
 
 	values[0] = CStringGetTextDatum(name);
-	ret = SPI_execute_with_args(lock ?
+	ret = MmCatalogRead(lock ?
 								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl, "
 								"coalesce(canary_version, 0), coalesce(canary_traffic, 0) "
 								"FROM mm.models WHERE name = $1 FOR UPDATE" :
 								"SELECT id, owner::oid, task, coalesce(deployed_version, 0), latest_version, acl, "
 								"coalesce(canary_version, 0), coalesce(canary_traffic, 0) "
 								"FROM mm.models WHERE name = $1",
-								1, argtypes, values, NULL, !lock, 1);
+						1, argtypes, values, !lock, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "catalog lookup of model \"%s\" failed: %s", name,
 			 SPI_result_code_string(ret));
@@ -285,8 +320,8 @@ MmVersionUid(int64 model_id, int32 version, bool fresh)
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = Int32GetDatum(version);
-	ret = SPI_execute_with_args("SELECT uid FROM mm.versions WHERE model_id = $1 AND version = $2",
-								2, argtypes, values, NULL, !fresh, 1);
+	ret = MmCatalogRead("SELECT uid FROM mm.versions WHERE model_id = $1 AND version = $2",
+						2, argtypes, values, !fresh, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "catalog lookup of a version failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -321,8 +356,8 @@ MmFetchBlob(int64 uid, int32 version, const char *name)
 	bytea	   *copy;
 
 	values[0] = Int64GetDatum(uid);
-	ret = SPI_execute_with_args("SELECT blob FROM mm.versions WHERE uid = $1",
-								1, argtypes, values, NULL, true, 1);
+	ret = MmCatalogRead("SELECT blob FROM mm.versions WHERE uid = $1",
+						1, argtypes, values, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "catalog lookup of a version failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
