@@ -31,7 +31,8 @@
 # docs/img/scale_time.png and docs/img/scale_ratio.png, and writes the
 # section "## Scaling: time against rows" of docs/benchmarks.md, replacing
 # it if it is there and appending it otherwise (SCALE_DOC=... to write
-# elsewhere, SCALE_DOC= to write nothing).  The cluster is stopped at the
+# elsewhere, SCALE_DOC= to write nothing; SCALE_IMG=DIR draws the figures
+# elsewhere).  The cluster is stopped at the
 # end.  Needs the extension installed (make install) and runs as root or as
 # a user that can run the server (see scripts/cluster.sh).  The 10,000,000
 # row size needs about 4 GB of disk and several minutes.
@@ -43,6 +44,7 @@ PORT=${BENCH_PORT:-55467}
 SIZES=${SIZES:-"100000 300000 1000000 3000000 10000000"}
 REPS=${REPS:-3}
 SCALE_DOC=${SCALE_DOC-$TOP/docs/benchmarks.md}
+SCALE_IMG=${SCALE_IMG:-$TOP/docs/img}
 OUT=$HERE/results
 CLUSTER=benchscale
 
@@ -59,4 +61,4 @@ bench_check_args
 bench_start_cluster "shared_preload_libraries = 'massmodel'"
 /usr/bin/python3 "$HERE/scale.py" run \
     --sizes "$SIZES" --reps "$REPS" --out "$OUT" --doc "$SCALE_DOC" \
-    --img "$TOP/docs/img" --top "$TOP" --port "$PORT" --cluster "$CLUSTER"
+    --img "$SCALE_IMG" --top "$TOP" --port "$PORT" --cluster "$CLUSTER"
