@@ -174,7 +174,7 @@ SELECT (:q_formula) AS f, (:q_array) AS a, (:q_row) AS r \gset
 SELECT to_char(greatest(abs(:a - :f), abs(:r - :f)) / greatest(abs(:f), 1e-300), '9.9EEEE');
 EOF
 )
-workers=$(grep -o 'Workers Planned: [0-9]*' "$OUT/timing.log" | awk '{print $3}' | paste -sd, -)
+workers=$( { grep -o 'Workers Planned: [0-9]*' "$OUT/timing.log" || true; } | awk '{print $3}' | paste -sd, -)
 "${PSQL[@]}" -At -F '|' -c "
     SELECT phase, label, count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
            round(min(ms)::numeric, 1), round(max(ms)::numeric, 1)

@@ -48,3 +48,39 @@ SELECT a.metrics->>'n' = b.metrics->>'n' AS same_heldout_rows,
 SELECT count(*), round(avg(mm_predict('par', ARRAY[x1, x2, x3] || emb))::numeric, 6) =
                  round(avg(mm_predict('par', p))::numeric, 6) AS same
   FROM par p;
+
+-- lasso and elastic net take the same scan (coordinate descent on the Gram
+-- matrix of the co-moments): parallel equals serial, and both equal the
+-- in-memory path (impute 'mean' with no NULL reads the rows into memory
+-- and runs coordinate descent on them)
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('par_l', 'lasso', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 1}', test_fraction => 0);
+SELECT version FROM mm_train('par_l', 'lasso', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 1, "impute": "mean"}', test_fraction => 0);
+SET max_parallel_workers_per_gather = 2;
+SET force_parallel_mode = on;
+SELECT version FROM mm_train('par_l', 'lasso', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 1}', test_fraction => 0);
+SELECT version FROM mm_train('par_e', 'elastic_net', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 0.05, "l1_ratio": 0.3}');
+RESET force_parallel_mode;
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('par_e', 'elastic_net', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 0.05, "l1_ratio": 0.3, "impute": "mean"}');
+SELECT 'in memory' AS against, count(*) AS weights,
+       max(abs(a.weight - b.weight) / greatest(abs(a.weight), 1e-12)) < 1e-6 AS same_weights,
+       bool_and((a.weight = 0) = (b.weight = 0)) AS same_zeros,
+       count(*) FILTER (WHERE a.weight = 0) AS zeros
+  FROM mm_weights('par_l', 1) a JOIN mm_weights('par_l', 2) b USING (feature)
+UNION ALL
+SELECT 'parallel', count(*), max(abs(a.weight - b.weight) / greatest(abs(a.weight), 1e-12)) < 1e-6,
+       bool_and((a.weight = 0) = (b.weight = 0)), count(*) FILTER (WHERE a.weight = 0)
+  FROM mm_weights('par_l', 1) a JOIN mm_weights('par_l', 3) b USING (feature);
+SELECT abs((a.metrics->>'mae')::float8 - (b.metrics->>'mae')::float8) < 1e-6 * (a.metrics->>'mae')::float8 AS same_mae,
+       a.metrics->>'evaluated_on' AS evaluated_on
+  FROM mm_versions a, mm_versions b WHERE a.model = 'par_l' AND b.model = 'par_l' AND a.version = 1 AND b.version = 3;
+SELECT count(*) AS weights, max(abs(a.weight - b.weight) / greatest(abs(a.weight), 1e-12)) < 1e-6 AS same_weights,
+       (SELECT a.metrics->>'n' = b.metrics->>'n' FROM mm_versions a, mm_versions b
+         WHERE a.model = 'par_e' AND b.model = 'par_e' AND a.version = 1 AND b.version = 2) AS same_heldout_rows
+  FROM mm_weights('par_e', 1) a JOIN mm_weights('par_e', 2) b USING (feature);

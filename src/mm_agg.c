@@ -419,7 +419,7 @@ MmLinReadRow(FunctionCallInfo fcinfo, const MmLinArgs *a, const MmLinState *s,
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("column \"%s\" contains NULL", a->names[i + 1]),
-					 errhint("Filter NULLs out in a query source, or replace them with coalesce().")));
+					 errhint("Set params.impute to 'mean', 'median' or 'most_frequent', or filter the rows in a query source.")));
 		if (a->is_array[i])
 		{
 			char	   *what = psprintf("column \"%s\"", a->names[i + 1]);

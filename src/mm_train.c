@@ -962,10 +962,14 @@ MmFitProgressFn(void *arg, int iteration, double loss)
 	}
 }
 
-/* Fit lasso or elastic net by coordinate descent on the nt encoded, scaled rows X. */
+/*
+ * Fit a lasso or elastic net into m: from the nt encoded rows X, y, or
+ * when X is NULL from the co-moments of the one-scan path (n rows, mean
+ * and C with the target first).
+ */
 static void
 MmFitElastic(const char *model, const MmTrainParams *p, MmModel *m, const double *X,
-			 const double *y, int64 nt)
+			 const double *y, int64 nt, double n, const double *mean, const double *C)
 {
 	MmElasticParams ep;
 	MmElasticInfo info;
@@ -983,8 +987,12 @@ MmFitElastic(const char *model, const MmTrainParams *p, MmModel *m, const double
 	m->alpha = p->alpha;
 	m->l1_ratio = p->l1_ratio;
 	m->coef = palloc0(sizeof(double) * Max(m->ncols, 1));
-	status = mm_elastic_fit(nt, (int) m->ncols, X, y, &ep, m->coef, &m->intercept, &info,
-							&progress, MmPallocAllocator(), &err);
+	if (X != NULL)
+		status = mm_elastic_fit(nt, (int) m->ncols, X, y, &ep, m->coef, &m->intercept, &info,
+								&progress, MmPallocAllocator(), &err);
+	else
+		status = mm_elastic_fit_gram(n, (int) m->ncols, mean, C, &ep, m->coef, &m->intercept,
+									 &info, &progress, MmPallocAllocator(), &err);
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
 	if (!info.converged)
@@ -1443,7 +1451,7 @@ MmFitMatrix(const char *model, int algorithm, const MmTrainParams *p, MmModel *m
 			break;
 		case MM_ALG_LASSO:
 		case MM_ALG_ELASTIC_NET:
-			MmFitElastic(model, p, m, X, y, nt);
+			MmFitElastic(model, p, m, X, y, nt, 0, NULL, NULL);
 			break;
 		case MM_ALG_MLP:
 			MmFitMlp(model, p, m, X, y, nt, prev);
@@ -1765,6 +1773,7 @@ mm_train(PG_FUNCTION_ARGS)
 	int64		nparams;
 	int			label_type;
 	bool		use_scan;
+	bool		elastic;
 	bool		unsupervised;
 	bool		open_task;
 	bool		searching;
@@ -1963,8 +1972,9 @@ mm_train(PG_FUNCTION_ARGS)
 	 * (classifiers, categorical features, NULLs to impute, scaling) reads
 	 * the rows into memory first.
 	 */
-	use_scan = !searching && algorithm <= MM_ALG_RIDGE && p.impute == MM_IMPUTE_ERROR &&
-		p.scale == MM_SCALE_NONE;
+	elastic = algorithm == MM_ALG_LASSO || algorithm == MM_ALG_ELASTIC_NET;
+	use_scan = !searching && (algorithm <= MM_ALG_RIDGE || elastic) &&
+		p.impute == MM_IMPUTE_ERROR && p.scale == MM_SCALE_NONE;
 	for (int i = 0; i < ncols; i++)
 		use_scan &= cols[i].kind != MM_COL_TEXT;
 	memset(&m, 0, sizeof(m));
@@ -2004,7 +2014,8 @@ mm_train(PG_FUNCTION_ARGS)
 							"; the held-out rows exceed mm.max_train_memory and are scored in a second pass"),
 					 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
 
-		nparams = (st.d - 1) + (p.fit_intercept ? 1 : 0);
+		/* least squares needs a row per parameter; the penalised fits one row */
+		nparams = elastic ? 1 : (st.d - 1) + (p.fit_intercept ? 1 : 0);
 		if (st.n < nparams)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -2017,7 +2028,10 @@ mm_train(PG_FUNCTION_ARGS)
 		/* fit */
 		MmBuildSchema(&m, tcol.name, cols, ncols, &st);
 		profile = MmProfileKeptRows(&m, st.heldout, st.heldout_kept, st.d);
-		MmSolveLinear(model, &m, p.fit_intercept, p.alpha, st.n, st.mean, st.C);
+		if (elastic)
+			MmFitElastic(model, &p, &m, NULL, NULL, 0, st.n, st.mean, st.C);
+		else
+			MmSolveLinear(model, &m, p.fit_intercept, p.alpha, st.n, st.mean, st.C);
 
 		/* score */
 		MmProgressPhase("evaluating");

@@ -349,6 +349,20 @@ MmStatus	mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
 						   double *intercept, MmElasticInfo *info,
 						   const MmProgress *progress, const MmAlloc *a, MmErr *err);
 
+/*
+ * The same fit from the co-moments of the rows instead of the rows: n rows
+ * of d = p + 1 values (the target first, then the features), their means
+ * mean[d] and centred co-moments C (d x d, upper triangle C[i + j*d],
+ * i <= j), as mm_moments_add_block leaves them.  Coordinate descent on the
+ * Gram matrix (scikit-learn's precompute=True form): each pass costs
+ * O(p^2) whatever n is, and the iterates and the duality gap are those of
+ * mm_elastic_fit up to rounding.
+ */
+MmStatus	mm_elastic_fit_gram(double n, int p, const double *mean, const double *C,
+								const MmElasticParams *params, double *coef,
+								double *intercept, MmElasticInfo *info,
+								const MmProgress *progress, const MmAlloc *a, MmErr *err);
+
 /* ---------------------------------------------------------------------
  * Deterministic pseudo-random numbers (xoshiro256** seeded by splitmix64):
  * the same seed gives the same stream on every platform.

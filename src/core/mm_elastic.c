@@ -128,29 +128,14 @@ mm_mean_strided(int64_t n, const double *x, size_t stride)
 	return m + c / (double) n;
 }
 
-/* Check the arguments of mm_elastic_fit; MM_OK or an error in err. */
+/* Check the params and outputs of a fit; MM_OK or an error in err. */
 static MmStatus
-mm_elastic_check(int64_t n, int p, const double *X, const double *y,
-				 const MmElasticParams *params, double *coef,
-				 double *intercept, MmErr *err)
+mm_elastic_check_params(const MmElasticParams *params, double *coef,
+						double *intercept, MmErr *err)
 {
-	MmStatus	st;
-	size_t		i;
-
-	if (n < 1)
+	if (params == NULL || coef == NULL || intercept == NULL)
 	{
-		mm_err_set(err, "elastic net needs at least one row");
-		return MM_EINVAL;
-	}
-	if (p < 1)
-	{
-		mm_err_set(err, "elastic net needs at least one feature");
-		return MM_EINVAL;
-	}
-	if (X == NULL || y == NULL || params == NULL || coef == NULL ||
-		intercept == NULL)
-	{
-		mm_err_set(err, "elastic net: missing data, parameters or output");
+		mm_err_set(err, "elastic net: missing parameters or output");
 		return MM_EINVAL;
 	}
 	if (!(params->alpha >= 0.0) || !isfinite(params->alpha))
@@ -173,6 +158,35 @@ mm_elastic_check(int64_t n, int p, const double *X, const double *y,
 		mm_err_set(err, "elastic net tol must be positive and finite");
 		return MM_EINVAL;
 	}
+	return MM_OK;
+}
+
+/* Check the arguments of mm_elastic_fit; MM_OK or an error in err. */
+static MmStatus
+mm_elastic_check(int64_t n, int p, const double *X, const double *y,
+				 const MmElasticParams *params, double *coef,
+				 double *intercept, MmErr *err)
+{
+	MmStatus	st;
+	size_t		i;
+
+	if (n < 1)
+	{
+		mm_err_set(err, "elastic net needs at least one row");
+		return MM_EINVAL;
+	}
+	if (p < 1)
+	{
+		mm_err_set(err, "elastic net needs at least one feature");
+		return MM_EINVAL;
+	}
+	if (X == NULL || y == NULL)
+	{
+		mm_err_set(err, "elastic net: missing data");
+		return MM_EINVAL;
+	}
+	if ((st = mm_elastic_check_params(params, coef, intercept, err)) != MM_OK)
+		return st;
 	if ((st = mm_check_matrix("elastic net", n, p, X, err)) != MM_OK)
 		return st;
 	for (i = 0; i < (size_t) n; i++)
@@ -199,8 +213,8 @@ mm_elastic_progress(const MmProgress *progress, int iteration, double loss)
  * The objective of the file header (the 1/(2n) form) from |R|^2 and w.
  */
 static double
-mm_elastic_objective(int64_t n, int p, double R_norm2, const double *w,
-					 double alpha, double l1_ratio)
+mm_elastic_objective_n(double n, int p, double R_norm2, const double *w,
+					   double alpha, double l1_ratio)
 {
 	double		l1 = 0.0;
 	double		l2 = 0.0;
@@ -211,8 +225,53 @@ mm_elastic_objective(int64_t n, int p, double R_norm2, const double *w,
 		l1 += fabs(w[j]);
 		l2 += w[j] * w[j];
 	}
-	return R_norm2 / (2.0 * (double) n) +
+	return R_norm2 / (2.0 * n) +
 		alpha * (l1_ratio * l1 + 0.5 * (1.0 - l1_ratio) * l2);
+}
+
+/*
+ * The duality gap of the file header at w, from X_c' R (p values), |R|^2
+ * and R' y_c.
+ */
+static double
+mm_elastic_gap(int p, const double *XtR, const double *w, double R_norm2,
+			   double Rty, double l1reg, double l2reg)
+{
+	double		dual_norm = 0.0;
+	double		XtR_norm2 = 0.0;
+	double		w_norm2 = 0.0;
+	double		l1_norm = 0.0;
+	double		c;
+	double		gap;
+	int			j;
+
+	/* A = X_c' R - l2 w; its max-norm */
+	for (j = 0; j < p; j++)
+	{
+		double		Aj = XtR[j] - l2reg * w[j];
+
+		if (fabs(Aj) > dual_norm)
+			dual_norm = fabs(Aj);
+		XtR_norm2 += XtR[j] * XtR[j];
+		w_norm2 += w[j] * w[j];
+		l1_norm += fabs(w[j]);
+	}
+	if (l1reg == 0.0 && l2reg > 0.0)
+	{
+		/* ridge: the gap to the dual at theta = R (see header) */
+		return R_norm2 - Rty + 0.5 * l2reg * w_norm2 + 0.5 * XtR_norm2 / l2reg;
+	}
+	if (dual_norm > l1reg)
+	{
+		c = l1reg / dual_norm;
+		gap = 0.5 * (R_norm2 + R_norm2 * c * c);
+	}
+	else
+	{
+		c = 1.0;
+		gap = R_norm2;
+	}
+	return gap + l1reg * l1_norm - c * Rty + 0.5 * l2reg * (1.0 + c * c) * w_norm2;
 }
 
 /* Fit a lasso / elastic net by coordinate descent; see the file header. */
@@ -229,6 +288,7 @@ mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
 	double	   *nrm;			/* p: squared column norms */
 	double	   *xmean;			/* p */
 	double	   *w;				/* p */
+	double	   *XtR;			/* p: X_c' R, for the gap */
 	double		ymean = 0.0;
 	double		l1reg;
 	double		l2reg;
@@ -259,6 +319,7 @@ mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
 	nrm = mm_alloc0(a, sizeof(double) * (size_t) p);
 	xmean = mm_alloc0(a, sizeof(double) * (size_t) p);
 	w = mm_alloc0(a, sizeof(double) * (size_t) p);
+	XtR = mm_alloc0(a, sizeof(double) * (size_t) p);
 
 	/* centre (or copy) the data, column-major */
 	if (params->fit_intercept)
@@ -337,51 +398,15 @@ mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
 		if (w_max == 0.0 || d_w_max / w_max < d_w_tol ||
 			iter == params->max_iter - 1)
 		{
-			double		dual_norm = 0.0;
-			double		XtR_norm2 = 0.0;
-			double		w_norm2 = 0.0;
-			double		l1_norm = 0.0;
-			double		c;
-
-			/* A = X_c' R - l2 w; its max-norm */
 			for (j = 0; j < p; j++)
-			{
-				double		XtR = mm_dot(n, Xc + (size_t) j * (size_t) n, R);
-				double		Aj = XtR - l2reg * w[j];
-
-				if (fabs(Aj) > dual_norm)
-					dual_norm = fabs(Aj);
-				XtR_norm2 += XtR * XtR;
-				w_norm2 += w[j] * w[j];
-				l1_norm += fabs(w[j]);
-			}
-			if (l1reg == 0.0 && l2reg > 0.0)
-			{
-				/* ridge: the gap to the dual at theta = R (see header) */
-				gap = R_norm2 - mm_dot(n, R, yc) + 0.5 * l2reg * w_norm2 +
-					0.5 * XtR_norm2 / l2reg;
-			}
-			else
-			{
-				if (dual_norm > l1reg)
-				{
-					c = l1reg / dual_norm;
-					gap = 0.5 * (R_norm2 + R_norm2 * c * c);
-				}
-				else
-				{
-					c = 1.0;
-					gap = R_norm2;
-				}
-				gap += l1reg * l1_norm - c * mm_dot(n, R, yc) +
-					0.5 * l2reg * (1.0 + c * c) * w_norm2;
-			}
+				XtR[j] = mm_dot(n, Xc + (size_t) j * (size_t) n, R);
+			gap = mm_elastic_gap(p, XtR, w, R_norm2, mm_dot(n, R, yc), l1reg, l2reg);
 			if (gap <= gap_tol)
 				converged = true;
 		}
 
-		last_obj = mm_elastic_objective(n, p, R_norm2, w, params->alpha,
-										params->l1_ratio);
+		last_obj = mm_elastic_objective_n((double) n, p, R_norm2, w, params->alpha,
+										  params->l1_ratio);
 		mm_elastic_progress(progress, iter + 1, last_obj);
 		if (converged)
 		{
@@ -405,6 +430,177 @@ mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
 	{
 		info->iterations = converged ? iter : params->max_iter;
 		info->gap = gap / (double) n;
+		info->converged = converged;
+	}
+	return MM_OK;
+}
+
+/*
+ * The fit from co-moments (see mm_core.h): the pass of the file header with
+ * G = X_c'X_c, q = X_c'y_c and H = G w in place of the residual R:
+ *
+ *	 t = q_j - H_j + w_j G_jj	(= X_j' R with w_j's share added back)
+ *	 w_j = sign(t) max(|t| - l1, 0) / (G_jj + l2)
+ *	 H += G[:, j] (w_j - old w_j)
+ *
+ * and |R|^2 = |y_c|^2 - 2 w'q + w'H, X_c'R = q - H, R'y_c = |y_c|^2 - w'q for
+ * the gap.  Without an intercept the moments are uncentred:
+ * X'X = C + n m m'.
+ */
+MmStatus
+mm_elastic_fit_gram(double n, int p, const double *mean, const double *C,
+					const MmElasticParams *params, double *coef,
+					double *intercept, MmElasticInfo *info,
+					const MmProgress *progress, const MmAlloc *a, MmErr *err)
+{
+	int			d = p + 1;
+	bool		fi;
+	double	   *G;				/* p x p, column-major, full */
+	double	   *q;				/* p */
+	double	   *H;				/* p: G w */
+	double	   *w;				/* p */
+	double	   *XtR;			/* p */
+	double		yy;
+	double		l1reg;
+	double		l2reg;
+	double		gap_tol;
+	double		gap = 0.0;
+	double		R_norm2 = 0.0;
+	double		last_obj;
+	int			iter;
+	bool		converged = false;
+	MmStatus	st;
+	int			i,
+				j;
+
+	if (info != NULL)
+	{
+		info->iterations = 0;
+		info->gap = 0.0;
+		info->converged = false;
+	}
+	if (!(n >= 1.0) || p < 1 || mean == NULL || C == NULL)
+	{
+		mm_err_set(err, p < 1 ? "elastic net needs at least one feature" :
+				   "elastic net needs at least one row");
+		return MM_EINVAL;
+	}
+	if ((st = mm_elastic_check_params(params, coef, intercept, err)) != MM_OK)
+		return st;
+	fi = params->fit_intercept;
+
+	G = mm_alloc0(a, sizeof(double) * (size_t) p * (size_t) p);
+	q = mm_alloc0(a, sizeof(double) * (size_t) p);
+	H = mm_alloc0(a, sizeof(double) * (size_t) p);
+	w = mm_alloc0(a, sizeof(double) * (size_t) p);
+	XtR = mm_alloc0(a, sizeof(double) * (size_t) p);
+	for (j = 0; j < p; j++)
+	{
+		for (i = 0; i <= j; i++)
+		{
+			double		g = C[(size_t) (i + 1) + (size_t) (j + 1) * d];
+
+			if (!fi)
+				g += n * mean[i + 1] * mean[j + 1];
+			G[i + (size_t) j * p] = G[j + (size_t) i * p] = g;
+		}
+		q[j] = C[(size_t) (j + 1) * d] + (fi ? 0.0 : n * mean[0] * mean[j + 1]);
+		if (!isfinite(G[j + (size_t) j * p]) || !isfinite(q[j]))
+		{
+			mm_err_set(err, "elastic net: column %d is too large (its sum of squares overflows)", j);
+			return MM_ENUMERIC;
+		}
+	}
+	yy = C[0] + (fi ? 0.0 : n * mean[0] * mean[0]);
+	if (!isfinite(yy))
+	{
+		mm_err_set(err, "elastic net: the target is too large (its sum of squares overflows)");
+		return MM_ENUMERIC;
+	}
+
+	l1reg = params->alpha * params->l1_ratio * n;
+	l2reg = params->alpha * (1.0 - params->l1_ratio) * n;
+	last_obj = yy / (2.0 * n);
+	gap_tol = params->tol * yy;
+
+	for (iter = 0; iter < params->max_iter; iter++)
+	{
+		double		w_max = 0.0;
+		double		d_w_max = 0.0;
+		double		wq = 0.0;
+		double		wH = 0.0;
+
+		for (j = 0; j < p; j++)
+		{
+			double		gjj = G[j + (size_t) j * p];
+			double		w_j = w[j];
+			double		t;
+			double		wn;
+
+			if (gjj == 0.0)
+				continue;
+			t = q[j] - H[j] + w_j * gjj;
+			wn = fmax(fabs(t) - l1reg, 0.0) / (gjj + l2reg);
+			w[j] = t > 0.0 ? wn : (t < 0.0 ? -wn : 0.0);
+			if (w[j] != w_j)
+			{
+				double		delta = w[j] - w_j;
+				const double *gj = G + (size_t) j * p;
+
+				for (i = 0; i < p; i++)
+					H[i] += gj[i] * delta;
+			}
+			d_w_max = fmax(d_w_max, fabs(w[j] - w_j));
+			w_max = fmax(w_max, fabs(w[j]));
+		}
+
+		for (j = 0; j < p; j++)
+		{
+			wq += w[j] * q[j];
+			wH += w[j] * H[j];
+		}
+		R_norm2 = yy - 2.0 * wq + wH;
+		if (!isfinite(R_norm2))
+		{
+			mm_err_set(err, "elastic net: coordinate descent diverged (the residuals are not finite)");
+			return MM_ENUMERIC;
+		}
+
+		if (w_max == 0.0 || d_w_max / w_max < params->tol ||
+			iter == params->max_iter - 1)
+		{
+			for (j = 0; j < p; j++)
+				XtR[j] = q[j] - H[j];
+			gap = mm_elastic_gap(p, XtR, w, R_norm2, yy - wq, l1reg, l2reg);
+			if (gap <= gap_tol)
+				converged = true;
+		}
+
+		last_obj = mm_elastic_objective_n(n, p, R_norm2, w, params->alpha,
+										  params->l1_ratio);
+		mm_elastic_progress(progress, iter + 1, last_obj);
+		if (converged)
+		{
+			iter++;
+			break;
+		}
+	}
+
+	for (j = 0; j < p; j++)
+		coef[j] = w[j];
+	*intercept = 0.0;
+	if (fi)
+	{
+		double		s = 0.0;
+
+		for (j = 0; j < p; j++)
+			s += mean[j + 1] * w[j];
+		*intercept = mean[0] - s;
+	}
+	if (info != NULL)
+	{
+		info->iterations = converged ? iter : params->max_iter;
+		info->gap = gap / n;
 		info->converged = converged;
 	}
 	return MM_OK;
