@@ -274,6 +274,38 @@ mm_elastic_gap(int p, const double *XtR, const double *w, double R_norm2,
 	return gap + l1reg * l1_norm - c * Rty + 0.5 * l2reg * (1.0 + c * c) * w_norm2;
 }
 
+/*
+ * Hand out a finished fit: the coefficients w, the intercept from the
+ * means (the mean of y less the means of X times w; 0 without one), and
+ * the passes, gap (on the 1/(2n) scale) and convergence.
+ */
+static void
+mm_elastic_finish(int p, const double *w, const MmElasticParams *params,
+				  const double *xmean, double ymean, double n, int iter,
+				  bool converged, double gap, double *coef, double *intercept,
+				  MmElasticInfo *info)
+{
+	int			j;
+
+	for (j = 0; j < p; j++)
+		coef[j] = w[j];
+	*intercept = 0.0;
+	if (params->fit_intercept)
+	{
+		double		s = 0.0;
+
+		for (j = 0; j < p; j++)
+			s += xmean[j] * w[j];
+		*intercept = ymean - s;
+	}
+	if (info != NULL)
+	{
+		info->iterations = converged ? iter : params->max_iter;
+		info->gap = gap / n;
+		info->converged = converged;
+	}
+}
+
 /* Fit a lasso / elastic net by coordinate descent; see the file header. */
 MmStatus
 mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
@@ -415,23 +447,8 @@ mm_elastic_fit(int64_t n, int p, const double *X, const double *y,
 		}
 	}
 
-	for (j = 0; j < p; j++)
-		coef[j] = w[j];
-	*intercept = 0.0;
-	if (params->fit_intercept)
-	{
-		double		s = 0.0;
-
-		for (j = 0; j < p; j++)
-			s += xmean[j] * w[j];
-		*intercept = ymean - s;
-	}
-	if (info != NULL)
-	{
-		info->iterations = converged ? iter : params->max_iter;
-		info->gap = gap / (double) n;
-		info->converged = converged;
-	}
+	mm_elastic_finish(p, w, params, xmean, ymean, (double) n, iter, converged, gap,
+					  coef, intercept, info);
 	return MM_OK;
 }
 
@@ -586,22 +603,7 @@ mm_elastic_fit_gram(double n, int p, const double *mean, const double *C,
 		}
 	}
 
-	for (j = 0; j < p; j++)
-		coef[j] = w[j];
-	*intercept = 0.0;
-	if (fi)
-	{
-		double		s = 0.0;
-
-		for (j = 0; j < p; j++)
-			s += mean[j + 1] * w[j];
-		*intercept = mean[0] - s;
-	}
-	if (info != NULL)
-	{
-		info->iterations = converged ? iter : params->max_iter;
-		info->gap = gap / n;
-		info->converged = converged;
-	}
+	mm_elastic_finish(p, w, params, mean + 1, mean[0], n, iter, converged, gap,
+					  coef, intercept, info);
 	return MM_OK;
 }
