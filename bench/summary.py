@@ -61,7 +61,7 @@ def collect(lines):
                 continue
             if starts_table:
                 header = row
-            if not any("(met)" in c or "(not met)" in c for c in row):
+            if not any(re.search(r"\((met|not met)\)", c, re.I) for c in row):
                 continue
             label = clean(row[0])
             if header and len(header) > 1 and header[1] == "threads":
@@ -69,7 +69,7 @@ def collect(lines):
             if header and "baseline" in header and header.index("baseline") < len(row):
                 label += " vs %s" % clean(row[header.index("baseline")])
             for i, c in enumerate(row):
-                st = re.search(r"\((met|not met)\)", c)
+                st = re.search(r"\((met|not met)\)", c, re.I)
                 if not st:
                     continue
                 bold = re.search(r"\*\*(" + NUM + r")x?\*\*", c)
@@ -88,7 +88,7 @@ def collect(lines):
                 goals.append(dict(section=section, case=case,
                                   op=g[0] if g else None, target=g[1] if g else None,
                                   ratio=ratio, text="%s" % clean(c),
-                                  met=st.group(1) == "met"))
+                                  met=st.group(1).lower() == "met"))
             continue
         para = para + " " + line.strip() if line.strip() and not line.startswith("- ") else line.strip()
         m = re.match(r"^- (.*): \*\*(met|not met)\*\* \((.*)\)\.?\s*$", line)
