@@ -84,3 +84,13 @@ SELECT count(*) AS weights, max(abs(a.weight - b.weight) / greatest(abs(a.weight
        (SELECT a.metrics->>'n' = b.metrics->>'n' FROM mm_versions a, mm_versions b
          WHERE a.model = 'par_e' AND b.model = 'par_e' AND a.version = 1 AND b.version = 2) AS same_heldout_rows
   FROM mm_weights('par_e', 1) a JOIN mm_weights('par_e', 2) b USING (feature);
+-- With mm.blas_threads = 1 (the default) a backend stays one thread: no
+-- idle OpenBLAS pool is left spinning beside it after a train; 2 keeps one
+-- worker thread, and going back to 1 stops it.
+SELECT count(*) AS threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+SET mm.blas_threads = 2;
+SELECT version FROM mm_train('par_t', 'linear_regression', 'par', 'y', features => ARRAY['x1', 'x2', 'x3']);
+SELECT count(*) AS threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+RESET mm.blas_threads;
+SELECT version FROM mm_train('par_t', 'linear_regression', 'par', 'y', features => ARRAY['x1', 'x2', 'x3']);
+SELECT count(*) AS threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
