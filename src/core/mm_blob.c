@@ -1958,7 +1958,10 @@ mm_read_nb(MmCursor *c, MmModel *m, const MmAlloc *a, MmErr *err)
 	m->nb.group = mm_alloc0(a, sizeof(int32_t) * m->ncols);
 	for (j = 0; j < m->ncols; j++)
 		m->nb.group[j] = (int32_t) mm_get_u32(p + (size_t) 4 * j);
-	return mm_check_nb_stats(m, err);
+	if (!mm_check_nb_stats(m, err))
+		return false;
+	mm_nb_prepare(&m->nb, a);
+	return true;
 }
 
 /* Read the section of kmeans into m. */

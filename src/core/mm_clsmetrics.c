@@ -18,10 +18,10 @@
  * ROC AUC (K == 2) is exact.  Every score (the probability of class 1)
  * is kept with its label in buffers grown through the allocator (a new
  * buffer of twice the size, the old one left to the caller's context).
- * At the end the pairs are sorted by score (a copy, the state stays
- * const) and scanned by groups of equal scores: a positive beats every
- * negative of a lower score and ties count one half, which is the
- * Mann-Whitney statistic with average ranks.  The count is accumulated
+ * At the end the scores of each class are copied as integer keys that
+ * sort like the doubles and radix-sorted (the state stays const); a
+ * positive beats every negative of a lower score and ties count one half,
+ * which is the Mann-Whitney statistic with average ranks.  The count is accumulated
  * doubled in 64-bit integers, so it is exact for any realistic n.
  */
 #include "mm_core.h"
@@ -33,12 +33,9 @@
 #define MM_LOGLOSS_EPS 1e-15
 #define MM_SCORES_INITIAL 1024
 
-/* One kept score and its label, as sorted for ROC AUC. */
-typedef struct MmScorePair
-{
-	double		score;
-	int			positive;
-} MmScorePair;
+#define MM_RADIX_BITS 11
+#define MM_RADIX_BUCKETS (1 << MM_RADIX_BITS)
+#define MM_RADIX_PASSES 6		/* 6 * 11 >= 64 bits */
 
 /* An empty state for K classes. */
 void
@@ -118,28 +115,88 @@ mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba)
 	}
 }
 
-/* qsort comparator: ascending score (no NaN reaches it). */
-static int
-mm_score_cmp(const void *pa, const void *pb)
+/*
+ * A score as an unsigned key that sorts like the double: the sign bit
+ * flipped for positive numbers, every bit for negative ones; -0 is taken
+ * as +0 so that equal scores have equal keys (no NaN reaches it).
+ */
+static inline uint64_t
+mm_score_key(double s)
 {
-	double		a = ((const MmScorePair *) pa)->score;
-	double		b = ((const MmScorePair *) pb)->score;
+	uint64_t	u;
 
-	return (a > b) - (a < b);
+	if (s == 0.0)
+		s = 0.0;
+	memcpy(&u, &s, sizeof(u));
+	return (u & UINT64_C(0x8000000000000000)) ? ~u : u | UINT64_C(0x8000000000000000);
 }
 
-/* Exact ROC AUC of the kept scores, NaN when a class is missing. */
+/*
+ * Sort n keys ascending: LSD radix sort by 11-bit digits through tmp (n
+ * keys), skipping a digit that all keys share.  The result is in keys.
+ */
+static void
+mm_radix_sort(uint64_t *keys, uint64_t *tmp, int64_t n)
+{
+	size_t		count[MM_RADIX_PASSES][MM_RADIX_BUCKETS];
+	uint64_t   *src = keys;
+	uint64_t   *dst = tmp;
+	int64_t		i;
+	int			pass;
+
+	if (n < 2)
+		return;
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < n; i++)
+		for (pass = 0; pass < MM_RADIX_PASSES; pass++)
+			count[pass][(keys[i] >> (pass * MM_RADIX_BITS)) & (MM_RADIX_BUCKETS - 1)]++;
+
+	for (pass = 0; pass < MM_RADIX_PASSES; pass++)
+	{
+		size_t	   *c = count[pass];
+		int			shift = pass * MM_RADIX_BITS;
+		size_t		sum = 0;
+		uint64_t   *t;
+		int			b;
+
+		if (c[(src[0] >> shift) & (MM_RADIX_BUCKETS - 1)] == (size_t) n)
+			continue;			/* one digit for all: order unchanged */
+		for (b = 0; b < MM_RADIX_BUCKETS; b++)
+		{
+			size_t		k = c[b];
+
+			c[b] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++)
+			dst[c[(src[i] >> shift) & (MM_RADIX_BUCKETS - 1)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != keys)
+		memcpy(keys, src, sizeof(uint64_t) * (size_t) n);
+}
+
+/*
+ * Exact ROC AUC of the kept scores, NaN when a class is missing: the keys
+ * of the positives and of the negatives are sorted apart, and each group
+ * of equal positive scores counts the negatives below it, and half of
+ * those equal to it.
+ */
 static double
 mm_roc_auc(const MmClsMetrics *m)
 {
-	MmScorePair *pairs;
+	uint64_t   *pos;
+	uint64_t   *neg;
+	uint64_t   *tmp;
 	int64_t		n = m->nscores;
-	uint64_t	npos = 0;
-	uint64_t	nneg = 0;
-	uint64_t	neg_below = 0;
+	int64_t		npos = 0;
+	int64_t		nneg = 0;
 	uint64_t	twice = 0;		/* 2 * (positive-negative wins + ties / 2) */
 	int64_t		i,
-				j;
+				j,
+				below = 0;
 
 	for (i = 0; i < n; i++)
 	{
@@ -153,28 +210,32 @@ mm_roc_auc(const MmClsMetrics *m)
 	if (npos == 0 || nneg == 0)
 		return NAN;
 
-	pairs = mm_alloc0(m->a, sizeof(MmScorePair) * (size_t) n);
+	pos = mm_alloc0(m->a, sizeof(uint64_t) * (size_t) npos);
+	neg = mm_alloc0(m->a, sizeof(uint64_t) * (size_t) nneg);
+	tmp = mm_alloc0(m->a, sizeof(uint64_t) * (size_t) (npos > nneg ? npos : nneg));
+	npos = nneg = 0;
 	for (i = 0; i < n; i++)
 	{
-		pairs[i].score = m->scores[i];
-		pairs[i].positive = m->positive[i];
+		if (m->positive[i])
+			pos[npos++] = mm_score_key(m->scores[i]);
+		else
+			neg[nneg++] = mm_score_key(m->scores[i]);
 	}
-	qsort(pairs, (size_t) n, sizeof(MmScorePair), mm_score_cmp);
+	mm_radix_sort(pos, tmp, npos);
+	mm_radix_sort(neg, tmp, nneg);
 
-	for (i = 0; i < n; i = j)
+	for (i = 0; i < npos; i = j)
 	{
-		uint64_t	gpos = 0;
-		uint64_t	gneg = 0;
+		uint64_t	key = pos[i];
+		int64_t		equal = 0;
 
-		for (j = i; j < n && pairs[j].score == pairs[i].score; j++)
-		{
-			if (pairs[j].positive)
-				gpos++;
-			else
-				gneg++;
-		}
-		twice += 2 * gpos * neg_below + gpos * gneg;
-		neg_below += gneg;
+		for (j = i; j < npos && pos[j] == key; j++)
+			;
+		while (below < nneg && neg[below] < key)
+			below++;
+		while (below + equal < nneg && neg[below + equal] == key)
+			equal++;
+		twice += (uint64_t) (j - i) * (uint64_t) (2 * below + equal);
 	}
 	return (double) twice / (2.0 * (double) npos * (double) nneg);
 }

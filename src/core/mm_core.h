@@ -309,11 +309,14 @@ typedef struct MmNaiveBayes
 	double	   *log_prob;		/* K*p, log P(level | class) (group columns) */
 	int32_t    *group;			/* p */
 	double		epsilon;
+	double	   *log_norm;		/* K: sum over numeric j of log(2 pi var[k][j]),
+								 * or NULL (mm_nb_prepare; not stored) */
 } MmNaiveBayes;
 
 MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 					  const int32_t *group, double var_smoothing, double alpha,
 					  MmNaiveBayes *out, const MmAlloc *a, MmErr *err);
+void		mm_nb_prepare(MmNaiveBayes *nb, const MmAlloc *a);
 void		mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba);
 
 /* ---------------------------------------------------------------------

@@ -254,7 +254,33 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 				lp[j] = log((lp[j] + alpha) / (count[k] + alpha * width[j]));
 		}
 	}
+	mm_nb_prepare(out, a);
 	return MM_OK;
+}
+
+/* Class k's sum of log(2 pi var) over the numeric columns. */
+static double
+mm_nb_log_norm(const MmNaiveBayes *nb, int k)
+{
+	const double *v = nb->var + (size_t) k * nb->p;
+	double		gauss = 0.0;
+
+	for (int j = 0; j < nb->p; j++)
+		if (nb->group[j] < 0)
+			gauss += log(2.0 * MM_PI * v[j]);
+	return gauss;
+}
+
+/*
+ * Precompute mm_nb_log_norm of every class, which every row's likelihood
+ * adds (the same sum, so probabilities are the same bits with or without).
+ */
+void
+mm_nb_prepare(MmNaiveBayes *nb, const MmAlloc *a)
+{
+	nb->log_norm = mm_alloc0(a, sizeof(double) * nb->K);
+	for (int k = 0; k < nb->K; k++)
+		nb->log_norm[k] = mm_nb_log_norm(nb, k);
 }
 
 /* The K class probabilities of one row x[p]. */
@@ -274,16 +300,16 @@ mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba)
 		const double *v = nb->var + (size_t) k * p;
 		const double *lp = nb->log_prob + (size_t) k * p;
 		double		jll = nb->log_prior[k];
-		double		gauss = 0.0;
+		double		gauss;
 		double		quad = 0.0;
 
+		gauss = nb->log_norm != NULL ? nb->log_norm[k] : mm_nb_log_norm(nb, k);
 		for (j = 0; j < p; j++)
 		{
 			if (nb->group[j] < 0)
 			{
 				double		dx = x[j] - t[j];
 
-				gauss += log(2.0 * MM_PI * v[j]);
 				quad += dx * dx / v[j];
 			}
 			else if (x[j] == 1.0)

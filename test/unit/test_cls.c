@@ -1089,6 +1089,62 @@ test_roc_growth(void)
 	track_reset(&tracker);
 }
 
+/*
+ * Scores of every sign and scale (the radix keys' order), -0 and +0 as
+ * one score, and distinct scores next to ties, against the pairwise count.
+ */
+static void
+test_roc_keys(void)
+{
+	static const double special[] = {-0.0, 0.0, -1e300, 1e300, -5e-324, 5e-324,
+	-1.0, 1.0, 0.5, 0.5000000000000001, 0.49999999999999994, -2.5};
+	int			n = 5000;
+	double	   *s = mm_alloc0(&talloc, sizeof(double) * n);
+	int		   *lab = mm_alloc0(&talloc, sizeof(int) * n);
+	MmClsMetrics m;
+	MmClsResult r;
+	double		p[2];
+	double		wins = 0.0;
+	double		npos = 0.0;
+	double		want;
+	bool		ok;
+	int			i,
+				j;
+
+	rng_state = UINT64_C(0xFEDCBA9876543210);
+	mm_clsmetrics_init(&m, 2, &talloc);
+	for (i = 0; i < n; i++)
+	{
+		double		u = rng_unif();
+
+		lab[i] = rng_unif() < 0.3;
+		if (u < 0.3)
+			s[i] = special[(int) (rng_unif() * 12) % 12];
+		else if (u < 0.6)
+			s[i] = (rng_unif() - 0.45 + 0.2 * lab[i]) * pow(10.0, floor(rng_unif() * 40.0) - 20.0);
+		else
+			s[i] = rng_unif() + 0.1 * lab[i];
+		p[0] = 1.0 - s[i];
+		p[1] = s[i];
+		mm_clsmetrics_add(&m, lab[i], p);
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (!lab[i])
+			continue;
+		npos += 1.0;
+		for (j = 0; j < n; j++)
+			if (!lab[j])
+				wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+	}
+	want = wins / (npos * (n - npos));
+	ok = mm_clsmetrics_result(&m, &r);
+	check(ok && fabs(r.roc_auc - want) < 1e-15,
+		  "cls metrics: roc auc of signed, tiny, huge and -0/+0 scores equals the pairwise count",
+		  "got %.17g want %.17g", r.roc_auc, want);
+	track_reset(&tracker);
+}
+
 int
 main(void)
 {
@@ -1103,6 +1159,7 @@ main(void)
 	test_nb_invalid();
 	test_clsmetrics();
 	test_roc_growth();
+	test_roc_keys();
 	track_destroy(&tracker);
 	printf("%d passed, %d failed\n", n_passed, n_failed);
 	return n_failed > 0 ? 1 : 0;
