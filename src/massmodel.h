@@ -276,6 +276,7 @@ typedef struct MmDataset
 	bool		impute;			/* NULLs allowed (stored as NaN) */
 	bool		has_null;
 	uint64		seed;
+	bool		split;			/* compute split numbers (u) */
 	int64		max_bytes;
 	double	   *hv;				/* a row's values for the split hash */
 	int		   *off;			/* ncols + 1: offsets of columns in a raw row */
@@ -290,7 +291,7 @@ typedef struct MmDataset
 	int64		chunk_rows;
 	int64		maxchunks;
 	double	   *y;				/* n: target value, or class index after split */
-	double	   *u;				/* n: split numbers */
+	double	   *u;				/* n: split numbers; NULL unless split */
 	bool	   *heldout;		/* n */
 	int64		n_train;
 	int32	  **levelmap;		/* per categorical column: dictionary id -> level */
@@ -309,7 +310,7 @@ extern void MmReadInto(const char *sql, ParamListInfo params, DestReceiver *dest
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,
-						  int64 max_bytes);
+						  bool split, int64 max_bytes);
 extern void MmDatasetSplit(MmDataset *ds, double test_fraction);
 extern int	MmCompareDoubles(const void *a, const void *b);
 extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute);

@@ -248,12 +248,14 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 		if (ds->y == NULL)
 		{
 			ds->y = MemoryContextAllocHuge(ds->cxt, sizeof(double) * cap);
-			ds->u = MemoryContextAllocHuge(ds->cxt, sizeof(double) * cap);
+			if (ds->split)
+				ds->u = MemoryContextAllocHuge(ds->cxt, sizeof(double) * cap);
 		}
 		else
 		{
 			ds->y = repalloc_huge(ds->y, sizeof(double) * cap);
-			ds->u = repalloc_huge(ds->u, sizeof(double) * cap);
+			if (ds->split)
+				ds->u = repalloc_huge(ds->u, sizeof(double) * cap);
 		}
 		ds->cap = cap;
 	}
@@ -347,15 +349,18 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 	}
 
 	/* the split number: target and features, strings by hash */
-	for (int i = 0; i < ds->ncols; i++)
-		for (uint32 k = 0; k < ds->width[i]; k++)
-		{
-			double		x = row[ds->off[i] + k];
+	if (ds->split)
+	{
+		for (int i = 0; i < ds->ncols; i++)
+			for (uint32 k = 0; k < ds->width[i]; k++)
+			{
+				double		x = row[ds->off[i] + k];
 
-			hv[h++] = (cols[i].kind == MM_COL_TEXT && !isnan(x)) ?
-				MmStringHash53(ds->dicts[i].strs[(int32) x], ds->dicts[i].lens[(int32) x]) : x;
-		}
-	ds->u[ds->n] = mm_split_u(ds->seed, hv, h);
+				hv[h++] = (cols[i].kind == MM_COL_TEXT && !isnan(x)) ?
+					MmStringHash53(ds->dicts[i].strs[(int32) x], ds->dicts[i].lens[(int32) x]) : x;
+			}
+		ds->u[ds->n] = mm_split_u(ds->seed, hv, h);
+	}
 	ds->n++;
 	if ((ds->n & 0x3FFF) == 0)
 		MmProgressRows(ds->n);
@@ -450,12 +455,14 @@ MmReadInto(const char *sql, ParamListInfo params, DestReceiver *dest)
 /*
  * Read the source into ds, as the caller.  cols are the feature columns;
  * label_type MM_LABEL_NONE reads a numeric target (regression).  The rows
- * stream into a receiver: no result set is materialised on the way.
+ * stream into a receiver: no result set is materialised on the way.  With
+ * split, each row's split number (the hash of its values) is kept for
+ * MmDatasetSplit and the folds of a search; without, nothing is hashed.
  */
 void
 MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 			  const MmSourceCol *cols, int ncols, int label_type, bool impute,
-			  uint64 seed, int64 max_bytes)
+			  uint64 seed, bool split, int64 max_bytes)
 {
 	StringInfoData sql;
 	MemoryContext cxt = CurrentMemoryContext;
@@ -469,6 +476,7 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	ds->target = target;
 	ds->impute = impute;
 	ds->seed = seed;
+	ds->split = split;
 	ds->max_bytes = max_bytes;
 	ds->off = palloc0(sizeof(int) * (ncols + 1));
 	ds->width = palloc0(sizeof(uint32) * Max(ncols, 1));
@@ -575,6 +583,8 @@ MmSelect(double *v, int64 n, int64 k)
 void
 MmDatasetSplit(MmDataset *ds, double test_fraction)
 {
+	if (test_fraction > 0 && !ds->split)
+		elog(ERROR, "the dataset was read without split numbers");
 	ds->heldout = palloc0(sizeof(bool) * Max(ds->n, 1));
 	if (ds->label_type == MM_LABEL_NONE)
 	{
@@ -947,6 +957,22 @@ MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r, double *x)
 }
 
 /*
+ * Whether a raw row is already its encoded row: numeric and array features
+ * only, no NULL to fill, the same layout.
+ */
+static bool
+MmDatasetRawIsEncoded(const MmDataset *ds, const MmModel *m)
+{
+	if (ds->has_null || ds->rawd != (int) m->ncols)
+		return false;
+	for (int i = 0; i < ds->ncols; i++)
+		if (m->features[i].kind == MM_FEAT_CATEGORICAL ||
+			ds->encoff[i] != (uint32) ds->off[i] || m->features[i].width != ds->width[i])
+			return false;
+	return true;
+}
+
+/*
  * The encoded, scaled rows of one side of the split, row-major, with the
  * targets (values or class indices) in *y.
  */
@@ -962,6 +988,34 @@ MmDatasetMatrix(const MmDataset *ds, const MmModel *m, bool heldout,
 	X = palloc_extended(sizeof(double) * Max(n, 1) * Max(m->ncols, 1), MCXT_ALLOC_HUGE);
 	*y = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
 	n = 0;
+	if (MmDatasetRawIsEncoded(ds, m))
+	{
+		/* runs of rows of this side within a chunk: one copy each */
+		for (int64 r = 0; r < ds->n;)
+		{
+			int64		end = Min(ds->n, (r / ds->chunk_rows + 1) * ds->chunk_rows);
+			int64		run;
+
+			if (ds->heldout[r] != heldout)
+			{
+				r++;
+				continue;
+			}
+			for (run = 1; r + run < end && ds->heldout[r + run] == heldout; run++)
+				;
+			memcpy(X + n * m->ncols, MmRawRow(ds, r), sizeof(double) * run * m->ncols);
+			for (int64 k = 0; k < run; k++)
+			{
+				mm_model_scale(m, X + (n + k) * m->ncols);
+				(*y)[n + k] = ds->y[r + k];
+			}
+			n += run;
+			r += run;
+			CHECK_FOR_INTERRUPTS();
+		}
+		*nrows = n;
+		return X;
+	}
 	for (int64 r = 0; r < ds->n; r++)
 	{
 		if (ds->heldout[r] != heldout)

@@ -1510,8 +1510,10 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	const MmModel *prev = NULL;
 	double	   *u = NULL;
 
+	/* split numbers serve the held-out split and the folds only */
 	MmDatasetRead(&ds, src, tcol, cols, ncols, label_type, p->impute != MM_IMPUTE_ERROR,
-				  (uint64) p->seed, (int64) mm_max_train_memory_kb * 1024);
+				  (uint64) p->seed, test_fraction > 0 || search != NULL || algorithm == MM_ALG_STACKING,
+				  (int64) mm_max_train_memory_kb * 1024);
 	if (ds.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
