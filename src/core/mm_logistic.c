@@ -29,7 +29,11 @@
  * the gradient from another, and the Hessian blocks from dsyrk on the
  * rows scaled by sqrt(mu_k (1 - mu_k)) (diagonal blocks) and dgemm against
  * the rows scaled by -mu_k mu_l (off-diagonal blocks, upper triangle
- * only).  Memory is O(block * (d + K) + m^2) whatever n is.
+ * only).  Memory is O(block * (d + K) + m^2) whatever n is.  A binary
+ * problem (one weight set) reads each block of X where it is instead:
+ * matrix-vector products give the logits and the weights' gradient, sums
+ * of the residuals and of the weights mu (1 - mu) the intercept's parts,
+ * and dsyrk on the scaled rows the weights' Hessian block.
  *
  * Multinomial with penalty l2 and intercepts: adding one constant to all
  * K intercepts changes neither the probabilities nor the penalty, so H is
@@ -242,6 +246,77 @@ mm_logit_hessian_block(MmLogit *L, int nb, double *H)
 }
 
 /*
+ * The loss of rows r0..r0+nb-1 of a binary problem (one weight set), with
+ * their contributions to grad and H when those are not NULL.  The block of
+ * X is used where it is (p x nb column-major, no copy): the intercept's
+ * parts of the products are sums over the rows.
+ */
+static double
+mm_logit_binary_block(MmLogit *L, const double *theta, int64_t r0, int nb,
+					  double *grad, double *H)
+{
+	const double *Xr = L->X + (size_t) r0 * L->p;
+	int			p = L->p;
+	int			m = L->m;
+	int			off = L->intercept ? 1 : 0;
+	double		loss;
+	int			i,
+				j;
+
+	/* z = X' w (+ b) */
+	cblas_dgemv(CblasColMajor, CblasTrans, p, nb, 1.0, Xr, p, theta + off, 1,
+				0.0, L->Z, 1);
+	if (L->intercept)
+		for (i = 0; i < nb; i++)
+			L->Z[i] += theta[0];
+	loss = mm_logit_rows(L, r0, nb);
+	if (grad != NULL)
+	{
+		/* residuals: sum r (intercept), X r (weights) */
+		cblas_dgemv(CblasColMajor, CblasNoTrans, p, nb, L->Cf, Xr, p, L->R, 1,
+					1.0, grad + off, 1);
+		if (L->intercept)
+		{
+			double		sr = 0.0;
+
+			for (i = 0; i < nb; i++)
+				sr += L->R[i];
+			grad[0] += L->Cf * sr;
+		}
+	}
+	if (H != NULL)
+	{
+		/* weights mu (1 - mu): sum w and X w (intercept), X W X' by dsyrk */
+		double	   *w = L->R;		/* the residuals are used: reuse */
+		double		sw = 0.0;
+
+		for (i = 0; i < nb; i++)
+		{
+			double		mu = L->Z[i];
+			double		sq;
+			const double *x = Xr + (size_t) i * p;
+			double	   *sx = L->S + (size_t) i * p;
+
+			w[i] = mu * (1.0 - mu);
+			sq = sqrt(w[i]);
+			sw += w[i];
+			for (j = 0; j < p; j++)
+				sx[j] = sq * x[j];
+		}
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, p, nb, L->Cf, L->S, p,
+					1.0, H + off + (size_t) off * m, m);
+		if (L->intercept)
+		{
+			/* row 0 of the upper triangle: H[0 + j m], j >= 1 */
+			cblas_dgemv(CblasColMajor, CblasNoTrans, p, nb, L->Cf, Xr, p, w, 1,
+						1.0, H + m, m);
+			H[0] += L->Cf * sw;
+		}
+	}
+	return loss;
+}
+
+/*
  * One pass over the data: the objective at theta, and when grad (m) and
  * H (m*m, upper triangle) are not NULL the gradient and the Hessian.
  */
@@ -267,17 +342,22 @@ mm_logit_eval(MmLogit *L, const double *theta, double *grad, double *H)
 	{
 		int			nb = (int) (L->n - r0 < MM_BLOCK_ROWS ? L->n - r0 : MM_BLOCK_ROWS);
 
-		mm_logit_block(L, r0, nb);
-		/* Z (nf x nb) = Theta' (nf x d) * Xb (d x nb) */
-		cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nf, nb, d,
-					1.0, theta, d, L->Xb, d, 0.0, L->Z, nf);
-		loss += mm_logit_rows(L, r0, nb);
-		/* G (d x nf) += Cf Xb (d x nb) * R' (nb x nf) */
-		if (grad != NULL)
-			cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, d, nf, nb,
-						L->Cf, L->Xb, d, L->R, nf, 1.0, grad, d);
-		if (H != NULL)
-			mm_logit_hessian_block(L, nb, H);
+		if (!L->softmax)
+			loss += mm_logit_binary_block(L, theta, r0, nb, grad, H);
+		else
+		{
+			mm_logit_block(L, r0, nb);
+			/* Z (nf x nb) = Theta' (nf x d) * Xb (d x nb) */
+			cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nf, nb, d,
+						1.0, theta, d, L->Xb, d, 0.0, L->Z, nf);
+			loss += mm_logit_rows(L, r0, nb);
+			/* G (d x nf) += Cf Xb (d x nb) * R' (nb x nf) */
+			if (grad != NULL)
+				cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, d, nf, nb,
+							L->Cf, L->Xb, d, L->R, nf, 1.0, grad, d);
+			if (H != NULL)
+				mm_logit_hessian_block(L, nb, H);
+		}
 
 		if (++nblocks % MM_PROGRESS_BLOCKS == 0 && L->progress != NULL &&
 			L->progress->fn != NULL)
