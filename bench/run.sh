@@ -370,9 +370,12 @@ with \`StandardScaler\`); largest difference $acc_diff.
   matrix-vector products over the $ROWS x 20 array; whether OpenBLAS's
   threads help them shows in the rows with and without
   \`OPENBLAS_NUM_THREADS=1\`.
-- **Parallel training** does not yet scale like the plain scan: each worker
-  sends its held-out rows to the leader through the tuple queue and the
-  leader merges them, and on 2 CPUs the leader competes with both workers.
+- **Parallel training** gains less than the plain scan: each worker
+  sends its held-out rows (a fifth of the rows by default) to the leader
+  through the tuple queue and the leader merges them, and on 2 CPUs the
+  leader competes with both workers.  (It was slower than a serial train
+  until each backend stopped starting an idle OpenBLAS thread pool, whose
+  spinning took a CPU from the workers.)
 
 ## Machine
 

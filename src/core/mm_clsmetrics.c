@@ -21,8 +21,9 @@
  * At the end the scores of each class are copied as integer keys that
  * sort like the doubles and radix-sorted (the state stays const); a
  * positive beats every negative of a lower score and ties count one half,
- * which is the Mann-Whitney statistic with average ranks.  The count is accumulated
- * doubled in 64-bit integers, so it is exact for any realistic n.
+ * which is the Mann-Whitney statistic with average ranks.  The count is
+ * accumulated doubled in 64-bit integers, so it is exact for any
+ * realistic n.
  */
 #include "mm_core.h"
 
