@@ -26,7 +26,8 @@
  * results or choices, D^2 of k-means++, the farthest rows for empty
  * clusters and the final inertia, are direct sums of squared centred
  * differences, exact to rounding and never negative; k-means++ scores its
- * candidates by the expansion, with the direct |x - mu|^2, clipped at 0.
+ * candidates by the expansion, with the direct |x - mu|^2 (computed once
+ * per fit, n doubles), clipped at 0.
  *
  * Seeds, one run.  k-means++ is scikit-learn's greedy variant: the first
  * centre is a uniformly chosen row; every further centre is the best of
@@ -101,6 +102,7 @@ typedef struct MmKm
 	double	   *bias;			/* max(k, MM_MAX_TRIALS): |c|^2 + 2 mu.c */
 	double	   *Ct;				/* p*max(k, MM_MAX_TRIALS): C transposed */
 	double	   *bd;				/* bs: squared distances of a block's rows */
+	double	   *xx;				/* n: |x - mu|^2 of every row (k-means++) */
 	double	   *row;			/* p: one centred row */
 	double	   *zero;			/* p zeros */
 	double	   *cand;			/* MM_MAX_TRIALS*p: k-means++ candidates */
@@ -375,11 +377,10 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 			int			i;
 
 			mm_km_block_gemm(km, i0, nb, ntr);
-			mm_km_block_direct(km, i0, nb, km->zero, NULL, km->bd);
 			for (i = 0; i < nb; i++)
 			{
 				const double *d = km->D + (size_t) i * ntr;
-				double		xx = km->bd[i];
+				double		xx = km->xx[i0 + i];
 				double		cl = closest[i0 + i];
 
 				for (t = 0; t < ntr; t++)
@@ -853,6 +854,13 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 	dist = mm_alloc0(a, sizeof(double) * (size_t) n);
 	if (params->init == 1)
 		idx = mm_alloc0(a, sizeof(int64_t) * (size_t) n);
+	else
+	{
+		/* every candidate round of every run scores with |x - mu|^2: once */
+		km.xx = mm_alloc0(a, sizeof(double) * (size_t) n);
+		for (i = 0; i < n; i += km.bs)
+			mm_km_block_direct(&km, i, mm_km_nb(&km, i), km.zero, NULL, km.xx + i);
+	}
 
 	mm_rng_seed(&master, params->seed);
 	for (run = 0; run < params->n_init; run++)
