@@ -165,61 +165,90 @@ MmElementName(const char *name, uint32 width, uint32 k)
 }
 
 /*
- * The numeric columns of a dataset without NULLs (nor NaN, which reading
- * refuses): every column counts down alike, so one countdown samples the
- * same rows of all of them, and each sum takes the same values in the same
- * order as MmNumericAccAdd would, one row at a time.
+ * Profiles numeric values of rows without NULLs (nor NaN): every column
+ * counts down alike, so one countdown samples the same rows for all of
+ * them, and each sum takes the same values in the same order as
+ * MmNumericAccAdd would, one row at a time (the rows are read once, in
+ * order, whatever their number of columns).
  */
+typedef struct MmRowProfiler
+{
+	int			npos;
+	int		   *pos;			/* offsets in a row */
+	MmNumericAcc **to;			/* the accumulator of each offset */
+	double	   *sum;
+	int64		step;
+	int64		next;
+	int64		ns;
+	int64		n;
+} MmRowProfiler;
+
+static void
+MmRowProfilerInit(MmRowProfiler *pr, int maxpos)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->pos = palloc(sizeof(int) * Max(maxpos, 1));
+	pr->to = palloc(sizeof(MmNumericAcc *) * Max(maxpos, 1));
+	pr->sum = palloc0(sizeof(double) * Max(maxpos, 1));
+}
+
+/* Profile offset pos of every row into acc (initialised for the rows). */
+static void
+MmRowProfilerColumn(MmRowProfiler *pr, int pos, MmNumericAcc *acc)
+{
+	pr->pos[pr->npos] = pos;
+	pr->to[pr->npos++] = acc;
+	pr->step = acc->step;
+}
+
+static inline void
+MmRowProfilerAdd(MmRowProfiler *pr, const double *row)
+{
+	for (int j = 0; j < pr->npos; j++)
+		pr->sum[j] += row[pr->pos[j]];
+	if (pr->next-- == 0)
+	{
+		for (int j = 0; j < pr->npos; j++)
+			pr->to[j]->sample[pr->ns] = row[pr->pos[j]];
+		pr->ns++;
+		pr->next = pr->step - 1;
+	}
+	pr->n++;
+}
+
+static void
+MmRowProfilerFinish(MmRowProfiler *pr)
+{
+	for (int j = 0; j < pr->npos; j++)
+	{
+		pr->to[j]->n = pr->n;
+		pr->to[j]->sum = pr->sum[j];
+		pr->to[j]->ns = pr->ns;
+		pr->to[j]->next = pr->next;
+	}
+}
+
+/* The numeric columns of the training rows of a dataset without NULLs. */
 static void
 MmProfileNumericNoNulls(const MmDataset *ds, MmNumericAcc **acc)
 {
-	int			npos = 0;
-	int		   *pos = palloc(sizeof(int) * Max(ds->rawd, 1));
-	MmNumericAcc **to = palloc(sizeof(MmNumericAcc *) * Max(ds->rawd, 1));
-	double	   *sum;
-	int64		step = 0;
-	int64		next = 0;
-	int64		ns = 0;
-	int64		n = 0;
+	MmRowProfiler pr;
 
+	MmRowProfilerInit(&pr, ds->rawd);
 	for (int i = 0; i < ds->ncols; i++)
 		if (acc[i] != NULL)
 			for (uint32 k = 0; k < ds->width[i]; k++)
-			{
-				pos[npos] = ds->off[i] + k;
-				to[npos++] = &acc[i][k];
-				step = acc[i][k].step;
-			}
-	if (npos == 0)
+				MmRowProfilerColumn(&pr, ds->off[i] + k, &acc[i][k]);
+	if (pr.npos == 0)
 		return;
-	sum = palloc0(sizeof(double) * npos);
 	for (int64 r = 0; r < ds->n; r++)
 	{
-		const double *row;
-
-		if (ds->heldout[r])
-			continue;
-		row = MmRawRow(ds, r);
-		for (int j = 0; j < npos; j++)
-			sum[j] += row[pos[j]];
-		if (next-- == 0)
-		{
-			for (int j = 0; j < npos; j++)
-				to[j]->sample[ns] = row[pos[j]];
-			ns++;
-			next = step - 1;
-		}
-		n++;
+		if (!ds->heldout[r])
+			MmRowProfilerAdd(&pr, MmRawRow(ds, r));
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	for (int j = 0; j < npos; j++)
-	{
-		to[j]->n = n;
-		to[j]->sum = sum[j];
-		to[j]->ns = ns;
-		to[j]->next = next;
-	}
+	MmRowProfilerFinish(&pr);
 }
 
 /*
@@ -335,8 +364,9 @@ MmProfileDataset(const MmDataset *ds)
 
 /*
  * The profile of the one-scan linear path, from the n held-out rows it
- * kept (d values each: the target, then the encoded features of m); NULL
- * when it kept none.
+ * kept (d values each: the target, then the encoded features of m; never
+ * NaN, which the aggregate refuses), read once in order; NULL when it
+ * kept none.
  */
 Jsonb *
 MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d)
@@ -344,26 +374,45 @@ MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d)
 	StringInfoData s;
 	uint32		pos = 0;
 	bool		first = true;
+	MmRowProfiler pr;
+	MmNumericAcc *acc;
 
 	if (n == 0)
 		return NULL;
-	initStringInfo(&s);
-	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"heldout\", \"features\": [", n);
+	acc = palloc(sizeof(MmNumericAcc) * Max(d, 1));
+	MmRowProfilerInit(&pr, d);
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
 		const MmFeature *f = &m->features[i];
 
 		for (uint32 k = 0; k < f->width && f->width <= MM_PROFILE_MAX_WIDTH; k++)
 		{
-			MmNumericAcc acc;
+			MmNumericAccInit(&acc[1 + pos + k], n);
+			MmRowProfilerColumn(&pr, 1 + pos + k, &acc[1 + pos + k]);
+		}
+		pos += f->width;
+	}
+	for (int64 r = 0; r < n; r++)
+	{
+		MmRowProfilerAdd(&pr, rows + r * d);
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	MmRowProfilerFinish(&pr);
 
-			MmNumericAccInit(&acc, n);
-			for (int64 r = 0; r < n; r++)
-				MmNumericAccAdd(&acc, rows[r * d + 1 + pos + k]);
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"heldout\", \"features\": [", n);
+	pos = 0;
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		const MmFeature *f = &m->features[i];
+
+		for (uint32 k = 0; k < f->width && f->width <= MM_PROFILE_MAX_WIDTH; k++)
+		{
 			if (!first)
 				appendStringInfoString(&s, ", ");
 			first = false;
-			MmNumericAccAppend(&s, MmElementName(f->name, f->width, k), &acc);
+			MmNumericAccAppend(&s, MmElementName(f->name, f->width, k), &acc[1 + pos + k]);
 		}
 		pos += f->width;
 	}
