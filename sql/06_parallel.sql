@@ -44,6 +44,30 @@ SELECT a.metrics->>'n' = b.metrics->>'n' AS same_heldout_rows,
        abs((a.metrics->>'mae')::float8 - (b.metrics->>'mae')::float8) < 1e-9 * (a.metrics->>'mae')::float8 AS same_mae
   FROM mm_versions a, mm_versions b WHERE a.model = 'par' AND b.model = 'par' AND a.version = 1 AND b.version = 3;
 
+-- with test_fraction 0 a serial scan keeps every row and scores them with no
+-- second pass (and profiles them); beyond mm.max_train_memory, and in a
+-- parallel plan, the rows are read again: the same metrics every way
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('par_all', 'ridge', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 0.5}', test_fraction => 0);
+SET mm.max_train_memory = '64kB';
+SELECT version FROM mm_train('par_all', 'ridge', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 0.5}', test_fraction => 0, deploy => 'never');
+RESET mm.max_train_memory;
+SET max_parallel_workers_per_gather = 2;
+SET force_parallel_mode = on;
+SELECT version FROM mm_train('par_all', 'ridge', 'par', 'y', features => ARRAY['x1', 'x2', 'x3', 'emb'],
+                             params => '{"alpha": 0.5}', test_fraction => 0, deploy => 'never');
+RESET force_parallel_mode;
+SELECT b.version, b.metrics->>'evaluated_on' AS evaluated_on, b.metrics->>'n' AS n,
+       abs((a.metrics->>'mae')::float8 - (b.metrics->>'mae')::float8) < 1e-9 * (a.metrics->>'mae')::float8 AS same_mae,
+       abs((a.metrics->>'r2')::float8 - (b.metrics->>'r2')::float8) < 1e-9 AS same_r2,
+       v.profile->>'from' AS profiled, v.profile->>'rows' AS profiled_rows
+  FROM mm_versions a, mm_versions b, mm.versions v, mm.models m
+ WHERE a.model = 'par_all' AND a.version = 1 AND b.model = 'par_all'
+   AND m.name = 'par_all' AND v.model_id = m.id AND v.version = b.version
+ ORDER BY b.version;
+
 -- parallel prediction
 SELECT count(*), round(avg(mm_predict('par', ARRAY[x1, x2, x3] || emb))::numeric, 6) =
                  round(avg(mm_predict('par', p))::numeric, 6) AS same

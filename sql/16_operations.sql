@@ -242,7 +242,20 @@ SELECT * FROM mm_drift('ops_drift', 'diabetes', '{"bins": 20}');
 SELECT * FROM mm_drift('ops_drift', 'SELECT age, sex FROM diabetes');
 SELECT * FROM mm_drift('ops_drift_c', 'SELECT 1 AS color, x FROM shop');
 SELECT * FROM mm_drift('ops_ens', 'diabetes');
+-- with test_fraction 0 the one-scan path profiles the training rows it keeps
 SELECT version FROM mm_train('ops_drift_all', 'linear_regression', 'diabetes', 'progression', test_fraction => 0);
+SELECT profile->>'from' AS profiled, profile->>'rows' AS rows
+  FROM mm.versions WHERE model_id = (SELECT id FROM mm.models WHERE name = 'ops_drift_all');
+SELECT feature, psi, drifted FROM mm_drift('ops_drift_all', 'diabetes') ORDER BY feature;
+-- in a parallel plan it keeps none (they would travel to the leader): no profile
+SET max_parallel_workers_per_gather = 2;
+SET force_parallel_mode = on;
+SELECT version FROM mm_train('ops_drift_all', 'linear_regression', 'diabetes', 'progression', test_fraction => 0,
+                             deploy => 'always');
+RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather;
+SELECT version, profile IS NULL AS no_profile, metrics->>'n' AS scored
+  FROM mm.versions WHERE model_id = (SELECT id FROM mm.models WHERE name = 'ops_drift_all') ORDER BY version;
 SELECT * FROM mm_drift('ops_drift_all', 'diabetes');
 SELECT * FROM mm_drift(NULL, 'diabetes');
 -- a profile is not trusted (an export carries one): entries that do not name the model's features are ignored

@@ -202,7 +202,8 @@ extern Jsonb *MmFeaturesJsonb(const MmModel *m);
 /* mm_drift.c: the training profile of a version */
 struct MmDataset;
 extern Jsonb *MmProfileDataset(const struct MmDataset *ds);
-extern Jsonb *MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d);
+extern Jsonb *MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d,
+								const char *from);
 #define MM_SILHOUETTE_SAMPLE 10000	/* rows the silhouette is computed on, at most */
 extern Jsonb *MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
 								  const char *on, double *primary);
@@ -334,12 +335,28 @@ typedef struct MmLinStats
 	double	   *mean;			/* d */
 	double	   *C;				/* d*d, upper triangle */
 	int64		heldout_n;		/* rows held out */
-	bool		heldout_complete;	/* all held-out rows are in heldout */
+	bool		kept_all;		/* test_fraction 0: heldout keeps every row */
+	bool		heldout_complete;	/* all held-out (kept_all: all) rows are in heldout */
 	int64		heldout_kept;
 	const double *heldout;		/* heldout_kept rows of d values */
 } MmLinStats;
 
-extern void MmLinStateUnpack(bytea *state, MmLinStats *out);
+/*
+ * Where the one transition state of a serial train keeps its rows: set by
+ * mm_train around the scan (mm_lin_sink), claimed by the first state.
+ */
+typedef struct MmLinSink
+{
+	MemoryContext cxt;
+	bool		claimed;
+	int			d;
+	double	   *rows;			/* n rows of d values */
+	int64		n;
+	int64		cap;
+} MmLinSink;
+
+extern MmLinSink *mm_lin_sink;
+extern void MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out);
 
 /* ---------------------------------------------------------------------
  * Reading (target, features) rows of a source (mm_evaluate.c)

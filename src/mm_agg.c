@@ -9,7 +9,16 @@
  * cross-products, merged with Chan's update); held-out rows are kept as
  * they are, up to a memory budget, so that mm_train can score them without
  * a second scan.  Beyond the budget only their count is kept and a flag
- * tells mm_train to make a second pass.
+ * tells mm_train to make a second pass.  With test_fraction 0 nothing is
+ * held out and the metrics are the training rows': then every row is kept
+ * the same way (flag KEEP_ALL), except in a parallel plan, where all the
+ * rows would travel from the workers to the leader and a second pass costs
+ * less.
+ *
+ * In a serial plan mm_train offers a sink (mm_lin_sink): one buffer in
+ * its own memory that the single transition state appends the kept rows
+ * to (flag SINK), so that they are neither flattened into the result nor
+ * copied out of it again; the state then carries only its fixed part.
  *
  * The transition state is a bytea (not internal), with a combine
  * function: parallel query splits the scan, and a distributed PostgreSQL
@@ -27,6 +36,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -41,7 +51,12 @@ PG_FUNCTION_INFO_V1(mm_linear_stats_combine);
 #define MMLS_BLOCK_ROWS		128
 #define MMLS_CHUNK_BYTES	(4 * 1024 * 1024)	/* held-out rows per allocation */
 #define MMLS_FLAG_OVERFLOW	0x1
+#define MMLS_FLAG_KEEP_ALL	0x2		/* test_fraction 0: every row is kept */
+#define MMLS_FLAG_SINK		0x4		/* the kept rows are in mm_lin_sink */
 #define MMLS_FIXED_ARGS		6		/* state, seed, fraction, memory, names, target */
+
+/* the kept rows of a serial train, when mm_train offers them a place */
+MmLinSink  *mm_lin_sink = NULL;
 
 /* the state's header; arrays follow at MAXALIGNed offsets */
 typedef struct MmLinState
@@ -128,6 +143,7 @@ typedef struct MmLinExp
 {
 	ExpandedObjectHeader hdr;
 	MmLinState *s;
+	MmLinSink  *sink;			/* flag SINK: the kept rows are there */
 	int64		chunk_rows;
 	int			nchunks;
 	int			maxchunks;
@@ -140,7 +156,7 @@ MmLinFlatSize(ExpandedObjectHeader *eohptr)
 {
 	MmLinExp   *e = (MmLinExp *) eohptr;
 
-	return MmLinStateSize(e->s, e->s->heldout_kept);
+	return MmLinStateSize(e->s, e->sink ? 0 : e->s->heldout_kept);
 }
 
 /* Write the flat form of an expanded state into result. */
@@ -150,13 +166,14 @@ MmLinFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 	MmLinExp   *e = (MmLinExp *) eohptr;
 	MmLinState *flat = (MmLinState *) result;
 	Size		fixed = MmLinStateSize(e->s, 0);
-	int64		left = e->s->heldout_kept;
+	int64		left = e->sink ? 0 : e->s->heldout_kept;
 	double	   *dst;
 
 	Assert(allocated_size == MmLinFlatSize(eohptr));
 	memcpy(flat, e->s, fixed);
 	SET_VARSIZE(flat, allocated_size);
 	flat->heldout_cap = left;
+	flat->heldout_kept = left;
 	dst = MMLS_HELDOUT(flat);
 	for (int c = 0; left > 0; c++)
 	{
@@ -180,6 +197,32 @@ MmLinAppend(MmLinExp *e, const double *rows, int64 nrows)
 	MmLinState *s = e->s;
 	int64		max = MmLinMaxHeldout(s);
 
+	if (e->sink != NULL)
+	{
+		MmLinSink  *k = e->sink;
+
+		if (s->flags & MMLS_FLAG_OVERFLOW)
+			return;
+		if (k->n + nrows > max)
+		{
+			s->flags |= MMLS_FLAG_OVERFLOW;
+			return;
+		}
+		if (k->n + nrows > k->cap)
+		{
+			/* doubling: a large chunk grows by realloc, which remaps its pages */
+			int64		cap = Min(Max(k->cap * 2, Max(nrows, 8192)), max);
+
+			k->rows = k->rows == NULL ?
+				MemoryContextAllocHuge(k->cxt, sizeof(double) * (Size) cap * s->d) :
+				repalloc_huge(k->rows, sizeof(double) * (Size) cap * s->d);
+			k->cap = cap;
+		}
+		memcpy(k->rows + (Size) k->n * s->d, rows, sizeof(double) * (Size) nrows * s->d);
+		k->n += nrows;
+		s->heldout_kept = k->n;
+		return;
+	}
 	while (nrows > 0 && !(s->flags & MMLS_FLAG_OVERFLOW))
 	{
 		int64		chunk = s->heldout_kept / e->chunk_rows;
@@ -232,6 +275,15 @@ MmLinExpand(const MmLinState *flat, MemoryContext parent)
 	e->s->heldout_kept = 0;
 	e->chunk_rows = Max(1, Min(MMLS_CHUNK_BYTES / ((int64) sizeof(double) * flat->d),
 							   MmLinMaxHeldout(flat)));
+	if (flat->flags & MMLS_FLAG_SINK)
+	{
+		/* flattened on the way: its rows are still in the sink it claimed */
+		if (mm_lin_sink == NULL || !mm_lin_sink->claimed || mm_lin_sink->d != flat->d)
+			elog(ERROR, "mm_linear_stats state refers to kept rows that are gone");
+		e->sink = mm_lin_sink;
+		e->s->heldout_kept = e->sink->n;
+		return e;
+	}
 	MmLinAppend(e, MMLS_HELDOUT(flat), flat->heldout_kept);
 	return e;
 }
@@ -390,6 +442,12 @@ MmLinCreate(FunctionCallInfo fcinfo, const MmLinArgs *a)
 	s->magic = MMLS_MAGIC;
 	s->seed = (uint64) PG_GETARG_INT64(1);
 	s->test_fraction = PG_GETARG_FLOAT8(2);
+	if (s->test_fraction == 0)
+	{
+		s->flags |= MMLS_FLAG_KEEP_ALL;
+		if (IsInParallelMode())
+			s->flags |= MMLS_FLAG_OVERFLOW;
+	}
 	memcpy(MMLS_WIDTHS(s), widths, sizeof(int32) * a->nargs);
 	return s;
 }
@@ -454,7 +512,17 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	a = MmLinGetArgs(fcinfo);
 
 	if (PG_ARGISNULL(0))
+	{
 		e = MmLinExpand(MmLinCreate(fcinfo, a), aggcxt);
+		/* the one state of a serial plan keeps its rows where mm_train reads them */
+		if (mm_lin_sink != NULL && !mm_lin_sink->claimed && !IsInParallelMode())
+		{
+			mm_lin_sink->claimed = true;
+			mm_lin_sink->d = e->s->d;
+			e->sink = mm_lin_sink;
+			e->s->flags |= MMLS_FLAG_SINK;
+		}
+	}
 	else
 		e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt);
 	s = e->s;
@@ -468,8 +536,13 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 		s->heldout_n++;
 		MmLinAppend(e, row, 1);
 	}
-	else if (++s->block_n == MMLS_BLOCK_ROWS)
-		MmLinFlush(s);
+	else
+	{
+		if (s->flags & MMLS_FLAG_KEEP_ALL)
+			MmLinAppend(e, row, 1);
+		if (++s->block_n == MMLS_BLOCK_ROWS)
+			MmLinFlush(s);
+	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
 }
 
@@ -489,11 +562,14 @@ MmLinCheck(const MmLinState *s)
 		s->d >= 2 && s->d <= MM_MAX_COLS + 1 &&
 		s->nargs >= 1 && s->nargs < s->d && s->nargs <= FUNC_MAX_ARGS &&
 		s->block_n >= 0 && s->block_n < MMLS_BLOCK_ROWS &&
-		(s->flags & ~MMLS_FLAG_OVERFLOW) == 0 &&
+		(s->flags & ~(MMLS_FLAG_OVERFLOW | MMLS_FLAG_KEEP_ALL | MMLS_FLAG_SINK)) == 0 &&
 		s->heldout_cap >= 0 &&
 		s->heldout_cap <= (int64) (MaxAllocHugeSize / (sizeof(double) * (Size) s->d)) &&
 		s->heldout_kept >= 0 && s->heldout_kept <= s->heldout_cap &&
-		s->heldout_n >= s->heldout_kept &&
+		((s->flags & MMLS_FLAG_KEEP_ALL) ?
+		 s->test_fraction == 0 && s->heldout_n == 0 &&
+		 (double) s->heldout_kept <= s->n + s->block_n :
+		 s->heldout_n >= s->heldout_kept) &&
 		s->n >= 0 && isfinite(s->n) &&
 		s->test_fraction >= 0 && s->test_fraction < 1 && s->max_memory >= 0 &&
 		VARSIZE(s) == MmLinStateSize(s, s->heldout_cap);
@@ -529,6 +605,8 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 	s1 = e->s;
 	/* the second state may sit unaligned inside a tuple: work on a copy */
 	s2 = MmLinFlatCopy(PG_GETARG_DATUM(1));
+	if ((s1->flags | s2->flags) & MMLS_FLAG_SINK)
+		elog(ERROR, "mm_linear_stats states of a serial train cannot be combined");
 	if (s1->d != s2->d || s1->nargs != s2->nargs ||
 		memcmp(MMLS_WIDTHS(s1), MMLS_WIDTHS(s2), sizeof(int32) * s1->nargs) != 0)
 		ereport(ERROR,
@@ -550,10 +628,11 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 
 /*
  * Unpack a final state for mm_train: flush the block and hand out the
- * moments and the held-out rows.  s must be an aligned private copy.
+ * moments and the kept rows (in the state, or in sink when the state
+ * claimed it).  s must be an aligned private copy.
  */
 void
-MmLinStateUnpack(bytea *state, MmLinStats *out)
+MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out)
 {
 	MmLinState *s = (MmLinState *) state;
 
@@ -567,7 +646,15 @@ MmLinStateUnpack(bytea *state, MmLinStats *out)
 	out->mean = MMLS_MEAN(s);
 	out->C = MMLS_C(s);
 	out->heldout_n = s->heldout_n;
+	out->kept_all = (s->flags & MMLS_FLAG_KEEP_ALL) != 0;
 	out->heldout_complete = !(s->flags & MMLS_FLAG_OVERFLOW);
 	out->heldout_kept = s->heldout_kept;
 	out->heldout = MMLS_HELDOUT(s);
+	if (s->flags & MMLS_FLAG_SINK)
+	{
+		if (sink == NULL || !sink->claimed || sink->d != s->d)
+			elog(ERROR, "mm_linear_stats state refers to kept rows that are gone");
+		out->heldout_kept = sink->n;
+		out->heldout = sink->rows;
+	}
 }

@@ -363,13 +363,14 @@ MmProfileDataset(const MmDataset *ds)
 }
 
 /*
- * The profile of the one-scan linear path, from the n held-out rows it
- * kept (d values each: the target, then the encoded features of m; never
- * NaN, which the aggregate refuses), read once in order; NULL when it
- * kept none.
+ * The profile of the one-scan linear path, from the n rows it kept (d
+ * values each: the target, then the encoded features of m; never NaN,
+ * which the aggregate refuses), read once in order: the held-out rows or,
+ * with test_fraction 0, the training rows ("from"); NULL when it kept none.
  */
 Jsonb *
-MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d)
+MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d,
+				  const char *from)
 {
 	StringInfoData s;
 	uint32		pos = 0;
@@ -401,7 +402,7 @@ MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d)
 	MmRowProfilerFinish(&pr);
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"heldout\", \"features\": [", n);
+	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"%s\", \"features\": [", n, from);
 	pos = 0;
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
@@ -592,8 +593,8 @@ mm_drift(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("version %d of model \"%s\" has no training profile", version, model),
-				 errdetail("It was assembled or imported without one, or trained by the one-scan linear path, which profiles its held-out rows, with none held out."),
-				 errhint("Retrain it (mm_retrain), with test_fraction above 0 for a plain linear model.")));
+				 errdetail("It was assembled or imported without one, or trained by the one-scan linear path in a parallel plan with nothing held out, where the rows it profiles are not kept."),
+				 errhint("Retrain it (mm_retrain), with test_fraction above 0 or max_parallel_workers_per_gather = 0 for a plain linear model.")));
 
 	/*
 	 * The model's features, each with its profile entry (a profile comes

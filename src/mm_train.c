@@ -666,13 +666,15 @@ MmStateShutdown(DestReceiver *self)
 
 /*
  * Run mm_linear_stats over the source as the caller and return a private,
- * aligned copy of the state (NULL when the source has no rows).
+ * aligned copy of the state (NULL when the source has no rows).  In a
+ * serial plan the kept rows go to sink, in the current memory context.
  */
 static bytea *
 MmScanLinearStats(const char *extschema, const MmSource *src,
 				  const MmSourceCol *target, const MmSourceCol *cols, int ncols,
-				  const MmTrainParams *p, double test_fraction)
+				  const MmTrainParams *p, double test_fraction, MmLinSink *sink)
 {
+	MmLinSink  *prev = mm_lin_sink;
 	StringInfoData sql;
 	Datum	   *names = palloc(sizeof(Datum) * (ncols + 1));
 	Oid			types[4] = {INT8OID, FLOAT8OID, INT8OID, TEXTARRAYOID};
@@ -711,7 +713,18 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	receiver.pub.mydest = DestNone;
 	receiver.cxt = CurrentMemoryContext;
 
-	MmReadInto(sql.data, params, (DestReceiver *) &receiver);
+	memset(sink, 0, sizeof(*sink));
+	sink->cxt = CurrentMemoryContext;
+	mm_lin_sink = sink;
+	PG_TRY();
+	{
+		MmReadInto(sql.data, params, (DestReceiver *) &receiver);
+	}
+	PG_FINALLY();
+	{
+		mm_lin_sink = prev;
+	}
+	PG_END_TRY();
 	return receiver.state;
 }
 
@@ -1764,6 +1777,7 @@ mm_train(PG_FUNCTION_ARGS)
 	char	   *extschema;
 	bytea	   *state;
 	MmLinStats	st;
+	MmLinSink	sink;
 	MmModel		m;
 	MmRegMetrics met;
 	MmRegResult res;
@@ -1996,13 +2010,13 @@ mm_train(PG_FUNCTION_ARGS)
 	{
 		/* one scan: training co-moments and held-out rows */
 		extschema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction);
+		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction, &sink);
 		if (state == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("source \"%s\" has no rows", source),
 					 errhint("A model is trained on at least as many rows as it has parameters.")));
-		MmLinStateUnpack(state, &st);
+		MmLinStateUnpack(state, &sink, &st);
 		MmProgressRows((int64) st.n + st.heldout_n);
 		MmProgressPhase("fitting");
 		if (st.nargs != ncols)
@@ -2029,7 +2043,8 @@ mm_train(PG_FUNCTION_ARGS)
 
 		/* fit */
 		MmBuildSchema(&m, tcol.name, cols, ncols, &st);
-		profile = MmProfileKeptRows(&m, st.heldout, st.heldout_kept, st.d);
+		profile = MmProfileKeptRows(&m, st.heldout, st.heldout_kept, st.d,
+									st.kept_all ? "train" : "heldout");
 		if (elastic)
 			MmFitElastic(model, &p, &m, NULL, NULL, 0, st.n, st.mean, st.C);
 		else
@@ -2050,7 +2065,11 @@ mm_train(PG_FUNCTION_ARGS)
 		else
 		{
 			on = "train";
-			MmScoreOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL, NULL);
+			/* the rows kept in scan order, or a second pass when they were not all kept */
+			if (st.kept_all && st.heldout_complete && st.heldout_kept == (int64) st.n)
+				MmScoreKept(&m, &st, &met);
+			else
+				MmScoreOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL, NULL);
 		}
 		if (!mm_regmetrics_result(&met, &res))
 		{
