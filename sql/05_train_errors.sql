@@ -95,6 +95,11 @@ CREATE AGGREGATE pg_temp.fake_combine(bytea) (SFUNC = mm_linear_stats_combine, S
 SELECT pg_temp.fake_combine(x) FROM (VALUES ('\x4d4d4c53'::bytea), ('\x00'::bytea)) v(x);
 SELECT pg_temp.fake_combine(x)
   FROM (SELECT decode(repeat('00', 64), 'hex') AS x FROM generate_series(1, 2)) v;
+-- a state whose rows were kept in mm_train's buffer (flags, byte 16 of the data: 4) is not taken back
+SELECT pg_temp.fake_combine(x)
+  FROM (SELECT set_byte(s, 16, get_byte(s, 16) | 4) AS x
+          FROM (SELECT mm_linear_stats(42, 0.2, 1000000, ARRAY['y', 'x1'], y, x1) AS s FROM err_t) a,
+               generate_series(1, 2)) v;
 SELECT mm_linear_stats(42, 0.2, 1000000, ARRAY['y', 'x1'], y, x1) IS NULL AS no_rows FROM err_t WHERE false;
 SELECT length(mm_linear_stats(42, 0.2, 1000000, ARRAY['y', 'x'], y, x1)) > 0 AS state FROM err_t;
 

@@ -57,9 +57,9 @@ _PG_init(void)
 
 /*
  * OpenBLAS's fork handler: it stops the thread pool (declared here; cblas.h
- * does not).
+ * does not).  Weak: a single-threaded OpenBLAS has no pool and no handler.
  */
-extern int	blas_thread_shutdown_(void);
+extern int	blas_thread_shutdown_(void) __attribute__((weak));
 
 /*
  * Set OpenBLAS's thread count from mm.blas_threads before a kernel.
@@ -79,7 +79,7 @@ MmSetBlasThreads(void)
 	if (openblas_get_num_threads() == mm_blas_threads)
 		return;
 	openblas_set_num_threads(mm_blas_threads);
-	if (mm_blas_threads == 1)
+	if (mm_blas_threads == 1 && blas_thread_shutdown_ != NULL)
 		(void) blas_thread_shutdown_();
 }
 

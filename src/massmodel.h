@@ -348,6 +348,7 @@ typedef struct MmLinStats
 typedef struct MmLinSink
 {
 	MemoryContext cxt;
+	uint64		generation;		/* distinct for every sink offered */
 	bool		claimed;
 	int			d;
 	double	   *rows;			/* n rows of d values */
@@ -356,6 +357,7 @@ typedef struct MmLinSink
 } MmLinSink;
 
 extern MmLinSink *mm_lin_sink;
+extern uint64 mm_lin_sink_generation;
 extern void MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out);
 
 /* ---------------------------------------------------------------------

@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(mm_linear_stats_combine);
 
 /* the kept rows of a serial train, when mm_train offers them a place */
 MmLinSink  *mm_lin_sink = NULL;
+uint64		mm_lin_sink_generation = 0;
 
 /* the state's header; arrays follow at MAXALIGNed offsets */
 typedef struct MmLinState
@@ -144,6 +145,7 @@ typedef struct MmLinExp
 	ExpandedObjectHeader hdr;
 	MmLinState *s;
 	MmLinSink  *sink;			/* flag SINK: the kept rows are there */
+	uint64		sink_generation;	/* sink->generation when claimed */
 	int64		chunk_rows;
 	int			nchunks;
 	int			maxchunks;
@@ -201,17 +203,28 @@ MmLinAppend(MmLinExp *e, const double *rows, int64 nrows)
 	{
 		MmLinSink  *k = e->sink;
 
+		/* the sink must be the live one it claimed: compared, not dereferenced */
+		if (k != mm_lin_sink || mm_lin_sink->generation != e->sink_generation)
+			elog(ERROR, "mm_linear_stats state refers to kept rows that are gone");
 		if (s->flags & MMLS_FLAG_OVERFLOW)
 			return;
 		if (k->n + nrows > max)
 		{
 			s->flags |= MMLS_FLAG_OVERFLOW;
+			/* every row was to be kept: a prefix would be a biased sample */
+			if ((s->flags & MMLS_FLAG_KEEP_ALL) && k->rows != NULL)
+			{
+				pfree(k->rows);
+				k->rows = NULL;
+				k->n = k->cap = 0;
+				s->heldout_kept = 0;
+			}
 			return;
 		}
 		if (k->n + nrows > k->cap)
 		{
 			/* doubling: a large chunk grows by realloc, which remaps its pages */
-			int64		cap = Min(Max(k->cap * 2, Max(nrows, 8192)), max);
+			int64		cap = Min(Max(k->cap * 2, Max(k->n + nrows, 8192)), max);
 
 			k->rows = k->rows == NULL ?
 				MemoryContextAllocHuge(k->cxt, sizeof(double) * (Size) cap * s->d) :
@@ -275,15 +288,16 @@ MmLinExpand(const MmLinState *flat, MemoryContext parent)
 	e->s->heldout_kept = 0;
 	e->chunk_rows = Max(1, Min(MMLS_CHUNK_BYTES / ((int64) sizeof(double) * flat->d),
 							   MmLinMaxHeldout(flat)));
+	/*
+	 * A state whose rows are in mm_train's sink lives as one read-write
+	 * expanded object from its first to its last transition; its flat form
+	 * (the final result) is never a transition value again.
+	 */
 	if (flat->flags & MMLS_FLAG_SINK)
-	{
-		/* flattened on the way: its rows are still in the sink it claimed */
-		if (mm_lin_sink == NULL || !mm_lin_sink->claimed || mm_lin_sink->d != flat->d)
-			elog(ERROR, "mm_linear_stats state refers to kept rows that are gone");
-		e->sink = mm_lin_sink;
-		e->s->heldout_kept = e->sink->n;
-		return e;
-	}
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid mm_linear_stats state"),
+				 errdetail("The state of a train that kept its rows outside it cannot be continued.")));
 	MmLinAppend(e, MMLS_HELDOUT(flat), flat->heldout_kept);
 	return e;
 }
@@ -506,20 +520,28 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	MmLinExp   *e;
 	MmLinState *s;
 	double	   *row;
+	int			cxtkind;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	if (!(cxtkind = AggCheckCallContext(fcinfo, &aggcxt)))
 		elog(ERROR, "mm_linear_stats_transfn called in non-aggregate context");
 	a = MmLinGetArgs(fcinfo);
 
 	if (PG_ARGISNULL(0))
 	{
 		e = MmLinExpand(MmLinCreate(fcinfo, a), aggcxt);
-		/* the one state of a serial plan keeps its rows where mm_train reads them */
-		if (mm_lin_sink != NULL && !mm_lin_sink->claimed && !IsInParallelMode())
+		/*
+		 * The one state of a serial plan keeps its rows where mm_train reads
+		 * them: only a plain (not window, not partial) aggregate, whose
+		 * transitions all run within the scan mm_train waits for.
+		 */
+		if (mm_lin_sink != NULL && !mm_lin_sink->claimed && !IsInParallelMode() &&
+			cxtkind == AGG_CONTEXT_AGGREGATE && AggGetAggref(fcinfo) != NULL &&
+			AggGetAggref(fcinfo)->aggsplit == AGGSPLIT_SIMPLE)
 		{
 			mm_lin_sink->claimed = true;
 			mm_lin_sink->d = e->s->d;
 			e->sink = mm_lin_sink;
+			e->sink_generation = mm_lin_sink->generation;
 			e->s->flags |= MMLS_FLAG_SINK;
 		}
 	}
@@ -652,7 +674,8 @@ MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out)
 	out->heldout = MMLS_HELDOUT(s);
 	if (s->flags & MMLS_FLAG_SINK)
 	{
-		if (sink == NULL || !sink->claimed || sink->d != s->d)
+		if (sink == NULL || !sink->claimed || sink->d != s->d ||
+			(sink->rows == NULL && sink->n > 0))
 			elog(ERROR, "mm_linear_stats state refers to kept rows that are gone");
 		out->heldout_kept = sink->n;
 		out->heldout = sink->rows;

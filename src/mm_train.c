@@ -715,6 +715,7 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 
 	memset(sink, 0, sizeof(*sink));
 	sink->cxt = CurrentMemoryContext;
+	sink->generation = ++mm_lin_sink_generation;
 	mm_lin_sink = sink;
 	PG_TRY();
 	{
@@ -2026,7 +2027,8 @@ mm_train(PG_FUNCTION_ARGS)
 			ereport(NOTICE,
 					(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s",
 							model, st.n, st.heldout_n,
-							st.heldout_complete ? "" :
+							st.heldout_complete ? "" : st.kept_all ?
+							"; the rows are scored in a second pass (a parallel plan, or beyond mm.max_train_memory)" :
 							"; the held-out rows exceed mm.max_train_memory and are scored in a second pass"),
 					 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
 
@@ -2043,8 +2045,10 @@ mm_train(PG_FUNCTION_ARGS)
 
 		/* fit */
 		MmBuildSchema(&m, tcol.name, cols, ncols, &st);
-		profile = MmProfileKeptRows(&m, st.heldout, st.heldout_kept, st.d,
-									st.kept_all ? "train" : "heldout");
+		/* not from a prefix of the rows when all were to be kept */
+		profile = st.kept_all && !st.heldout_complete ? NULL :
+			MmProfileKeptRows(&m, st.heldout, st.heldout_kept, st.d,
+							  st.kept_all ? "train" : "heldout");
 		if (elastic)
 			MmFitElastic(model, &p, &m, NULL, NULL, 0, st.n, st.mean, st.C);
 		else

@@ -854,7 +854,7 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 	dist = mm_alloc0(a, sizeof(double) * (size_t) n);
 	if (params->init == 1)
 		idx = mm_alloc0(a, sizeof(int64_t) * (size_t) n);
-	else
+	else if (params->k > 1)
 	{
 		/* every candidate round of every run scores with |x - mu|^2: once */
 		km.xx = mm_alloc0(a, sizeof(double) * (size_t) n);

@@ -618,7 +618,8 @@ mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 	L.X = X;
 	L.y = y;
 	L.progress = progress;
-	L.Xb = mm_alloc0(a, sizeof(double) * (size_t) L.d * MM_BLOCK_ROWS);
+	if (L.softmax)				/* the binary path reads X where it is */
+		L.Xb = mm_alloc0(a, sizeof(double) * (size_t) L.d * MM_BLOCK_ROWS);
 	L.S = mm_alloc0(a, sizeof(double) * (size_t) L.d * MM_BLOCK_ROWS);
 	L.Z = mm_alloc0(a, sizeof(double) * (size_t) L.nfree * MM_BLOCK_ROWS);
 	L.R = mm_alloc0(a, sizeof(double) * (size_t) L.nfree * MM_BLOCK_ROWS);
