@@ -1041,57 +1041,65 @@ test_clsmetrics(void)
 	track_reset(&tracker);
 }
 
-/* Many rows (buffer growth) against a brute-force pairwise AUC. */
+/*
+ * Scores s[n] with labels lab[n] through the metrics (the probability of
+ * class 1 is the score), against the AUC of every positive-negative pair
+ * (ties one half).
+ */
+static void
+check_auc(const double *s, const int *lab, int n, const char *what)
+{
+	MmClsMetrics m;
+	MmClsResult r;
+	double		p[2];
+	double		wins = 0.0;
+	double		npos = 0.0;
+	double		want;
+	bool		ok;
+
+	mm_clsmetrics_init(&m, 2, &talloc);
+	for (int i = 0; i < n; i++)
+	{
+		p[0] = 1.0 - s[i];
+		p[1] = s[i];
+		mm_clsmetrics_add(&m, lab[i], p);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if (!lab[i])
+			continue;
+		npos += 1.0;
+		for (int j = 0; j < n; j++)
+			if (!lab[j])
+				wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+	}
+	want = wins / (npos * (n - npos));
+	ok = mm_clsmetrics_result(&m, &r);
+	check(ok && m.nscores == n && fabs(r.roc_auc - want) < 1e-15,
+		  what, "got %.17g want %.17g", r.roc_auc, want);
+	track_reset(&tracker);
+}
+
+/* Many rows (buffer growth), scores on a coarse grid so that ties are many. */
 static void
 test_roc_growth(void)
 {
 	int			n = 3001;
 	double	   *s = mm_alloc0(&talloc, sizeof(double) * n);
 	int		   *lab = mm_alloc0(&talloc, sizeof(int) * n);
-	MmClsMetrics m;
-	MmClsResult r;
-	double		p[2];
-	double		wins = 0.0;
-	double		npos = 0.0;
-	double		nneg = 0.0;
-	double		want;
-	bool		ok;
-	int			i,
-				j;
 
 	rng_state = UINT64_C(0x0123456789ABCDEF);
-	mm_clsmetrics_init(&m, 2, &talloc);
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 	{
-		/* scores on a coarse grid, so that ties are many */
 		lab[i] = rng_unif() < 0.4;
 		s[i] = floor((rng_unif() + 0.3 * lab[i]) * 20.0) / 20.0;
-		p[0] = 1.0 - s[i];
-		p[1] = s[i];
-		mm_clsmetrics_add(&m, lab[i], p);
 	}
-	for (i = 0; i < n; i++)
-	{
-		if (!lab[i])
-			continue;
-		npos += 1.0;
-		for (j = 0; j < n; j++)
-			if (!lab[j])
-				wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
-	}
-	nneg = n - npos;
-	want = wins / (npos * nneg);
-	ok = mm_clsmetrics_result(&m, &r);
-	check(ok && m.nscores == n &&
-		  fabs(r.roc_auc - want) < 1e-15,
-		  "cls metrics: roc auc of 3001 tied scores equals the pairwise count",
-		  "got %.17g want %.17g", r.roc_auc, want);
-	track_reset(&tracker);
+	check_auc(s, lab, n, "cls metrics: roc auc of 3001 tied scores equals the pairwise count");
 }
 
 /*
  * Scores of every sign and scale (the radix keys' order), -0 and +0 as
- * one score, and distinct scores next to ties, against the pairwise count.
+ * one score, and distinct scores next to ties.
  */
 static void
 test_roc_keys(void)
@@ -1101,19 +1109,9 @@ test_roc_keys(void)
 	int			n = 5000;
 	double	   *s = mm_alloc0(&talloc, sizeof(double) * n);
 	int		   *lab = mm_alloc0(&talloc, sizeof(int) * n);
-	MmClsMetrics m;
-	MmClsResult r;
-	double		p[2];
-	double		wins = 0.0;
-	double		npos = 0.0;
-	double		want;
-	bool		ok;
-	int			i,
-				j;
 
 	rng_state = UINT64_C(0xFEDCBA9876543210);
-	mm_clsmetrics_init(&m, 2, &talloc);
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 	{
 		double		u = rng_unif();
 
@@ -1124,25 +1122,9 @@ test_roc_keys(void)
 			s[i] = (rng_unif() - 0.45 + 0.2 * lab[i]) * pow(10.0, floor(rng_unif() * 40.0) - 20.0);
 		else
 			s[i] = rng_unif() + 0.1 * lab[i];
-		p[0] = 1.0 - s[i];
-		p[1] = s[i];
-		mm_clsmetrics_add(&m, lab[i], p);
 	}
-	for (i = 0; i < n; i++)
-	{
-		if (!lab[i])
-			continue;
-		npos += 1.0;
-		for (j = 0; j < n; j++)
-			if (!lab[j])
-				wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
-	}
-	want = wins / (npos * (n - npos));
-	ok = mm_clsmetrics_result(&m, &r);
-	check(ok && fabs(r.roc_auc - want) < 1e-15,
-		  "cls metrics: roc auc of signed, tiny, huge and -0/+0 scores equals the pairwise count",
-		  "got %.17g want %.17g", r.roc_auc, want);
-	track_reset(&tracker);
+	check_auc(s, lab, n,
+			  "cls metrics: roc auc of signed, tiny, huge and -0/+0 scores equals the pairwise count");
 }
 
 int
