@@ -118,3 +118,26 @@ SELECT count(*) AS threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task
 RESET mm.blas_threads;
 SELECT version FROM mm_train('par_t', 'linear_regression', 'par', 'y', features => ARRAY['x1', 'x2', 'x3']);
 SELECT count(*) AS threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+-- a serial plan may still aggregate in parts (partitionwise): the parts'
+-- states keep their rows themselves and combine, with the same result
+CREATE TABLE par_p (id int, x1 float8, x2 float8, y float8) PARTITION BY RANGE (id);
+CREATE TABLE par_p1 PARTITION OF par_p FOR VALUES FROM (0) TO (5000);
+CREATE TABLE par_p2 PARTITION OF par_p FOR VALUES FROM (5000) TO (10000);
+INSERT INTO par_p SELECT i, sin(i), cos(i), 1 + 2 * sin(i) - cos(i) + 0.01 * sin(i * 7.7) FROM generate_series(0, 9999) i;
+ANALYZE par_p;
+SET max_parallel_workers_per_gather = 0;
+SET enable_partitionwise_aggregate = on;
+EXPLAIN (COSTS OFF) SELECT mm_linear_stats(42, 0.2, 100000000, ARRAY['y', 'x1', 'x2'], y, x1, x2) FROM par_p;
+SELECT version FROM mm_train('par_p', 'linear_regression', 'par_p', 'y', features => ARRAY['x1', 'x2']);
+SELECT version FROM mm_train('par_p', 'linear_regression', 'par_p', 'y', features => ARRAY['x1', 'x2'],
+                             test_fraction => 0, deploy => 'never');
+RESET enable_partitionwise_aggregate;
+SELECT version FROM mm_train('par_p', 'linear_regression', 'par_p', 'y', features => ARRAY['x1', 'x2'],
+                             deploy => 'never');
+SELECT b.version, b.metrics->>'evaluated_on' AS evaluated_on, b.metrics->>'n' AS n,
+       abs((a.metrics->>'rmse')::float8 - (b.metrics->>'rmse')::float8) < 1e-12 AS same_rmse_as_v3,
+       v.profile->>'from' AS profiled
+  FROM mm_versions a, mm_versions b, mm.versions v, mm.models m
+ WHERE a.model = 'par_p' AND a.version = 3 AND b.model = 'par_p'
+   AND m.name = 'par_p' AND v.model_id = m.id AND v.version = b.version
+ ORDER BY b.version;
