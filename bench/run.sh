@@ -359,7 +359,8 @@ with \`StandardScaler\`); largest difference $acc_diff.
 - **Training** is one scan through the aggregate \`mm_linear_stats\`: per
   row it hashes the values for the held-out split, copies the row into a
   block (folded into the co-moments with one \`dsyrk\` per 128 rows) or
-  into the held-out chunks, which are flattened once for scoring.  Beyond
+  appends it to the kept rows, in a buffer of mm_train's that it scores
+  from (in a serial plan; a parallel one ships them to the leader).  Beyond
   the plain scan that costs the split hash, the transition call and the
   block moments, each a few percent of the time in a profile.
 - **Logistic regression**: massmodel's Newton iterations work on
