@@ -1272,9 +1272,10 @@ def section(res, meta):
     L.append("  mm_train's time includes reading the table, scoring every row (the")
     L.append("  metrics; for k-means also the silhouette of a 10,000-row sample, about")
     L.append("  10,000² distances), the training profile of `mm_drift` (each feature's")
-    L.append("  deciles) and storing the version.  linear_regression and ridge read")
-    L.append("  the table in one scan into co-moments (and score in a second scan);")
-    L.append("  the other trainers read the rows into memory first (8 bytes a value).")
+    L.append("  deciles) and storing the version.  linear_regression, ridge, lasso")
+    L.append("  and elastic_net read the table in one scan into co-moments, keeping")
+    L.append("  the rows they then score and profile (8 bytes a value); the other")
+    L.append("  trainers read the rows into memory first (8 bytes a value).")
     L.append("  In this run mm_train is %s than the fit alone for %s%s." % (
         "slower", ", ".join(slow) if slow else "no trainer",
         "; no slower for %s" % ", ".join(fast) if fast else ""))
