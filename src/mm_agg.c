@@ -19,6 +19,10 @@
  * its own memory that the single transition state appends the kept rows
  * to (flag SINK), so that they are neither flattened into the result nor
  * copied out of it again; the state then carries only its fixed part.
+ * With partial states (a parallel plan, or partitionwise aggregation) the
+ * final combining step claims the sink instead and gathers every part's
+ * rows there; a combine copies an incoming state's fixed part only and
+ * reads its rows where the tuple holds them.
  *
  * The transition state is a bytea (not internal), with a combine
  * function: parallel query splits the scan, and a distributed PostgreSQL
@@ -36,6 +40,7 @@
 
 #include <math.h>
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -190,11 +195,12 @@ MmLinFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 static const ExpandedObjectMethods mm_lin_methods = {MmLinFlatSize, MmLinFlatten};
 
 /*
- * Append held-out rows to an expanded state, within the memory budget;
- * beyond it, set the overflow flag and keep only the count.
+ * Append kept rows (nrows of d doubles from rows, which need not be
+ * aligned) to an expanded state, within the memory budget; beyond it, set
+ * the overflow flag and keep only the count.
  */
 static void
-MmLinAppend(MmLinExp *e, const double *rows, int64 nrows)
+MmLinAppend(MmLinExp *e, const void *rows, int64 nrows)
 {
 	MmLinState *s = e->s;
 	int64		max = MmLinMaxHeldout(s);
@@ -263,17 +269,20 @@ MmLinAppend(MmLinExp *e, const double *rows, int64 nrows)
 		n = Min(Min(nrows, e->chunk_rows - off), max - s->heldout_kept);
 		memcpy(e->chunks[chunk] + (Size) off * s->d, rows, sizeof(double) * (Size) n * s->d);
 		s->heldout_kept += n;
-		rows += (Size) n * s->d;
+		rows = (const char *) rows + sizeof(double) * (Size) n * s->d;
 		nrows -= n;
 	}
 }
 
 /*
- * Expand a flat state (checked by the caller) into a new object in its own
- * context under parent.
+ * Expand a state into a new object in its own context under parent: flat
+ * is its fixed part (checked by the caller), rows its flat->heldout_kept
+ * kept rows (anywhere, maybe unaligned).  With claim, the new state keeps
+ * its rows in that sink (mm_lin_sink, unclaimed).
  */
 static MmLinExp *
-MmLinExpand(const MmLinState *flat, MemoryContext parent)
+MmLinExpand(const MmLinState *flat, const void *rows, MemoryContext parent,
+			MmLinSink *claim)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "mm_linear_stats state",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -298,30 +307,59 @@ MmLinExpand(const MmLinState *flat, MemoryContext parent)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid mm_linear_stats state"),
 				 errdetail("The state of a train that kept its rows outside it cannot be continued.")));
-	MmLinAppend(e, MMLS_HELDOUT(flat), flat->heldout_kept);
+	if (claim != NULL)
+	{
+		claim->claimed = true;
+		claim->d = e->s->d;
+		e->sink = claim;
+		e->sink_generation = claim->generation;
+		e->s->flags |= MMLS_FLAG_SINK;
+	}
+	MmLinAppend(e, rows, flat->heldout_kept);
 	return e;
 }
 
 /*
- * A private flat copy of a state datum, flat or expanded, aligned and
- * checked.
+ * The fixed part of a state datum (flat or expanded) as an aligned,
+ * checked private copy, and in *rows where the datum's kept rows start:
+ * they are only copied from, where they are (inside a tuple a bytea is
+ * not aligned for doubles), never copied whole first.
  */
 static MmLinState *
-MmLinFlatCopy(Datum d)
+MmLinFixedCopy(Datum d, const char **rows)
 {
-	MmLinState *s = (MmLinState *) PG_DETOAST_DATUM_COPY(d);
+	struct varlena *v = PG_DETOAST_DATUM(d);
+	MmLinState	hdr;
+	MmLinState *s;
+	Size		fixed;
 
-	MmLinCheck(s);
+	if (!VARATT_IS_4B_U(v) || VARSIZE(v) < sizeof(MmLinState))
+		MmLinCheck((const MmLinState *) NULL);
+	memcpy(&hdr, v, sizeof(MmLinState));
+	/* enough to size the fixed part safely; MmLinCheck checks the rest */
+	if (hdr.d < 2 || hdr.d > MM_MAX_COLS + 1 || hdr.nargs < 1 || hdr.nargs >= hdr.d ||
+		hdr.nargs > FUNC_MAX_ARGS || VARSIZE(v) < MmLinStateSize(&hdr, 0))
+		MmLinCheck((const MmLinState *) NULL);
+	fixed = MmLinStateSize(&hdr, 0);
+	s = palloc(fixed);
+	memcpy(s, v, fixed);
+	MmLinCheck(s);				/* its length is the datum's: the rows fit in it */
+	*rows = (const char *) v + MMLS_OFF_HELDOUT(s);
 	return s;
 }
 
 /*
  * The expanded state behind a transition value: ours as it is when it is a
- * read-write expanded object of this aggregate, else expanded from a copy.
+ * read-write expanded object of this aggregate, else expanded from the
+ * datum (into claim's rows, when given).
  */
 static MmLinExp *
-MmLinGetExp(Datum d, MemoryContext aggcxt)
+MmLinGetExp(Datum d, MemoryContext aggcxt, MmLinSink *claim)
 {
+	const char *rows;
+	MmLinState *fixed;
+	MmLinExp   *e;
+
 	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
 	{
 		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
@@ -329,7 +367,10 @@ MmLinGetExp(Datum d, MemoryContext aggcxt)
 		if (eoh->eoh_methods == &mm_lin_methods)
 			return (MmLinExp *) eoh;
 	}
-	return MmLinExpand(MmLinFlatCopy(d), aggcxt);
+	fixed = MmLinFixedCopy(d, &rows);
+	e = MmLinExpand(fixed, rows, aggcxt, claim);
+	pfree(fixed);
+	return e;
 }
 
 /* Build the cached argument description of this call site. */
@@ -528,25 +569,20 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 	{
-		e = MmLinExpand(MmLinCreate(fcinfo, a), aggcxt);
 		/*
 		 * The one state of a serial plan keeps its rows where mm_train reads
 		 * them: only a plain (not window, not partial) aggregate, whose
 		 * transitions all run within the scan mm_train waits for.
 		 */
-		if (mm_lin_sink != NULL && !mm_lin_sink->claimed && !IsInParallelMode() &&
-			cxtkind == AGG_CONTEXT_AGGREGATE && AggGetAggref(fcinfo) != NULL &&
-			AggGetAggref(fcinfo)->aggsplit == AGGSPLIT_SIMPLE)
-		{
-			mm_lin_sink->claimed = true;
-			mm_lin_sink->d = e->s->d;
-			e->sink = mm_lin_sink;
-			e->sink_generation = mm_lin_sink->generation;
-			e->s->flags |= MMLS_FLAG_SINK;
-		}
+		bool		simple = cxtkind == AGG_CONTEXT_AGGREGATE &&
+			AggGetAggref(fcinfo) != NULL &&
+			AggGetAggref(fcinfo)->aggsplit == AGGSPLIT_SIMPLE && !IsInParallelMode();
+
+		e = MmLinExpand(MmLinCreate(fcinfo, a), NULL, aggcxt,
+						simple && mm_lin_sink != NULL && !mm_lin_sink->claimed ? mm_lin_sink : NULL);
 	}
 	else
-		e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt);
+		e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt, NULL);
 	s = e->s;
 
 	/* read straight into the block; a held-out row is moved from there */
@@ -580,7 +616,7 @@ MmLinCheck(const MmLinState *s)
 	bool		ok;
 	int64		sum = 1;
 
-	ok = VARSIZE(s) >= sizeof(MmLinState) && s->magic == MMLS_MAGIC &&
+	ok = s != NULL && VARSIZE(s) >= sizeof(MmLinState) && s->magic == MMLS_MAGIC &&
 		s->d >= 2 && s->d <= MM_MAX_COLS + 1 &&
 		s->nargs >= 1 && s->nargs < s->d && s->nargs <= FUNC_MAX_ARGS &&
 		s->block_n >= 0 && s->block_n < MMLS_BLOCK_ROWS &&
@@ -620,15 +656,31 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 	MmLinExp   *e;
 	MmLinState *s1;
 	MmLinState *s2;
+	const char *rows2;
+	int			cxtkind;
+	AggSplit	split;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	if (!(cxtkind = AggCheckCallContext(fcinfo, &aggcxt)))
 		elog(ERROR, "mm_linear_stats_combine called in non-aggregate context");
-	e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt);
+
+	/*
+	 * The final combining step of mm_train's scan (in the leader of a
+	 * parallel plan, or above partial aggregates) gathers the kept rows in
+	 * mm_train's sink, so that the result carries only the fixed part.
+	 */
+	split = cxtkind == AGG_CONTEXT_AGGREGATE && AggGetAggref(fcinfo) != NULL ?
+		AggGetAggref(fcinfo)->aggsplit : AGGSPLIT_SIMPLE;
+	e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt,
+					DO_AGGSPLIT_COMBINE(split) && !DO_AGGSPLIT_SKIPFINAL(split) &&
+					!IsParallelWorker() && mm_lin_sink != NULL && !mm_lin_sink->claimed ?
+					mm_lin_sink : NULL);
 	s1 = e->s;
-	/* the second state may sit unaligned inside a tuple: work on a copy */
-	s2 = MmLinFlatCopy(PG_GETARG_DATUM(1));
-	if ((s1->flags | s2->flags) & MMLS_FLAG_SINK)
-		elog(ERROR, "mm_linear_stats states of a serial train cannot be combined");
+	s2 = MmLinFixedCopy(PG_GETARG_DATUM(1), &rows2);
+	if (s2->flags & MMLS_FLAG_SINK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid mm_linear_stats state"),
+				 errdetail("The state of a train that kept its rows outside it cannot be continued.")));
 	if (s1->d != s2->d || s1->nargs != s2->nargs ||
 		memcmp(MMLS_WIDTHS(s1), MMLS_WIDTHS(s2), sizeof(int32) * s1->nargs) != 0)
 		ereport(ERROR,
@@ -643,7 +695,7 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 					 s2->n, MMLS_MEAN(s2), MMLS_C(s2));
 	s1->heldout_n += s2->heldout_n;
 	s1->flags |= s2->flags;
-	MmLinAppend(e, MMLS_HELDOUT(s2), s2->heldout_kept);
+	MmLinAppend(e, rows2, s2->heldout_kept);
 	pfree(s2);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
 }
