@@ -194,6 +194,37 @@ MmLinFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 
 static const ExpandedObjectMethods mm_lin_methods = {MmLinFlatSize, MmLinFlatten};
 
+/* The sink a state claimed, checked to be the live one (compared, not dereferenced). */
+static MmLinSink *
+MmLinLiveSink(const MmLinExp *e)
+{
+	if (e->sink != mm_lin_sink || mm_lin_sink->generation != e->sink_generation)
+		elog(ERROR, "mm_linear_stats state refers to kept rows that are gone");
+	return e->sink;
+}
+
+/*
+ * Keep no more rows: only their count.  When every row was to be kept,
+ * the rows in a sink are let go (a prefix would be a biased sample).
+ */
+static void
+MmLinOverflow(MmLinExp *e)
+{
+	MmLinState *s = e->s;
+
+	s->flags |= MMLS_FLAG_OVERFLOW;
+	if (e->sink != NULL && (s->flags & MMLS_FLAG_KEEP_ALL))
+	{
+		MmLinSink  *k = MmLinLiveSink(e);
+
+		if (k->rows != NULL)
+			pfree(k->rows);
+		k->rows = NULL;
+		k->n = k->cap = 0;
+		s->heldout_kept = 0;
+	}
+}
+
 /*
  * Append kept rows (nrows of d doubles from rows, which need not be
  * aligned) to an expanded state, within the memory budget; beyond it, set
@@ -205,26 +236,17 @@ MmLinAppend(MmLinExp *e, const void *rows, int64 nrows)
 	MmLinState *s = e->s;
 	int64		max = MmLinMaxHeldout(s);
 
+	if (nrows <= 0)
+		return;
 	if (e->sink != NULL)
 	{
-		MmLinSink  *k = e->sink;
+		MmLinSink  *k = MmLinLiveSink(e);
 
-		/* the sink must be the live one it claimed: compared, not dereferenced */
-		if (k != mm_lin_sink || mm_lin_sink->generation != e->sink_generation)
-			elog(ERROR, "mm_linear_stats state refers to kept rows that are gone");
 		if (s->flags & MMLS_FLAG_OVERFLOW)
 			return;
 		if (k->n + nrows > max)
 		{
-			s->flags |= MMLS_FLAG_OVERFLOW;
-			/* every row was to be kept: a prefix would be a biased sample */
-			if ((s->flags & MMLS_FLAG_KEEP_ALL) && k->rows != NULL)
-			{
-				pfree(k->rows);
-				k->rows = NULL;
-				k->n = k->cap = 0;
-				s->heldout_kept = 0;
-			}
+			MmLinOverflow(e);
 			return;
 		}
 		if (k->n + nrows > k->cap)
@@ -694,7 +716,9 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 	mm_moments_merge(s1->d, &s1->n, MMLS_MEAN(s1), MMLS_C(s1),
 					 s2->n, MMLS_MEAN(s2), MMLS_C(s2));
 	s1->heldout_n += s2->heldout_n;
-	s1->flags |= s2->flags;
+	s1->flags |= s2->flags & ~MMLS_FLAG_OVERFLOW;
+	if (s2->flags & MMLS_FLAG_OVERFLOW)
+		MmLinOverflow(e);
 	MmLinAppend(e, rows2, s2->heldout_kept);
 	pfree(s2);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
