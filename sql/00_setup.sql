@@ -34,3 +34,51 @@ SELECT p.oid::regprocedure::text AS function, p.provolatile, p.proparallel
   FROM pg_proc p WHERE p.proname = 'mm_predict' ORDER BY 1;
 -- the catalog tables are registered for pg_dump
 SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'massmodel' ORDER BY 1;
+
+-- Helpers shared by the test files (the bad-input files 17-19 and the
+-- governance file 10), in their own schema:
+CREATE SCHEMA regress;
+-- a fingerprint of the catalog: its tables' row counts and every model row,
+-- compared before and after refused calls
+CREATE FUNCTION regress.catalog() RETURNS text LANGUAGE sql AS $$
+  SELECT concat_ws(' ', (SELECT count(*) FROM mm.models), (SELECT count(*) FROM mm.versions),
+         (SELECT count(*) FROM mm.deployments), (SELECT count(*) FROM mm.evaluations),
+         (SELECT count(*) FROM mm.audit),
+         (SELECT md5(coalesce(string_agg(concat_ws(',', name, owner, acl, task, deployed_version,
+                                                    latest_version, canary_version, updated_at), ';' ORDER BY name), ''))
+            FROM mm.models))
+$$;
+-- the SQLSTATE and message of a statement's error (the database's name
+-- replaced), or NULL when it succeeds
+CREATE FUNCTION regress.error(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  state text;
+  msg text;
+BEGIN
+  EXECUTE stmt;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+  RETURN state || ': ' || replace(msg, current_database(), '<this database>');
+END $$;
+-- an export envelope (MMEX format 1) with the right lengths and CRC-32C
+-- around any metadata and model bytes
+CREATE FUNCTION regress.crc32c(b bytea) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  crc bigint := 4294967295;
+BEGIN
+  FOR i IN 0 .. length(b) - 1 LOOP
+    crc := crc # get_byte(b, i);
+    FOR k IN 1 .. 8 LOOP
+      IF crc & 1 = 1 THEN crc := (crc >> 1) # 2197175160; ELSE crc := crc >> 1; END IF;
+    END LOOP;
+  END LOOP;
+  RETURN crc # 4294967295;
+END $$;
+CREATE FUNCTION regress.le32(v bigint) RETURNS bytea LANGUAGE sql AS $$
+  SELECT set_byte(set_byte(set_byte(set_byte('\x00000000'::bytea, 0, (v & 255)::int),
+         1, ((v >> 8) & 255)::int), 2, ((v >> 16) & 255)::int), 3, ((v >> 24) & 255)::int) $$;
+CREATE FUNCTION regress.envelope(meta text, model bytea) RETURNS bytea LANGUAGE sql AS $$
+  SELECT '\x4d4d455801000000'::bytea
+         || regress.le32(length(convert_to(meta, 'UTF8'))) || regress.le32(length(model))
+         || regress.le32(regress.crc32c(convert_to(meta, 'UTF8') || model)) || convert_to(meta, 'UTF8') || model $$;

@@ -154,45 +154,26 @@ BEGIN
 END $$;
 SELECT count(*) AS flips_stored FROM mm_models WHERE model = 'flip';
 -- well-formed envelopes (right lengths, right CRC-32C) around bad metadata
-CREATE FUNCTION gov_crc32c(b bytea) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  crc bigint := 4294967295;
-BEGIN
-  FOR i IN 0 .. length(b) - 1 LOOP
-    crc := crc # get_byte(b, i);
-    FOR k IN 1 .. 8 LOOP
-      IF crc & 1 = 1 THEN crc := (crc >> 1) # 2197175160; ELSE crc := crc >> 1; END IF;
-    END LOOP;
-  END LOOP;
-  RETURN crc # 4294967295;
-END $$;
-CREATE FUNCTION gov_le32(v bigint) RETURNS bytea LANGUAGE sql AS $$
-  SELECT set_byte(set_byte(set_byte(set_byte('\x00000000'::bytea, 0, (v & 255)::int),
-         1, ((v >> 8) & 255)::int), 2, ((v >> 16) & 255)::int), 3, ((v >> 24) & 255)::int) $$;
-CREATE FUNCTION gov_envelope(meta text, model bytea) RETURNS bytea LANGUAGE sql AS $$
-  SELECT '\x4d4d455801000000'::bytea
-         || gov_le32(length(convert_to(meta, 'UTF8'))) || gov_le32(length(model))
-         || gov_le32(gov_crc32c(convert_to(meta, 'UTF8') || model)) || convert_to(meta, 'UTF8') || model $$;
 CREATE TABLE gov_model AS
   SELECT substr(b, 21 + (get_byte(b, 8) + 256 * get_byte(b, 9))) AS m FROM gov_blob;
 -- the envelope builder reproduces mm_export's bytes: the checks below are of the metadata only
-SELECT gov_envelope(convert_from(substr(b, 21, get_byte(b, 8) + 256 * get_byte(b, 9)), 'UTF8'),
+SELECT regress.envelope(convert_from(substr(b, 21, get_byte(b, 8) + 256 * get_byte(b, 9)), 'UTF8'),
                     (SELECT m FROM gov_model)) = b AS builder_matches_export FROM gov_blob;
-SELECT mm_import('gov_bad', gov_envelope('{"n_train": 10', (SELECT m FROM gov_model)));
-SELECT mm_import('gov_bad', gov_envelope('[1, 2]', (SELECT m FROM gov_model)));
-SELECT mm_import('gov_bad', gov_envelope('{"params": 3}', (SELECT m FROM gov_model)));
-SELECT mm_import('gov_bad', gov_envelope('{"n_train": 1e300}', (SELECT m FROM gov_model)));
-SELECT mm_import('gov_bad', gov_envelope('{"n_train": -1}', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', regress.envelope('{"n_train": 10', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', regress.envelope('[1, 2]', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', regress.envelope('{"params": 3}', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', regress.envelope('{"n_train": 1e300}', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_bad', regress.envelope('{"n_train": -1}', (SELECT m FROM gov_model)));
 SELECT count(*) AS bad_stored FROM mm_models WHERE model = 'gov_bad';
 -- minimal metadata are enough: the model blob carries the model
-SELECT mm_import('gov_min', gov_envelope('{}', (SELECT m FROM gov_model)));
+SELECT mm_import('gov_min', regress.envelope('{}', (SELECT m FROM gov_model)));
 SELECT n_train, params, metrics FROM mm_versions WHERE model = 'gov_min';
 SELECT mm_drop('gov_min');
 -- a version-3 blob built by hand (an mlp classifier, the fuzz seed mlp_3classes) imports
 CREATE TABLE gov_mlp AS SELECT
   '\x0205006c6162656c020000000200783101010000000001007602020000000000010300000003006361740300636f770300646f670102000000030000000400000003000000dbb66ddbb66debbfb76ddbb66ddbe6bf922449922449e2bfdbb66ddbb66ddbbf922449922449d2bf922449922449c2bf0000000000000000922449922449c23f922449922449d23fdbb66ddbb66ddb3f922449922449e23fb76ddbb66ddbe63f0000000000000000000000000000c03f000000000000d03f000000000000d83f9a9999999999c9bf101111111111c13f186cc1166cc1b6bf9ef4499ff449cf3f106cc1166cc1963f9a9999999999c9bf101111111111c13f186cc1166cc1b6bf9ef4499ff449cf3f106cc1166cc1963f9a9999999999c9bf101111111111c13f0000000000000000000000000000e0bf000000000000f0bf'::bytea AS payload;
-SELECT mm_import('gov_nn', gov_envelope('{}',
-         '\x4d4d444c0300070000000000'::bytea || gov_le32(length(payload)) || gov_le32(gov_crc32c(payload))
+SELECT mm_import('gov_nn', regress.envelope('{}',
+         '\x4d4d444c0300070000000000'::bytea || regress.le32(length(payload)) || regress.le32(regress.crc32c(payload))
          || '\x00000000'::bytea || payload)) FROM gov_mlp;
 SELECT task, algorithm FROM mm_models WHERE model = 'gov_nn';
 SELECT mm_labels('gov_nn'), mm_predict_label('gov_nn', ARRAY[1.0, 2.0, 3.0]) IS NOT NULL AS predicts;
@@ -200,8 +181,8 @@ SELECT mm_drop('gov_nn');
 -- a blob stored into the catalog behind massmodel's back (superuser only) is
 -- still validated against the call: here its 3 features against 1 given
 SELECT version FROM mm_train('gov_tamper', 'linear_regression', 'gov_t', 'y', features => ARRAY['x']);
-UPDATE mm.versions SET blob = '\x4d4d444c0300070000000000'::bytea || gov_le32(length(payload))
-         || gov_le32(gov_crc32c(payload)) || '\x00000000'::bytea || payload
+UPDATE mm.versions SET blob = '\x4d4d444c0300070000000000'::bytea || regress.le32(length(payload))
+         || regress.le32(regress.crc32c(payload)) || '\x00000000'::bytea || payload
   FROM gov_mlp WHERE model_id = (SELECT id FROM mm.models WHERE name = 'gov_tamper');
 SELECT mm_predict('gov_tamper', ARRAY[1.0]);
 SELECT mm_drop('gov_tamper');
@@ -221,7 +202,6 @@ SELECT mm_drop('gov_copy');
 SELECT mm_drop('gov_cls');
 SELECT mm_drop('gov_cls_copy');
 DROP FUNCTION gov_try(text, text);
-DROP FUNCTION gov_envelope(text, bytea), gov_le32(bigint), gov_crc32c(bytea);
 DROP TABLE gov_t, gov_ops, gov_blob, gov_model, gov_mlp;
 DROP OWNED BY gov_owner, gov_reader, gov_trainer;
 DROP ROLE gov_owner, gov_reader, gov_trainer;

@@ -5,26 +5,6 @@
 -- error, a refused train leaves the catalog as it was, and the canary table
 -- survives.  (05_train_errors holds the first single cases; they are not
 -- repeated here.)
-CREATE FUNCTION pg_temp.bt_catalog() RETURNS text LANGUAGE sql AS $$
-  SELECT concat_ws(' ', (SELECT count(*) FROM mm.models), (SELECT count(*) FROM mm.versions),
-         (SELECT count(*) FROM mm.deployments), (SELECT count(*) FROM mm.evaluations),
-         (SELECT count(*) FROM mm.audit),
-         (SELECT md5(coalesce(string_agg(concat_ws(',', name, owner, acl, task, deployed_version,
-                                                    latest_version, canary_version, updated_at), ';' ORDER BY name), ''))
-            FROM mm.models))
-$$;
--- the SQLSTATE and message of a statement's error, or NULL when it succeeds
-CREATE FUNCTION pg_temp.bt_error(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  state text;
-  msg text;
-BEGIN
-  EXECUTE stmt;
-  RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN state || ': ' || msg;
-END $$;
 CREATE TABLE bt_canary (id int);
 INSERT INTO bt_canary VALUES (1), (2), (3);
 CREATE TABLE bt_t (x1 float8, x2 float8, y float8, lab text, arr float8[], yi int);
@@ -34,13 +14,13 @@ INSERT INTO bt_t SELECT i, (i * i) % 7, 2 * i + i % 3, CASE WHEN i % 2 = 0 THEN 
 CREATE TABLE "Tëst ""quoted""" ("naïve col" float8, "y ""q""" float8, "Sel;ect" text, "back\slash" float8);
 INSERT INTO "Tëst ""quoted""" SELECT i, 3 * i - 1 + i % 3, CASE WHEN i % 2 = 0 THEN 'a"b' ELSE 'ç\d' END, i % 5
   FROM generate_series(1, 20) i;
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 1. model: NULL with everything else NULL too, empty, too long in bytes (not characters)
 SELECT * FROM mm_train(NULL, NULL, NULL);
 SELECT * FROM mm_train(repeat('é', 32), 'ridge', 'bt_t', 'y');
 SELECT * FROM mm_train(repeat('m', 62) || 'é', 'ridge', 'bt_t', 'y');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- names are taken literally: Unicode, quotes, an injection, whitespace, a
 -- backslash, format specifiers and 63 bytes are names like any other
 SELECT model, version FROM mm_train('mödel "x"; DROP TABLE bt_canary; --', 'ridge', 'bt_t', 'y', features => ARRAY['x1']);
@@ -65,7 +45,7 @@ SELECT model, version FROM mm_train('bt_%s%n%x', 'ridge', 'bt_t', 'y', features 
 SELECT * FROM mm_train('bt_%s%n%x', 'logistic_regression', 'bt_t', 'lab');
 SELECT * FROM mm_train('mödel "x"; DROP TABLE bt_canary; --', 'ridge', 'SELECT x1, y FROM bt_t LIMIT 1', 'y', test_fraction => 0);
 SELECT count(*) AS canary_rows FROM bt_canary;
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 2. algorithm: names are exact, lower case, without spaces
 SELECT * FROM mm_train('bt_m', '', 'bt_t', 'y');
@@ -76,7 +56,7 @@ SELECT * FROM mm_train('bt_m', 'rïdge', 'bt_t', 'y');
 SELECT * FROM mm_train('bt_m', 'ridge; DROP TABLE bt_canary; --', 'bt_t', 'y');
 SELECT * FROM mm_train('bt_m', 'ridge''); DROP TABLE bt_canary; --', 'bt_t', 'y');
 SELECT * FROM mm_train('bt_m', '%s%n', 'bt_t', 'y');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 
 -- 3. source: a relation name is a name, never SQL
 SELECT * FROM mm_train('bt_m', 'ridge', '   ', 'y');
@@ -96,14 +76,14 @@ SELECT * FROM mm_train('bt_m', 'ridge', 'Tëst "quoted"', 'y "q"');
 SELECT * FROM mm_train('bt_m', 'ridge', '"Tëst "quoted""', 'y "q"');
 SELECT * FROM mm_train('bt_m', 'ridge', '"Tëst ""quoted"""; DROP TABLE bt_canary', 'y "q"');
 SELECT * FROM mm_train('bt_m', 'ridge', 'public."Tëst ""quoted"""', '"y ""q"""');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 SELECT model, version FROM mm_train('bt_quoted', 'ridge', '"Tëst ""quoted"""', 'y "q"');
 SELECT model, version FROM mm_train('bt_quoted', 'ridge', 'public."Tëst ""quoted"""', 'y "q"',
                                     features => ARRAY['naïve col', 'back\slash'], deploy => 'never');
 SELECT version, jsonb_path_query_array(features, '$[*].name') AS features, features->1->'levels' AS levels, target
   FROM mm_versions WHERE model = 'bt_quoted' ORDER BY version;
 SELECT feature FROM mm_weights('bt_quoted', 1);
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 -- a query source is one query, wrapped as a subquery, read as the caller:
 -- what would write, lock or escape the subquery is refused
 SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1, y FROM bt_t; DELETE FROM bt_canary', 'y');
@@ -118,7 +98,7 @@ SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1 AS y, x1 AS y FROM bt_t', 'y'
 SELECT * FROM mm_train('bt_m', 'ridge', 'VALUES (''NaN''::float8, 1::float8)', 'column2');
 SELECT count(*) AS canary_rows FROM bt_canary;
 SELECT to_regclass('bt_new') AS created_table;
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- accepted query forms: lower case, parentheses, trailing semicolons, TABLE and VALUES
 SELECT model, version FROM mm_train('bt_src', 'ridge', '  (select x1, y from bt_t) ;; ', 'y');
 SELECT model, version FROM mm_train('bt_src', 'ridge', 'BT_T', 'y', features => ARRAY['x1'], deploy => 'never');
@@ -126,7 +106,7 @@ SELECT model, version FROM mm_train('bt_src', 'ridge', 'TABLE "Tëst ""quoted"""
                                     deploy => 'never');
 SELECT model, version FROM mm_train('bt_src', 'ridge', 'VALUES (1::float8, 2::float8), (2, 4), (3, 6.5), (4, 8)', 'column2',
                                     test_fraction => 0, deploy => 'never');
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 4. target: exact column names, not identifiers to parse
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', '');
@@ -152,12 +132,12 @@ SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1, CASE WHEN x1 = 5 THEN ''NaN'
 SELECT * FROM mm_train('bt_m', 'naive_bayes', 'SELECT x1, CASE WHEN x1 = 5 THEN '''' ELSE lab END AS lab FROM bt_t', 'lab');
 SELECT * FROM mm_train('bt_m', 'naive_bayes', 'SELECT x1, CASE WHEN x1 = 5 THEN repeat(''l'', 1001) ELSE lab END AS lab FROM bt_t', 'lab');
 SELECT * FROM mm_train('bt_m', 'naive_bayes', 'SELECT x1, CASE WHEN x1 = 5 THEN NULL ELSE lab END AS lab FROM bt_t', 'lab');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- labels with Unicode, quotes, a backslash and an injection are labels like any other
 SELECT model, version FROM mm_train('bt_labels', 'naive_bayes',
   'SELECT x1, CASE WHEN x1::int % 2 = 0 THEN ''ünï "q"; DROP TABLE bt_canary; --'' ELSE ''b\x'' END AS lab FROM bt_t', 'lab');
 SELECT mm_labels('bt_labels') AS labels, metrics->'labels' AS metric_labels FROM mm_models WHERE model = 'bt_labels';
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 5. features: exact column names; NULL means every other column
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', features => ARRAY['']);
@@ -171,13 +151,13 @@ SELECT * FROM mm_train('bt_m', 'ridge', '"Tëst ""quoted"""', 'y "q"', features 
 SELECT * FROM mm_train('bt_m', 'ridge', '"Tëst ""quoted"""', 'y "q"', features => ARRAY['naïve col"; DROP TABLE bt_canary; --']);
 SELECT * FROM mm_train('bt_m', 'ridge', '"Tëst ""quoted"""', 'y "q"', features => ARRAY['naive col']);
 SELECT * FROM mm_train('bt_m', 'kmeans', 'bt_t', features => ARRAY['y', 'y']);
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- a two-dimensional list of names or one with another lower bound is read in order
 SELECT model, version FROM mm_train('bt_feat', 'ridge', 'bt_t', 'y', features => ARRAY[['x1'], ['x2']], test_fraction => 0);
 SELECT model, version FROM mm_train('bt_feat', 'ridge', 'bt_t', 'y', features => '[0:1]={x2,x1}'::text[],
                                     test_fraction => 0, deploy => 'never');
 SELECT version, jsonb_path_query_array(features, '$[*].name') AS features FROM mm_versions WHERE model = 'bt_feat' ORDER BY version;
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 6. feature values: NaN and infinities on both reading paths, NULL
 -- arrays and elements, misshapen and huge arrays, empty and long levels
@@ -203,12 +183,12 @@ SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1, now() AS t, y FROM bt_t', 'y
 SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1, ARRAY[lab] AS la, y FROM bt_t', 'y');
 SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1, ROW(x1, x2) AS r, y FROM bt_t', 'y');
 SELECT count(*) AS canary_rows FROM bt_canary;
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- levels with Unicode, quotes and a backslash are stored escaped
 SELECT model, version FROM mm_train('bt_levels', 'ridge', '"Tëst ""quoted"""', 'y "q"', features => ARRAY['Sel;ect']);
 SELECT features->0->'levels' AS levels FROM mm_versions WHERE model = 'bt_levels';
 SELECT feature FROM mm_weights('bt_levels') ORDER BY feature COLLATE "C";
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 7. params, the JSON itself: not an object, nested garbage, unknown,
 -- misspelt, empty and case-changed keys, numbers out of double's range
@@ -234,7 +214,7 @@ SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"seed": 1e16}')
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"seed": -1e30}');
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"seed": "42"}');
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"verbose": 1}');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- accepted: NULL and '{}' mean the defaults; of duplicate keys jsonb keeps
 -- the last; -0 is 0; extreme but finite numbers are numbers
 SELECT model, version FROM mm_train('bt_params', 'ridge', 'bt_t', 'y', features => ARRAY['x1'], params => NULL);
@@ -247,7 +227,7 @@ SELECT model, version FROM mm_train('bt_params', 'ridge', 'bt_t', 'y', features 
                                     params => '{"alpha": 1e308}', deploy => 'never');
 SELECT version, params - 'alpha' AS params, (params->>'alpha')::float8 AS alpha FROM mm_versions
  WHERE model = 'bt_params' ORDER BY version;
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 8. params per algorithm: zero, negative, fractional, out of range, wrong
 -- type; huge sizes against few rows
@@ -302,7 +282,7 @@ SELECT * FROM mm_train('bt_m', 'mlp', 'bt_t', 'y', features => ARRAY['x1'], para
 SELECT * FROM mm_train('bt_m', 'mlp', 'bt_t', 'y', features => ARRAY['x1'], params => '{"optimizer": null}');
 SELECT * FROM mm_train('bt_m', 'mlp', 'bt_t', 'y', features => ARRAY['x1'], params => '{"task": "CLASSIFICATION"}');
 SELECT * FROM mm_train('bt_m', 'mlp', 'bt_t', 'y', features => ARRAY['x1'], params => '{"warm_start": "yes"}');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- search and cross-validation: folds beyond the rows, empty and nested
 -- dimensions, settings that are not dimensions
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', features => ARRAY['x1'], params => '{"cv": 1000}');
@@ -318,7 +298,7 @@ SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', features => ARRAY['x1'], pa
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', features => ARRAY['x1'], params => '{"impute": ["mean", "median"]}');
 SELECT * FROM mm_train('bt_m', 'logistic_regression', 'bt_t', 'lab', features => ARRAY['x1'], params => '{"cv": 11}');
 SELECT * FROM mm_train('bt_m', 'pca', 'bt_t', features => ARRAY['x1', 'x2'], params => '{"cv": 2}');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- stacking: members and final of every wrong shape
 SELECT * FROM mm_train('bt_m', 'stacking', 'bt_t', 'y', features => ARRAY['x1'], params => '{"members": []}');
 SELECT * FROM mm_train('bt_m', 'stacking', 'bt_t', 'y', features => ARRAY['x1'], params => '{"members": null}');
@@ -349,7 +329,7 @@ SELECT * FROM mm_train('bt_m', 'stacking', 'bt_t', 'y', features => ARRAY['x1'],
 SELECT format('SELECT * FROM mm_train(%L, %L, %L, %L, features => ARRAY[''x1''], params => %L)', 'bt_m', 'stacking', 'bt_t', 'y',
               jsonb_build_object('members', (SELECT jsonb_agg(jsonb_build_object('algorithm', 'ridge')) FROM generate_series(1, 65))))
 \gexec
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 
 -- 9. test_fraction and deploy
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', test_fraction => 'Infinity');
@@ -359,13 +339,13 @@ SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', deploy => '');
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', deploy => 'ALWAYS');
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', deploy => 'never ');
 SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', deploy => 'never''; DROP TABLE bt_canary; --');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- -0 and the smallest positive share are shares
 SELECT model, version, metrics->>'evaluated_on' AS evaluated_on
   FROM mm_train('bt_tf', 'ridge', 'bt_t', 'y', features => ARRAY['x1'], test_fraction => -0.0);
 SELECT model, version, metrics->>'evaluated_on' AS evaluated_on
   FROM mm_train('bt_tf', 'ridge', 'bt_t', 'y', features => ARRAY['x1'], test_fraction => 1e-300, deploy => 'never');
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 10. extreme but finite data: each algorithm either fits or says that its
 -- arithmetic overflowed
@@ -378,11 +358,11 @@ SELECT * FROM mm_train('bt_m', 'mlp', 'SELECT CASE WHEN x1::int % 2 = 0 THEN 1e3
                        params => '{"hidden_layers": [2], "epochs": 3}');
 SELECT * FROM mm_train('bt_m', 'mlp', 'bt_t', 'y', features => ARRAY['x1'],
                        params => '{"learning_rate": 1e300, "optimizer": "sgd", "epochs": 5, "hidden_layers": [4]}');
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- min-max scaling keeps such a column usable
 SELECT model, version, deployed FROM mm_train('bt_extreme', 'ridge',
   'SELECT CASE WHEN x1::int % 2 = 0 THEN 1e300 ELSE -1e300 END::float8 AS x, y FROM bt_t', 'y', params => '{"scale": "minmax"}');
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 11. sources read as the caller: a role without rights gets the
 -- permission errors of its own query, also against the closed catalog
@@ -396,7 +376,7 @@ SELECT * FROM mm_train('bt_role_m', 'ridge', 'SELECT version::float8 AS v, n_tra
 SELECT * FROM mm_train('bt_role_m', 'ridge', 'WITH d AS (DELETE FROM bt_t RETURNING x1, y) SELECT * FROM d', 'y');
 SELECT * FROM mm_train('mödel "x"; DROP TABLE bt_canary; --', 'ridge', 'bt_t', 'y', features => ARRAY['x1']);
 RESET ROLE;
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- the role's own model, trained on what it may read, is fine
 SET ROLE bt_role;
 SELECT model, version FROM mm_train('bt_role_m', 'ridge', 'bt_t', 'y', features => ARRAY['x1']);
@@ -413,35 +393,35 @@ SELECT * FROM mm_progress;
 -- behaviour (in a transaction rolled back at its end, so that whatever a
 -- regression would store does not outlive it)
 BEGIN;
-SELECT pg_temp.bt_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 -- a source that is neither a name nor a query: the message names the source
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t; DROP TABLE bt_canary', 'y')$$) LIKE '%bt_t; DROP TABLE bt_canary%' AS names_source;
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t; DROP TABLE bt_canary', 'y')$$) LIKE '%bt_t; DROP TABLE bt_canary%' AS names_source;
 -- a locking query is refused for what it is, not as "in a non-volatile function"
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1, y FROM bt_t FOR UPDATE', 'y')$$) !~ 'non-volatile' AS clear_lock;
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT x1, y FROM bt_t FOR UPDATE', 'y')$$) !~ 'non-volatile' AS clear_lock;
 -- a JSON number beyond double precision must name the parameter, not print 400 digits
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"alpha": 1e400}')$$) LIKE '22023: parameter "alpha"%' AS names_alpha;
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'lasso', 'bt_t', 'y', params => '{"tol": 1e-400}')$$) LIKE '22023: parameter "tol"%' AS names_tol;
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"alpha": 1e400}')$$) LIKE '22023: parameter "alpha"%' AS names_alpha;
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'lasso', 'bt_t', 'y', params => '{"tol": 1e-400}')$$) LIKE '22023: parameter "tol"%' AS names_tol;
 -- an integer out of range is printed as given, not rounded by %g into the range
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'pca', 'bt_t', features => ARRAY['x1', 'x2'], params => '{"n_components": 1000001}')$$) LIKE '%not 1000001' AS shows_1000001;
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'mlp', 'bt_t', 'y', params => '{"batch_size": 1000001}')$$) LIKE '%not 1000001' AS shows_1000001;
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'pca', 'bt_t', features => ARRAY['x1', 'x2'], params => '{"n_components": 1000001}')$$) LIKE '%not 1000001' AS shows_1000001;
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'mlp', 'bt_t', 'y', params => '{"batch_size": 1000001}')$$) LIKE '%not 1000001' AS shows_1000001;
 -- an overflow in the data is not an invalid parameter (22023), and says so
 -- without the solver's internals ("epsilon inf", "inertia 1 is inf")
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'naive_bayes',
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'naive_bayes',
   'SELECT CASE WHEN x1::int % 2 = 0 THEN 1e300 ELSE -1e300 END::float8 AS x, yi FROM bt_t', 'yi')$$) !~ '^22023|epsilon' AS clear_overflow;
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'kmeans',
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'kmeans',
   'SELECT CASE WHEN x1::int % 2 = 0 THEN 1e300 ELSE -1e300 END::float8 AS x FROM bt_t', params => '{"k": 2}')$$) !~ '^22023|inertia 1 is' AS clear_overflow;
 -- a seed beyond 2^53 is refused, not silently rounded to another seed
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"seed": 9007199254740993}')$$) IS NOT NULL AS refused;
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'ridge', 'bt_t', 'y', params => '{"seed": 9007199254740993}')$$) IS NOT NULL AS refused;
 -- the NULL element of an array feature that is NULL in every row is named as
 -- such: the column itself is never NULL
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT ARRAY[x1, NULL] AS arr, y FROM bt_t', 'y',
+SELECT regress.error($$SELECT * FROM mm_train('bt_m', 'ridge', 'SELECT ARRAY[x1, NULL] AS arr, y FROM bt_t', 'y',
                                                  params => '{"impute": "mean"}')$$) !~ '"arr" is NULL in every training row' AS names_element;
 -- pca on columns whose variance overflows must fail, not store zero variances
-SELECT pg_temp.bt_error($$SELECT * FROM mm_train('bt_pca_overflow', 'pca',
+SELECT regress.error($$SELECT * FROM mm_train('bt_pca_overflow', 'pca',
   'SELECT CASE WHEN x1::int % 2 = 0 THEN 1e200 ELSE -1e200 END::float8 AS x, x1 FROM bt_t')$$) IS NOT NULL AS refused;
 SELECT count(*) AS pca_overflow_stored FROM mm_models WHERE model = 'bt_pca_overflow';
 -- nothing of the above was stored
-SELECT pg_temp.bt_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 ROLLBACK;
 
 -- the canary survived every injection

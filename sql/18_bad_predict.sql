@@ -6,26 +6,6 @@
 -- versions that do not exist, Unicode and injections in names, labels and
 -- levels.  Predictions write nothing: the catalog is the same afterwards.
 -- (02_predict and 08_planner_rewrite hold the first single cases.)
-CREATE FUNCTION pg_temp.bp_catalog() RETURNS text LANGUAGE sql AS $$
-  SELECT concat_ws(' ', (SELECT count(*) FROM mm.models), (SELECT count(*) FROM mm.versions),
-         (SELECT count(*) FROM mm.deployments), (SELECT count(*) FROM mm.evaluations),
-         (SELECT count(*) FROM mm.audit),
-         (SELECT md5(coalesce(string_agg(concat_ws(',', name, owner, acl, task, deployed_version,
-                                                    latest_version, canary_version, updated_at), ';' ORDER BY name), ''))
-            FROM mm.models))
-$$;
--- the SQLSTATE and message of a statement's error, or NULL when it succeeds
-CREATE FUNCTION pg_temp.bp_error(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  state text;
-  msg text;
-BEGIN
-  EXECUTE stmt;
-  RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN state || ': ' || msg;
-END $$;
 CREATE TABLE bp_canary (id int);
 INSERT INTO bp_canary VALUES (1), (2), (3);
 CREATE TABLE bp_t (id int, x1 float8, x2 float8, c text, a float8[], y float8, lab text, yi int);
@@ -47,7 +27,7 @@ SELECT model, version FROM mm_train('bp_imp', 'ridge',
   params => '{"impute": "mean"}', test_fraction => 0);
 SELECT model, version FROM mm_train('mödel "p"; DROP TABLE bp_canary; --', 'ridge', '"Prëdict ""tab"""', 'y "q"', test_fraction => 0);
 SELECT feature FROM mm_weights('bp_reg');
-SELECT pg_temp.bp_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 1. the model argument of every function
 SELECT mm_predict(NULL, ARRAY[1.0]) IS NULL AS null_model, mm_predict_label(NULL, ARRAY[1.0]) IS NULL AS label,
@@ -264,7 +244,7 @@ SELECT mm_evaluate('bp_pca', 'bp_t');
 -- record: NULL means false; a refused evaluation records nothing
 SELECT (mm_evaluate('bp_reg', 'bp_t', NULL, NULL)->>'n')::int AS n;
 SELECT mm_evaluate('bp_reg', 'SELECT x1, c, a, y FROM bp_t WHERE false', record => true);
-SELECT pg_temp.bp_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- quoted and Unicode names in the source; labels compared as text
 SELECT (mm_evaluate('mödel "p"; DROP TABLE bp_canary; --', '"Prëdict ""tab"""')->>'n')::int AS n;
 SELECT (mm_evaluate('bp_cls', 'SELECT x1, x2, CASE WHEN id = 3 THEN ''b\x'' ELSE lab END AS lab FROM bp_t')->>'n')::int AS n,
@@ -290,35 +270,35 @@ SELECT mm_evaluate('bp_reg', 'bp_canary');
 SELECT count(*) AS visible FROM mm_models WHERE model LIKE 'bp%';
 RESET ROLE;
 SELECT count(*) AS canary_rows FROM bp_canary;
-SELECT pg_temp.bp_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 
 -- 9. found by this walk and fixed since: the lines below show the intended
 -- behaviour (in a transaction rolled back at its end)
 BEGIN;
 -- an anonymous row of untyped NULLs is a NULL input for every kind of
 -- feature, as documented ("ROW(NULL, NULL)"), arrays included
-SELECT pg_temp.bp_error($$SELECT mm_predict('bp_reg', ROW(NULL, NULL, NULL))$$) IS NULL AS null_row_accepted;
+SELECT regress.error($$SELECT mm_predict('bp_reg', ROW(NULL, NULL, NULL))$$) IS NULL AS null_row_accepted;
 -- (a subquery's untyped NULL columns are text: a text column for the array feature is a type error, as for any row)
-SELECT pg_temp.bp_error($$SELECT mm_predict('bp_reg', q) FROM (SELECT NULL::float8 AS x1, NULL AS c, NULL::float8[] AS a) q$$) IS NULL AS null_row_accepted;
+SELECT regress.error($$SELECT mm_predict('bp_reg', q) FROM (SELECT NULL::float8 AS x1, NULL AS c, NULL::float8[] AS a) q$$) IS NULL AS null_row_accepted;
 -- a numeric element beyond double precision names the model, not 400 digits
-SELECT pg_temp.bp_error($$SELECT mm_predict('bp_reg', ARRAY[1, 0, 0, 1, 1, 1e400]::numeric[])$$) LIKE '%"bp_reg"%' AS names_model;
-SELECT pg_temp.bp_error($$SELECT mm_predict_fields('bp_reg', NULL, NULL, 1, 0, 0, 1, 1, 1e400::numeric)$$) LIKE '%"bp_reg"%' AS names_model;
+SELECT regress.error($$SELECT mm_predict('bp_reg', ARRAY[1, 0, 0, 1, 1, 1e400]::numeric[])$$) LIKE '%"bp_reg"%' AS names_model;
+SELECT regress.error($$SELECT mm_predict_fields('bp_reg', NULL, NULL, 1, 0, 0, 1, 1, 1e400::numeric)$$) LIKE '%"bp_reg"%' AS names_model;
 -- an array of a type mm_predict does not take is refused for its type,
 -- whatever its length
-SELECT pg_temp.bp_error($$SELECT mm_predict('bp_reg', ARRAY['1', '2']::text[])$$) LIKE '%type text%' AS names_type;
-SELECT pg_temp.bp_error($$SELECT mm_predict('bp_reg', ARRAY[true, false])$$) LIKE '%type boolean%' AS names_type;
+SELECT regress.error($$SELECT mm_predict('bp_reg', ARRAY['1', '2']::text[])$$) LIKE '%type text%' AS names_type;
+SELECT regress.error($$SELECT mm_predict('bp_reg', ARRAY[true, false])$$) LIKE '%type boolean%' AS names_type;
 -- a VARIADIC array is refused as such (as mm_linear_stats does), not counted as one value
-SELECT pg_temp.bp_error($$SELECT mm_predict_fields('bp_reg', NULL, NULL, VARIADIC ARRAY[1, 0, 0, 1, 1, 2]::float8[])$$) !~ 'input array has 1$' AS clear_variadic;
+SELECT regress.error($$SELECT mm_predict_fields('bp_reg', NULL, NULL, VARIADIC ARRAY[1, 0, 0, 1, 1, 2]::float8[])$$) !~ 'input array has 1$' AS clear_variadic;
 -- a locking source is refused for what it is, not as "in a non-volatile function"
-SELECT pg_temp.bp_error($$SELECT mm_evaluate('bp_reg', 'SELECT x1, c, a, y FROM bp_t FOR UPDATE')$$) !~ 'non-volatile' AS clear_lock;
+SELECT regress.error($$SELECT mm_evaluate('bp_reg', 'SELECT x1, c, a, y FROM bp_t FOR UPDATE')$$) !~ 'non-volatile' AS clear_lock;
 -- a source that drops the model while it is evaluated: record => true gives
 -- a clean error, not the catalog's foreign key violation
 SELECT version FROM mm_train('bp_gone', 'ridge', 'SELECT x1, y FROM bp_t', 'y', test_fraction => 0);
-SELECT pg_temp.bp_error($$SELECT mm_evaluate('bp_gone', 'SELECT x1, y FROM bp_t WHERE (SELECT mm_drop(''bp_gone'')::text) = ''''', record => true)$$) !~ '^23503' AS no_fk_violation;
+SELECT regress.error($$SELECT mm_evaluate('bp_gone', 'SELECT x1, y FROM bp_t WHERE (SELECT mm_drop(''bp_gone'')::text) = ''''', record => true)$$) !~ '^23503' AS no_fk_violation;
 -- ... and one that drops the evaluated version records no evaluation of a
 -- version that no longer exists
 SELECT version FROM mm_train('bp_gone', 'ridge', 'SELECT x1, y FROM bp_t', 'y', params => '{"alpha": 5}', deploy => 'never');
-SELECT FROM (SELECT pg_temp.bp_error($$SELECT mm_evaluate('bp_gone',
+SELECT FROM (SELECT regress.error($$SELECT mm_evaluate('bp_gone',
   'SELECT x1, y FROM bp_t WHERE (SELECT mm_drop(''bp_gone'', 2)::text) = ''''', 2, record => true)$$)) e;
 SELECT count(*) AS orphan_evaluations FROM mm_evaluations e
  WHERE e.model = 'bp_gone' AND NOT EXISTS (SELECT 1 FROM mm_versions v WHERE v.model = e.model AND v.version = e.version);

@@ -6,27 +6,7 @@
 -- member, method and source arguments.  Every refusal leaves the catalog
 -- as it was, and the canary table survives.  (04_lifecycle, 10_governance,
 -- 15_ensemble and 16_operations hold the first single cases.)
-CREATE FUNCTION pg_temp.bl_catalog() RETURNS text LANGUAGE sql AS $$
-  SELECT concat_ws(' ', (SELECT count(*) FROM mm.models), (SELECT count(*) FROM mm.versions),
-         (SELECT count(*) FROM mm.deployments), (SELECT count(*) FROM mm.evaluations),
-         (SELECT count(*) FROM mm.audit),
-         (SELECT md5(coalesce(string_agg(concat_ws(',', name, owner, acl, task, deployed_version,
-                                                    latest_version, canary_version, updated_at), ';' ORDER BY name), ''))
-            FROM mm.models))
-$$;
--- the SQLSTATE and message of a statement's error (the database's name
--- replaced), or NULL when it succeeds; and the hint of the error
-CREATE FUNCTION pg_temp.bl_error(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  state text;
-  msg text;
-BEGIN
-  EXECUTE stmt;
-  RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN state || ': ' || replace(msg, current_database(), '<this database>');
-END $$;
+-- the hint of a statement's error, or NULL when it succeeds
 CREATE FUNCTION pg_temp.bl_hint(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   hint text;
@@ -37,27 +17,6 @@ EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
   RETURN hint;
 END $$;
--- an export envelope with the right lengths and CRC-32C around any
--- metadata (as in 10_governance)
-CREATE FUNCTION pg_temp.bl_crc32c(b bytea) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  crc bigint := 4294967295;
-BEGIN
-  FOR i IN 0 .. length(b) - 1 LOOP
-    crc := crc # get_byte(b, i);
-    FOR k IN 1 .. 8 LOOP
-      IF crc & 1 = 1 THEN crc := (crc >> 1) # 2197175160; ELSE crc := crc >> 1; END IF;
-    END LOOP;
-  END LOOP;
-  RETURN crc # 4294967295;
-END $$;
-CREATE FUNCTION pg_temp.bl_le32(v bigint) RETURNS bytea LANGUAGE sql AS $$
-  SELECT set_byte(set_byte(set_byte(set_byte('\x00000000'::bytea, 0, (v & 255)::int),
-         1, ((v >> 8) & 255)::int), 2, ((v >> 16) & 255)::int), 3, ((v >> 24) & 255)::int) $$;
-CREATE FUNCTION pg_temp.bl_envelope(meta text, model bytea) RETURNS bytea LANGUAGE sql AS $$
-  SELECT '\x4d4d455801000000'::bytea
-         || pg_temp.bl_le32(length(convert_to(meta, 'UTF8'))) || pg_temp.bl_le32(length(model))
-         || pg_temp.bl_le32(pg_temp.bl_crc32c(convert_to(meta, 'UTF8') || model)) || convert_to(meta, 'UTF8') || model $$;
 CREATE TABLE bl_canary (id int);
 INSERT INTO bl_canary VALUES (1), (2), (3);
 CREATE TABLE bl_t (id int, x1 float8, x2 float8, c text, a float8[], y float8, lab text);
@@ -74,7 +33,7 @@ SELECT model, version FROM mm_train('bl_drift', 'ridge', 'SELECT x1, c, a, y FRO
 CREATE ROLE bl_role;
 CREATE ROLE "rôle ""x""; DROP TABLE bl_canary; --";
 GRANT SELECT ON bl_t TO bl_role;
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 1. mm_deploy: the model, the version and the traffic share
 SELECT mm_deploy(NULL, 1);
@@ -100,7 +59,7 @@ SELECT mm_deploy('bl_m', 2, 2);
 SELECT mm_deploy('bl_m', 2, 1e308);
 SELECT mm_deploy('bl_m', 1, 0.5);
 SELECT mm_deploy('bl_cls', 1, 0.5);
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- the smallest positive share is a canary; its version cannot be dropped, and
 -- a rollback ends it
 SELECT mm_deploy('bl_m', 2, 1e-300);
@@ -115,7 +74,7 @@ SELECT mm_deploy('bl_m', 2, NULL);
 SELECT deployed_version, canary_version FROM mm_models WHERE model = 'bl_m';
 SELECT mm_deploy('bl_m', 2);
 SELECT mm_rollback('bl_m');
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 2. mm_rollback and mm_drop
 SELECT mm_rollback(NULL);
@@ -132,7 +91,7 @@ SELECT mm_drop('bl_m', -1);
 SELECT mm_drop('bl_m', 2147483647);
 SELECT mm_drop('bl_m', 1);
 SELECT mm_drop('BL_M');
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 
 -- 3. mm_grant and mm_revoke: model, role and privilege
 SELECT mm_grant(NULL, 'bl_role', 'predict');
@@ -163,7 +122,7 @@ SELECT mm_revoke('no_such_model', 'bl_role', 'all');
 -- the checks come in order: NULLs, the privilege name, the role, the model
 SELECT mm_grant('no_such_model', 'no_such_role', 'bad privilege');
 SELECT mm_grant('no_such_model', 'no_such_role', 'predict');
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- a role name is taken as written: Unicode, quotes and an injection are a
 -- name; privileges and PUBLIC in any letter case
 SELECT mm_grant('bl_m', 'rôle "x"; DROP TABLE bl_canary; --', 'Predict');
@@ -182,7 +141,7 @@ SELECT mm_revoke('bl_m', 'rôle "x"; DROP TABLE bl_canary; --', 'all');
 SELECT mm_revoke('mödel "l"; DROP TABLE bl_canary; --', 'rôle "x"; DROP TABLE bl_canary; --', 'all');
 SELECT mm_revoke('bl_m', 'public', 'ALL');
 SELECT acl FROM mm.models WHERE name IN ('bl_m', 'mödel "l"; DROP TABLE bl_canary; --') ORDER BY name COLLATE "C";
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 4. a role without any privilege: every function refuses at the model,
 -- before it looks at versions, roles or sources (mm_import validates the
@@ -204,7 +163,7 @@ SELECT mm_schedule('bl_m', '0 3 * * *');
 SELECT * FROM mm_train('bl_m', 'ridge', 'bl_t', 'y', features => ARRAY['x1', 'x2']);
 SELECT count(*) AS visible FROM mm_models WHERE model LIKE 'bl%';
 RESET ROLE;
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 
 -- 5. mm_export: model and version
 SELECT mm_export(NULL);
@@ -217,12 +176,12 @@ SELECT mm_export('bl_m', 2147483647);
 BEGIN READ ONLY;
 SELECT mm_export('bl_m');
 ROLLBACK;
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 
 -- 6. mm_import: the model name and the bytes
 CREATE TABLE bl_blob AS SELECT mm_export('bl_m') AS b, mm_export('bl_cls') AS c,
                                mm_export('mödel "l"; DROP TABLE bl_canary; --') AS t;
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 SELECT mm_import(NULL, (SELECT b FROM bl_blob));
 SELECT mm_import('bl_imp', NULL);
 SELECT mm_import(NULL, NULL);
@@ -241,20 +200,20 @@ SELECT mm_import('bl_m', (SELECT c FROM bl_blob));
 SELECT mm_import('bl_km', (SELECT b FROM bl_blob));
 -- well-formed envelopes around bad metadata
 CREATE TEMP TABLE bl_model AS SELECT substr(b, 21 + (get_byte(b, 8) + 256 * get_byte(b, 9))) AS m FROM bl_blob;
-SELECT pg_temp.bl_envelope(convert_from(substr(b, 21, get_byte(b, 8) + 256 * get_byte(b, 9)), 'UTF8'),
+SELECT regress.envelope(convert_from(substr(b, 21, get_byte(b, 8) + 256 * get_byte(b, 9)), 'UTF8'),
                            (SELECT m FROM bl_model)) = b AS builder_matches_export FROM bl_blob;
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('', (SELECT m FROM bl_model)));
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{"x": "\u0000"}', (SELECT m FROM bl_model)));
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{"params": "{}"}', (SELECT m FROM bl_model)));
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{"metrics": [1]}', (SELECT m FROM bl_model)));
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{"n_train": -1e-300}', (SELECT m FROM bl_model)));
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{"n_train": 1e300}', (SELECT m FROM bl_model)));
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{}', substr((SELECT m FROM bl_model), 1, 10)));
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{}', '\x4d4d444c'::bytea || decode(repeat('ff', 60), 'hex')));
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT mm_import('bl_imp', regress.envelope('', (SELECT m FROM bl_model)));
+SELECT mm_import('bl_imp', regress.envelope('{"x": "\u0000"}', (SELECT m FROM bl_model)));
+SELECT mm_import('bl_imp', regress.envelope('{"params": "{}"}', (SELECT m FROM bl_model)));
+SELECT mm_import('bl_imp', regress.envelope('{"metrics": [1]}', (SELECT m FROM bl_model)));
+SELECT mm_import('bl_imp', regress.envelope('{"n_train": -1e-300}', (SELECT m FROM bl_model)));
+SELECT mm_import('bl_imp', regress.envelope('{"n_train": 1e300}', (SELECT m FROM bl_model)));
+SELECT mm_import('bl_imp', regress.envelope('{}', substr((SELECT m FROM bl_model), 1, 10)));
+SELECT mm_import('bl_imp', regress.envelope('{}', '\x4d4d444c'::bytea || decode(repeat('ff', 60), 'hex')));
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- metadata strings with quotes and an injection are data; the model's own
 -- algorithm wins over the metadata's
-SELECT mm_import('bl_imp', pg_temp.bl_envelope('{"algorithm": "x; DROP TABLE bl_canary", "params": {"a\"; DROP TABLE bl_canary; --": "ü"}}',
+SELECT mm_import('bl_imp', regress.envelope('{"algorithm": "x; DROP TABLE bl_canary", "params": {"a\"; DROP TABLE bl_canary; --": "ü"}}',
                                                (SELECT m FROM bl_model)));
 SELECT algorithm, params, n_train FROM mm_versions WHERE model = 'bl_imp';
 SELECT mm_drop('bl_imp');
@@ -275,7 +234,7 @@ SELECT mm_import('bl_m', (SELECT b FROM bl_blob));
 SELECT mm_import('bl_role_copy', (SELECT b FROM bl_blob));
 SELECT model, owner FROM mm_models WHERE model = 'bl_role_copy';
 RESET ROLE;
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 7. mm_ensemble: model, members, method and weights
 SELECT mm_ensemble(NULL, ARRAY['bl_m@1', 'bl_m@2']);
@@ -314,7 +273,7 @@ SELECT mm_ensemble('bl_e', ARRAY['bl_m@1', 'bl_m@2'], weights => ARRAY[1, -1e-30
 SELECT mm_ensemble('bl_e', ARRAY['bl_m@1', 'bl_m@2'], weights => ARRAY[NULL, NULL]::float8[]);
 SELECT mm_ensemble('bl_e', ARRAY['bl_m@1', 'bl_m@2'], weights => ARRAY[0, 0]);
 SELECT mm_ensemble('bl_e', ARRAY['bl_m@1', 'bl_m@2'], weights => ARRAY[1e308, 1e308]);
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- accepted: a name with Unicode and an injection, a repeated member, a
 -- member of the ensemble's own name, a denormal weight beside a zero one
 SELECT mm_ensemble('ensëmble "e"; DROP TABLE bl_canary; --', ARRAY['mödel "l"; DROP TABLE bl_canary; --', 'bl_m@1']) AS version;
@@ -325,7 +284,7 @@ SELECT mm_ensemble('bl_e', ARRAY['bl_e@1', 'bl_m@2']);
 SELECT mm_ensemble('bl_e', ARRAY['bl_m@1', 'bl_m@2'], weights => ARRAY[1e-320, 0]) AS version;
 SELECT version, (params->'weights'->>0)::float8 AS weight_1, (params->'weights'->>1)::float8 AS weight_2
   FROM mm_versions WHERE model = 'bl_e' ORDER BY version;
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 8. mm_retrain: model, source and deploy policy
 SELECT * FROM mm_retrain(NULL);
@@ -344,11 +303,11 @@ SELECT * FROM mm_retrain('bl_m', deploy => '');
 SELECT * FROM mm_retrain('bl_m', deploy => 'ALWAYS');
 SELECT * FROM mm_retrain('bl_m', deploy => 'never''; DROP TABLE bl_canary; --');
 SELECT * FROM mm_retrain('impörted "i"; DROP TABLE bl_canary; --');
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- a source with Unicode and quotes in its names retrains a tricky model
 CREATE TABLE "Rëtrain ""src""" AS SELECT x1, c, y FROM bl_t;
 SELECT model, version, deployed FROM mm_retrain('mödel "l"; DROP TABLE bl_canary; --', '"Rëtrain ""src"""', 'never');
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 
 -- 9. mm_drift: model, source and params
 SELECT * FROM mm_drift(NULL, 'bl_t');
@@ -392,7 +351,7 @@ SELECT count(*) FILTER (WHERE drifted) AS drifted FROM mm_drift('bl_drift', 'bl_
 SELECT feature, psi > 1 AS large_psi, drifted
   FROM mm_drift('bl_drift', 'SELECT NULL::float8 AS x1, ''ünï "q"; DROP TABLE bl_canary; --'' AS c, a FROM bl_t')
  ORDER BY feature;
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 
 -- 10. mm_schedule and mm_unschedule (pg_cron is not installed here): the
 -- arguments are checked before pg_cron is needed
@@ -403,35 +362,35 @@ SELECT mm_schedule('bl_e', '0 3 * * *');
 SELECT mm_unschedule(NULL);
 -- past those checks only pg_cron is missing (the source is written into
 -- the job as a literal, and checked when the job runs)
-SELECT pg_temp.bl_error($$SELECT mm_schedule('bl_m', '0 3 * * *', 'bl_t; DROP TABLE bl_canary')$$) AS schedule_source;
-SELECT pg_temp.bl_error($$SELECT mm_schedule('bl_m', 'not cron''; DROP TABLE bl_canary; --')$$) AS schedule,
-       pg_temp.bl_error($$SELECT mm_unschedule('mödel "l"; DROP TABLE bl_canary; --')$$) AS unschedule;
+SELECT regress.error($$SELECT mm_schedule('bl_m', '0 3 * * *', 'bl_t; DROP TABLE bl_canary')$$) AS schedule_source;
+SELECT regress.error($$SELECT mm_schedule('bl_m', 'not cron''; DROP TABLE bl_canary; --')$$) AS schedule,
+       regress.error($$SELECT mm_unschedule('mödel "l"; DROP TABLE bl_canary; --')$$) AS unschedule;
 SELECT mm_schedule_job_name(NULL) IS NULL AS null_name, mm_schedule_job_name('mödel "l"; DROP TABLE bl_canary; --') AS tricky,
        mm_schedule_job_name(repeat('é', 26)) AS long;
 
 -- 11. found by this walk and fixed since: the lines below show the intended
 -- behaviour (in a transaction rolled back at its end)
 BEGIN;
-SELECT pg_temp.bl_catalog() AS cat \gset
+SELECT regress.catalog() AS cat \gset
 -- a traffic above 1 is printed as given, not rounded by %g to 1
-SELECT pg_temp.bl_error($$SELECT mm_deploy('bl_m', 2, 1.0000000001)$$) LIKE '%1.0000000001%' AS shows_value;
+SELECT regress.error($$SELECT mm_deploy('bl_m', 2, 1.0000000001)$$) LIKE '%1.0000000001%' AS shows_value;
 -- weights in two dimensions are refused as such, not as "2 weights given for 2 members"
-SELECT pg_temp.bl_error($$SELECT mm_ensemble('bl_e2', ARRAY['bl_m@1', 'bl_m@2'], weights => ARRAY[[1, 2]]::float8[])$$) !~ '2 weights given for 2 members' AS clear_dimensions;
+SELECT regress.error($$SELECT mm_ensemble('bl_e2', ARRAY['bl_m@1', 'bl_m@2'], weights => ARRAY[[1, 2]]::float8[])$$) !~ '2 weights given for 2 members' AS clear_dimensions;
 -- a drift threshold beyond double precision names the parameter
-SELECT pg_temp.bl_error($$SELECT * FROM mm_drift('bl_drift', 'bl_t', '{"threshold": 1e400}')$$) LIKE '%threshold%' AS names_threshold;
+SELECT regress.error($$SELECT * FROM mm_drift('bl_drift', 'bl_t', '{"threshold": 1e400}')$$) LIKE '%threshold%' AS names_threshold;
 -- arrays longer than the model's are refused, as they are by mm_evaluate,
 -- not cut to the trained length
-SELECT pg_temp.bl_error($$SELECT * FROM mm_drift('bl_drift', 'SELECT x1, c, ARRAY[x1, x2, 7.0] AS a FROM bl_t')$$) IS NOT NULL AS refused;
+SELECT regress.error($$SELECT * FROM mm_drift('bl_drift', 'SELECT x1, c, ARRAY[x1, x2, 7.0] AS a FROM bl_t')$$) IS NOT NULL AS refused;
 -- an array feature NULL in every row, or a source without rows, is drifted
 -- like a numeric one: the model knows the array's length
-SELECT pg_temp.bl_error($$SELECT * FROM mm_drift('bl_drift', 'SELECT x1, c, NULL::float8[] AS a FROM bl_t')$$) IS NULL AS accepted;
-SELECT pg_temp.bl_error($$SELECT * FROM mm_drift('bl_drift', 'SELECT x1, c, a FROM bl_t WHERE false')$$) IS NULL AS accepted;
+SELECT regress.error($$SELECT * FROM mm_drift('bl_drift', 'SELECT x1, c, NULL::float8[] AS a FROM bl_t')$$) IS NULL AS accepted;
+SELECT regress.error($$SELECT * FROM mm_drift('bl_drift', 'SELECT x1, c, a FROM bl_t WHERE false')$$) IS NULL AS accepted;
 -- a number in the metadata beyond double precision is an invalid export (XX001)
-SELECT pg_temp.bl_error($$SELECT mm_import('bl_imp2', pg_temp.bl_envelope('{"n_train": 1e400}', (SELECT m FROM bl_model)))$$) LIKE 'XX001%' AS invalid_export;
-SELECT pg_temp.bl_error($$SELECT mm_import('bl_imp2', pg_temp.bl_envelope('{"metrics": {"rmse": 1e400}}', (SELECT m FROM bl_model)))$$) LIKE 'XX001%' AS invalid_export;
+SELECT regress.error($$SELECT mm_import('bl_imp2', regress.envelope('{"n_train": 1e400}', (SELECT m FROM bl_model)))$$) LIKE 'XX001%' AS invalid_export;
+SELECT regress.error($$SELECT mm_import('bl_imp2', regress.envelope('{"metrics": {"rmse": 1e400}}', (SELECT m FROM bl_model)))$$) LIKE 'XX001%' AS invalid_export;
 -- the mean of finite values is finite
 SELECT mean < 'Infinity' AS finite_mean FROM mm_drift('bl_drift', 'SELECT 1e308::float8 AS x1, c, a FROM bl_t') WHERE feature = 'x1';
-SELECT pg_temp.bl_catalog() = :'cat' AS catalog_unchanged;
+SELECT regress.catalog() = :'cat' AS catalog_unchanged;
 -- a hint that shows a call quotes the model name as a literal: pasting it
 -- must not run the rest of the name
 SELECT version FROM mm_train('bl_q''; DELETE FROM bl_canary; --', 'ridge', 'SELECT x1, y FROM bl_t', 'y');
