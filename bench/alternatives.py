@@ -192,12 +192,6 @@ HTTP_ROWS = "SELECT %s FROM alt_sub" % XS
 # ---- SQL --------------------------------------------------------------------
 
 def setup_sql(rows, predict_rows):
-    feats = ",\n               ".join(
-        "(2 * random() - 1) * %d AS x%d" % (i, i) for i in range(1, P + 1))
-    lin = "\n       + ".join(
-        "(%d %% 7 - 3 + %.1f) * x%d" % (i, i / 10, i) for i in range(1, P + 1))
-    score = "\n          + ".join(
-        "(%d %% 5 - 1.7) / %d * x%d" % (i, 2 * i, i) for i in range(1, P + 1))
     blobs = ",\n       ".join(
         "2 * cos(1.7 * k + %.1f + %.2f * k) + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS c%d"
         % (0.9 * j, 0.37 * j, j) for j in range(1, P + 1))
@@ -213,16 +207,7 @@ SET max_parallel_workers_per_gather = 0;
 --   label = 1 with probability 1 / (1 + exp(-s)),
 --   s = 0.3 + sum_i ((i %% 5) - 1.7) / (2 i) x_i (the classes overlap)
 SELECT setseed(0.4242);
-CREATE TABLE alt_t AS
-SELECT %(xs)s,
-       3.0
-       + %(lin)s
-       + (random() - 0.5) AS y,
-       (random() < 1 / (1 + exp(-(0.3
-          + %(score)s))))::int AS label
-  FROM (SELECT %(feats)s
-          FROM generate_series(1, %(rows)d)
-        OFFSET 0) s;
+%(alt_t)s
 
 -- alt_sub: the first %(prows)d rows of alt_t (a serial scan of a new table)
 CREATE TABLE alt_sub AS SELECT * FROM alt_t LIMIT %(prows)d;
@@ -269,8 +254,9 @@ CHECKPOINT;
 SELECT pg_prewarm('alt_t') AS prewarmed, pg_prewarm('alt_sub') AS prewarmed_sub,
        pg_prewarm('alt_c') AS prewarmed_c;
 SELECT count(*) AS rows, round(avg(label), 4) AS share_of_1 FROM alt_t;
-""" % dict(p=P, xs=XS, lin=lin, feats=feats, rows=rows, prows=predict_rows,
-           score=score, args=args, blobs=BLOBS, blobs1=BLOBS - 1, cblobs=blobs)
+""" % dict(p=P, xs=XS, rows=rows, prows=predict_rows, args=args, blobs=BLOBS,
+           blobs1=BLOBS - 1, cblobs=blobs,
+           alt_t=mmbench.linear_table_sql("alt_t", rows, P, label=True))
 
 
 # ---- running ------------------------------------------------------------------
@@ -1304,20 +1290,11 @@ def section(res, meta):
         L.append("  planner into one C call per row, the model resolved once per")
         L.append("  statement: %.2f us per row, the table's scan included." % p["mm_us"])
     L.append("")
-    L.append("### Machine")
-    L.append("")
-    L.extend(mmbench.machine_lines(meta, "`shared_preload_libraries = '%s'`, massmodel defaults (`mm.blas_threads = 1`)"
-                                   % meta.get("preload", "?")))
-    L.append("- client: %s; PL/Python: %s" % (meta.get("client_versions", "?"), meta.get("server_versions", "?")))
-    L.append("")
-    L.append("### Reproduce")
-    L.append("")
-    L.append("```")
-    L.append("make && make install      # as root, in the checkout")
-    L.append("bash bench/alternatives.sh")
-    L.append("ROWS=200000 PREDICT_ROWS=20000 REPS=3 bash bench/alternatives.sh")
-    L.append("```")
-    L.append("")
+    L.extend(mmbench.machine_and_reproduce(
+        meta, "`shared_preload_libraries = '%s'`, massmodel defaults (`mm.blas_threads = 1`)"
+        % meta.get("preload", "?"),
+        ["bash bench/alternatives.sh", "ROWS=200000 PREDICT_ROWS=20000 REPS=3 bash bench/alternatives.sh"],
+        more=["- client: %s; PL/Python: %s" % (meta.get("client_versions", "?"), meta.get("server_versions", "?"))]))
     L.append("It installs what it compares with when it is missing (`bash")
     L.append("scripts/deps.sh --bench`, as root: postgresql-plpython3-15,")
     L.append("python3-psycopg2, python3-sklearn, python3-numpy, python3-matplotlib),")

@@ -9,11 +9,14 @@ name NAME ("search", "track", "alternatives"): its messages start with
     server named by PGHOST, PGPORT and PGUSER;
   - the metadata of a run (machine, loadavg, begin_run, end_run, read_meta):
     DIR/NAME_meta.txt, one key=value a line;
-  - the figures (med) and their text (aligned, ms_list, machine_lines);
+  - the figures (med) and their text (aligned, ms_list, machine_lines,
+    machine_and_reproduce);
   - writing the report (write_summary, write_section, write_doc): the
     section "## ..." of a document, replaced if it is there (up to the next
     "## " heading) and appended otherwise;
-  - the command line (parse_args).
+  - the command line (parse_args);
+  - the synthetic tables (synth_sql, linear_table_sql): bench/setup.sql's
+    bench_t, generated in SQL after a setseed().
 """
 import argparse
 import datetime
@@ -23,6 +26,39 @@ import statistics
 import subprocess
 import sys
 import time
+
+def synth_sql(p, score_div=2):
+    """The SQL pieces of the synthetic tables, for p features: xs (the
+    column list x1, ..., xp), feats (x_i uniform in [-i, i] from random()),
+    lin (the linear part of y, sum_i ((i % 7) - 3 + i/10) x_i) and score
+    (a label's score, sum_i ((i % 5) - 1.7) / (score_div i) x_i)."""
+    r = range(1, p + 1)
+    return dict(
+        xs=", ".join("x%d" % i for i in r),
+        feats=",\n               ".join("(2 * random() - 1) * %d AS x%d" % (i, i) for i in r),
+        lin="\n       + ".join("(%d %% 7 - 3 + %.1f) * x%d" % (i, i / 10, i) for i in r),
+        score="\n          + ".join(
+            "(%d %% 5 - 1.7) / %d * x%d" % (i, score_div * i, i) for i in r))
+
+
+def linear_table_sql(table, rows, p, label=False):
+    """CREATE TABLE table of rows rows: x1 .. xp (synth_sql), y = 3 + lin
+    + uniform noise in [-0.5, 0.5] and, with label, an integer label, 1
+    with probability 1 / (1 + exp(-(0.3 + score))).  The caller sets the
+    seed first; the random() calls come in the same order for any table."""
+    d = synth_sql(p)
+    label_sql = (""",
+       (random() < 1 / (1 + exp(-(0.3
+          + %(score)s))))::int AS label""" % d) if label else ""
+    return """CREATE TABLE %s AS
+SELECT %s,
+       3.0
+       + %s
+       + (random() - 0.5) AS y%s
+  FROM (SELECT %s
+          FROM generate_series(1, %d)
+        OFFSET 0) s;""" % (table, d["xs"], d["lin"], label_sql, d["feats"], rows)
+
 
 PSQL = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=default", "-d", "postgres"]
 
@@ -185,6 +221,14 @@ def machine_lines(meta, pg):
             "- load average (1, 5, 15 min) before / after: %s / %s; other" % (
                 meta.get("load_before", "?"), meta.get("load_after", "?")),
             "  processes on the machine during the run make the figures noisier"]
+
+
+def machine_and_reproduce(meta, pg, commands, more=()):
+    """The sections "### Machine" (machine_lines, then the lines more) and
+    "### Reproduce" (the build, then the commands, in a code block)."""
+    return (["### Machine", ""] + machine_lines(meta, pg) + list(more) +
+            ["", "### Reproduce", "", "```", "make && make install      # as root, in the checkout"] +
+            list(commands) + ["```", ""])
 
 
 # ---- the report -----------------------------------------------------------------

@@ -71,11 +71,8 @@ def statements(n):
 
 def setup_sql(sizes):
     big = max(sizes)
-    feats = ",\n               ".join(
-        "(2 * random() - 1) * %d AS x%d" % (i, i) for i in range(1, P + 1))
-    xs = ", ".join("x%d" % i for i in range(1, P + 1))
-    lin = "\n       + ".join(
-        "(%d %% 7 - 3 + %.1f) * x%d" % (i, i / 10, i) for i in range(1, P + 1))
+    d = mmbench.synth_sql(P)
+    xs = d["xs"]
     L = ["\\set ON_ERROR_STOP on",
          "CREATE EXTENSION massmodel;",
          "CREATE EXTENSION pg_prewarm;",
@@ -92,7 +89,7 @@ SELECT id, %(xs)s,
        + (random() - 0.5) AS y
   FROM (SELECT g AS id, %(feats)s
           FROM generate_series(1, %(big)d) g
-        OFFSET 0) s;""" % dict(xs=xs, lin=lin, feats=feats, big=big),
+        OFFSET 0) s;""" % dict(xs=xs, lin=d["lin"], feats=d["feats"], big=big),
          ""]
     for n in sorted(sizes):
         L.append("CREATE TABLE t_%d AS SELECT %s, y FROM scale_all WHERE id <= %d ORDER BY id;" % (n, xs, n))
@@ -380,18 +377,9 @@ def section(sizes, m, slopes, times, meta):
         L.append("- %s: %s" % ("{:,}".format(n), "; ".join(
             "%s %s" % (k, ms_list(times.get((n, k), []))) for k in SERIES)))
     L.append("")
-    L.append("### Machine")
-    L.append("")
-    L.extend(mmbench.machine_lines(meta, "massmodel defaults (`mm.blas_threads = 1`)"))
-    L.append("")
-    L.append("### Reproduce")
-    L.append("")
-    L.append("```")
-    L.append("make && make install      # as root, in the checkout")
-    L.append("bash bench/scale.sh")
-    L.append('SIZES="100000 300000 1000000 3000000" REPS=3 bash bench/scale.sh')
-    L.append("```")
-    L.append("")
+    L.extend(mmbench.machine_and_reproduce(
+        meta, "massmodel defaults (`mm.blas_threads = 1`)",
+        ["bash bench/scale.sh", 'SIZES="100000 300000 1000000 3000000" REPS=3 bash bench/scale.sh']))
     L.append("This run used `SIZES=\"%s\"` and `REPS=%s`; the default SIZES is" % (meta.get("sizes", "?"), reps))
     L.append("\"100000 300000 1000000 3000000 10000000\".  The 10,000,000-row size alone")
     L.append("is a table of about 2 GB and most of the run time; for a quicker run leave")

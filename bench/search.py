@@ -80,13 +80,7 @@ def statement(case, kind):
 # ---- SQL --------------------------------------------------------------------
 
 def setup_sql(rows):
-    feats = ",\n               ".join(
-        "(2 * random() - 1) * %d AS x%d" % (i, i) for i in range(1, P + 1))
-    xs = ", ".join("x%d" % i for i in range(1, P + 1))
-    lin = "\n       + ".join(
-        "(%d %% 7 - 3 + %.1f) * x%d" % (i, i / 10, i) for i in range(1, P + 1))
-    score = "\n          + ".join(
-        "(%d %% 5 - 1.7) / %d * x%d" % (i, i, i) for i in range(1, P + 1))
+    d = mmbench.synth_sql(P, score_div=1)
     return """\\set ON_ERROR_STOP on
 CREATE EXTENSION massmodel;
 CREATE EXTENSION pg_prewarm;
@@ -95,14 +89,7 @@ SET max_parallel_workers_per_gather = 0;
 -- search_reg: x_i uniform in [-i, i] (i = 1 .. %(p)d),
 --   y = 3 + sum_i ((i %% 7) - 3 + i/10) x_i + uniform noise in [-0.5, 0.5]
 SELECT setseed(0.2718);
-CREATE TABLE search_reg AS
-SELECT %(xs)s,
-       3.0
-       + %(lin)s
-       + (random() - 0.5) AS y
-  FROM (SELECT %(feats)s
-          FROM generate_series(1, %(rows)d)
-        OFFSET 0) s;
+%(search_reg)s
 
 -- search_cls: the same features; y = 1 when the noisy linear score
 --   s = 0.3 + sum_i ((i %% 5) - 1.7) / i * x_i + e,
@@ -123,7 +110,8 @@ SELECT pg_prewarm('search_reg') AS prewarmed_reg, pg_prewarm('search_cls') AS pr
 SELECT count(*) AS rows_cls, round(avg(y), 4) AS share_of_1 FROM search_cls;
 SELECT pg_size_pretty(pg_table_size('search_reg')) AS size_reg,
        pg_size_pretty(pg_table_size('search_cls')) AS size_cls;
-""" % dict(p=P, xs=xs, lin=lin, feats=feats, rows=rows, score=score)
+""" % dict(p=P, xs=d["xs"], score=d["score"],
+           search_reg=mmbench.linear_table_sql("search_reg", rows, P))
 
 
 def timing_sql(case, reps):
@@ -433,18 +421,9 @@ def section(res, meta):
         L.append("- %s single: %s" % (d["case"], ms_list(d["all_single"])))
         L.append("- %s search: %s" % (d["case"], ms_list(d["all_search"])))
     L.append("")
-    L.append("### Machine")
-    L.append("")
-    L.extend(mmbench.machine_lines(meta, "massmodel defaults (`mm.blas_threads = 1`)"))
-    L.append("")
-    L.append("### Reproduce")
-    L.append("")
-    L.append("```")
-    L.append("make && make install      # as root, in the checkout")
-    L.append("bash bench/search.sh")
-    L.append("ROWS=100000 REPS=7 bash bench/search.sh")
-    L.append("```")
-    L.append("")
+    L.extend(mmbench.machine_and_reproduce(
+        meta, "massmodel defaults (`mm.blas_threads = 1`)",
+        ["bash bench/search.sh", "ROWS=100000 REPS=7 bash bench/search.sh"]))
     L.append("It starts a private cluster `%s` on port %s (scripts/cluster.sh;" % (
         meta.get("cluster", "benchsearch"), meta.get("port", "55452")))
     L.append("`BENCH_PORT=...` for another) and stops it at the end (this run took %s s," % meta.get("elapsed", "?"))

@@ -200,12 +200,6 @@ AUTO_EXPLAIN = ("LOAD 'auto_explain';\n"
 # ---- SQL ----------------------------------------------------------------------
 
 def setup_sql(rows, fit_rows):
-    feats = ",\n               ".join(
-        "(2 * random() - 1) * %d AS x%d" % (i, i) for i in range(1, P + 1))
-    lin = "\n       + ".join(
-        "(%d %% 7 - 3 + %.1f) * x%d" % (i, i / 10, i) for i in range(1, P + 1))
-    score = "\n          + ".join(
-        "(%d %% 5 - 1.7) / %d * x%d" % (i, 2 * i, i) for i in range(1, P + 1))
     return """\\set ON_ERROR_STOP on
 CREATE EXTENSION massmodel;
 CREATE EXTENSION pg_prewarm;
@@ -215,30 +209,14 @@ SET max_parallel_workers_per_gather = 0;
 --   y = 3 + sum_i ((i %% 7) - 3 + i/10) x_i + uniform noise in [-0.5, 0.5]
 -- (bench/setup.sql's bench_t; the rows of bench/scale.py's t_n)
 SELECT setseed(0.4242);
-CREATE TABLE t AS
-SELECT %(xs)s,
-       3.0
-       + %(lin)s
-       + (random() - 0.5) AS y
-  FROM (SELECT %(feats)s
-          FROM generate_series(1, %(rows)d)
-        OFFSET 0) s;
+%(t)s
 
 -- t_fit: %(fit)d more rows of the same distribution, with
 --   label = 1 with probability 1 / (1 + exp(-s)),
 --   s = 0.3 + sum_i ((i %% 5) - 1.7) / (2 i) x_i (the classes overlap);
 -- the classifier, the mlp and kmeans are trained on it
 SELECT setseed(0.4343);
-CREATE TABLE t_fit AS
-SELECT %(xs)s,
-       3.0
-       + %(lin)s
-       + (random() - 0.5) AS y,
-       (random() < 1 / (1 + exp(-(0.3
-          + %(score)s))))::int AS label
-  FROM (SELECT %(feats)s
-          FROM generate_series(1, %(fit)d)
-        OFFSET 0) s;
+%(t_fit)s
 
 VACUUM (FREEZE, ANALYZE) t;
 VACUUM (FREEZE, ANALYZE) t_fit;
@@ -298,7 +276,8 @@ END
 $$;
 
 SELECT 't ' || pg_size_pretty(pg_table_size('t')) || ', t_fit ' || pg_size_pretty(pg_table_size('t_fit'));
-""" % dict(p=P, xs=XS, lin=lin, feats=feats, score=score, rows=rows, fit=fit_rows)
+""" % dict(p=P, rows=rows, fit=fit_rows, t=mmbench.linear_table_sql("t", rows, P),
+           t_fit=mmbench.linear_table_sql("t_fit", fit_rows, P, label=True))
 
 
 def weights_formula(model, by_name):
@@ -1329,21 +1308,11 @@ def section(s, d, meta):
         L.append("- parallel %s: 0 workers %s; 2 workers %s" % (
             k, ms_list(d["times"].get(("parallel", k, 0), [])), ms_list(d["times"].get(("parallel", k, 2), []))))
     L.append("")
-    L.append("### Machine")
-    L.append("")
-    L.extend(mmbench.machine_lines(meta, "`shared_preload_libraries = 'massmodel'`, massmodel defaults"
-                                         " (`mm.blas_threads = 1`)"))
-    L.append("- client: %s; pgbench of PostgreSQL %s" % (meta.get("client", "?"),
-                                                     pg_version_of(meta.get("pgbench", "?"))))
-    L.append("")
-    L.append("### Reproduce")
-    L.append("")
-    L.append("```")
-    L.append("make && make install      # as root, in the checkout")
-    L.append("bash bench/serving.sh")
-    L.append("ROWS=200000 REPS=3 PREDICTIONS=1000000 bash bench/serving.sh")
-    L.append("```")
-    L.append("")
+    L.extend(mmbench.machine_and_reproduce(
+        meta, "`shared_preload_libraries = 'massmodel'`, massmodel defaults (`mm.blas_threads = 1`)",
+        ["bash bench/serving.sh", "ROWS=200000 REPS=3 PREDICTIONS=1000000 bash bench/serving.sh"],
+        more=["- client: %s; pgbench of PostgreSQL %s" % (meta.get("client", "?"),
+                                                   pg_version_of(meta.get("pgbench", "?")))]))
     L.append("It starts a private cluster `%s` on port %s (scripts/cluster.sh;" % (
         meta.get("cluster", "benchserve"), meta.get("port", "55475")))
     L.append("`BENCH_PORT=...` for another) and stops it at the end (this run took %s s," % meta.get("elapsed", "?"))

@@ -77,10 +77,6 @@ def short(stmt):
 def setup_sql(rows):
     """bench_t exactly as bench/setup.sql makes it (same seed, same order of
     the random() calls)."""
-    feats = ",\n               ".join(
-        "(2 * random() - 1) * %2d AS x%d" % (i, i) for i in range(1, P + 1))
-    lin = "\n       + ".join(
-        "(%d %% 7 - 3 + %.1f) * x%d" % (i, i / 10, i) for i in range(1, P + 1))
     return """\\set ON_ERROR_STOP on
 CREATE EXTENSION massmodel;
 CREATE EXTENSION pg_prewarm;
@@ -90,14 +86,7 @@ SET jit = off;
 -- bench_t (bench/setup.sql): x_i uniform in [-i, i] (i = 1 .. %(p)d),
 --   y = 3 + sum_i ((i %% 7) - 3 + i/10) x_i + uniform noise in [-0.5, 0.5]
 SELECT setseed(0.4242);
-CREATE TABLE bench_t AS
-SELECT %(xs)s,
-       3.0
-       + %(lin)s
-       + (random() - 0.5) AS y
-  FROM (SELECT %(feats)s
-          FROM generate_series(1, %(rows)d)
-        OFFSET 0) s;
+%(bench_t)s
 
 VACUUM (FREEZE, ANALYZE) bench_t;
 CHECKPOINT;
@@ -106,7 +95,7 @@ SELECT count(*) AS rows, pg_size_pretty(pg_table_size('bench_t')) AS size FROM b
 
 SHOW shared_preload_libraries;
 SHOW mm.track;
-""" % dict(p=P, xs=XS, lin=lin, feats=feats, rows=rows)
+""" % dict(p=P, bench_t=mmbench.linear_table_sql("bench_t", rows, P))
 
 
 def check_sql():
@@ -494,19 +483,9 @@ def section(res, s, meta, chk, after, warnings):
         L.append("- %s off: %s" % (d["case"], ms_list(d["all_off"])))
     L.append("- scan: %s" % ms_list(s["all_scan"]))
     L.append("")
-    L.append("### Machine")
-    L.append("")
-    L.extend(mmbench.machine_lines(
-        meta, "`shared_preload_libraries = '%s'`, massmodel defaults" % meta.get("preload", "?")))
-    L.append("")
-    L.append("### Reproduce")
-    L.append("")
-    L.append("```")
-    L.append("make && make install      # as root, in the checkout")
-    L.append("bash bench/track.sh")
-    L.append("ROWS=200000 REPS=15 bash bench/track.sh")
-    L.append("```")
-    L.append("")
+    L.extend(mmbench.machine_and_reproduce(
+        meta, "`shared_preload_libraries = '%s'`, massmodel defaults" % meta.get("preload", "?"),
+        ["bash bench/track.sh", "ROWS=200000 REPS=15 bash bench/track.sh"]))
     L.append("It starts a private cluster `%s` on port %s (scripts/cluster.sh;" % (
         meta.get("cluster", "benchtrack"), meta.get("port", "55453")))
     L.append("`BENCH_PORT=...` for another) and stops it at the end (this run took %s s," % meta.get("elapsed", "?"))
