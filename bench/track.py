@@ -503,7 +503,7 @@ def section(res, s, meta, chk, after, warnings):
 def report(a):
     out = a.out
     meta = mmbench.read_meta(NAME, out)
-    nrows, reps = int(meta["rows"]), int(meta["reps"])
+    nrows = int(meta["rows"])
     execs, warnings = parse_raw(os.path.join(out, "track_raw.txt"))
     with open(os.path.join(out, "track_times.txt"), "w") as f:
         f.write("case\ttrack\trep\tms\tsum\n")
