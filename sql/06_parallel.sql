@@ -1,5 +1,7 @@
 -- The training scan is a parallel-safe aggregate: a parallel plan gives
--- the same model as a serial one.
+-- the same model as a serial one.  This file is about that query; a plain
+-- table would be read directly (20_direct_scan), so the direct read is off.
+SET mm.direct_scan = off;
 CREATE TABLE par (id int, x1 float8, x2 float8, x3 float8, emb float8[], y float8);
 INSERT INTO par
 SELECT i, sin(i), cos(i * 0.7) * 100, (i % 97) / 7.0, ARRAY[sin(i * 1.3), (i % 11)::float8],

@@ -248,12 +248,15 @@ SELECT profile->>'from' AS profiled, profile->>'rows' AS rows
   FROM mm.versions WHERE model_id = (SELECT id FROM mm.models WHERE name = 'ops_drift_all');
 SELECT feature, psi, drifted FROM mm_drift('ops_drift_all', 'diabetes') ORDER BY feature;
 -- in a parallel plan it keeps none (they would travel to the leader): no profile
+-- (the query, not the direct read of the table, for a parallel plan)
+SET mm.direct_scan = off;
 SET max_parallel_workers_per_gather = 2;
 SET force_parallel_mode = on;
 SELECT version FROM mm_train('ops_drift_all', 'linear_regression', 'diabetes', 'progression', test_fraction => 0,
                              deploy => 'always');
 RESET force_parallel_mode;
 RESET max_parallel_workers_per_gather;
+RESET mm.direct_scan;
 SELECT version, profile IS NULL AS no_profile, metrics->>'n' AS scored
   FROM mm.versions WHERE model_id = (SELECT id FROM mm.models WHERE name = 'ops_drift_all') ORDER BY version;
 SELECT * FROM mm_drift('ops_drift_all', 'diabetes');

@@ -51,6 +51,13 @@ _PG_init(void)
 							32, 0, 100000,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("mm.direct_scan",
+							 "Read training rows of a plain table straight from its heap.",
+							 "Off: always read them through a query (with parallel query where the planner chooses it).",
+							 &mm_direct_scan,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MmStatInit();
 	MarkGUCPrefixReserved("mm");
 }

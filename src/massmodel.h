@@ -20,6 +20,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
 
 #include "mm_core.h"
 
@@ -53,6 +54,7 @@ MmAlgorithmTask(int algorithm)
 extern int	mm_max_train_memory_kb;
 extern int	mm_blas_threads;
 extern int	mm_cache_models;
+extern bool mm_direct_scan;
 
 /* ---------------------------------------------------------------------
  * Prediction statistics (mm_stat.c)
@@ -233,6 +235,7 @@ typedef struct MmSource
 	char	   *text;			/* as the user gave it */
 	char	   *from_sql;		/* "schema.rel" or "(query) AS s" */
 	TupleDesc	tupdesc;		/* of SELECT * FROM source */
+	Oid			relid;			/* the named table or view; InvalidOid: a query */
 } MmSource;
 
 extern void MmOpenSource(const char *source, MmSource *src);
@@ -247,6 +250,31 @@ extern void MmReadArrayNulls(ArrayType *arr, uint32 width, double *out,
 							 const char *what, bool nulls_ok);
 extern int	MmClassifyTarget(const MmSource *src, int attno, bool classification,
 							 MmSourceCol *col);
+
+/* ---------------------------------------------------------------------
+ * The direct read of a plain table (mm_scan.c)
+ * --------------------------------------------------------------------- */
+
+typedef struct MmScan
+{
+	Relation	rel;
+	struct TableScanDescData *scan;
+	int			n;				/* values per row: target, then the columns */
+	AttrNumber *attnum;			/* n: the table's attribute of each */
+	int		   *conv;			/* n: how it becomes the query's Datum */
+	int		   *off;			/* n: its offset in a tuple without NULLs */
+	bool		fixed;			/* those offsets are valid */
+	int			maxatt;			/* the last attribute read */
+	int			natts;
+	Datum	   *dvalues;		/* a deformed tuple */
+	bool	   *dnulls;
+	int64		rows;
+} MmScan;
+
+extern bool MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
+						int label_type, const MmSourceCol *cols, int ncols);
+extern bool MmScanNext(MmScan *s, Datum *values, bool *nulls);
+extern void MmScanEnd(MmScan *s);
 
 /* ---------------------------------------------------------------------
  * Training rows in memory (mm_dataset.c)
@@ -276,6 +304,7 @@ typedef struct MmDataset
 	const MmSourceCol *target;
 	bool		impute;			/* NULLs allowed (stored as NaN) */
 	bool		has_null;
+	bool		direct;			/* read straight from the table (mm_scan.c) */
 	uint64		seed;
 	bool		split;			/* compute split numbers (u) */
 	int64		max_bytes;
@@ -359,6 +388,8 @@ typedef struct MmLinSink
 extern MmLinSink *mm_lin_sink;
 extern uint64 mm_lin_sink_generation;
 extern void MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out);
+extern bytea *MmLinStatsDirect(MmScan *scan, char **names, uint64 seed,
+							   double test_fraction, int64 max_memory, MmLinSink *sink);
 
 /* ---------------------------------------------------------------------
  * Reading (target, features) rows of a source (mm_evaluate.c)

@@ -456,15 +456,61 @@ MmLinGetArgs(FunctionCallInfo fcinfo)
 	return a;
 }
 
+/*
+ * A new, empty state for features of the given widths (nargs of them),
+ * within max_memory bytes.
+ */
+static MmLinState *
+MmLinCreateState(int nargs, const int32 *widths, int64 max_memory, uint64 seed,
+				 double test_fraction)
+{
+	MmLinState	hdr;
+	int64		d = 1;
+	MmLinState *s;
+	Size		size;
+
+	for (int i = 0; i < nargs; i++)
+		d += widths[i];
+	if (d > MM_MAX_COLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%lld encoded features are too many", (long long) (d - 1)),
+				 errdetail("A model has at most %d encoded features.", MM_MAX_COLS)));
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.d = (int32) d;
+	hdr.nargs = nargs;
+	hdr.max_memory = max_memory;
+	size = MmLinStateSize(&hdr, 0);
+	if ((int64) size > hdr.max_memory || size > MaxAllocSize / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training statistics for %d encoded features need %zu kB of memory",
+						(int) d - 1, size / 1024),
+				 errdetail("mm.max_train_memory allows %lld kB.", (long long) (hdr.max_memory / 1024)),
+				 errhint("Raise mm.max_train_memory or use fewer features.")));
+
+	s = palloc0(size);
+	memcpy(s, &hdr, sizeof(hdr));
+	SET_VARSIZE(s, size);
+	s->magic = MMLS_MAGIC;
+	s->seed = seed;
+	s->test_fraction = test_fraction;
+	if (s->test_fraction == 0)
+	{
+		s->flags |= MMLS_FLAG_KEEP_ALL;
+		if (IsInParallelMode())
+			s->flags |= MMLS_FLAG_OVERFLOW;
+	}
+	memcpy(MMLS_WIDTHS(s), widths, sizeof(int32) * nargs);
+	return s;
+}
+
 /* A new, empty state shaped by the first row's array widths. */
 static MmLinState *
 MmLinCreate(FunctionCallInfo fcinfo, const MmLinArgs *a)
 {
-	MmLinState	hdr;
-	int64		d = 1;
 	int32	   *widths = palloc(sizeof(int32) * a->nargs);
-	MmLinState *s;
-	Size		size;
 
 	for (int i = 0; i < 3; i++)
 		if (PG_ARGISNULL(1 + i))
@@ -492,41 +538,28 @@ MmLinCreate(FunctionCallInfo fcinfo, const MmLinArgs *a)
 								a->names[i + 1], ARR_NDIM(arr), widths[i]),
 						 errhint("Array features are one-dimensional with 1 to %d elements.", MM_MAX_WIDTH)));
 		}
-		d += widths[i];
 	}
-	if (d > MM_MAX_COLS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%lld encoded features are too many", (long long) (d - 1)),
-				 errdetail("A model has at most %d encoded features.", MM_MAX_COLS)));
+	return MmLinCreateState(a->nargs, widths, PG_GETARG_INT64(3),
+							(uint64) PG_GETARG_INT64(1), PG_GETARG_FLOAT8(2));
+}
 
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.d = (int32) d;
-	hdr.nargs = a->nargs;
-	hdr.max_memory = PG_GETARG_INT64(3);
-	size = MmLinStateSize(&hdr, 0);
-	if ((int64) size > hdr.max_memory || size > MaxAllocSize / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("training statistics for %d encoded features need %zu kB of memory",
-						(int) d - 1, size / 1024),
-				 errdetail("mm.max_train_memory allows %lld kB.", (long long) (hdr.max_memory / 1024)),
-				 errhint("Raise mm.max_train_memory or use fewer features.")));
+/* The errors for a NULL in a row of the scan. */
+static void
+MmLinNullTarget(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("target column \"%s\" contains NULL", name),
+			 errhint("Filter rows with a NULL target out in a query source.")));
+}
 
-	s = palloc0(size);
-	memcpy(s, &hdr, sizeof(hdr));
-	SET_VARSIZE(s, size);
-	s->magic = MMLS_MAGIC;
-	s->seed = (uint64) PG_GETARG_INT64(1);
-	s->test_fraction = PG_GETARG_FLOAT8(2);
-	if (s->test_fraction == 0)
-	{
-		s->flags |= MMLS_FLAG_KEEP_ALL;
-		if (IsInParallelMode())
-			s->flags |= MMLS_FLAG_OVERFLOW;
-	}
-	memcpy(MMLS_WIDTHS(s), widths, sizeof(int32) * a->nargs);
-	return s;
+static void
+MmLinNullFeature(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("column \"%s\" contains NULL", name),
+			 errhint("Set params.impute to 'mean', 'median' or 'most_frequent', or filter the rows in a query source.")));
 }
 
 /* Read this call's row into row[d]: target first, then the features. */
@@ -538,10 +571,7 @@ MmLinReadRow(FunctionCallInfo fcinfo, const MmLinArgs *a, const MmLinState *s,
 	int			pos = 1;
 
 	if (PG_ARGISNULL(5))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target column \"%s\" contains NULL", a->names[0]),
-				 errhint("Filter rows with a NULL target out in a query source.")));
+		MmLinNullTarget(a->names[0]);
 	row[0] = PG_GETARG_FLOAT8(5);
 	if (!isfinite(row[0]))
 		MmReportNonFinite(a->names[0], row[0]);
@@ -551,10 +581,7 @@ MmLinReadRow(FunctionCallInfo fcinfo, const MmLinArgs *a, const MmLinState *s,
 		int			argno = MMLS_FIXED_ARGS + i;
 
 		if (PG_ARGISNULL(argno))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("column \"%s\" contains NULL", a->names[i + 1]),
-					 errhint("Set params.impute to 'mean', 'median' or 'most_frequent', or filter the rows in a query source.")));
+			MmLinNullFeature(a->names[i + 1]);
 		if (a->is_array[i])
 		{
 			char	   *what = psprintf("column \"%s\"", a->names[i + 1]);
@@ -574,6 +601,30 @@ MmLinReadRow(FunctionCallInfo fcinfo, const MmLinArgs *a, const MmLinState *s,
 	}
 }
 
+/*
+ * Take the row read into the next slot of the block: held out (kept, or
+ * counted), or a training row (kept too when every row is).
+ */
+static inline void
+MmLinAddRow(MmLinExp *e)
+{
+	MmLinState *s = e->s;
+	double	   *row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
+
+	if (s->test_fraction > 0 && mm_split_u(s->seed, row, s->d) < s->test_fraction)
+	{
+		s->heldout_n++;
+		MmLinAppend(e, row, 1);
+	}
+	else
+	{
+		if (s->flags & MMLS_FLAG_KEEP_ALL)
+			MmLinAppend(e, row, 1);
+		if (++s->block_n == MMLS_BLOCK_ROWS)
+			MmLinFlush(s);
+	}
+}
+
 /* Transition: one row. */
 Datum
 mm_linear_stats_transfn(PG_FUNCTION_ARGS)
@@ -581,8 +632,6 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt;
 	MmLinArgs  *a;
 	MmLinExp   *e;
-	MmLinState *s;
-	double	   *row;
 	int			cxtkind;
 
 	if (!(cxtkind = AggCheckCallContext(fcinfo, &aggcxt)))
@@ -605,25 +654,72 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 		e = MmLinGetExp(PG_GETARG_DATUM(0), aggcxt, NULL);
-	s = e->s;
 
 	/* read straight into the block; a held-out row is moved from there */
-	row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
-	MmLinReadRow(fcinfo, a, s, row);
-
-	if (s->test_fraction > 0 && mm_split_u(s->seed, row, s->d) < s->test_fraction)
-	{
-		s->heldout_n++;
-		MmLinAppend(e, row, 1);
-	}
-	else
-	{
-		if (s->flags & MMLS_FLAG_KEEP_ALL)
-			MmLinAppend(e, row, 1);
-		if (++s->block_n == MMLS_BLOCK_ROWS)
-			MmLinFlush(s);
-	}
+	MmLinReadRow(fcinfo, a, e->s, MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d);
+	MmLinAddRow(e);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
+}
+
+/*
+ * mm_train's direct read of a table (mm_scan.c): the state the aggregate
+ * would have built over the same rows, built here from scan's rows
+ * (target, then scalar features, all float8), its kept rows in sink.
+ * names: the target's and the features' names.  Returns the flat state
+ * in the current memory context, or NULL when the table has no rows.
+ */
+bytea *
+MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
+				 int64 max_memory, MmLinSink *sink)
+{
+	int			nargs = scan->n - 1;
+	int32	   *widths = palloc(sizeof(int32) * nargs);
+	Datum	   *values = palloc(sizeof(Datum) * scan->n);
+	bool	   *nulls = palloc(sizeof(bool) * scan->n);
+	MmLinState *fixed;
+	MmLinExp   *e;
+	bytea	   *result;
+	Size		size;
+	int64		nrows = 0;
+
+	for (int i = 0; i < nargs; i++)
+		widths[i] = 1;
+	MmSetBlasThreads();
+	fixed = MmLinCreateState(nargs, widths, max_memory, seed, test_fraction);
+	e = MmLinExpand(fixed, NULL, CurrentMemoryContext,
+					sink != NULL && !sink->claimed ? sink : NULL);
+	pfree(fixed);
+	while (MmScanNext(scan, values, nulls))
+	{
+		MmLinState *s = e->s;
+		double	   *row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
+
+		for (int i = 0; i < scan->n; i++)
+		{
+			if (nulls[i])
+			{
+				if (i == 0)
+					MmLinNullTarget(names[0]);
+				MmLinNullFeature(names[i]);
+			}
+			row[i] = DatumGetFloat8(values[i]);
+			if (!isfinite(row[i]))
+				MmReportNonFinite(names[i], row[i]);
+		}
+		MmLinAddRow(e);
+		nrows++;
+	}
+	if (nrows == 0)
+	{
+		/* no row: as the aggregate over an empty table, NULL */
+		MemoryContextDelete(e->hdr.eoh_context);
+		return NULL;
+	}
+	size = MmLinFlatSize(&e->hdr);
+	result = palloc(size);
+	MmLinFlatten(&e->hdr, result, size);
+	MemoryContextDelete(e->hdr.eoh_context);
+	return result;
 }
 
 /*

@@ -467,6 +467,7 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	StringInfoData sql;
 	MemoryContext cxt = CurrentMemoryContext;
 	MmDatasetReceiver receiver;
+	MmScan		scan;
 
 	memset(ds, 0, sizeof(*ds));
 	ds->cxt = cxt;
@@ -500,22 +501,36 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 			if (cols[i].kind == MM_COL_ARRAY && ds->width[i] == 0)
 				ds->width[i] = MmArrayWidth(src, &cols[i]);
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s", MmTargetExpr(target, label_type));
-	for (int i = 0; i < ncols; i++)
-		appendStringInfo(&sql, ", %s", MmReadExpr(&cols[i]));
-	appendStringInfo(&sql, " FROM %s", src->from_sql);
+	/* a plain table of numbers straight from its heap (mm_scan.c) */
+	ds->direct = MmScanBegin(&scan, src, target, label_type, cols, ncols);
+	if (ds->direct)
+	{
+		Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
+		bool	   *nulls = palloc(sizeof(bool) * (ncols + 1));
 
-	memset(&receiver, 0, sizeof(receiver));
-	receiver.pub.receiveSlot = MmDatasetReceive;
-	receiver.pub.rStartup = MmDatasetReceiverStartup;
-	receiver.pub.rShutdown = MmDatasetReceiverShutdown;
-	receiver.pub.rDestroy = MmDatasetReceiverShutdown;
-	receiver.pub.mydest = DestNone;
-	receiver.ds = ds;
-	receiver.rowcxt = AllocSetContextCreate(cxt, "mm_train row", ALLOCSET_SMALL_SIZES);
-	MmReadInto(sql.data, NULL, (DestReceiver *) &receiver);
-	MemoryContextDelete(receiver.rowcxt);
+		while (MmScanNext(&scan, values, nulls))
+			MmDatasetAddRow(ds, values, nulls);
+		MmScanEnd(&scan);
+	}
+	else
+	{
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s", MmTargetExpr(target, label_type));
+		for (int i = 0; i < ncols; i++)
+			appendStringInfo(&sql, ", %s", MmReadExpr(&cols[i]));
+		appendStringInfo(&sql, " FROM %s", src->from_sql);
+
+		memset(&receiver, 0, sizeof(receiver));
+		receiver.pub.receiveSlot = MmDatasetReceive;
+		receiver.pub.rStartup = MmDatasetReceiverStartup;
+		receiver.pub.rShutdown = MmDatasetReceiverShutdown;
+		receiver.pub.rDestroy = MmDatasetReceiverShutdown;
+		receiver.pub.mydest = DestNone;
+		receiver.ds = ds;
+		receiver.rowcxt = AllocSetContextCreate(cxt, "mm_train row", ALLOCSET_SMALL_SIZES);
+		MmReadInto(sql.data, NULL, (DestReceiver *) &receiver);
+		MemoryContextDelete(receiver.rowcxt);
+	}
 
 	/* integer and boolean labels were interned by value: spell them out */
 	if (label_type == MM_LABEL_INT || label_type == MM_LABEL_BOOL)

@@ -63,6 +63,7 @@ MmOpenSource(const char *source, MmSource *src)
 				 errmsg("source must not be empty"),
 				 errhint("Name a table or view, or give a query starting with SELECT, WITH, VALUES or TABLE.")));
 	src->text = pstrdup(source);
+	src->relid = InvalidOid;
 	if (MmSourceIsQuery(source))
 	{
 		char	   *q = pstrdup(source);
@@ -125,6 +126,7 @@ MmOpenSource(const char *source, MmSource *src)
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("relation \"%s\" does not exist", source),
 					 errhint("The source is a table or view name, or a query starting with SELECT, WITH, VALUES or TABLE.")));
+		src->relid = relid;
 		src->from_sql = psprintf("%s AS mm_source",
 								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 															get_rel_name(relid)));

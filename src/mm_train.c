@@ -668,20 +668,28 @@ MmStateShutdown(DestReceiver *self)
  * Run mm_linear_stats over the source as the caller and return a private,
  * aligned copy of the state (NULL when the source has no rows).  In a
  * serial plan the kept rows go to sink, in the current memory context.
+ * A plain table is read directly when it can be (mm_scan.c): the same
+ * state, without the query; *direct_read says which way it was read.
  */
 static bytea *
 MmScanLinearStats(const char *extschema, const MmSource *src,
 				  const MmSourceCol *target, const MmSourceCol *cols, int ncols,
-				  const MmTrainParams *p, double test_fraction, MmLinSink *sink)
+				  const MmTrainParams *p, double test_fraction, MmLinSink *sink,
+				  bool *direct_read)
 {
 	MmLinSink  *prev = mm_lin_sink;
 	StringInfoData sql;
 	Datum	   *names = palloc(sizeof(Datum) * (ncols + 1));
+	char	  **cnames = palloc(sizeof(char *) * (ncols + 1));
 	Oid			types[4] = {INT8OID, FLOAT8OID, INT8OID, TEXTARRAYOID};
 	Datum		values[4];
 	ParamListInfo params = makeParamList(4);
 	MmStateReceiver receiver;
+	MmScan		scan;
+	bytea	   *direct = NULL;
+	bool		use_direct;
 
+	cnames[0] = target->name;
 	names[0] = CStringGetTextDatum(target->name);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s.mm_linear_stats($1, $2, $3, $4, %s",
@@ -690,6 +698,7 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	{
 		appendStringInfo(&sql, ", %s", MmColumnExpr(&cols[i]));
 		names[i + 1] = CStringGetTextDatum(cols[i].name);
+		cnames[i + 1] = cols[i].name;
 	}
 	appendStringInfo(&sql, ") FROM %s", src->from_sql);
 
@@ -717,16 +726,25 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	sink->cxt = CurrentMemoryContext;
 	sink->generation = ++mm_lin_sink_generation;
 	mm_lin_sink = sink;
+	use_direct = MmScanBegin(&scan, src, target, MM_LABEL_NONE, cols, ncols);
+	*direct_read = use_direct;
 	PG_TRY();
 	{
-		MmReadInto(sql.data, params, (DestReceiver *) &receiver);
+		if (use_direct)
+		{
+			direct = MmLinStatsDirect(&scan, cnames, p->seed, test_fraction,
+									  (int64) mm_max_train_memory_kb * 1024, sink);
+			MmScanEnd(&scan);
+		}
+		else
+			MmReadInto(sql.data, params, (DestReceiver *) &receiver);
 	}
 	PG_FINALLY();
 	{
 		mm_lin_sink = prev;
 	}
 	PG_END_TRY();
-	return receiver.state;
+	return use_direct ? direct : receiver.state;
 }
 
 /* Build the model's feature schema from the classified columns. */
@@ -1539,8 +1557,9 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	MmProgressPhase("fitting");
 	if (p->verbose)
 		ereport(NOTICE,
-				(errmsg("model \"%s\": read " INT64_FORMAT " training and " INT64_FORMAT " held-out rows",
-						model, ds.n_train, ds.n - ds.n_train),
+				(errmsg("model \"%s\": read " INT64_FORMAT " training and " INT64_FORMAT " held-out rows%s",
+						model, ds.n_train, ds.n - ds.n_train,
+						ds.direct ? " directly from the table" : ""),
 				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
 	if (classifier)
 	{
@@ -1791,6 +1810,7 @@ mm_train(PG_FUNCTION_ARGS)
 	int			label_type;
 	bool		use_scan;
 	bool		elastic;
+	bool		direct = false;
 	bool		unsupervised;
 	bool		open_task;
 	bool		searching;
@@ -2011,7 +2031,8 @@ mm_train(PG_FUNCTION_ARGS)
 	{
 		/* one scan: training co-moments and held-out rows */
 		extschema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction, &sink);
+		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction, &sink,
+								  &direct);
 		if (state == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -2025,8 +2046,8 @@ mm_train(PG_FUNCTION_ARGS)
 				 st.nargs, ncols);
 		if (p.verbose)
 			ereport(NOTICE,
-					(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s",
-							model, st.n, st.heldout_n,
+					(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s%s",
+							model, st.n, st.heldout_n, direct ? " directly from the table" : "",
 							st.heldout_complete ? "" : st.kept_all ?
 							"; the rows are scored in a second pass (a parallel plan, or beyond mm.max_train_memory)" :
 							"; the held-out rows exceed mm.max_train_memory and are scored in a second pass"),

@@ -1,0 +1,176 @@
+-- A plain table of numbers is read straight from its heap (mm.direct_scan,
+-- on by default); everything else through a query.  Both ways give the same
+-- version, bit for bit: the blob, the metrics, the training profile.
+-- verbose says which way the rows were read ("directly from the table").
+\set VERBOSITY terse
+CREATE FUNCTION pg_temp.same(model text, a int, b int) RETURNS bool LANGUAGE sql AS $$
+  SELECT x.blob = y.blob AND x.metrics = y.metrics AND x.profile IS NOT DISTINCT FROM y.profile
+         AND x.n_train = y.n_train
+    FROM mm.versions x, mm.versions y, mm.models m
+   WHERE m.name = model AND x.model_id = m.id AND y.model_id = m.id AND x.version = a AND y.version = b $$;
+-- the rows a version was trained and scored on
+CREATE FUNCTION pg_temp.rows(model text, v int) RETURNS bigint LANGUAGE sql AS $$
+  SELECT x.n_train + (x.metrics->>'n')::bigint FROM mm.versions x JOIN mm.models m ON m.id = x.model_id
+   WHERE m.name = model AND x.version = v $$;
+
+-- every stored type the direct read converts, NULLs in a column not read,
+-- a dropped column and a column added later (absent from the first rows)
+CREATE TABLE ds_t (id int, a int2, b int4, gone text, c int8, f float4, g float8, flag bool,
+                   note text, y float8, label int, klass bool);
+INSERT INTO ds_t
+SELECT i, (i % 17)::int2, (i * 7) % 101, 'x', (i % 13)::int8 * 1000000, sin(i)::float4, cos(i * 0.3),
+       i % 3 = 0, CASE WHEN i % 5 = 0 THEN NULL ELSE 'n' END,
+       2 + 0.1 * (i % 17) - 0.01 * ((i * 7) % 101) + 1e-7 * (i % 13) * 1000000 + sin(i) + 0.5 * cos(i * 0.3)
+         + CASE WHEN i % 3 = 0 THEN 0.7 ELSE 0 END + 0.05 * sin(i * 12.9898),
+       (i % 4), sin(i) + cos(i * 0.3) > 0.2
+  FROM generate_series(1, 3000) i;
+ALTER TABLE ds_t DROP COLUMN gone;
+ALTER TABLE ds_t ADD COLUMN late float8 NOT NULL DEFAULT 0.25;
+INSERT INTO ds_t SELECT i, (i % 17)::int2, (i * 7) % 101, (i % 13)::int8 * 1000000, sin(i)::float4, cos(i * 0.3),
+       i % 3 = 0, NULL, 2 + sin(i), (i % 4), sin(i) > 0, 0.5 + (i % 2)
+  FROM generate_series(3001, 3400) i;
+
+-- one-scan linear models: held out, and every row kept (test_fraction 0)
+SELECT version FROM mm_train('ds_lin', 'linear_regression', 'ds_t', 'y',
+  features => ARRAY['a', 'b', 'c', 'f', 'g', 'flag', 'late'], params => '{"verbose": true}');
+SET mm.direct_scan = off;
+SELECT version FROM mm_train('ds_lin', 'linear_regression', 'ds_t', 'y',
+  features => ARRAY['a', 'b', 'c', 'f', 'g', 'flag', 'late'], params => '{"verbose": true}');
+RESET mm.direct_scan;
+SELECT version FROM mm_train('ds_lin', 'ridge', 'ds_t', 'y', features => ARRAY['a', 'b', 'c', 'f', 'g', 'flag', 'late'],
+  params => '{"alpha": 2}', test_fraction => 0);
+SET mm.direct_scan = off;
+SELECT version FROM mm_train('ds_lin', 'ridge', 'ds_t', 'y', features => ARRAY['a', 'b', 'c', 'f', 'g', 'flag', 'late'],
+  params => '{"alpha": 2}', test_fraction => 0);
+RESET mm.direct_scan;
+SELECT pg_temp.same('ds_lin', 1, 2) AS linear_same, pg_temp.same('ds_lin', 3, 4) AS ridge_same,
+       (SELECT n_train FROM mm_versions WHERE model = 'ds_lin' AND version = 3) AS all_rows;
+
+-- rows in memory: an integer label, a boolean label, no target, the lasso
+SELECT version FROM mm_train('ds_nb', 'naive_bayes', 'ds_t', 'label',
+  features => ARRAY['a', 'b', 'c', 'f', 'g', 'flag', 'late'], params => '{"verbose": true}');
+SET mm.direct_scan = off;
+SELECT version FROM mm_train('ds_nb', 'naive_bayes', 'ds_t', 'label',
+  features => ARRAY['a', 'b', 'c', 'f', 'g', 'flag', 'late'], params => '{"verbose": true}');
+RESET mm.direct_scan;
+SELECT version FROM mm_train('ds_log', 'logistic_regression', 'ds_t', 'klass', features => ARRAY['a', 'f', 'g', 'flag']);
+SET mm.direct_scan = off;
+SELECT version FROM mm_train('ds_log', 'logistic_regression', 'ds_t', 'klass', features => ARRAY['a', 'f', 'g', 'flag']);
+RESET mm.direct_scan;
+SELECT version FROM mm_train('ds_km', 'kmeans', 'ds_t', NULL, features => ARRAY['f', 'g'], params => '{"k": 3}');
+SET mm.direct_scan = off;
+SELECT version FROM mm_train('ds_km', 'kmeans', 'ds_t', NULL, features => ARRAY['f', 'g'], params => '{"k": 3}');
+RESET mm.direct_scan;
+SELECT version FROM mm_train('ds_las', 'lasso', 'ds_t', 'y', features => ARRAY['a', 'b', 'f', 'g'],
+  params => '{"alpha": 0.01, "scale": "standard"}');
+SET mm.direct_scan = off;
+SELECT version FROM mm_train('ds_las', 'lasso', 'ds_t', 'y', features => ARRAY['a', 'b', 'f', 'g'],
+  params => '{"alpha": 0.01, "scale": "standard"}');
+RESET mm.direct_scan;
+SELECT pg_temp.same('ds_nb', 1, 2) AS nb_same, pg_temp.same('ds_log', 1, 2) AS logistic_same,
+       pg_temp.same('ds_km', 1, 2) AS kmeans_same, pg_temp.same('ds_las', 1, 2) AS lasso_same;
+
+-- the same errors both ways: a NULL, a NaN in a column read
+UPDATE ds_t SET g = NULL WHERE id = 1500;
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_t', 'y', features => ARRAY['a', 'g'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_t', 'label', features => ARRAY['a', 'g'])$$);
+SET mm.direct_scan = off;
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_t', 'y', features => ARRAY['a', 'g'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_t', 'label', features => ARRAY['a', 'g'])$$);
+RESET mm.direct_scan;
+UPDATE ds_t SET g = 'NaN' WHERE id = 1500;
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_t', 'y', features => ARRAY['a', 'g'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_t', 'label', features => ARRAY['a', 'g'])$$);
+UPDATE ds_t SET g = 1, y = NULL, label = NULL WHERE id = 1500;
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_t', 'y', features => ARRAY['a', 'g'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_t', 'label', features => ARRAY['a', 'g'])$$);
+SET mm.direct_scan = off;
+UPDATE ds_t SET g = 'NaN', y = 1, label = 1 WHERE id = 1500;
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_t', 'y', features => ARRAY['a', 'g'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_t', 'label', features => ARRAY['a', 'g'])$$);
+UPDATE ds_t SET g = 1, y = NULL, label = NULL WHERE id = 1500;
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_t', 'y', features => ARRAY['a', 'g'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_t', 'label', features => ARRAY['a', 'g'])$$);
+RESET mm.direct_scan;
+DELETE FROM ds_t WHERE id = 1500;
+-- an empty table
+CREATE TABLE ds_empty (x float8, y float8, k int);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_empty', 'y', features => ARRAY['x'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_empty', 'k', features => ARRAY['x'])$$);
+
+-- the statement's snapshot: rows written earlier in the transaction are
+-- read, rows deleted are not
+BEGIN;
+DELETE FROM ds_t WHERE id > 3000;
+INSERT INTO ds_t (id, a, g, y) VALUES (5000, 1, 1, 1);
+SELECT version, pg_temp.rows('ds_tx', version) FROM mm_train('ds_tx', 'linear_regression', 'ds_t', 'y',
+  features => ARRAY['a', 'g']);
+ROLLBACK;
+
+-- read through a query instead: a view, a numeric column, a table with
+-- inheritance children (the query reads them too), row-level security
+CREATE VIEW ds_v AS SELECT * FROM ds_t;
+SELECT version FROM mm_train('ds_fall', 'linear_regression', 'ds_v', 'y', features => ARRAY['a', 'g'],
+  params => '{"verbose": true}');
+CREATE TABLE ds_num (x numeric, y float8);
+INSERT INTO ds_num SELECT i, 2 * i FROM generate_series(1, 50) i;
+SELECT version FROM mm_train('ds_fall', 'linear_regression', 'ds_num', 'y', params => '{"verbose": true}');
+CREATE TABLE ds_parent (x float8, y float8);
+CREATE TABLE ds_child () INHERITS (ds_parent);
+INSERT INTO ds_parent SELECT i, 3 * i FROM generate_series(1, 40) i;
+INSERT INTO ds_child SELECT i, 3 * i FROM generate_series(41, 100) i;
+SELECT version, pg_temp.rows('ds_fall', version) FROM mm_train('ds_fall', 'linear_regression', 'ds_parent', 'y',
+  params => '{"verbose": true}');
+
+-- privileges: SELECT granted on every column is enough (a table source
+-- needs them all); a policy sends the read through the query, which
+-- applies it
+CREATE ROLE mm_ds_role;
+CREATE TABLE ds_rls (who name, x float8, y float8, hidden float8);
+INSERT INTO ds_rls SELECT CASE WHEN i <= 40 THEN 'mm_ds_role' ELSE 'other' END, i, 5 * i + (i % 3), 0
+  FROM generate_series(1, 100) i;
+GRANT SELECT (who, x, y, hidden) ON ds_rls TO mm_ds_role;
+SET ROLE mm_ds_role;
+SELECT version FROM mm_train('ds_priv', 'linear_regression', 'ds_rls', 'y',
+  features => ARRAY['x'], params => '{"verbose": true}');
+RESET ROLE;
+REVOKE SELECT (hidden) ON ds_rls FROM mm_ds_role;
+SET ROLE mm_ds_role;
+SELECT version FROM mm_train('ds_priv', 'linear_regression', 'ds_rls', 'y', features => ARRAY['x']);
+RESET ROLE;
+ALTER TABLE ds_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ds_own ON ds_rls FOR SELECT USING (who = current_user);
+GRANT SELECT ON ds_rls TO mm_ds_role;
+SET ROLE mm_ds_role;
+SELECT version FROM mm_train('ds_priv', 'linear_regression', 'ds_rls', 'y',
+  features => ARRAY['x'], params => '{"verbose": true}');
+RESET ROLE;
+SELECT pg_temp.rows('ds_priv', 1) AS all_rows, pg_temp.rows('ds_priv', 2) AS own_rows;
+-- the owner is not subject to the policy (not forced): direct, every row
+SELECT version, pg_temp.rows('ds_own', version) FROM mm_train('ds_own', 'linear_regression', 'ds_rls', 'y',
+  features => ARRAY['x'], params => '{"verbose": true}');
+
+-- a materialized view is read directly once populated
+CREATE MATERIALIZED VIEW ds_mv AS SELECT a, g, y FROM ds_t WITH NO DATA;
+SELECT regress.error($$SELECT * FROM mm_train('ds_mv', 'linear_regression', 'ds_mv', 'y')$$);
+REFRESH MATERIALIZED VIEW ds_mv;
+SELECT version FROM mm_train('ds_mv', 'linear_regression', 'ds_mv', 'y', params => '{"verbose": true}');
+SET mm.direct_scan = off;
+SELECT version FROM mm_train('ds_mv', 'linear_regression', 'ds_mv', 'y', params => '{"verbose": true}');
+RESET mm.direct_scan;
+SELECT pg_temp.same('ds_mv', 1, 2) AS matview_same;
+
+-- cancel and statement_timeout reach the loop
+CREATE TABLE ds_big AS SELECT i::float8 AS x, (2 * i)::float8 AS y FROM generate_series(1, 1000000) i;
+SET statement_timeout = '20ms';
+SELECT regress.error($$SELECT * FROM mm_train('ds_big', 'linear_regression', 'ds_big', 'y')$$);
+RESET statement_timeout;
+
+SELECT mm_drop(name) FROM (VALUES ('ds_lin'), ('ds_nb'), ('ds_log'), ('ds_km'), ('ds_las'), ('ds_tx'), ('ds_fall'),
+                                  ('ds_priv'), ('ds_own'), ('ds_mv')) v(name)
+ WHERE EXISTS (SELECT 1 FROM mm.models WHERE models.name = v.name);
+DROP TABLE ds_big, ds_rls, ds_parent CASCADE;
+DROP MATERIALIZED VIEW ds_mv;
+DROP VIEW ds_v;
+DROP TABLE ds_t, ds_empty, ds_num;
+DROP ROLE mm_ds_role;
