@@ -5,6 +5,8 @@
  */
 #include "massmodel.h"
 
+#include <sys/mman.h>
+
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
@@ -90,13 +92,54 @@ MmSetBlasThreads(void)
 		(void) blas_thread_shutdown_();
 }
 
+/*
+ * Ask for transparent huge pages over the 2MB-aligned interior of a large
+ * block.  A train writes hundreds of MB of fresh memory (its kept rows,
+ * its matrices); in 4kB pages each page is a page fault, then a TLB entry.
+ * Advice only: where THP is off (or "never"), nothing changes.
+ */
+void
+MmAdviseHuge(void *p, Size len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t	start = TYPEALIGN(MM_HUGE_PAGE, (uintptr_t) p);
+	uintptr_t	end = TYPEALIGN_DOWN(MM_HUGE_PAGE, (uintptr_t) p + len);
+
+	if (len >= MM_HUGE_PAGE && end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
+/* A large allocation (beyond MaxAllocSize allowed), with huge-page advice. */
+void *
+MmAllocLarge(MemoryContext cxt, Size size)
+{
+	void	   *p = MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_HUGE);
+
+	MmAdviseHuge(p, size);
+	return p;
+}
+
+/*
+ * A block of size bytes starting on a huge-page boundary, advised, in cxt:
+ * for blocks that live until the context goes (it is never pfree'd: the
+ * pointer is not the allocation's).
+ */
+void *
+MmAllocHugeAligned(MemoryContext cxt, Size size)
+{
+	char	   *p = MemoryContextAllocExtended(cxt, size + MM_HUGE_PAGE, MCXT_ALLOC_HUGE);
+	char	   *a = (char *) TYPEALIGN(MM_HUGE_PAGE, (uintptr_t) p);
+
+	MmAdviseHuge(a, size);
+	return a;
+}
+
 /* palloc for the core: in a fixed context, or the current one when none. */
 static void *
 mm_palloc(void *ctx, size_t size)
 {
-	if (ctx != NULL)
-		return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE);
-	return palloc_extended(size, MCXT_ALLOC_HUGE);
+	return MmAllocLarge(ctx != NULL ? (MemoryContext) ctx : CurrentMemoryContext, size);
 }
 
 static const MmAlloc mm_palloc_allocator = {mm_palloc, NULL};

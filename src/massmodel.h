@@ -108,6 +108,11 @@ MmStatEnd(MmStatPending *p)
 extern const MmAlloc *MmPallocAllocator(void);
 extern MmAlloc MmContextAllocator(MemoryContext cxt);
 extern void MmSetBlasThreads(void);
+
+#define MM_HUGE_PAGE ((Size) 2 * 1024 * 1024)
+extern void MmAdviseHuge(void *p, Size len);
+extern void *MmAllocLarge(MemoryContext cxt, Size size);
+extern void *MmAllocHugeAligned(MemoryContext cxt, Size size);
 extern void MmAppendJsonNumber(StringInfo buf, double v);
 extern void MmAppendJsonNumbers(StringInfo buf, const double *v, int n);
 extern Jsonb *MmJsonbWithKey(Jsonb *obj, const char *key, Jsonb *value);
@@ -269,11 +274,13 @@ typedef struct MmScan
 	Datum	   *dvalues;		/* a deformed tuple */
 	bool	   *dnulls;
 	int64		rows;
+	double		est_rows;		/* the planner's estimate of the table's rows; 0: none */
 } MmScan;
 
 extern bool MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 						int label_type, const MmSourceCol *cols, int ncols);
 extern bool MmScanNext(MmScan *s, Datum *values, bool *nulls);
+extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
 extern void MmScanEnd(MmScan *s);
 
 /* ---------------------------------------------------------------------
@@ -383,6 +390,7 @@ typedef struct MmLinSink
 	double	   *rows;			/* n rows of d values */
 	int64		n;
 	int64		cap;
+	int64		expect;			/* rows it will likely take (0: unknown) */
 } MmLinSink;
 
 extern MmLinSink *mm_lin_sink;

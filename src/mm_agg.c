@@ -251,11 +251,17 @@ MmLinAppend(MmLinExp *e, const void *rows, int64 nrows)
 		}
 		if (k->n + nrows > k->cap)
 		{
-			/* doubling: a large chunk grows by realloc, which remaps its pages */
-			int64		cap = Min(Max(k->cap * 2, Max(k->n + nrows, 8192)), max);
+			/*
+			 * As many rows as expected at once (then the pages can be huge
+			 * pages: a block advised so is copied when it grows), else
+			 * doubling: a large chunk grows by realloc, which remaps its
+			 * pages.
+			 */
+			int64		cap = Min(Max(k->cap * 2, Max(k->n + nrows, Max(k->expect, 8192))), max);
 
-			k->rows = k->rows == NULL ?
-				MemoryContextAllocHuge(k->cxt, sizeof(double) * (Size) cap * s->d) :
+			k->rows = k->rows == NULL && cap >= k->expect && k->expect > 0 ?
+				MmAllocLarge(k->cxt, sizeof(double) * (Size) cap * s->d) :
+				k->rows == NULL ? MemoryContextAllocHuge(k->cxt, sizeof(double) * (Size) cap * s->d) :
 				repalloc_huge(k->rows, sizeof(double) * (Size) cap * s->d);
 			k->cap = cap;
 		}
@@ -674,13 +680,12 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 {
 	int			nargs = scan->n - 1;
 	int32	   *widths = palloc(sizeof(int32) * nargs);
-	Datum	   *values = palloc(sizeof(Datum) * scan->n);
-	bool	   *nulls = palloc(sizeof(bool) * scan->n);
 	MmLinState *fixed;
 	MmLinExp   *e;
 	bytea	   *result;
 	Size		size;
 	int64		nrows = 0;
+	int			null_col;
 
 	for (int i = 0; i < nargs; i++)
 		widths[i] = 1;
@@ -689,23 +694,27 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 	e = MmLinExpand(fixed, NULL, CurrentMemoryContext,
 					sink != NULL && !sink->claimed ? sink : NULL);
 	pfree(fixed);
-	while (MmScanNext(scan, values, nulls))
+	/* each row straight into the block, as the transition reads it */
+	while (MmScanNextFloat8(scan, MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d, &null_col))
 	{
-		MmLinState *s = e->s;
-		double	   *row = MMLS_BLOCK(s) + (Size) s->block_n * s->d;
+		const double *row = MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d;
+		bool		finite = true;
 
 		for (int i = 0; i < scan->n; i++)
-		{
-			if (nulls[i])
+			finite &= isfinite(row[i]);
+		/* the first bad value in column order, as the transition finds it */
+		if (!finite || null_col >= 0)
+			for (int i = 0; i < scan->n; i++)
 			{
-				if (i == 0)
-					MmLinNullTarget(names[0]);
-				MmLinNullFeature(names[i]);
+				if (i == null_col)
+				{
+					if (i == 0)
+						MmLinNullTarget(names[0]);
+					MmLinNullFeature(names[i]);
+				}
+				if (!isfinite(row[i]))
+					MmReportNonFinite(names[i], row[i]);
 			}
-			row[i] = DatumGetFloat8(values[i]);
-			if (!isfinite(row[i]))
-				MmReportNonFinite(names[i], row[i]);
-		}
 		MmLinAddRow(e);
 		nrows++;
 	}

@@ -34,6 +34,8 @@
 #include "utils/lsyscache.h"
 
 #define MM_DICT_MIN_SLOTS	64
+/* raw rows per allocation: whole huge pages, never moved as the data grow */
+#define MM_DATASET_CHUNK	(16 * 1024 * 1024)
 
 /* A hash 53 bits wide, exact as a double: how strings enter the split. */
 static double
@@ -219,7 +221,7 @@ MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
 	}
 	ds->rawd = ds->off[ds->ncols];
 	ds->hv = MemoryContextAlloc(ds->cxt, sizeof(double) * (ds->rawd + 1));
-	ds->chunk_rows = Max(1, (4 * 1024 * 1024) / ((int64) sizeof(double) * Max(ds->rawd, 1)));
+	ds->chunk_rows = Max(1, MM_DATASET_CHUNK / ((int64) sizeof(double) * Max(ds->rawd, 1)));
 }
 
 /* Add one row (target, then the feature columns) to the dataset. */
@@ -270,7 +272,7 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 			ds->chunks = ds->chunks ? repalloc(ds->chunks, sizeof(double *) * ds->maxchunks) :
 				MemoryContextAlloc(ds->cxt, sizeof(double *) * ds->maxchunks);
 		}
-		ds->chunks[c] = MemoryContextAllocHuge(ds->cxt,
+		ds->chunks[c] = MmAllocHugeAligned(ds->cxt,
 											   sizeof(double) * ds->chunk_rows * Max(ds->rawd, 1));
 	}
 	row = MmRawRow(ds, ds->n);
@@ -1000,7 +1002,7 @@ MmDatasetMatrix(const MmDataset *ds, const MmModel *m, bool heldout,
 
 	for (int64 r = 0; r < ds->n; r++)
 		n += ds->heldout[r] == heldout;
-	X = palloc_extended(sizeof(double) * Max(n, 1) * Max(m->ncols, 1), MCXT_ALLOC_HUGE);
+	X = MmAllocLarge(CurrentMemoryContext, sizeof(double) * Max(n, 1) * Max(m->ncols, 1));
 	*y = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
 	n = 0;
 	if (MmDatasetRawIsEncoded(ds, m))

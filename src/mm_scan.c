@@ -33,6 +33,7 @@
 #include "access/htup_details.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
+#include "storage/bufmgr.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
@@ -254,6 +255,10 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 	}
 	s->maxatt = maxatt;
 	s->rel = rel;
+	/* as the planner estimates it: the last known density times the pages now */
+	if (rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples >= 0)
+		s->est_rows = rel->rd_rel->reltuples / rel->rd_rel->relpages *
+			RelationGetNumberOfBlocks(rel);
 	s->natts = desc->natts;
 	s->dvalues = palloc(sizeof(Datum) * desc->natts);
 	s->dnulls = palloc(sizeof(bool) * desc->natts);
@@ -302,6 +307,56 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 		nulls[i] = s->dnulls[s->attnum[i] - 1];
 		values[i] = nulls[i] ? (Datum) 0 :
 			MmScanConvertDatum(s->conv[i], s->dvalues[s->attnum[i] - 1]);
+	}
+	return true;
+}
+
+/*
+ * The next row as float8 values into row (target first, then the columns;
+ * every conversion gives a float8 here); false at the end of the table.
+ * A row with a NULL in a column read: *null_col is the first such column
+ * (0: the target), else -1.
+ */
+bool
+MmScanNextFloat8(MmScan *s, double *row, int *null_col)
+{
+	HeapTuple	tup;
+	HeapTupleHeader h;
+
+	if ((++s->rows & 0x3FF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	tup = heap_getnext(s->scan, ForwardScanDirection);
+	if (tup == NULL)
+		return false;
+	*null_col = -1;
+	h = tup->t_data;
+	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
+	{
+		const char *data = (const char *) h + h->t_hoff;
+
+		for (int i = 0; i < s->n; i++)
+		{
+			if (s->conv[i] == MM_SCAN_F8_FROM_F8)
+				memcpy(&row[i], data + s->off[i], sizeof(double));
+			else
+				row[i] = s->conv[i] == MM_SCAN_ZERO ? 0.0 :
+					DatumGetFloat8(MmScanValue(s->conv[i], data + s->off[i]));
+		}
+		return true;
+	}
+	heap_deform_tuple(tup, RelationGetDescr(s->rel), s->dvalues, s->dnulls);
+	for (int i = 0; i < s->n; i++)
+	{
+		if (s->conv[i] == MM_SCAN_ZERO)
+			row[i] = 0.0;
+		else if (s->dnulls[s->attnum[i] - 1])
+		{
+			if (*null_col < 0)
+				*null_col = i;
+			row[i] = 0.0;
+		}
+		else
+			row[i] = DatumGetFloat8(MmScanConvertDatum(s->conv[i], s->dvalues[s->attnum[i] - 1]));
 	}
 	return true;
 }

@@ -728,6 +728,10 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	mm_lin_sink = sink;
 	use_direct = MmScanBegin(&scan, src, target, MM_LABEL_NONE, cols, ncols);
 	*direct_read = use_direct;
+	/* the rows it will keep: a margin over the estimate, for the split's spread */
+	if (use_direct && scan.est_rows > 0)
+		sink->expect = (int64) Min(scan.est_rows * (test_fraction > 0 ? test_fraction * 1.05 : 1.02) + 1024,
+								   (double) PG_INT64_MAX / 2);
 	PG_TRY();
 	{
 		if (use_direct)
