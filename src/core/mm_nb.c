@@ -48,6 +48,7 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 {
 	int64_t		i;
 	int			j;
+	bool		all_numeric = true;
 
 	if (n < 1)
 	{
@@ -88,6 +89,8 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 			return MM_EINVAL;
 		}
 	}
+	for (j = 0; j < p; j++)
+		all_numeric &= group[j] < 0;
 	for (i = 0; i < n; i++)
 	{
 		if (y[i] < 0 || y[i] >= K)
@@ -96,6 +99,9 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 					   (int) y[i], (long long) i, K - 1);
 			return MM_EINVAL;
 		}
+		/* numeric columns only: pass 1 of the fit checks the values */
+		if (all_numeric)
+			continue;
 		for (j = 0; j < p; j++)
 		{
 			double		v = X[(size_t) i * p + j];
@@ -130,6 +136,7 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 	int		   *width;
 	double		maxvar = 0.0;
 	bool		any_numeric = false;
+	bool		all_numeric = true;
 	int64_t		i;
 	int			j,
 				k;
@@ -167,6 +174,9 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 		j += len;
 	}
 
+	for (j = 0; j < p; j++)
+		all_numeric &= group[j] < 0;
+
 	/* pass 1: class counts and sums */
 	for (i = 0; i < n; i++)
 	{
@@ -174,6 +184,28 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 		double	   *t = out->theta + (size_t) y[i] * p;
 
 		count[y[i]] += 1.0;
+		if (all_numeric)
+		{
+			/* the common case without a branch per value; checked here */
+			bool		finite = true;
+
+			for (j = 0; j < p; j++)
+				finite &= isfinite(x[j]) != 0;
+			if (!finite)
+			{
+				for (j = 0; isfinite(x[j]); j++)
+					;
+				mm_err_set(err, "non-finite value in row %lld, column %d",
+						   (long long) i, j);
+				return MM_EINVAL;
+			}
+			for (j = 0; j < p; j++)
+			{
+				t[j] += x[j];
+				mean_all[j] += x[j];
+			}
+			continue;
+		}
 		for (j = 0; j < p; j++)
 		{
 			if (group[j] < 0)
@@ -205,6 +237,18 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 		double	   *v = out->var + (size_t) y[i] * p;
 		double	   *c = out->log_prob + (size_t) y[i] * p;
 
+		if (all_numeric)
+		{
+			for (j = 0; j < p; j++)
+			{
+				double		dk = x[j] - t[j];
+				double		da = x[j] - mean_all[j];
+
+				v[j] += dk * dk;
+				m2_all[j] += da * da;
+			}
+			continue;
+		}
 		for (j = 0; j < p; j++)
 		{
 			if (group[j] < 0)

@@ -814,6 +814,77 @@ test_logistic_blocks(void)
 	track_reset(&tracker);
 }
 
+/*
+ * From 200,000 rows Newton starts from a fit on every 16th row: the same
+ * optimum as Newton from zero (a zero warm start skips the subsample), in
+ * fewer passes over all the rows; binary and multinomial, C and penalty none.
+ */
+static void
+test_logistic_subsample(void)
+{
+	int64_t		n = 240000;
+	int			p = 4;
+	double	   *X = mm_alloc0(&talloc, sizeof(double) * n * p);
+	int32_t    *y2 = mm_alloc0(&talloc, sizeof(int32_t) * n);
+	int32_t    *y3 = mm_alloc0(&talloc, sizeof(int32_t) * n);
+	double		zero[12] = {0};
+	int64_t		i;
+	int			j;
+
+	rng_state = UINT64_C(0x5851F42D4C957F2D);
+	for (i = 0; i < n; i++)
+	{
+		double		z = -0.3;
+
+		for (j = 0; j < p; j++)
+		{
+			X[i * p + j] = rng_unif() * 6.0 - 3.0;
+			z += (0.4 * j - 0.5) * X[i * p + j];
+		}
+		y2[i] = rng_unif() < 1.0 / (1.0 + exp(-z));
+		y3[i] = y2[i] + (rng_unif() < 0.3 ? 1 : 0) * (X[i * p] > 0 ? 1 : 0);
+	}
+	for (int c = 0; c < 3; c++)
+	{
+		int			K = c == 2 ? 3 : 2;
+		const int32_t *y = c == 2 ? y3 : y2;
+		int			nsets = mm_logistic_nsets(K);
+		MmLogisticParams lp = logit_params(c == 1 ? 0 : 2, 0.5, true);
+		MmLogisticParams lz = lp;
+		double		coef[12],
+					icp[3],
+					coefz[12],
+					icpz[3],
+					worst = 0.0;
+		MmLogisticInfo info,
+					infoz;
+		MmErr		err = {{0}};
+		MmStatus	st,
+					stz;
+
+		lp.tol = lz.tol = 1e-8;
+		lz.init_coef = zero;
+		lz.init_intercept = zero;
+		st = mm_logistic_fit(n, p, K, X, y, &lp, coef, icp, &info, NULL, &talloc, &err);
+		stz = mm_logistic_fit(n, p, K, X, y, &lz, coefz, icpz, &infoz, NULL, &talloc, &err);
+		for (j = 0; j < nsets * p; j++)
+			worst = fmax(worst, reldiff(coef[j], coefz[j], coefz[j]));
+		for (j = 0; j < nsets; j++)
+			worst = fmax(worst, reldiff(icp[j], icpz[j], fmax(fabs(icpz[j]), 1.0)));
+		check(st == MM_OK && stz == MM_OK && info.converged && infoz.converged && worst < 1e-7,
+			  c == 0 ? "logistic subsample start: binary l2, the same optimum as from zero" :
+			  c == 1 ? "logistic subsample start: binary none, the same optimum as from zero" :
+			  "logistic subsample start: multinomial l2, the same optimum as from zero",
+			  "status %d/%d worst %g", st, stz, worst);
+		check(info.iterations < infoz.iterations,
+			  c == 0 ? "logistic subsample start: binary l2, fewer passes over all rows" :
+			  c == 1 ? "logistic subsample start: binary none, fewer passes over all rows" :
+			  "logistic subsample start: multinomial l2, fewer passes over all rows",
+			  "%d with, %d without", info.iterations, infoz.iterations);
+	}
+	track_reset(&tracker);
+}
+
 /* ---------------------------------------------------------------------
  * Naive Bayes
  * --------------------------------------------------------------------- */
@@ -970,6 +1041,24 @@ test_nb_invalid(void)
 		  "nb: one-hot column that is not 0 or 1 is invalid", "%s", err.msg);
 	check(mm_nb_fit(4, 2, 3, X, y, gnum, 1e-9, 1.0, &nb, &talloc, &err) == MM_ENODATA,
 		  "nb: a class without rows is reported", "%s", err.msg);
+	/* non-finite values: all-numeric columns (checked in the first pass) and mixed */
+	X[5] = NAN;
+	check(mm_nb_fit(4, 2, 2, X, y, gnum, 1e-9, 1.0, &nb, &talloc, &err) == MM_EINVAL &&
+		  strcmp(err.msg, "non-finite value in row 2, column 1") == 0,
+		  "nb: NaN in a numeric column is invalid and located", "%s", err.msg);
+	X[5] = INFINITY;
+	X[2] = -INFINITY;
+	check(mm_nb_fit(4, 2, 2, X, y, gnum, 1e-9, 1.0, &nb, &talloc, &err) == MM_EINVAL &&
+		  strcmp(err.msg, "non-finite value in row 1, column 0") == 0,
+		  "nb: the first infinity in row order is reported", "%s", err.msg);
+	gcat[0] = -1;
+	gcat[1] = 0;
+	X[2] = 2;
+	X[5] = 0;
+	X[4] = NAN;
+	check(mm_nb_fit(4, 2, 2, X, y, gcat, 1e-9, 1.0, &nb, &talloc, &err) == MM_EINVAL &&
+		  strcmp(err.msg, "non-finite value in row 2, column 0") == 0,
+		  "nb: NaN beside a one-hot column is invalid and located", "%s", err.msg);
 	track_reset(&tracker);
 }
 
@@ -1135,6 +1224,7 @@ main(void)
 	test_logistic_multi();
 	test_logistic_invalid();
 	test_logistic_blocks();
+	test_logistic_subsample();
 	test_gnb();
 	test_cnb();
 	test_mixed_nb();
