@@ -134,7 +134,14 @@ PARALLEL = [
                      "test_fraction => 0.2, deploy => 'never')"),
     ("train_ridge", "SELECT metrics->>'rmse' FROM mm_train('pr', 'ridge', 't', 'y', "
                     "test_fraction => 0.2, deploy => 'never')"),
+    ("train_linear_direct", "SELECT serve_train_direct('pd', 'linear_regression')"),
+    ("train_ridge_direct", "SELECT serve_train_direct('prd', 'ridge')"),
 ]
+# the parallel phase reads through the query (mm.direct_scan = off), whose
+# plan may be parallel; the *_direct trains read the table directly (the
+# default), which runs in the one backend whatever the setting
+PARALLEL_EXTRA = "SET mm.direct_scan = off;\n"
+DIRECT_KEYS = [k for k, _ in PARALLEL if k.endswith("_direct")]
 PARALLEL_KEYS = [k for k, _ in PARALLEL]
 PARALLEL_DESC = {
     "scan": "plain scan `SELECT sum(x1 + ... + x20) FROM t`",
@@ -142,6 +149,8 @@ PARALLEL_DESC = {
     "mlp_row": "batch predict `SELECT sum(mm_predict('mlp', t.*)) FROM t`",
     "train_linear": "`mm_train('p', 'linear_regression', 't', 'y', test_fraction => 0.2, deploy => 'never')`",
     "train_ridge": "`mm_train('pr', 'ridge', 't', 'y', test_fraction => 0.2, deploy => 'never')`",
+    "train_linear_direct": "the same linear_regression train with `mm.direct_scan = on` (the direct read)",
+    "train_ridge_direct": "the same ridge train with `mm.direct_scan = on` (the direct read)",
 }
 
 SINGLE_KEYS = ["select1", "formula", "linear", "mlp"]
@@ -221,6 +230,13 @@ SELECT setseed(0.4343);
 VACUUM (FREEZE, ANALYZE) t;
 VACUUM (FREEZE, ANALYZE) t_fit;
 CHECKPOINT;
+
+-- a train with the direct read of the table (the default), whatever the
+-- session's mm.direct_scan: the parallel phase turns it off for the others
+CREATE FUNCTION serve_train_direct(m text, alg text) RETURNS text
+LANGUAGE sql SET mm.direct_scan = on AS $f$
+    SELECT metrics->>'rmse' FROM mm_train(m, alg, 't', 'y', test_fraction => 0.2, deploy => 'never')
+$f$;
 
 CREATE TABLE serve_times (
     phase   text NOT NULL,
@@ -330,10 +346,13 @@ def record_plans(out, meta):
     predicts, auto_explain (nested statements, log_analyze) of the trains:
     the scan of mm_linear_stats inside mm_train."""
     pre = ("SET jit = off;\nSET max_parallel_workers_per_gather = 2;\n"
-           "SET min_parallel_table_scan_size = 0;\n")
+           "SET min_parallel_table_scan_size = 0;\n" + PARALLEL_EXTRA)
     blocks = []
     for key, stmt in PARALLEL:
-        if key.startswith("train"):
+        if key in DIRECT_KEYS:
+            plan = "(the direct read of t: no query, no plan)"
+            where = "the direct read"
+        elif key.startswith("train"):
             _, se = psql_both(pre + AUTO_EXPLAIN + "SET auto_explain.log_analyze = on;\n"
                               "SET auto_explain.log_timing = off;\n" + stmt + ";\n", ["-At"])
             plan = None
@@ -643,7 +662,7 @@ def run(a):
 
         # 5. parallel
         sql = run_procedure_sql("parallel", PARALLEL, [0, 2], a.reps,
-                                extra="SET min_parallel_table_scan_size = 0;\n")
+                                extra="SET min_parallel_table_scan_size = 0;\n" + PARALLEL_EXTRA)
         scripts.append(("parallel", sql))
         log("parallel query: %d statements x workers 0 and 2, %d rounds ..." % (len(PARALLEL), a.reps))
         mmbench.run_raw(NAME, sql, os.path.join(a.out, "serving_raw.txt"), "a", "the parallel timing")
@@ -1265,7 +1284,7 @@ def section(s, d, meta):
             ("Parallel Seq Scan, %d workers planned, %d launched" % (x["planned"], x["launched"]))
             if x["parallel_scan"] else "serial (no Gather)"))
     L.append("")
-    serial = [k for k in PARALLEL_KEYS if not par[k]["parallel_scan"]]
+    serial = [k for k in PARALLEL_KEYS if not par[k]["parallel_scan"] and k not in DIRECT_KEYS]
     if serial:
         L.append("**At this size the planner kept a serial plan for: %s.**  With the" % ", ".join(serial))
         L.append("default `parallel_setup_cost` (1000) a parallel plan pays off in the cost")
@@ -1278,7 +1297,14 @@ def section(s, d, meta):
     if launched_short:
         L.append("**Fewer workers launched than planned for: %s.**" % ", ".join(launched_short))
         L.append("")
-    tr = ("train_linear", "train_ridge")
+    L.append("The trains read through the query here (`mm.direct_scan = off`), whose")
+    L.append("plan the planner may make parallel: the aggregate path.  By default")
+    L.append("(`mm.direct_scan = on`) a plain table is read directly from its heap, in")
+    L.append("the one backend at any setting (the `_direct` rows): %s." % "; ".join(
+        "%s %.1f ms, %.2f of the query's time at 2 workers" % (
+            k, par[k]["ms0"], par[k]["ms0"] / par[k[:-len("_direct")]]["ms2"]) for k in DIRECT_KEYS))
+    L.append("")
+    tr = [k for k in PARALLEL_KEYS if k.startswith("train")]
     vals = {k: [fnum(v) for v in par[k]["results0"] + par[k]["results2"]] for k in tr}
     spread = max((max(v) - min(v)) / max(abs(min(v)), 1e-300) for v in vals.values() if v) \
         if any(vals.values()) else float("nan")
