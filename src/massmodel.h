@@ -268,6 +268,7 @@ typedef struct MmScan
 	AttrNumber *attnum;			/* n: the table's attribute of each */
 	int		   *conv;			/* n: how it becomes the query's Datum */
 	int		   *off;			/* n: its offset in a tuple without NULLs */
+	int		   *len;			/* n: its length there (attlen) */
 	bool		fixed;			/* those offsets are valid */
 	int			maxatt;			/* the last attribute read */
 	int			natts;

@@ -82,6 +82,7 @@ MmScanConv(Oid typid, char want)
 				case INT8OID:
 					return MM_SCAN_F8_FROM_I8;
 				case BOOLOID:
+					/* the query's boolean feature is b::int4::float8: 0 or 1 */
 					return MM_SCAN_F8_FROM_BOOL;
 			}
 			break;
@@ -104,42 +105,7 @@ MmScanConv(Oid typid, char want)
 	return -1;
 }
 
-/* The Datum of a stored (by-value, fixed-width) attribute, converted. */
-static inline Datum
-MmScanValue(int conv, const char *p)
-{
-	switch (conv)
-	{
-		case MM_SCAN_F8_FROM_F8:
-			{
-				double		v;
-
-				memcpy(&v, p, sizeof(v));
-				return Float8GetDatum(v);
-			}
-		case MM_SCAN_F8_FROM_F4:
-			return Float8GetDatum((double) *(const float4 *) p);
-		case MM_SCAN_F8_FROM_I2:
-			return Float8GetDatum((double) *(const int16 *) p);
-		case MM_SCAN_F8_FROM_I4:
-			return Float8GetDatum((double) *(const int32 *) p);
-		case MM_SCAN_F8_FROM_I8:
-			return Float8GetDatum((double) *(const int64 *) p);
-		case MM_SCAN_F8_FROM_BOOL:
-			return Float8GetDatum(*(const bool *) p ? 1.0 : 0.0);
-		case MM_SCAN_I8_FROM_I2:
-			return Int64GetDatum((int64) *(const int16 *) p);
-		case MM_SCAN_I8_FROM_I4:
-			return Int64GetDatum((int64) *(const int32 *) p);
-		case MM_SCAN_I8_FROM_I8:
-			return Int64GetDatum(*(const int64 *) p);
-		case MM_SCAN_BOOL_FROM_BOOL:
-			return BoolGetDatum(*(const bool *) p);
-	}
-	return Float8GetDatum(0.0);
-}
-
-/* The same conversion from a deformed Datum of the stored type. */
+/* A Datum of the stored type converted as the query's cast would. */
 static inline Datum
 MmScanConvertDatum(int conv, Datum d)
 {
@@ -200,6 +166,7 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 	s->attnum = palloc0(sizeof(AttrNumber) * n);
 	s->conv = palloc0(sizeof(int) * n);
 	s->off = palloc0(sizeof(int) * n);
+	s->len = palloc0(sizeof(int) * n);
 	for (int i = 0; i < n; i++)
 	{
 		const MmSourceCol *c = i == 0 ? target : &cols[i - 1];
@@ -220,7 +187,6 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 		if (s->attnum[i] <= 0 || (s->conv[i] = MmScanConv(c->typid, want)) < 0 ||
 			(!table_ok && pg_attribute_aclcheck(relid, s->attnum[i], user, ACL_SELECT) != ACLCHECK_OK))
 			return false;
-		/* the query's boolean feature is b::int4::float8: 0 or 1, as here */
 		maxatt = Max(maxatt, s->attnum[i]);
 	}
 
@@ -250,7 +216,10 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 		off = att_align_nominal(off, att->attalign);
 		for (int i = 0; i < n; i++)
 			if (s->attnum[i] == a + 1)
+			{
 				s->off[i] = off;
+				s->len[i] = att->attlen;
+			}
 		off += att->attlen;
 	}
 	s->maxatt = maxatt;
@@ -268,11 +237,12 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 }
 
 /*
- * The next row into values/nulls (target first, then the columns);
- * false at the end of the table.
+ * The next visible tuple: *data points at its values when they sit at
+ * the fixed offsets (no NULLs, no attribute missing), else it is NULL and
+ * the tuple is deformed into dvalues/dnulls.  False at the end.
  */
-bool
-MmScanNext(MmScan *s, Datum *values, bool *nulls)
+static inline bool
+MmScanTuple(MmScan *s, const char **data)
 {
 	HeapTuple	tup;
 	HeapTupleHeader h;
@@ -285,29 +255,40 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 	h = tup->t_data;
 	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
 	{
-		const char *data = (const char *) h + h->t_hoff;
-
-		for (int i = 0; i < s->n; i++)
-		{
-			nulls[i] = false;
-			values[i] = s->conv[i] == MM_SCAN_ZERO ? Float8GetDatum(0.0) :
-				MmScanValue(s->conv[i], data + s->off[i]);
-		}
+		*data = (const char *) h + h->t_hoff;
 		return true;
 	}
+	*data = NULL;
 	heap_deform_tuple(tup, RelationGetDescr(s->rel), s->dvalues, s->dnulls);
+	return true;
+}
+
+/* Value i of the current tuple as the query's Datum; *isnull for NULL. */
+static inline Datum
+MmScanDatum(const MmScan *s, const char *data, int i, bool *isnull)
+{
+	*isnull = false;
+	if (s->conv[i] == MM_SCAN_ZERO)
+		return Float8GetDatum(0.0);
+	if (data != NULL)
+		return MmScanConvertDatum(s->conv[i], fetch_att(data + s->off[i], true, s->len[i]));
+	*isnull = s->dnulls[s->attnum[i] - 1];
+	return *isnull ? (Datum) 0 : MmScanConvertDatum(s->conv[i], s->dvalues[s->attnum[i] - 1]);
+}
+
+/*
+ * The next row into values/nulls (target first, then the columns);
+ * false at the end of the table.
+ */
+bool
+MmScanNext(MmScan *s, Datum *values, bool *nulls)
+{
+	const char *data;
+
+	if (!MmScanTuple(s, &data))
+		return false;
 	for (int i = 0; i < s->n; i++)
-	{
-		if (s->conv[i] == MM_SCAN_ZERO)
-		{
-			nulls[i] = false;
-			values[i] = Float8GetDatum(0.0);
-			continue;
-		}
-		nulls[i] = s->dnulls[s->attnum[i] - 1];
-		values[i] = nulls[i] ? (Datum) 0 :
-			MmScanConvertDatum(s->conv[i], s->dvalues[s->attnum[i] - 1]);
-	}
+		values[i] = MmScanDatum(s, data, i, &nulls[i]);
 	return true;
 }
 
@@ -320,43 +301,28 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 bool
 MmScanNextFloat8(MmScan *s, double *row, int *null_col)
 {
-	HeapTuple	tup;
-	HeapTupleHeader h;
+	const char *data;
 
-	if ((++s->rows & 0x3FF) == 0)
-		CHECK_FOR_INTERRUPTS();
-	tup = heap_getnext(s->scan, ForwardScanDirection);
-	if (tup == NULL)
+	if (!MmScanTuple(s, &data))
 		return false;
 	*null_col = -1;
-	h = tup->t_data;
-	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
-	{
-		const char *data = (const char *) h + h->t_hoff;
-
-		for (int i = 0; i < s->n; i++)
-		{
-			if (s->conv[i] == MM_SCAN_F8_FROM_F8)
-				memcpy(&row[i], data + s->off[i], sizeof(double));
-			else
-				row[i] = s->conv[i] == MM_SCAN_ZERO ? 0.0 :
-					DatumGetFloat8(MmScanValue(s->conv[i], data + s->off[i]));
-		}
-		return true;
-	}
-	heap_deform_tuple(tup, RelationGetDescr(s->rel), s->dvalues, s->dnulls);
 	for (int i = 0; i < s->n; i++)
 	{
-		if (s->conv[i] == MM_SCAN_ZERO)
-			row[i] = 0.0;
-		else if (s->dnulls[s->attnum[i] - 1])
+		bool		isnull;
+
+		/* the common case, a double precision column, copied as it is */
+		if (data != NULL && s->conv[i] == MM_SCAN_F8_FROM_F8)
 		{
+			memcpy(&row[i], data + s->off[i], sizeof(double));
+			continue;
+		}
+		row[i] = DatumGetFloat8(MmScanDatum(s, data, i, &isnull));
+		if (isnull)
+		{
+			row[i] = 0.0;
 			if (*null_col < 0)
 				*null_col = i;
-			row[i] = 0.0;
 		}
-		else
-			row[i] = DatumGetFloat8(MmScanConvertDatum(s->conv[i], s->dvalues[s->attnum[i] - 1]));
 	}
 	return true;
 }
