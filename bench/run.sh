@@ -108,7 +108,10 @@ CALL bench_run('serial', ARRAY['scan', 'train'], ARRAY[:'q_scan', :'q_train'], :
 CALL bench_run('serial', ARRAY['formula', 'predict_array', 'predict_row'],
                ARRAY[:'q_formula', :'q_array', :'q_row'], :reps);
 
+-- the parallel phase trains through the query (the aggregate), whose plan
+-- may be parallel; the default direct read of a table runs in one backend
 SET max_parallel_workers_per_gather = 2;
+SET mm.direct_scan = off;
 CALL bench_run('parallel', ARRAY['scan', 'train'], ARRAY[:'q_scan', :'q_train'], :reps);
 -- which plans ran: the scan's and the one inside mm_train
 LOAD 'auto_explain';
@@ -118,6 +121,7 @@ SET auto_explain.log_level = notice;
 :q_scan;
 :q_train;
 RESET auto_explain.log_min_duration;
+RESET mm.direct_scan;
 
 SET max_parallel_workers_per_gather = 0;
 SET jit = on;
@@ -196,7 +200,7 @@ rows=(
   "train|mm_train linear_regression (test_fraction 0.2)|aggregate scan sum(x1..x20, y)|serial|train|scan|1.5"
   "array predict|sum(mm_predict('b', ARRAY[x1..x20]))|sum(b0 + w1*x1 + ... + w20*x20)|serial|predict_array|formula|1.1"
   "row predict|sum(mm_predict('b', t))|sum(b0 + w1*x1 + ... + w20*x20)|serial|predict_row|formula|1.5"
-  "train, parallel (2 workers)|mm_train linear_regression|aggregate scan, parallel|parallel|train|scan|-"
+  "train, parallel (2 workers)|mm_train linear_regression, mm.direct_scan = off|aggregate scan, parallel|parallel|train|scan|-"
   "train, jit on|mm_train linear_regression|aggregate scan, jit on|jit|train|scan|-"
   "array predict, jit on|sum(mm_predict(..., ARRAY[...]))|hand-written formula, jit on|jit|predict_array|formula|-"
   "row predict, jit on|sum(mm_predict(..., t))|hand-written formula, jit on|jit|predict_row|formula|-"
@@ -283,9 +287,11 @@ Phases (settings made with SET; both sides of a ratio always run with the same):
 
 - **serial**: \`max_parallel_workers_per_gather = 0\`, \`jit = off\`.  The
   ratios with goals.
-- **parallel**: \`max_parallel_workers_per_gather = 2\`, \`jit = off\`; the
+- **parallel**: \`max_parallel_workers_per_gather = 2\`, \`jit = off\`, and
+  \`mm.direct_scan = off\`, so that \`mm_train\` reads through the query: the
   baseline scan and the scan inside \`mm_train\` may both use a parallel plan
-  (Workers Planned, scan and mm_train's scan: ${workers:-none}).
+  (Workers Planned, scan and mm_train's scan: ${workers:-none}).  (The
+  default direct read of a table runs in one backend whatever the setting.)
 - **jit on** (the server's default): \`max_parallel_workers_per_gather = 0\`,
   for information.
 - **logistic**: \`max_parallel_workers_per_gather = 0\`, \`jit = off\`;
@@ -356,15 +362,21 @@ with \`StandardScaler\`); largest difference $acc_diff.
   model is resolved once per statement, and the dot product is one C loop
   where the formula costs 40 function calls.  With JIT the formula is
   compiled too and the gap narrows.
-- **Training** is one scan through the aggregate \`mm_linear_stats\`: per
-  row it hashes the values for the held-out split, copies the row into a
-  block (folded into the co-moments with one \`dsyrk\` per 128 rows) or
-  appends it to the kept rows, in a buffer of mm_train's that it scores
-  from (in a serial plan; a parallel one ships them to the leader).  Beyond
-  the plain scan that costs the split hash, the transition call and the
-  block moments, each a few percent of the time in a profile.
+- **Training** reads \`bench_t\` straight from its heap (\`mm.direct_scan\`,
+  on by default for a plain table of numeric columns): no executor, no
+  projection, no call per row; the values of each tuple are copied from
+  their offsets.  Per row it hashes the values for the held-out split,
+  copies the row into a block (folded into the co-moments with one
+  \`dsyrk\` per 128 rows) or appends it to the kept rows, which it scores
+  from.  That is why the train can cost less than the plain aggregate
+  scan it is compared with.  Through the query (\`mm.direct_scan = off\`,
+  the parallel phase) the same state is built by the aggregate
+  \`mm_linear_stats\`, one transition call per row.
 - **Logistic regression**: massmodel's Newton iterations work on
-  standardised features; scikit-learn's lbfgs needed $iter_fit iterations on
+  standardised features, and on this many rows they start where a fit on
+  every 16th row ends, so that fewer Newton steps over all the rows reach
+  the tolerance (on alt_t of bench/alternatives.sh: 3 instead of 5);
+  scikit-learn's lbfgs needed $iter_fit iterations on
   the raw features (the scales differ by a factor of 20) and $iter_pipe
   behind \`StandardScaler\`, which is why its pipeline is faster than its
   plain \`fit\` although it does more.  lbfgs spends its time in
