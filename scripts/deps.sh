@@ -19,6 +19,7 @@ PACKAGES=(
     libopenblas-dev             # BLAS
     liblapack-dev               # LAPACK
     postgresql-15-cron          # pg_cron, behind mm_schedule()
+    postgresql-15-pgaudit       # TAP: an audited read is not read directly
     clang                       # fuzz target (make test/fuzz/fuzz_blob)
     libclang-rt-14-dev          # libFuzzer and sanitizer runtimes for clang 14
     libipc-run-perl             # TAP tests (PostgreSQL::Test::Cluster)

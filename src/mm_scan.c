@@ -23,7 +23,9 @@
  *   and no row-level security policy applies to the caller;
  * - every column read is smallint, integer, bigint, real, double precision
  *   or boolean (or a domain over one): no numeric, text or array, whose
- *   casts the query does better.
+ *   casts the query does better;
+ * - no module hooks the executor's permission check (sepgsql, pgaudit's
+ *   object audit): they must see the read.
  * Otherwise, and when mm.direct_scan is off, the query is run; its errors
  * (a missing privilege, say) are the ones the user sees.
  */
@@ -37,6 +39,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -154,7 +157,12 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 	int			off = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (!mm_direct_scan || !OidIsValid(relid))
+	/*
+	 * A module that checks or audits the executor's reads (sepgsql,
+	 * pgaudit) hooks ExecutorCheckPerms: then the read goes through the
+	 * query, so that it sees this one.
+	 */
+	if (!mm_direct_scan || !OidIsValid(relid) || ExecutorCheckPerms_hook != NULL)
 		return false;
 	if (get_rel_relkind(relid) != RELKIND_RELATION && get_rel_relkind(relid) != RELKIND_MATVIEW)
 		return false;
