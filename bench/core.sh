@@ -52,7 +52,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- build: the core sources as they are now ------------------------------
 echo "core.sh: building $BIN ..." >&2
-(cd "$TOP" && gcc -std=c11 -O2 -Wall -Wextra -Wno-unused-parameter \
+(cd "$TOP" && gcc -std=c11 -O2 -fvect-cost-model=dynamic -Wall -Wextra -Wno-unused-parameter \
     -D_POSIX_C_SOURCE=200809L -Isrc/core $BLAS_CFLAGS \
     -o "$BIN" bench/core_bench.c src/core/*.c -lopenblas -llapack -lm)
 
