@@ -15,7 +15,7 @@
 # each with $THREADS BLAS threads (default "1 2"), $REPS times (default 3)
 # with the two sides alternating; figures are medians.  Builds
 # bench/results/core_bench from bench/core_bench.c and the core sources
-# (gcc -O2, OpenBLAS), writes the data files under $CORE_DATA (default
+# (gcc -O2 -fvect-cost-model=dynamic, as the extension builds the core; OpenBLAS), writes the data files under $CORE_DATA (default
 # /var/tmp/massmodel_core_bench, about 370 MB, the same bytes every run),
 # runs the scikit-learn side with Debian's /usr/bin/python3
 # (bench/core_bench.py), keeps the raw outputs in bench/results/core_*.txt,
@@ -99,7 +99,7 @@ args=(
     "nproc=$(nproc)"
     "load_before=$load_before"
     "load_after=$load_after"
-    "compiler=$(gcc --version | head -1), -O2"
+    "compiler=$(gcc --version | head -1), -O2 -fvect-cost-model=dynamic"
     "openblas=$(sed -n 's/^openblas=//p' "$OUT"/core_blas_dgemm_*_1.txt | head -1) ($pkgs)"
     "python=$v_py" "numpy=$v_np" "sklearn=$v_sk" "threadpoolctl=$v_tp"
     "elapsed=$elapsed"
