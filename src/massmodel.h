@@ -316,6 +316,7 @@ typedef struct MmDataset
 	uint64		seed;
 	bool		split;			/* compute split numbers (u) */
 	int64		max_bytes;
+	int64		expect;			/* rows expected, 0: unknown (sizes the chunks) */
 	double	   *hv;				/* a row's values for the split hash */
 	int		   *off;			/* ncols + 1: offsets of columns in a raw row */
 	uint32	   *width;			/* ncols: raw values of each column */
@@ -357,7 +358,7 @@ extern void MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale,
 extern void MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r,
 							double *x);
 extern double *MmDatasetMatrix(const MmDataset *ds, const MmModel *m,
-							   bool heldout, int64 *nrows, double **y);
+							   bool heldout, int64 *nrows, double **y, bool share);
 extern void MmReportNonFinite(const char *column, double v) pg_attribute_noreturn();
 
 /* ---------------------------------------------------------------------

@@ -222,6 +222,14 @@ MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
 	ds->rawd = ds->off[ds->ncols];
 	ds->hv = MemoryContextAlloc(ds->cxt, sizeof(double) * (ds->rawd + 1));
 	ds->chunk_rows = Max(1, MM_DATASET_CHUNK / ((int64) sizeof(double) * Max(ds->rawd, 1)));
+	/*
+	 * The rows expected (the planner's estimate of a table read directly),
+	 * when they fit the memory budget, in one chunk: then the training
+	 * matrix can be that chunk (MmDatasetMatrix).
+	 */
+	if (ds->expect > ds->chunk_rows &&
+		(double) ds->expect * sizeof(double) * Max(ds->rawd, 1) <= (double) ds->max_bytes)
+		ds->chunk_rows = ds->expect;
 }
 
 /* Add one row (target, then the feature columns) to the dataset. */
@@ -509,6 +517,10 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	{
 		Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
 		bool	   *nulls = palloc(sizeof(bool) * (ncols + 1));
+
+		/* a margin over the estimate: a table grows between two ANALYZEs */
+		if (scan.est_rows > 0)
+			ds->expect = (int64) Min(scan.est_rows * 1.02 + 1024, (double) PG_INT64_MAX / 4);
 
 		while (MmScanNext(&scan, values, nulls))
 			MmDatasetAddRow(ds, values, nulls);
@@ -991,17 +1003,28 @@ MmDatasetRawIsEncoded(const MmDataset *ds, const MmModel *m)
 
 /*
  * The encoded, scaled rows of one side of the split, row-major, with the
- * targets (values or class indices) in *y.
+ * targets (values or class indices) in *y.  With share, when that side is
+ * every row, the raw rows are already the encoded ones, unscaled, and lie
+ * in one chunk, the chunk itself and the dataset's targets are returned:
+ * no copy of them, and no fresh memory for one; the caller then treats
+ * both as read-only.
  */
 double *
 MmDatasetMatrix(const MmDataset *ds, const MmModel *m, bool heldout,
-				int64 *nrows, double **y)
+				int64 *nrows, double **y, bool share)
 {
 	int64		n = 0;
 	double	   *X;
 
 	for (int64 r = 0; r < ds->n; r++)
 		n += ds->heldout[r] == heldout;
+	if (share && n == ds->n && n > 0 && ds->n <= ds->chunk_rows &&
+		m->scale == MM_SCALE_NONE && MmDatasetRawIsEncoded(ds, m))
+	{
+		*nrows = n;
+		*y = ds->y;
+		return ds->chunks[0];
+	}
 	X = MmAllocLarge(CurrentMemoryContext, sizeof(double) * Max(n, 1) * Max(m->ncols, 1));
 	*y = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
 	n = 0;

@@ -1681,7 +1681,13 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	}
 	if (p->warm_start)
 		prev = MmWarmStartFrom(model, algorithm, p, m);
-	X = MmDatasetMatrix(&ds, m, false, &nt, &y);
+	/*
+	 * The training rows as they were read, when nothing will scale them in
+	 * place (no scale, no search or stacking, which refit on their copies).
+	 */
+	X = MmDatasetMatrix(&ds, m, false, &nt, &y,
+						p->scale == MM_SCALE_NONE && prev == NULL && !search &&
+						algorithm != MM_ALG_STACKING);
 	if (search || algorithm == MM_ALG_STACKING)
 	{
 		int64		i = 0;
@@ -1722,7 +1728,7 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	/* score the held-out rows, or the training rows when none were held out */
 	MmProgressPhase("evaluating");
 	on = "heldout";
-	Xs = MmDatasetMatrix(&ds, m, true, &ns, &ys);
+	Xs = MmDatasetMatrix(&ds, m, true, &ns, &ys, false);
 	if (ns == 0)
 	{
 		on = "train";
