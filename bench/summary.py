@@ -85,7 +85,7 @@ def collect(lines):
                     ratio = float(prev[-1].group(1)) if prev else None
                     what = clean(header[i]) if header and i < len(header) else "goal"
                 case = label if what.lower() in ("goal", "-", "") else "%s: %s" % (label, what)
-                goals.append(dict(section=section, case=case,
+                goals.append(dict(section=section, case=case, table=True,
                                   op=g[0] if g else None, target=g[1] if g else None,
                                   ratio=ratio, text="%s" % clean(c),
                                   met=st.group(1).lower() == "met"))
@@ -99,19 +99,23 @@ def collect(lines):
             g = goal_of(m.group(1))
             r = re.match(NUM, m.group(3).strip())
             ratio = float(r.group(0)) if r and "%" not in m.group(3) else None
-            goals.append(dict(section=section, case=clean(m.group(1)),
+            goals.append(dict(section=section, case=clean(m.group(1)), table=False,
                               op=g[0] if g else None, target=g[1] if g else None,
                               ratio=ratio, text=m.group(3), met=m.group(2) == "met"))
     # the first section (bench/run.sh) has top-level subsections; a goal
-    # stated both in a list and in a table is kept once
-    out, seen = [], set()
+    # stated both in a list and in a table (the same ratio, goal and
+    # verdict) is kept once, but two rows of tables are two goals even when
+    # their ratios agree (lasso and kmeans both at 0.97)
+    out, seen = [], {}
     for g in goals:
         if g["section"] in FLOOR_SECTIONS:
             g["section"] = "Floors (bench/run.sh)"
         key = (g["section"], g["op"], g["target"], g["ratio"], g["met"])
-        if key not in seen:
-            seen.add(key)
-            out.append(g)
+        prev = seen.setdefault(key, [])
+        if any(p["table"] != g["table"] or p["case"] == g["case"] for p in prev):
+            continue
+        prev.append(g)
+        out.append(g)
     return out
 
 
