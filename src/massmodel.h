@@ -282,6 +282,7 @@ extern bool MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *targe
 						int label_type, const MmSourceCol *cols, int ncols);
 extern bool MmScanNext(MmScan *s, Datum *values, bool *nulls);
 extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
+extern int64 MmScanExpect(const MmScan *s, double share);
 extern void MmScanEnd(MmScan *s);
 
 /* ---------------------------------------------------------------------

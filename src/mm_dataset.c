@@ -518,9 +518,7 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 		Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
 		bool	   *nulls = palloc(sizeof(bool) * (ncols + 1));
 
-		/* a margin over the estimate: a table grows between two ANALYZEs */
-		if (scan.est_rows > 0)
-			ds->expect = (int64) Min(scan.est_rows * 1.02 + 1024, (double) PG_INT64_MAX / 4);
+		ds->expect = MmScanExpect(&scan, 1.0);
 
 		while (MmScanNext(&scan, values, nulls))
 			MmDatasetAddRow(ds, values, nulls);

@@ -153,6 +153,7 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 	int			n = ncols + 1;
 	Oid			user = GetUserId();
 	bool		table_ok;
+	char		relkind;
 	int			maxatt = 0;
 	int			off = 0;
 
@@ -164,7 +165,8 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 	 */
 	if (!mm_direct_scan || !OidIsValid(relid) || ExecutorCheckPerms_hook != NULL)
 		return false;
-	if (get_rel_relkind(relid) != RELKIND_RELATION && get_rel_relkind(relid) != RELKIND_MATVIEW)
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW)
 		return false;
 	if (has_subclass(relid) || check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
@@ -333,6 +335,20 @@ MmScanNextFloat8(MmScan *s, double *row, int *null_col)
 		}
 	}
 	return true;
+}
+
+/*
+ * Rows to reserve for a share (0 to 1) of the table's rows, with a margin
+ * over the planner's estimate (a table grows between two ANALYZEs; a
+ * hashed split spreads); 0 when there is no estimate.
+ */
+int64
+MmScanExpect(const MmScan *s, double share)
+{
+	if (s->est_rows <= 0)
+		return 0;
+	return (int64) Min(s->est_rows * share * (share < 1 ? 1.05 : 1.02) + 1024,
+					   (double) PG_INT64_MAX / 4);
 }
 
 /* End a direct read. */

@@ -666,30 +666,20 @@ MmStateShutdown(DestReceiver *self)
 
 /*
  * Run mm_linear_stats over the source as the caller and return a private,
- * aligned copy of the state (NULL when the source has no rows).  In a
- * serial plan the kept rows go to sink, in the current memory context.
- * A plain table is read directly when it can be (mm_scan.c): the same
- * state, without the query; *direct_read says which way it was read.
+ * aligned copy of the state (NULL when the source has no rows).
  */
 static bytea *
-MmScanLinearStats(const char *extschema, const MmSource *src,
-				  const MmSourceCol *target, const MmSourceCol *cols, int ncols,
-				  const MmTrainParams *p, double test_fraction, MmLinSink *sink,
-				  bool *direct_read)
+MmLinStatsQuery(const char *extschema, const MmSource *src,
+				const MmSourceCol *target, const MmSourceCol *cols, int ncols,
+				const MmTrainParams *p, double test_fraction)
 {
-	MmLinSink  *prev = mm_lin_sink;
 	StringInfoData sql;
 	Datum	   *names = palloc(sizeof(Datum) * (ncols + 1));
-	char	  **cnames = palloc(sizeof(char *) * (ncols + 1));
 	Oid			types[4] = {INT8OID, FLOAT8OID, INT8OID, TEXTARRAYOID};
 	Datum		values[4];
 	ParamListInfo params = makeParamList(4);
 	MmStateReceiver receiver;
-	MmScan		scan;
-	bytea	   *direct = NULL;
-	bool		use_direct;
 
-	cnames[0] = target->name;
 	names[0] = CStringGetTextDatum(target->name);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s.mm_linear_stats($1, $2, $3, $4, %s",
@@ -698,7 +688,6 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	{
 		appendStringInfo(&sql, ", %s", MmColumnExpr(&cols[i]));
 		names[i + 1] = CStringGetTextDatum(cols[i].name);
-		cnames[i + 1] = cols[i].name;
 	}
 	appendStringInfo(&sql, ") FROM %s", src->from_sql);
 
@@ -721,34 +710,56 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 	receiver.pub.rDestroy = MmStateShutdown;
 	receiver.pub.mydest = DestNone;
 	receiver.cxt = CurrentMemoryContext;
+	MmReadInto(sql.data, params, (DestReceiver *) &receiver);
+	return receiver.state;
+}
+
+/*
+ * The training scan's state (NULL when the source has no rows), its kept
+ * rows in sink (in a serial plan), in the current memory context.  A
+ * plain table is read directly when it can be (mm_scan.c): the same state,
+ * without the query; *direct_read says which way it was read.
+ */
+static bytea *
+MmScanLinearStats(const char *extschema, const MmSource *src,
+				  const MmSourceCol *target, const MmSourceCol *cols, int ncols,
+				  const MmTrainParams *p, double test_fraction, MmLinSink *sink,
+				  bool *direct_read)
+{
+	MmLinSink  *prev = mm_lin_sink;
+	MmScan		scan;
+	bytea	   *state;
 
 	memset(sink, 0, sizeof(*sink));
 	sink->cxt = CurrentMemoryContext;
 	sink->generation = ++mm_lin_sink_generation;
+	*direct_read = MmScanBegin(&scan, src, target, MM_LABEL_NONE, cols, ncols);
+	/* the rows it will keep: the held-out share, or every row */
+	if (*direct_read)
+		sink->expect = MmScanExpect(&scan, test_fraction > 0 ? test_fraction : 1.0);
 	mm_lin_sink = sink;
-	use_direct = MmScanBegin(&scan, src, target, MM_LABEL_NONE, cols, ncols);
-	*direct_read = use_direct;
-	/* the rows it will keep: a margin over the estimate, for the split's spread */
-	if (use_direct && scan.est_rows > 0)
-		sink->expect = (int64) Min(scan.est_rows * (test_fraction > 0 ? test_fraction * 1.05 : 1.02) + 1024,
-								   (double) PG_INT64_MAX / 2);
 	PG_TRY();
 	{
-		if (use_direct)
+		if (*direct_read)
 		{
-			direct = MmLinStatsDirect(&scan, cnames, p->seed, test_fraction,
-									  (int64) mm_max_train_memory_kb * 1024, sink);
+			char	  **names = palloc(sizeof(char *) * (ncols + 1));
+
+			names[0] = target->name;
+			for (int i = 0; i < ncols; i++)
+				names[i + 1] = cols[i].name;
+			state = MmLinStatsDirect(&scan, names, p->seed, test_fraction,
+									 (int64) mm_max_train_memory_kb * 1024, sink);
 			MmScanEnd(&scan);
 		}
 		else
-			MmReadInto(sql.data, params, (DestReceiver *) &receiver);
+			state = MmLinStatsQuery(extschema, src, target, cols, ncols, p, test_fraction);
 	}
 	PG_FINALLY();
 	{
 		mm_lin_sink = prev;
 	}
 	PG_END_TRY();
-	return use_direct ? direct : receiver.state;
+	return state;
 }
 
 /* Build the model's feature schema from the classified columns. */

@@ -40,15 +40,17 @@
 #define MM_NB_MIN_ALPHA 1e-10
 #define MM_PI 3.14159265358979323846
 
-/* Check the arguments of mm_nb_fit; MM_OK or an error in err. */
+/*
+ * Check the arguments of mm_nb_fit; MM_OK or an error in err.  *all_numeric:
+ * no column belongs to a one-hot group (then the fit checks the values).
+ */
 static MmStatus
 mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 			const int32_t *group, double var_smoothing, double alpha,
-			MmErr *err)
+			bool *all_numeric, MmErr *err)
 {
 	int64_t		i;
 	int			j;
-	bool		all_numeric = true;
 
 	if (n < 1)
 	{
@@ -89,8 +91,9 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 			return MM_EINVAL;
 		}
 	}
+	*all_numeric = true;
 	for (j = 0; j < p; j++)
-		all_numeric &= group[j] < 0;
+		*all_numeric &= group[j] < 0;
 	for (i = 0; i < n; i++)
 	{
 		if (y[i] < 0 || y[i] >= K)
@@ -100,7 +103,7 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 			return MM_EINVAL;
 		}
 		/* numeric columns only: pass 1 of the fit checks the values */
-		if (all_numeric)
+		if (*all_numeric)
 			continue;
 		for (j = 0; j < p; j++)
 		{
@@ -136,12 +139,12 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 	int		   *width;
 	double		maxvar = 0.0;
 	bool		any_numeric = false;
-	bool		all_numeric = true;
+	bool		all_numeric;
 	int64_t		i;
 	int			j,
 				k;
 
-	st = mm_nb_check(n, p, K, X, y, group, var_smoothing, alpha, err);
+	st = mm_nb_check(n, p, K, X, y, group, var_smoothing, alpha, &all_numeric, err);
 	if (st != MM_OK)
 		return st;
 	if (alpha < MM_NB_MIN_ALPHA)
@@ -173,9 +176,6 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 			width[jj] = len;
 		j += len;
 	}
-
-	for (j = 0; j < p; j++)
-		all_numeric &= group[j] < 0;
 
 	/* pass 1: class counts and sums */
 	for (i = 0; i < n; i++)
