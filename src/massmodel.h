@@ -346,6 +346,8 @@ MmRawRow(const MmDataset *ds, int64 r)
 }
 
 extern int32 MmDictIntern(MmDict *d, const char *s, size_t len);
+extern void MmReceiverInit(DestReceiver *r,
+						   bool (*receive) (TupleTableSlot *slot, DestReceiver *self));
 extern void MmReadInto(const char *sql, ParamListInfo params, DestReceiver *dest);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,

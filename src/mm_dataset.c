@@ -397,16 +397,6 @@ MmDatasetReceive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-MmDatasetReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-MmDatasetReceiverShutdown(DestReceiver *self)
-{
-}
-
 /* The length of the first non-NULL array of a column, as the caller. */
 static uint32
 MmArrayWidth(const MmSource *src, const MmSourceCol *col)
@@ -437,6 +427,31 @@ MmArrayWidth(const MmSource *src, const MmSourceCol *col)
 						col->name, MM_MAX_WIDTH),
 				 errhint("Array features are one-dimensional with 1 to %d elements.", MM_MAX_WIDTH)));
 	return width;
+}
+
+/* Nothing to set up or tear down in a receiver of MmReadInto. */
+static void
+MmReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+MmReceiverShutdown(DestReceiver *self)
+{
+}
+
+/*
+ * Set up r, the DestReceiver at the head of a receiver of MmReadInto, to
+ * hand each row to receive.
+ */
+void
+MmReceiverInit(DestReceiver *r, bool (*receive) (TupleTableSlot *slot, DestReceiver *self))
+{
+	r->receiveSlot = receive;
+	r->rStartup = MmReceiverStartup;
+	r->rShutdown = MmReceiverShutdown;
+	r->rDestroy = MmReceiverShutdown;
+	r->mydest = DestNone;
 }
 
 /*
@@ -533,11 +548,7 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 		appendStringInfo(&sql, " FROM %s", src->from_sql);
 
 		memset(&receiver, 0, sizeof(receiver));
-		receiver.pub.receiveSlot = MmDatasetReceive;
-		receiver.pub.rStartup = MmDatasetReceiverStartup;
-		receiver.pub.rShutdown = MmDatasetReceiverShutdown;
-		receiver.pub.rDestroy = MmDatasetReceiverShutdown;
-		receiver.pub.mydest = DestNone;
+		MmReceiverInit(&receiver.pub, MmDatasetReceive);
 		receiver.ds = ds;
 		receiver.rowcxt = AllocSetContextCreate(cxt, "mm_train row", ALLOCSET_SMALL_SIZES);
 		MmReadInto(sql.data, NULL, (DestReceiver *) &receiver);

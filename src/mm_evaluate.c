@@ -213,17 +213,6 @@ MmScoreReceive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* Nothing to set up or tear down. */
-static void
-MmScoreStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-MmScoreShutdown(DestReceiver *self)
-{
-}
-
 /*
  * Predict every row of the source (or only the held-out rows of a plain
  * numeric regression's split) and accumulate metrics: regression metrics
@@ -296,11 +285,7 @@ MmScoreOverSource(const MmModel *m, const char *model_name,
 	appendStringInfo(&sql, " FROM %s", src->from_sql);
 
 	memset(&receiver, 0, sizeof(receiver));
-	receiver.pub.receiveSlot = MmScoreReceive;
-	receiver.pub.rStartup = MmScoreStartup;
-	receiver.pub.rShutdown = MmScoreShutdown;
-	receiver.pub.rDestroy = MmScoreShutdown;
-	receiver.pub.mydest = DestNone;
+	MmReceiverInit(&receiver.pub, MmScoreReceive);
 	receiver.m = m;
 	receiver.model_name = model_name;
 	receiver.filter = filter;

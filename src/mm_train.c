@@ -653,17 +653,6 @@ MmStateReceive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* Nothing to set up or tear down. */
-static void
-MmStateStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-MmStateShutdown(DestReceiver *self)
-{
-}
-
 /*
  * Run mm_linear_stats over the source as the caller and return a private,
  * aligned copy of the state (NULL when the source has no rows).
@@ -704,11 +693,7 @@ MmLinStatsQuery(const char *extschema, const MmSource *src,
 	}
 
 	memset(&receiver, 0, sizeof(receiver));
-	receiver.pub.receiveSlot = MmStateReceive;
-	receiver.pub.rStartup = MmStateStartup;
-	receiver.pub.rShutdown = MmStateShutdown;
-	receiver.pub.rDestroy = MmStateShutdown;
-	receiver.pub.mydest = DestNone;
+	MmReceiverInit(&receiver.pub, MmStateReceive);
 	receiver.cxt = CurrentMemoryContext;
 	MmReadInto(sql.data, params, (DestReceiver *) &receiver);
 	return receiver.state;
