@@ -160,14 +160,26 @@ SELECT version FROM mm_train('ds_mv', 'linear_regression', 'ds_mv', 'y', params 
 RESET mm.direct_scan;
 SELECT pg_temp.same('ds_mv', 1, 2) AS matview_same;
 
--- cancel and statement_timeout reach the loop
+-- mm.huge_pages (off by default) changes only where the memory of a train
+-- comes from: 16 MB of kept rows, a dataset chunk, the same versions
 CREATE TABLE ds_big AS SELECT i::float8 AS x, (2 * i)::float8 AS y FROM generate_series(1, 1000000) i;
+SHOW mm.huge_pages;
+SET mm.huge_pages = on;
+SELECT version FROM mm_train('ds_huge', 'linear_regression', 'ds_big', 'y', test_fraction => 0);
+SELECT version FROM mm_train('ds_huge_km', 'kmeans', 'ds_big', NULL, params => '{"k": 2, "seed": 5}');
+RESET mm.huge_pages;
+SELECT version FROM mm_train('ds_huge', 'linear_regression', 'ds_big', 'y', test_fraction => 0);
+SELECT version FROM mm_train('ds_huge_km', 'kmeans', 'ds_big', NULL, params => '{"k": 2, "seed": 5}');
+SELECT pg_temp.same('ds_huge', 1, 2) AS linear_same, pg_temp.same('ds_huge_km', 1, 2) AS kmeans_same,
+       pg_temp.rows('ds_huge', 2) AS linear_rows;
+
+-- cancel and statement_timeout reach the loop
 SET statement_timeout = '20ms';
 SELECT regress.error($$SELECT * FROM mm_train('ds_big', 'linear_regression', 'ds_big', 'y')$$);
 RESET statement_timeout;
 
 SELECT mm_drop(name) FROM (VALUES ('ds_lin'), ('ds_nb'), ('ds_log'), ('ds_km'), ('ds_las'), ('ds_tx'), ('ds_fall'),
-                                  ('ds_priv'), ('ds_own'), ('ds_mv')) v(name)
+                                  ('ds_priv'), ('ds_own'), ('ds_mv'), ('ds_huge'), ('ds_huge_km')) v(name)
  WHERE EXISTS (SELECT 1 FROM mm.models WHERE models.name = v.name);
 DROP TABLE ds_big, ds_rls, ds_parent CASCADE;
 DROP MATERIALIZED VIEW ds_mv;

@@ -25,6 +25,7 @@ PG_MODULE_MAGIC;
 int			mm_max_train_memory_kb = 1024 * 1024;
 int			mm_blas_threads = 1;
 int			mm_cache_models = 32;
+bool		mm_huge_pages = false;
 
 void		_PG_init(void);
 
@@ -58,6 +59,13 @@ _PG_init(void)
 							 "Off: always read them through a query (with parallel query where the planner chooses it).",
 							 &mm_direct_scan,
 							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("mm.huge_pages",
+							 "Ask for transparent huge pages for large training memory.",
+							 "Fewer page faults on a host that keeps free memory; slower in a VM whose host takes back free memory.",
+							 &mm_huge_pages,
+							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	MmStatInit();
@@ -94,9 +102,15 @@ MmSetBlasThreads(void)
 
 /*
  * Ask for transparent huge pages over the 2MB-aligned interior of a large
- * block.  A train writes hundreds of MB of fresh memory (its kept rows,
- * its matrices); in 4kB pages each page is a page fault, then a TLB entry.
- * Advice only: where THP is off (or "never"), nothing changes.
+ * block, when mm.huge_pages is on.  A train writes hundreds of MB of fresh
+ * memory (its kept rows, its matrices); in 4kB pages each page is a page
+ * fault, then a TLB entry.  But in a virtual machine whose host takes back
+ * the guest's free memory (free page reporting: Firecracker, QEMU's
+ * balloon), the huge pages a train gets are the ones the host took, and
+ * faulting them in again costs more than the 4kB faults saved: 200 MB
+ * touched in 20 ms right after another train, in 230 to 490 ms after a
+ * second idle, against about 100 ms either way in 4kB pages.  So it is off
+ * by default.  Advice only: where THP is off (or "never"), nothing changes.
  */
 void
 MmAdviseHuge(void *p, Size len)
@@ -105,7 +119,7 @@ MmAdviseHuge(void *p, Size len)
 	uintptr_t	start = TYPEALIGN(MM_HUGE_PAGE, (uintptr_t) p);
 	uintptr_t	end = TYPEALIGN_DOWN(MM_HUGE_PAGE, (uintptr_t) p + len);
 
-	if (len >= MM_HUGE_PAGE && end > start)
+	if (mm_huge_pages && len >= MM_HUGE_PAGE && end > start)
 		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
 #endif
 }
@@ -121,15 +135,20 @@ MmAllocLarge(MemoryContext cxt, Size size)
 }
 
 /*
- * A block of size bytes starting on a huge-page boundary, advised, in cxt:
- * for blocks that live until the context goes (it is never pfree'd: the
- * pointer is not the allocation's).
+ * A block of size bytes in cxt, on a huge-page boundary and advised when
+ * mm.huge_pages is on: for blocks that live until the context goes (it is
+ * never pfree'd: the pointer may not be the allocation's).
  */
 void *
 MmAllocHugeAligned(MemoryContext cxt, Size size)
 {
-	char	   *p = MemoryContextAllocExtended(cxt, size + MM_HUGE_PAGE, MCXT_ALLOC_HUGE);
-	char	   *a = (char *) TYPEALIGN(MM_HUGE_PAGE, (uintptr_t) p);
+	char	   *p;
+	char	   *a;
+
+	if (!mm_huge_pages)
+		return MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_HUGE);
+	p = MemoryContextAllocExtended(cxt, size + MM_HUGE_PAGE, MCXT_ALLOC_HUGE);
+	a = (char *) TYPEALIGN(MM_HUGE_PAGE, (uintptr_t) p);
 
 	MmAdviseHuge(a, size);
 	return a;

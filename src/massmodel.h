@@ -55,6 +55,7 @@ extern int	mm_max_train_memory_kb;
 extern int	mm_blas_threads;
 extern int	mm_cache_models;
 extern bool mm_direct_scan;
+extern bool mm_huge_pages;
 
 /* ---------------------------------------------------------------------
  * Prediction statistics (mm_stat.c)
