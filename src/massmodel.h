@@ -286,6 +286,28 @@ extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
 extern int64 MmScanExpect(const MmScan *s, double share);
 extern void MmScanEnd(MmScan *s);
 
+/* the direct read with parallel workers (mm_scan.c) */
+typedef struct MmScanPar MmScanPar;
+struct shm_mq_handle;
+
+#define MM_PAR_LINEAR_STATS	1	/* a worker's kind: mm_linear_stats's rows */
+
+#define MM_PAR_NONE			0	/* MmScanParallelReceive's results */
+#define MM_PAR_MESSAGE		1
+#define MM_PAR_FINISHED		2
+#define MM_PAR_ALL_DONE		3
+
+extern int	MmScanWorkers(const MmScan *s);
+extern MmScanPar *MmScanParallelBegin(MmScan *s, int nworkers, int kind,
+									  const void *args, Size argslen);
+extern int	MmScanParallelLaunched(const MmScanPar *p);
+extern int	MmScanParallelReceive(MmScanPar *p, int *worker, void **data, Size *len);
+extern void MmScanParallelWait(void);
+extern void MmScanParallelFailed(MmScanPar *p, int worker) pg_attribute_noreturn();
+extern void MmScanParallelEnd(MmScanPar *p, MmScan *s);
+extern void MmScanParallelSend(struct shm_mq_handle *mq, const void *head, Size headlen,
+							   const void *data, Size len);
+
 /* ---------------------------------------------------------------------
  * Training rows in memory (mm_dataset.c)
  * --------------------------------------------------------------------- */
@@ -403,7 +425,10 @@ extern MmLinSink *mm_lin_sink;
 extern uint64 mm_lin_sink_generation;
 extern void MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out);
 extern bytea *MmLinStatsDirect(MmScan *scan, char **names, uint64 seed,
-							   double test_fraction, int64 max_memory, MmLinSink *sink);
+							   double test_fraction, int64 max_memory, MmLinSink *sink,
+							   int *workers);
+extern void MmLinStatsWorker(MmScan *scan, char **names, const void *args,
+							 struct shm_mq_handle *mq);
 
 /* ---------------------------------------------------------------------
  * Reading (target, features) rows of a source (mm_evaluate.c)

@@ -48,6 +48,7 @@
 #include "utils/expandeddatum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "storage/shm_mq.h"
 
 PG_FUNCTION_INFO_V1(mm_linear_stats_transfn);
 PG_FUNCTION_INFO_V1(mm_linear_stats_combine);
@@ -464,11 +465,12 @@ MmLinGetArgs(FunctionCallInfo fcinfo)
 
 /*
  * A new, empty state for features of the given widths (nargs of them),
- * within max_memory bytes.
+ * within max_memory bytes.  partial: a partial state of a parallel plan,
+ * which never keeps every row.
  */
 static MmLinState *
 MmLinCreateState(int nargs, const int32 *widths, int64 max_memory, uint64 seed,
-				 double test_fraction)
+				 double test_fraction, bool partial)
 {
 	MmLinState	hdr;
 	int64		d = 1;
@@ -505,7 +507,7 @@ MmLinCreateState(int nargs, const int32 *widths, int64 max_memory, uint64 seed,
 	if (s->test_fraction == 0)
 	{
 		s->flags |= MMLS_FLAG_KEEP_ALL;
-		if (IsInParallelMode())
+		if (partial)
 			s->flags |= MMLS_FLAG_OVERFLOW;
 	}
 	memcpy(MMLS_WIDTHS(s), widths, sizeof(int32) * nargs);
@@ -546,7 +548,7 @@ MmLinCreate(FunctionCallInfo fcinfo, const MmLinArgs *a)
 		}
 	}
 	return MmLinCreateState(a->nargs, widths, PG_GETARG_INT64(3),
-							(uint64) PG_GETARG_INT64(1), PG_GETARG_FLOAT8(2));
+							(uint64) PG_GETARG_INT64(1), PG_GETARG_FLOAT8(2), IsInParallelMode());
 }
 
 /* The errors for a NULL in a row of the scan. */
@@ -667,58 +669,179 @@ mm_linear_stats_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
 }
 
-/*
- * mm_train's direct read of a table (mm_scan.c): the state the aggregate
- * would have built over the same rows, built here from scan's rows
- * (target, then scalar features, all float8), its kept rows in sink.
- * names: the target's and the features' names.  Returns the flat state
- * in the current memory context, or NULL when the table has no rows.
- */
-bytea *
-MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
+/* what a worker of the direct read needs besides the table's columns */
+typedef struct MmLinParArgs
+{
+	uint64		seed;
+	double		test_fraction;
+	int64		max_memory;
+} MmLinParArgs;
+
+/* a message of a worker: kept rows, then its state's fixed part */
+#define MMLS_MSG_ROWS	1
+#define MMLS_MSG_STATE	2
+#define MMLS_MSG_BYTES	(64 * 1024)	/* kept rows sent at a time, at most */
+
+typedef struct MmLinMsg
+{
+	int32		kind;
+	int32		nrows;
+} MmLinMsg;
+
+/* A new expanded state for the direct read of scan (scalar features). */
+static MmLinExp *
+MmLinDirectState(const MmScan *scan, uint64 seed, double test_fraction,
 				 int64 max_memory, MmLinSink *sink)
 {
 	int			nargs = scan->n - 1;
 	int32	   *widths = palloc(sizeof(int32) * nargs);
 	MmLinState *fixed;
 	MmLinExp   *e;
-	bytea	   *result;
-	Size		size;
-	int64		nrows = 0;
-	int			null_col;
 
 	for (int i = 0; i < nargs; i++)
 		widths[i] = 1;
 	MmSetBlasThreads();
-	fixed = MmLinCreateState(nargs, widths, max_memory, seed, test_fraction);
+	fixed = MmLinCreateState(nargs, widths, max_memory, seed, test_fraction, false);
 	e = MmLinExpand(fixed, NULL, CurrentMemoryContext,
 					sink != NULL && !sink->claimed ? sink : NULL);
 	pfree(fixed);
-	/* each row straight into the block, as the transition reads it */
-	while (MmScanNextFloat8(scan, MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d, &null_col))
-	{
-		const double *row = MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d;
-		bool		finite = true;
+	pfree(widths);
+	return e;
+}
 
+/*
+ * The next row of scan into e, as the transition takes it; false at the
+ * end of the table.  names: the target's and the features' names.
+ */
+static inline bool
+MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
+{
+	double	   *row = MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d;
+	bool		finite = true;
+	int			null_col;
+
+	/* each row straight into the block, as the transition reads it */
+	if (!MmScanNextFloat8(scan, row, &null_col))
+		return false;
+	for (int i = 0; i < scan->n; i++)
+		finite &= isfinite(row[i]);
+	/* the first bad value in column order, as the transition finds it */
+	if (!finite || null_col >= 0)
 		for (int i = 0; i < scan->n; i++)
-			finite &= isfinite(row[i]);
-		/* the first bad value in column order, as the transition finds it */
-		if (!finite || null_col >= 0)
-			for (int i = 0; i < scan->n; i++)
+		{
+			if (i == null_col)
 			{
-				if (i == null_col)
-				{
-					if (i == 0)
-						MmLinNullTarget(names[0]);
-					MmLinNullFeature(names[i]);
-				}
-				if (!isfinite(row[i]))
-					MmReportNonFinite(names[i], row[i]);
+				if (i == 0)
+					MmLinNullTarget(names[0]);
+				MmLinNullFeature(names[i]);
 			}
-		MmLinAddRow(e);
-		nrows++;
+			if (!isfinite(row[i]))
+				MmReportNonFinite(names[i], row[i]);
+		}
+	MmLinAddRow(e);
+	return true;
+}
+
+/*
+ * mm_train's direct read of a table (mm_scan.c): the state the aggregate
+ * would have built over the same rows, built here from scan's rows
+ * (target, then scalar features, all float8), its kept rows in sink.
+ * names: the target's and the features' names.  Returns the flat state
+ * in the current memory context, or NULL when the table has no rows.
+ *
+ * With parallel workers (MmScanWorkers), each worker folds its pages'
+ * training rows into a state of its own and sends the rows to keep as it
+ * reads them, then its state; this backend keeps them with its own rows
+ * and merges the states in worker order at the end.  *workers: the
+ * workers that took part.
+ */
+bytea *
+MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
+				 int64 max_memory, MmLinSink *sink, int *workers)
+{
+	MmLinExp   *e = MmLinDirectState(scan, seed, test_fraction, max_memory, sink);
+	int			nworkers = MmScanWorkers(scan);
+	MmScanPar  *par = NULL;
+	MmLinState **parts = NULL;
+	bool		reading = true;
+	bytea	   *result;
+	Size		size;
+
+	*workers = 0;
+	if (nworkers > 0)
+	{
+		MmLinParArgs args;
+
+		args.seed = seed;
+		args.test_fraction = test_fraction;
+		args.max_memory = max_memory;
+		par = MmScanParallelBegin(scan, nworkers, MM_PAR_LINEAR_STATS, &args, sizeof(args));
+		*workers = MmScanParallelLaunched(par);
+		parts = palloc0(sizeof(MmLinState *) * Max(*workers, 1));
 	}
-	if (nrows == 0)
+	while (reading || par != NULL)
+	{
+		int			worker;
+		void	   *data;
+		Size		len;
+		int			got = par != NULL ? MmScanParallelReceive(par, &worker, &data, &len) : MM_PAR_ALL_DONE;
+
+		if (got == MM_PAR_MESSAGE)
+		{
+			MmLinMsg	msg;
+
+			if (len < sizeof(msg))
+				elog(ERROR, "short message from parallel worker %d", worker);
+			memcpy(&msg, data, sizeof(msg));
+			data = (char *) data + sizeof(msg);
+			len -= sizeof(msg);
+			if (msg.kind == MMLS_MSG_ROWS && msg.nrows >= 0 &&
+				len == sizeof(double) * (Size) msg.nrows * e->s->d)
+				MmLinAppend(e, data, msg.nrows);
+			else if (msg.kind == MMLS_MSG_STATE && parts[worker] == NULL &&
+					 len == MmLinStateSize(e->s, 0))
+			{
+				parts[worker] = palloc(len);
+				memcpy(parts[worker], data, len);
+				MmLinCheck(parts[worker]);
+			}
+			else
+				elog(ERROR, "unexpected message from parallel worker %d", worker);
+			continue;
+		}
+		if (got == MM_PAR_FINISHED)
+		{
+			if (parts[worker] == NULL)
+				MmScanParallelFailed(par, worker);
+			continue;
+		}
+		if (reading)
+		{
+			/* a share of the rows between two looks at the queues */
+			for (int i = 0; i < (par != NULL ? 256 : INT_MAX) && reading; i++)
+				reading = MmLinDirectRow(e, scan, names);
+			continue;
+		}
+		if (got == MM_PAR_ALL_DONE)
+		{
+			MmScanParallelEnd(par, scan);
+			par = NULL;
+		}
+		else
+			MmScanParallelWait();
+	}
+	for (int w = 0; w < *workers; w++)
+	{
+		MmLinState *s2 = parts[w];
+
+		MmLinFlush(e->s);
+		mm_moments_merge(e->s->d, &e->s->n, MMLS_MEAN(e->s), MMLS_C(e->s),
+						 s2->n, MMLS_MEAN(s2), MMLS_C(s2));
+		e->s->heldout_n += s2->heldout_n;
+		if (s2->flags & MMLS_FLAG_OVERFLOW)
+			MmLinOverflow(e);
+	}
+	if (e->s->n + e->s->block_n + e->s->heldout_n == 0)
 	{
 		/* no row: as the aggregate over an empty table, NULL */
 		MemoryContextDelete(e->hdr.eoh_context);
@@ -729,6 +852,49 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 	MmLinFlatten(&e->hdr, result, size);
 	MemoryContextDelete(e->hdr.eoh_context);
 	return result;
+}
+
+/* A worker: send the rows e keeps and forget them. */
+static void
+MmLinSendKept(MmLinExp *e, shm_mq_handle *mq)
+{
+	MmLinMsg	msg;
+
+	if (e->s->heldout_kept == 0)
+		return;
+	msg.kind = MMLS_MSG_ROWS;
+	msg.nrows = (int32) e->s->heldout_kept;
+	MmScanParallelSend(mq, &msg, sizeof(msg), e->chunks[0],
+					   sizeof(double) * (Size) e->s->heldout_kept * e->s->d);
+	e->s->heldout_kept = 0;
+}
+
+/*
+ * A worker of the direct read (mm_scan.c): its pages' rows into a state of
+ * its own, the rows to keep sent as they come, then the state.
+ */
+void
+MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq)
+{
+	MmLinParArgs a;
+	MmLinExp   *e;
+	int64		batch;
+	MmLinMsg	msg;
+
+	memcpy(&a, args, sizeof(a));
+	e = MmLinDirectState(scan, a.seed, a.test_fraction, a.max_memory, NULL);
+	/* the kept rows fill the first chunk only, up to a message's worth */
+	batch = Max(1, Min(e->chunk_rows, MMLS_MSG_BYTES / ((int64) sizeof(double) * e->s->d)));
+	while (MmLinDirectRow(e, scan, names))
+	{
+		if (e->s->heldout_kept >= batch)
+			MmLinSendKept(e, mq);
+	}
+	MmLinSendKept(e, mq);
+	MmLinFlush(e->s);
+	msg.kind = MMLS_MSG_STATE;
+	msg.nrows = 0;
+	MmScanParallelSend(mq, &msg, sizeof(msg), e->s, MmLinStateSize(e->s, 0));
 }
 
 /*

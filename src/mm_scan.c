@@ -32,6 +32,7 @@
 #include "massmodel.h"
 
 #include "access/heapam.h"
+#include "access/parallel.h"
 #include "access/htup_details.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
@@ -41,6 +42,13 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "optimizer/cost.h"
+#include "optimizer/paths.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -139,6 +147,45 @@ MmScanConvertDatum(int conv, Datum d)
 }
 
 /*
+ * Where the attributes read sit in a tuple of rel (s->n, attnum set): at
+ * fixed offsets in a tuple without NULLs while every attribute up to the
+ * last one read has a fixed length.
+ */
+static void
+MmScanLayout(MmScan *s, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			off = 0;
+
+	s->maxatt = 0;
+	for (int i = 0; i < s->n; i++)
+		s->maxatt = Max(s->maxatt, s->attnum[i]);
+	s->fixed = true;
+	for (int a = 0; a < s->maxatt; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (att->attlen <= 0)
+		{
+			s->fixed = false;
+			break;
+		}
+		off = att_align_nominal(off, att->attalign);
+		for (int i = 0; i < s->n; i++)
+			if (s->attnum[i] == a + 1)
+			{
+				s->off[i] = off;
+				s->len[i] = att->attlen;
+			}
+		off += att->attlen;
+	}
+	s->rel = rel;
+	s->natts = desc->natts;
+	s->dvalues = palloc(sizeof(Datum) * desc->natts);
+	s->dnulls = palloc(sizeof(bool) * desc->natts);
+}
+
+/*
  * Set up a direct read of the source's columns: target (NULL: none, read
  * as 0) as label_type says (MM_LABEL_NONE: float8), then cols as float8.
  * False, with nothing opened, when the source does not allow one.
@@ -148,14 +195,11 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 			int label_type, const MmSourceCol *cols, int ncols)
 {
 	Relation	rel;
-	TupleDesc	desc;
 	Oid			relid = src->relid;
 	int			n = ncols + 1;
 	Oid			user = GetUserId();
 	bool		table_ok;
 	char		relkind;
-	int			maxatt = 0;
-	int			off = 0;
 
 	memset(s, 0, sizeof(*s));
 	/*
@@ -197,7 +241,6 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 		if (s->attnum[i] <= 0 || (s->conv[i] = MmScanConv(c->typid, want)) < 0 ||
 			(!table_ok && pg_attribute_aclcheck(relid, s->attnum[i], user, ACL_SELECT) != ACLCHECK_OK))
 			return false;
-		maxatt = Max(maxatt, s->attnum[i]);
 	}
 
 	rel = table_open(relid, AccessShareLock);
@@ -207,40 +250,11 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 		table_close(rel, AccessShareLock);
 		return false;
 	}
-	desc = RelationGetDescr(rel);
-
-	/*
-	 * Offsets of the attributes in a tuple without NULLs: fixed while every
-	 * attribute up to the last one read has a fixed length.
-	 */
-	s->fixed = true;
-	for (int a = 0; a < maxatt; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-
-		if (att->attlen <= 0)
-		{
-			s->fixed = false;
-			break;
-		}
-		off = att_align_nominal(off, att->attalign);
-		for (int i = 0; i < n; i++)
-			if (s->attnum[i] == a + 1)
-			{
-				s->off[i] = off;
-				s->len[i] = att->attlen;
-			}
-		off += att->attlen;
-	}
-	s->maxatt = maxatt;
-	s->rel = rel;
+	MmScanLayout(s, rel);
 	/* as the planner estimates it: the last known density times the pages now */
 	if (rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples >= 0)
 		s->est_rows = rel->rd_rel->reltuples / rel->rd_rel->relpages *
 			RelationGetNumberOfBlocks(rel);
-	s->natts = desc->natts;
-	s->dvalues = palloc(sizeof(Datum) * desc->natts);
-	s->dnulls = palloc(sizeof(bool) * desc->natts);
 	/* from the first page, not where a concurrent scan is: the same model every time */
 	s->scan = table_beginscan_strat(rel, GetActiveSnapshot(), 0, NULL, true, false);
 	return true;
@@ -361,4 +375,291 @@ MmScanEnd(MmScan *s)
 		table_close(s->rel, AccessShareLock);
 	s->scan = NULL;
 	s->rel = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * The direct read with parallel workers
+ *
+ * A large table is read by the backend and parallel workers together, as
+ * a parallel sequential scan would read it: each process takes the next
+ * pages of one shared parallel heap scan (table_beginscan_parallel, under
+ * the statement's snapshot, from the first page).  What a worker makes of
+ * its rows (kind) is sent to the backend through its own message queue;
+ * the backend reads its own share of the pages between the messages.
+ * The workers are launched as the planner would for a parallel scan of
+ * the table: max_parallel_workers_per_gather at most, none below
+ * min_parallel_table_scan_size, the table's parallel_workers setting;
+ * none for a temporary table, whose pages only this backend can see.
+ * --------------------------------------------------------------------- */
+
+#define MM_PAR_KEY_SHARED	UINT64CONST(0x4D4D530000000001)
+#define MM_PAR_KEY_ARGS		UINT64CONST(0x4D4D530000000002)
+#define MM_PAR_KEY_PSCAN	UINT64CONST(0x4D4D530000000003)
+#define MM_PAR_KEY_QUEUES	UINT64CONST(0x4D4D530000000004)
+#define MM_PAR_QUEUE_SIZE	((Size) 1024 * 1024)
+
+/* what the workers need to read the table as the backend does */
+typedef struct MmParShared
+{
+	Oid			relid;
+	int			kind;
+	int			n;
+	AttrNumber	attnum[MM_MAX_FEATURE_ARGS + 1];
+	int			conv[MM_MAX_FEATURE_ARGS + 1];
+	Size		argslen;
+} MmParShared;
+
+struct MmScanPar
+{
+	ParallelContext *pcxt;
+	int			nworkers;		/* launched */
+	shm_mq_handle **mq;
+	bool	   *done;			/* its queue is detached */
+	int			ndone;
+	int			next;			/* the queue to try first */
+};
+
+/* Workers a direct read of s may use (0: none). */
+int
+MmScanWorkers(const MmScan *s)
+{
+	BlockNumber pages;
+	double		threshold;
+	int			workers;
+
+	if (max_parallel_workers_per_gather <= 0 || !IsUnderPostmaster ||
+		IsInParallelMode() || RelationUsesLocalBuffers(s->rel) ||
+		s->n > MM_MAX_FEATURE_ARGS + 1)
+		return 0;
+	/* the table's own setting first, as the planner takes it */
+	workers = RelationGetParallelWorkers(s->rel, -1);
+	if (workers < 0)
+	{
+		pages = RelationGetNumberOfBlocks(s->rel);
+		threshold = Max(min_parallel_table_scan_size, 1);
+		if (pages < (BlockNumber) min_parallel_table_scan_size)
+			return 0;
+		workers = 1;
+		while (pages >= threshold * 3 && workers < 1024)
+		{
+			workers++;
+			threshold *= 3;
+		}
+	}
+	return Min(workers, max_parallel_workers_per_gather);
+}
+
+/*
+ * Start nworkers workers on the read of s, each running kind with a copy
+ * of args; the backend's own read of s goes on from the shared scan.  The
+ * workers that could not be launched (none, when the machine has no
+ * worker slot left) leave their share to the backend.
+ */
+MmScanPar *
+MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size argslen)
+{
+	MmScanPar  *p = palloc0(sizeof(MmScanPar));
+	ParallelContext *pcxt;
+	Snapshot	snapshot = GetActiveSnapshot();
+	Size		pscan_size;
+	MmParShared *sh;
+	ParallelTableScanDesc pscan;
+	char	   *queues = NULL;
+	void	   *a;
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("massmodel", "mm_scan_worker_main", nworkers);
+	pscan_size = table_parallelscan_estimate(s->rel, snapshot);
+	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(MmParShared));
+	shm_toc_estimate_chunk(&pcxt->estimator, Max(argslen, 1));
+	shm_toc_estimate_chunk(&pcxt->estimator, pscan_size);
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(MM_PAR_QUEUE_SIZE, nworkers));
+	shm_toc_estimate_keys(&pcxt->estimator, 4);
+	InitializeParallelDSM(pcxt);
+
+	sh = shm_toc_allocate(pcxt->toc, sizeof(MmParShared));
+	memset(sh, 0, sizeof(*sh));
+	sh->relid = RelationGetRelid(s->rel);
+	sh->kind = kind;
+	sh->n = s->n;
+	memcpy(sh->attnum, s->attnum, sizeof(AttrNumber) * s->n);
+	memcpy(sh->conv, s->conv, sizeof(int) * s->n);
+	sh->argslen = argslen;
+	shm_toc_insert(pcxt->toc, MM_PAR_KEY_SHARED, sh);
+	a = shm_toc_allocate(pcxt->toc, Max(argslen, 1));
+	memcpy(a, args, argslen);
+	shm_toc_insert(pcxt->toc, MM_PAR_KEY_ARGS, a);
+	pscan = shm_toc_allocate(pcxt->toc, pscan_size);
+	table_parallelscan_initialize(s->rel, pscan, snapshot);
+	/* from the first page, as the serial read: not where another scan is */
+	pscan->phs_syncscan = false;
+	shm_toc_insert(pcxt->toc, MM_PAR_KEY_PSCAN, pscan);
+
+	/* no segment (no dynamic shared memory): no workers, nworkers is 0 */
+	p->mq = palloc0(sizeof(shm_mq_handle *) * Max(pcxt->nworkers, 1));
+	p->done = palloc0(sizeof(bool) * Max(pcxt->nworkers, 1));
+	if (pcxt->nworkers > 0)
+	{
+		queues = shm_toc_allocate(pcxt->toc, mul_size(MM_PAR_QUEUE_SIZE, pcxt->nworkers));
+		shm_toc_insert(pcxt->toc, MM_PAR_KEY_QUEUES, queues);
+		for (int i = 0; i < pcxt->nworkers; i++)
+		{
+			shm_mq	   *mq = shm_mq_create(queues + (Size) i * MM_PAR_QUEUE_SIZE, MM_PAR_QUEUE_SIZE);
+
+			shm_mq_set_receiver(mq, MyProc);
+			p->mq[i] = shm_mq_attach(mq, pcxt->seg, NULL);
+		}
+	}
+	LaunchParallelWorkers(pcxt);
+	for (int i = 0; i < pcxt->nworkers; i++)
+	{
+		if (i < pcxt->nworkers_launched)
+			shm_mq_set_handle(p->mq[i], pcxt->worker[i].bgwhandle);
+		else
+			shm_mq_detach(p->mq[i]);
+	}
+	p->pcxt = pcxt;
+	p->nworkers = pcxt->nworkers_launched;
+
+	/* the backend reads its share from the same parallel scan */
+	table_endscan(s->scan);
+	s->scan = table_beginscan_parallel(s->rel, pscan);
+	return p;
+}
+
+/* Workers launched. */
+int
+MmScanParallelLaunched(const MmScanPar *p)
+{
+	return p->nworkers;
+}
+
+/*
+ * The next message from a worker, without waiting: MM_PAR_MESSAGE (the
+ * message of *worker in *data, *len bytes, valid until the next call),
+ * MM_PAR_FINISHED (*worker has finished: its queue is closed), MM_PAR_NONE
+ * (nothing now) or MM_PAR_ALL_DONE (every worker has finished).
+ */
+int
+MmScanParallelReceive(MmScanPar *p, int *worker, void **data, Size *len)
+{
+	for (int k = 0; k < p->nworkers; k++)
+	{
+		int			i = (p->next + k) % p->nworkers;
+		shm_mq_result res;
+
+		if (p->done[i])
+			continue;
+		res = shm_mq_receive(p->mq[i], len, data, true);
+		if (res == SHM_MQ_WOULD_BLOCK)
+			continue;
+		*worker = i;
+		p->next = (i + 1) % p->nworkers;
+		if (res == SHM_MQ_SUCCESS)
+			return MM_PAR_MESSAGE;
+		p->done[i] = true;
+		p->ndone++;
+		return MM_PAR_FINISHED;
+	}
+	return p->ndone == p->nworkers ? MM_PAR_ALL_DONE : MM_PAR_NONE;
+}
+
+/* Wait for a worker's message (or an interrupt). */
+void
+MmScanParallelWait(void)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * A worker finished without what it owed: its error, when it reported
+ * one, else this one.
+ */
+void
+MmScanParallelFailed(MmScanPar *p, int worker)
+{
+	WaitForParallelWorkersToFinish(p->pcxt);
+	elog(ERROR, "parallel worker %d of the direct read ended without its result", worker);
+}
+
+/* End the parallel part of a read: after every worker has finished. */
+void
+MmScanParallelEnd(MmScanPar *p, MmScan *s)
+{
+	if (s->scan != NULL)
+		table_endscan(s->scan);
+	s->scan = NULL;
+	WaitForParallelWorkersToFinish(p->pcxt);
+	DestroyParallelContext(p->pcxt);
+	ExitParallelMode();
+	pfree(p->mq);
+	pfree(p->done);
+	pfree(p);
+}
+
+/* A worker: send a message to the backend. */
+void
+MmScanParallelSend(shm_mq_handle *mq, const void *head, Size headlen,
+				   const void *data, Size len)
+{
+	shm_mq_iovec iov[2];
+
+	iov[0].data = head;
+	iov[0].len = headlen;
+	iov[1].data = data;
+	iov[1].len = len;
+	if (shm_mq_sendv(mq, iov, len > 0 ? 2 : 1, false, true) != SHM_MQ_SUCCESS)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("the backend of the parallel direct read stopped reading")));
+}
+
+/* A worker's entry point (CreateParallelContext names it). */
+PGDLLEXPORT void mm_scan_worker_main(dsm_segment *seg, shm_toc *toc);
+
+void
+mm_scan_worker_main(dsm_segment *seg, shm_toc *toc)
+{
+	MmParShared *sh = shm_toc_lookup(toc, MM_PAR_KEY_SHARED, false);
+	void	   *args = shm_toc_lookup(toc, MM_PAR_KEY_ARGS, false);
+	ParallelTableScanDesc pscan = shm_toc_lookup(toc, MM_PAR_KEY_PSCAN, false);
+	char	   *queues = shm_toc_lookup(toc, MM_PAR_KEY_QUEUES, false);
+	shm_mq	   *mq = (shm_mq *) (queues + (Size) ParallelWorkerNumber * MM_PAR_QUEUE_SIZE);
+	shm_mq_handle *mqh;
+	MmScan		s;
+	char	  **names;
+
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+
+	memset(&s, 0, sizeof(s));
+	s.n = sh->n;
+	s.attnum = palloc0(sizeof(AttrNumber) * s.n);
+	s.conv = palloc0(sizeof(int) * s.n);
+	s.off = palloc0(sizeof(int) * s.n);
+	s.len = palloc0(sizeof(int) * s.n);
+	memcpy(s.attnum, sh->attnum, sizeof(AttrNumber) * s.n);
+	memcpy(s.conv, sh->conv, sizeof(int) * s.n);
+	MmScanLayout(&s, table_open(sh->relid, AccessShareLock));
+	s.scan = table_beginscan_parallel(s.rel, pscan);
+
+	/* the columns' names, for the errors: the source's names are the table's */
+	names = palloc0(sizeof(char *) * s.n);
+	for (int i = 0; i < s.n; i++)
+		names[i] = s.attnum[i] > 0 ?
+			pstrdup(NameStr(TupleDescAttr(RelationGetDescr(s.rel), s.attnum[i] - 1)->attname)) :
+			pstrdup("?");
+
+	switch (sh->kind)
+	{
+		case MM_PAR_LINEAR_STATS:
+			MmLinStatsWorker(&s, names, args, mqh);
+			break;
+		default:
+			elog(ERROR, "unknown kind %d of parallel direct read", sh->kind);
+	}
+	MmScanEnd(&s);
+	shm_mq_detach(mqh);
 }

@@ -703,18 +703,20 @@ MmLinStatsQuery(const char *extschema, const MmSource *src,
  * The training scan's state (NULL when the source has no rows), its kept
  * rows in sink (in a serial plan), in the current memory context.  A
  * plain table is read directly when it can be (mm_scan.c): the same state,
- * without the query; *direct_read says which way it was read.
+ * without the query; *direct_read says which way it was read, *workers
+ * how many parallel workers the direct read had.
  */
 static bytea *
 MmScanLinearStats(const char *extschema, const MmSource *src,
 				  const MmSourceCol *target, const MmSourceCol *cols, int ncols,
 				  const MmTrainParams *p, double test_fraction, MmLinSink *sink,
-				  bool *direct_read)
+				  bool *direct_read, int *workers)
 {
 	MmLinSink  *prev = mm_lin_sink;
 	MmScan		scan;
 	bytea	   *state;
 
+	*workers = 0;
 	memset(sink, 0, sizeof(*sink));
 	sink->cxt = CurrentMemoryContext;
 	sink->generation = ++mm_lin_sink_generation;
@@ -733,7 +735,7 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 			for (int i = 0; i < ncols; i++)
 				names[i + 1] = cols[i].name;
 			state = MmLinStatsDirect(&scan, names, p->seed, test_fraction,
-									 (int64) mm_max_train_memory_kb * 1024, sink);
+									 (int64) mm_max_train_memory_kb * 1024, sink, workers);
 			MmScanEnd(&scan);
 		}
 		else
@@ -1817,6 +1819,7 @@ mm_train(PG_FUNCTION_ARGS)
 	bool		use_scan;
 	bool		elastic;
 	bool		direct = false;
+	int			workers = 0;
 	bool		unsupervised;
 	bool		open_task;
 	bool		searching;
@@ -2038,7 +2041,7 @@ mm_train(PG_FUNCTION_ARGS)
 		/* one scan: training co-moments and held-out rows */
 		extschema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
 		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction, &sink,
-								  &direct);
+								  &direct, &workers);
 		if (state == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -2053,7 +2056,10 @@ mm_train(PG_FUNCTION_ARGS)
 		if (p.verbose)
 			ereport(NOTICE,
 					(errmsg("model \"%s\": read %.0f training and " INT64_FORMAT " held-out rows%s%s",
-							model, st.n, st.heldout_n, direct ? " directly from the table" : "",
+							model, st.n, st.heldout_n,
+							!direct ? "" : workers == 0 ? " directly from the table" :
+							psprintf(" directly from the table with %d parallel worker%s",
+									 workers, workers == 1 ? "" : "s"),
 							st.heldout_complete ? "" : st.kept_all ?
 							"; the rows are scored in a second pass (a parallel plan, or beyond mm.max_train_memory)" :
 							"; the held-out rows exceed mm.max_train_memory and are scored in a second pass"),
