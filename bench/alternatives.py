@@ -28,7 +28,9 @@ numpy, scikit-learn and psycopg2, and plpython3u in the server
      127.0.0.1, a background process);
   3. times, in one psycopg2 session (max_parallel_workers_per_gather = 0,
      jit = off; the exports open their own sessions with the same
-     settings), one warm-up round, then REPS rounds of:
+     settings; each mm_train runs with max_parallel_workers_per_gather =
+     TRAIN_WORKERS, PostgreSQL's default, as scikit-learn runs with its
+     default thread pools), one warm-up round, then REPS rounds of:
        - the exports, once per set of columns the trainers read (EXPORTS):
          connect, fetch the rows with psycopg2 (fetchall) into numpy; and
          the same with a binary COPY;
@@ -266,6 +268,10 @@ def psql_text(sql):
 
 
 OPTIONS = "-c max_parallel_workers_per_gather=0 -c jit=off"
+# mm_train's max_parallel_workers_per_gather: PostgreSQL's default (the
+# regressions' direct read of alt_t takes parallel workers; the other
+# trainers read in the one backend)
+TRAIN_WORKERS = 2
 
 
 def connect():
@@ -548,10 +554,12 @@ def time_train(cur, times, tr, X, y, rep, meta):
     key = tr.key
     nrows = len(X)
     pc = time.perf_counter
+    cur.execute("SET max_parallel_workers_per_gather = %d" % TRAIN_WORKERS)
     t0 = pc()
     cur.execute(train_sql(tr))
     version, metrics = cur.fetchone()
     times.add("train", key, "mm", rep, (pc() - t0) * 1000, nrows, "version=%d" % version)
+    cur.execute("SET max_parallel_workers_per_gather = 0")
     if rep == 0:
         meta["mm_%s_version" % key] = str(version)
         meta["mm_%s_metrics" % key] = json.dumps(metrics, sort_keys=True)
@@ -1100,7 +1108,11 @@ def section(res, meta):
     L.append("  below, with `test_fraction => 0`, so that it fits every row like")
     L.append("  scikit-learn; it then also scores them (the metrics), keeps the")
     L.append("  training profile that `mm_drift` compares with, and stores a version:")
-    L.append("  work the scikit-learn side does not do.")
+    L.append("  work the scikit-learn side does not do.  Each call runs with")
+    L.append("  `max_parallel_workers_per_gather = %d`, PostgreSQL's default (the" % TRAIN_WORKERS)
+    L.append("  session's setting is restored after it, untimed), as scikit-learn runs")
+    L.append("  with its default thread pools: the one-scan regressions read `alt_t`")
+    L.append("  with parallel workers, the other trainers in the one backend.")
     L.append("- **sklearn fit**: the estimator listed below, `.fit(X, y)` (`.fit(X)`")
     L.append("  for k-means and PCA), `X` a float64 numpy array of the rows already in")
     L.append("  memory (read once before the timing); only the fit is timed.")
@@ -1261,16 +1273,17 @@ def section(res, meta):
     L.append("  deciles) and storing the version.  Every trainer reads the table")
     L.append("  directly from its heap (`mm.direct_scan`, on by default: a plain table")
     L.append("  of `float8` columns).  linear_regression, ridge, lasso")
-    L.append("  and elastic_net read the table in one scan into co-moments, keeping")
-    L.append("  the rows they then score and profile (8 bytes a value); the other")
-    L.append("  trainers read the rows into memory first (8 bytes a value).")
+    L.append("  and elastic_net read the table in one scan into co-moments, with")
+    L.append("  parallel workers, the backend keeping the rows they then score and")
+    L.append("  profile (8 bytes a value); the other trainers read the rows into")
+    L.append("  memory first (8 bytes a value), in the one backend.")
     L.append("  In this run mm_train is %s than the fit alone for %s%s." % (
         "slower", ", ".join(slow) if slow else "no trainer",
         "; no slower for %s" % ", ".join(fast) if fast else ""))
     L.append("- scikit-learn runs with its default thread pools (%s): KMeans's" % meta.get("client_threads", "?"))
     L.append("  Lloyd loop is OpenMP-parallel over the %s CPUs, and BLAS calls are" % meta.get("nproc", "?"))
-    L.append("  threaded; massmodel runs in one backend with `mm.blas_threads = 1`")
-    L.append("  (its default).")
+    L.append("  threaded; massmodel runs with `mm.blas_threads = 1` (its default)")
+    L.append("  and PostgreSQL's default `max_parallel_workers_per_gather = %d`." % TRAIN_WORKERS)
     L.append("- The exports of 21 `float8` columns of %s rows with `fetchall()` take" % rows)
     L.append("  %.0f ms (x1 .. x20, y) and %.0f ms (x1 .. x20, label): it builds one" % (
         res["export"]["xy"]["fetch"], res["export"]["xl"]["fetch"]))

@@ -139,7 +139,7 @@ PARALLEL = [
 ]
 # the parallel phase reads through the query (mm.direct_scan = off), whose
 # plan may be parallel; the *_direct trains read the table directly (the
-# default), which runs in the one backend whatever the setting
+# default), with parallel workers of the direct read's own
 PARALLEL_EXTRA = "SET mm.direct_scan = off;\n"
 DIRECT_KEYS = [k for k, _ in PARALLEL if k.endswith("_direct")]
 PARALLEL_KEYS = [k for k, _ in PARALLEL]
@@ -149,8 +149,8 @@ PARALLEL_DESC = {
     "mlp_row": "batch predict `SELECT sum(mm_predict('mlp', t.*)) FROM t`",
     "train_linear": "`mm_train('p', 'linear_regression', 't', 'y', test_fraction => 0.2, deploy => 'never')`",
     "train_ridge": "`mm_train('pr', 'ridge', 't', 'y', test_fraction => 0.2, deploy => 'never')`",
-    "train_linear_direct": "the same linear_regression train with `mm.direct_scan = on` (the direct read)",
-    "train_ridge_direct": "the same ridge train with `mm.direct_scan = on` (the direct read)",
+    "train_linear_direct": "the same linear_regression train with `mm.direct_scan = on` (the direct read, its own workers)",
+    "train_ridge_direct": "the same ridge train with `mm.direct_scan = on` (the direct read, its own workers)",
 }
 
 SINGLE_KEYS = ["select1", "formula", "linear", "mlp"]
@@ -350,8 +350,18 @@ def record_plans(out, meta):
     blocks = []
     for key, stmt in PARALLEL:
         if key in DIRECT_KEYS:
-            plan = "(the direct read of t: no query, no plan)"
-            where = "the direct read"
+            # no query, no plan: the workers as mm_train's verbose NOTICE says
+            alg = "ridge" if "ridge" in key else "linear_regression"
+            _, se = psql_both(pre + "SET mm.direct_scan = on;\n"
+                              "SELECT 1 FROM mm_train('plan_direct', '%s', 't', 'y', test_fraction => 0.2, "
+                              "deploy => 'never', params => '{\"verbose\": true}');\n"
+                              "SELECT mm_drop('plan_direct');\n" % alg, ["-At"])
+            m = re.search(r"read .* rows directly from the table(?: with (\d+) parallel workers?)?", se)
+            n = m.group(1) if m and m.group(1) else "0"
+            meta["plan_" + key] = "%s;%s;direct" % (n, n)
+            blocks.append("=== %s (the direct read, mm_train's verbose NOTICE)\n%s\n"
+                          % (key, m.group(0) if m else "(no read NOTICE)"))
+            continue
         elif key.startswith("train"):
             _, se = psql_both(pre + AUTO_EXPLAIN + "SET auto_explain.log_analyze = on;\n"
                               "SET auto_explain.log_timing = off;\n" + stmt + ";\n", ["-At"])
@@ -784,10 +794,18 @@ def summarize(d):
         plan = meta.get("plan_" + k, "0;0;serial").split(";")
         par[k] = {"ms0": t0, "ms2": t2, "speedup": t0 / t2, "planned": int(plan[0]),
                   "launched": int(plan[1]), "parallel_scan": plan[2] == "parallel",
+                  "direct": plan[2] == "direct",
                   "results0": sorted(set(r.get(("parallel", k, 0), []))),
                   "results2": sorted(set(r.get(("parallel", k, 2), [])))}
     s["parallel"] = par
     return s
+
+
+def plan_kind(x):
+    """How a statement of the parallel phase read the table with 2 workers."""
+    if x.get("direct"):
+        return "direct read, %d workers" % x["launched"]
+    return "Parallel Seq Scan" if x["parallel_scan"] else "serial"
 
 
 def ratios_json(s, meta):
@@ -862,8 +880,8 @@ def text_table(s, meta):
     L.append("parallel query (max_parallel_workers_per_gather 0 vs 2):")
     L += mmbench.aligned(["statement", "ms at 0", "ms at 2", "speedup", "workers planned/launched", "plan"],
                          [[k, "%.1f" % par[k]["ms0"], "%.1f" % par[k]["ms2"], "%.2f" % par[k]["speedup"],
-                           "%d/%d" % (par[k]["planned"], par[k]["launched"]),
-                           "Parallel Seq Scan" if par[k]["parallel_scan"] else "serial"] for k in PARALLEL_KEYS])
+                           "%d/%d" % (par[k]["planned"], par[k]["launched"]), plan_kind(par[k])]
+                          for k in PARALLEL_KEYS])
     return "\n".join(L) + "\n"
 
 
@@ -958,7 +976,8 @@ def figures(s, meta, img):
            color=["0.6" if k == "scan" else "C0" for k in PARALLEL_KEYS])
     for i, k in enumerate(PARALLEL_KEYS):
         ax.text(i, par[k]["speedup"], "%.2f\n%s" % (par[k]["speedup"],
-                                                  "%d/%d workers" % (par[k]["planned"], par[k]["launched"])
+                                                  "direct, %d workers" % par[k]["launched"] if par[k].get("direct")
+                                                  else "%d/%d workers" % (par[k]["planned"], par[k]["launched"])
                                                   if par[k]["parallel_scan"] else "serial plan"),
                 ha="center", va="bottom", fontsize=7)
     ax.axhline(1.0, color="k", linewidth=1)
@@ -1281,6 +1300,7 @@ def section(s, d, meta):
         x = par[k]
         L.append("| %s | %.1f | %.1f | **%.2f** | %s |" % (
             PARALLEL_DESC[k], x["ms0"], x["ms2"], x["speedup"],
+            ("direct read, %d workers launched" % x["launched"]) if x.get("direct") else
             ("Parallel Seq Scan, %d workers planned, %d launched" % (x["planned"], x["launched"]))
             if x["parallel_scan"] else "serial (no Gather)"))
     L.append("")
@@ -1299,10 +1319,12 @@ def section(s, d, meta):
         L.append("")
     L.append("The trains read through the query here (`mm.direct_scan = off`), whose")
     L.append("plan the planner may make parallel: the aggregate path.  By default")
-    L.append("(`mm.direct_scan = on`) a plain table is read directly from its heap, in")
-    L.append("the one backend at any setting (the `_direct` rows): %s." % "; ".join(
-        "%s %.1f ms, %.2f of the query's time at 2 workers" % (
-            k, par[k]["ms0"], par[k]["ms0"] / par[k[:-len("_direct")]]["ms2"]) for k in DIRECT_KEYS))
+    L.append("(`mm.direct_scan = on`) a plain table is read directly from its heap (the")
+    L.append("`_direct` rows), with workers of its own at 2 (the workers launched are")
+    L.append("those mm_train's `verbose` NOTICE reports): %s." % "; ".join(
+        "%s %.1f ms at 0 and %.1f ms at 2 workers, %.2f of the query's time at 2" % (
+            k, par[k]["ms0"], par[k]["ms2"], par[k]["ms2"] / par[k[:-len("_direct")]]["ms2"])
+        for k in DIRECT_KEYS))
     L.append("")
     tr = [k for k in PARALLEL_KEYS if k.startswith("train")]
     vals = {k: [fnum(v) for v in par[k]["results0"] + par[k]["results2"]] for k in tr}
