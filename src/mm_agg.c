@@ -24,6 +24,11 @@
  * rows there; a combine copies an incoming state's fixed part only and
  * reads its rows where the tuple holds them.
  *
+ * mm_train's direct read of a plain table (mm_scan.c) builds the same
+ * state without the executor (MmLinStatsDirect), taking parallel workers
+ * of its own on a large table: each folds its pages' rows into a state of
+ * its own and streams the rows to keep to the backend (MmLinStatsWorker).
+ *
  * The transition state is a bytea (not internal), with a combine
  * function: parallel query splits the scan, and a distributed PostgreSQL
  * could push partial aggregation to its workers.  While the aggregate runs,
@@ -43,12 +48,12 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "storage/shm_mq.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/expandeddatum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "storage/shm_mq.h"
 
 PG_FUNCTION_INFO_V1(mm_linear_stats_transfn);
 PG_FUNCTION_INFO_V1(mm_linear_stats_combine);
