@@ -1,7 +1,8 @@
 -- The direct read of a large table takes parallel workers, as a parallel
 -- scan of it would (max_parallel_workers_per_gather, min_parallel_table_scan_size,
 -- the table's parallel_workers): each reads its share of the pages into
--- moments of its own and sends the rows to keep; the backend merges them.
+-- moments of its own and keeps its rows to keep; the backend merges the
+-- moments, fits, and has each worker score and profile its rows.
 -- The version is the serial one up to the order of floating-point sums.
 -- min_parallel_table_scan_size = 0 lets this small table have workers.
 \set VERBOSITY terse
@@ -115,6 +116,11 @@ CREATE TABLE dp_bad AS SELECT * FROM dp_t;
 UPDATE dp_bad SET b = NULL WHERE id = 29000;
 SELECT regress.error($$SELECT * FROM mm_train('dp_bad', 'linear_regression', 'dp_bad', 'y',
   features => ARRAY['a', 'b', 'c'])$$);
+-- an error while the workers wait with their rows for the model: they are gone
+SELECT regress.error($$SELECT * FROM mm_train('dp_few', 'linear_regression', 'dp_t', 'y',
+  features => ARRAY['a', 'b', 'c', 'd', 'flag'], test_fraction => 0.9999)$$);
+SELECT version FROM mm_train('dp_few', 'linear_regression', 'dp_t', 'y',
+  features => ARRAY['a', 'b'], test_fraction => 0, params => '{"verbose": true}');
 -- caught in a subtransaction: the workers are gone and the transaction goes on
 BEGIN;
 DO $$ BEGIN
@@ -150,7 +156,7 @@ SELECT count(*) AS trains FROM (
 
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
-SELECT mm_drop(name) FROM (VALUES ('dp_lin'), ('dp_las'), ('dp_mem'), ('dp_tmp'), ('dp_bad'), ('dp_snap'),
+SELECT mm_drop(name) FROM (VALUES ('dp_lin'), ('dp_las'), ('dp_mem'), ('dp_tmp'), ('dp_bad'), ('dp_snap'), ('dp_few'),
                                   ('dp_loop_1'), ('dp_loop_2')) v(name)
  WHERE EXISTS (SELECT 1 FROM mm.models WHERE models.name = v.name);
 DROP TABLE dp_t, dp_bad;

@@ -210,8 +210,15 @@ extern Jsonb *MmFeaturesJsonb(const MmModel *m);
 /* mm_drift.c: the training profile of a version */
 struct MmDataset;
 extern Jsonb *MmProfileDataset(const struct MmDataset *ds);
-extern Jsonb *MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d,
-								const char *from);
+/* the profile of kept rows in parts, one per process that kept rows */
+typedef struct MmProfilePart MmProfilePart;
+extern int64 MmProfileStep(int64 rows);
+extern int	MmProfilePositions(const MmModel *m, int *pos);
+extern MmProfilePart *MmProfilePartBegin(const int *pos, int npos, int64 rows, int64 step);
+extern void MmProfilePartRows(MmProfilePart *pp, const double *rows, int64 n, int d);
+extern double *MmProfilePartEnd(MmProfilePart *pp, Size *len);
+extern Jsonb *MmProfileFromParts(const MmModel *m, double *const *parts, int nparts,
+								 const char *from);
 #define MM_SILHOUETTE_SAMPLE 10000	/* rows the silhouette is computed on, at most */
 extern Jsonb *MmClusteringMetrics(const MmModel *m, const double *Xs, int64 ns, uint64 seed,
 								  const char *on, double *primary);
@@ -304,7 +311,10 @@ extern int	MmScanParallelLaunched(const MmScanPar *p);
 extern int	MmScanParallelReceive(MmScanPar *p, int *worker, void **data, Size *len);
 extern void MmScanParallelWait(void);
 extern void MmScanParallelFailed(MmScanPar *p, int worker) pg_attribute_noreturn();
+extern void MmScanParallelSendTo(MmScanPar *p, int worker, const void *head, Size headlen,
+								 const void *data, Size len);
 extern void MmScanParallelEnd(MmScanPar *p, MmScan *s);
+extern void MmScanParallelAwait(struct shm_mq_handle *in, void **data, Size *len);
 extern void MmScanParallelSend(struct shm_mq_handle *mq, const void *head, Size headlen,
 							   const void *data, Size len);
 
@@ -424,11 +434,17 @@ typedef struct MmLinSink
 extern MmLinSink *mm_lin_sink;
 extern uint64 mm_lin_sink_generation;
 extern void MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out);
+typedef struct MmLinPar MmLinPar;
 extern bytea *MmLinStatsDirect(MmScan *scan, char **names, uint64 seed,
 							   double test_fraction, int64 max_memory, MmLinSink *sink,
-							   int *workers);
+							   int *workers, MmLinPar **lpar);
+extern int64 MmLinParKept(const MmLinPar *lp);
+extern void MmScoreRows(const MmModel *m, const double *rows, int64 n, int d,
+						MmRegMetrics *met, MmProfilePart *pp);
+extern void MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step);
+extern void MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts);
 extern void MmLinStatsWorker(MmScan *scan, char **names, const void *args,
-							 struct shm_mq_handle *mq);
+							 struct shm_mq_handle *mq, struct shm_mq_handle *in);
 
 /* ---------------------------------------------------------------------
  * Reading (target, features) rows of a source (mm_evaluate.c)

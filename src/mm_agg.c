@@ -48,6 +48,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "storage/shm_mq.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -682,16 +683,34 @@ typedef struct MmLinParArgs
 	int64		max_memory;
 } MmLinParArgs;
 
-/* a message of a worker: kept rows, then its state's fixed part */
-#define MMLS_MSG_ROWS	1
-#define MMLS_MSG_STATE	2
-#define MMLS_MSG_BYTES	(64 * 1024)	/* kept rows sent at a time, at most */
+/*
+ * The messages of the direct read's workers: a worker sends its state's
+ * fixed part (STATE, nrows: the rows it kept), the backend then the model
+ * to score them with (MODEL, nrows: the profile's sampling step; then the
+ * intercept, the p weights, the number of profiled offsets and the
+ * offsets, all as doubles), and the worker its metrics and profile part
+ * (RESULT, nrows: the rows scored; then MmRegMetrics, then the part).
+ */
+#define MMLS_MSG_STATE	1
+#define MMLS_MSG_MODEL	2
+#define MMLS_MSG_RESULT	3
 
 typedef struct MmLinMsg
 {
 	int32		kind;
-	int32		nrows;
+	int32		pad;
+	int64		nrows;
 } MmLinMsg;
+
+/* the workers of a direct read, holding their kept rows until they are scored */
+struct MmLinPar
+{
+	MmScanPar  *par;
+	int			workers;
+	int			d;
+	int			npos;			/* the values profiled (MmLinParScore) */
+	int64	   *kept;			/* each worker's kept rows */
+};
 
 /* A new expanded state for the direct read of scan (scalar features). */
 static MmLinExp *
@@ -755,24 +774,28 @@ MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
  * in the current memory context, or NULL when the table has no rows.
  *
  * With parallel workers (MmScanWorkers), each worker folds its pages'
- * training rows into a state of its own and sends the rows to keep as it
- * reads them, then its state; this backend keeps them with its own rows
- * and merges the states in worker order at the end.  *workers: the
- * workers that took part.
+ * training rows into a state of its own and keeps its rows to keep (the
+ * held-out rows, or all with test_fraction 0) within its own memory
+ * budget; this backend merges their states in worker order.  *lpar then
+ * holds the workers, still in parallel mode, until MmLinParScore has them
+ * score their rows (NULL without workers); *workers: how many took part.
  */
 bytea *
 MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
-				 int64 max_memory, MmLinSink *sink, int *workers)
+				 int64 max_memory, MmLinSink *sink, int *workers, MmLinPar **lpar)
 {
 	MmLinExp   *e = MmLinDirectState(scan, seed, test_fraction, max_memory, sink);
 	int			nworkers = MmScanWorkers(scan);
 	MmScanPar  *par = NULL;
 	MmLinState **parts = NULL;
+	int64	   *kept = NULL;
+	int			nparts = 0;
 	bool		reading = true;
 	bytea	   *result;
 	Size		size;
 
 	*workers = 0;
+	*lpar = NULL;
 	if (nworkers > 0)
 	{
 		MmLinParArgs args;
@@ -783,13 +806,15 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 		par = MmScanParallelBegin(scan, nworkers, MM_PAR_LINEAR_STATS, &args, sizeof(args));
 		*workers = MmScanParallelLaunched(par);
 		parts = palloc0(sizeof(MmLinState *) * Max(*workers, 1));
+		kept = palloc0(sizeof(int64) * Max(*workers, 1));
 	}
-	while (reading || par != NULL)
+	/* until this backend's share is read and every worker's state is in */
+	while (reading || nparts < *workers)
 	{
 		int			worker;
 		void	   *data;
 		Size		len;
-		int			got = par != NULL ? MmScanParallelReceive(par, &worker, &data, &len) : MM_PAR_ALL_DONE;
+		int			got = *workers > 0 ? MmScanParallelReceive(par, &worker, &data, &len) : MM_PAR_NONE;
 
 		if (got == MM_PAR_MESSAGE)
 		{
@@ -798,42 +823,32 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 			if (len < sizeof(msg))
 				elog(ERROR, "short message from parallel worker %d", worker);
 			memcpy(&msg, data, sizeof(msg));
-			data = (char *) data + sizeof(msg);
-			len -= sizeof(msg);
-			if (msg.kind == MMLS_MSG_ROWS && msg.nrows >= 0 &&
-				len == sizeof(double) * (Size) msg.nrows * e->s->d)
-				MmLinAppend(e, data, msg.nrows);
-			else if (msg.kind == MMLS_MSG_STATE && parts[worker] == NULL &&
-					 len == MmLinStateSize(e->s, 0))
-			{
-				parts[worker] = palloc(len);
-				memcpy(parts[worker], data, len);
-				MmLinCheck(parts[worker]);
-			}
-			else
+			if (msg.kind != MMLS_MSG_STATE || parts[worker] != NULL || msg.nrows < 0 ||
+				len - sizeof(msg) != MmLinStateSize(e->s, 0))
 				elog(ERROR, "unexpected message from parallel worker %d", worker);
+			parts[worker] = palloc(len - sizeof(msg));
+			memcpy(parts[worker], (char *) data + sizeof(msg), len - sizeof(msg));
+			MmLinCheck(parts[worker]);
+			kept[worker] = msg.nrows;
+			nparts++;
 			continue;
 		}
 		if (got == MM_PAR_FINISHED)
-		{
-			if (parts[worker] == NULL)
-				MmScanParallelFailed(par, worker);
-			continue;
-		}
+			MmScanParallelFailed(par, worker);
 		if (reading)
 		{
 			/* a share of the rows between two looks at the queues */
-			for (int i = 0; i < (par != NULL ? 256 : INT_MAX) && reading; i++)
+			for (int i = 0; i < (*workers > 0 ? 256 : INT_MAX) && reading; i++)
 				reading = MmLinDirectRow(e, scan, names);
 			continue;
 		}
-		if (got == MM_PAR_ALL_DONE)
-		{
-			MmScanParallelEnd(par, scan);
-			par = NULL;
-		}
-		else
-			MmScanParallelWait();
+		MmScanParallelWait();
+	}
+	if (par != NULL && *workers == 0)
+	{
+		/* no worker slot: this backend has read every page of the shared scan */
+		MmScanParallelEnd(par, scan);
+		par = NULL;
 	}
 	for (int w = 0; w < *workers; w++)
 	{
@@ -845,6 +860,16 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 		e->s->heldout_n += s2->heldout_n;
 		if (s2->flags & MMLS_FLAG_OVERFLOW)
 			MmLinOverflow(e);
+	}
+	if (par != NULL)
+	{
+		MmLinPar   *lp = palloc0(sizeof(MmLinPar));
+
+		lp->par = par;
+		lp->workers = *workers;
+		lp->d = e->s->d;
+		lp->kept = kept;
+		*lpar = lp;
 	}
 	if (e->s->n + e->s->block_n + e->s->heldout_n == 0)
 	{
@@ -859,47 +884,224 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 	return result;
 }
 
-/* A worker: send the rows e keeps and forget them. */
-static void
-MmLinSendKept(MmLinExp *e, shm_mq_handle *mq)
+/*
+ * Add n kept rows (d values each: the target, then the features) scored
+ * by the linear model m to met, and profile them into pp (either may be
+ * NULL), in order, a block at a time: the block is profiled while it is
+ * still in the cache.
+ */
+void
+MmScoreRows(const MmModel *m, const double *rows, int64 n, int d, MmRegMetrics *met,
+			MmProfilePart *pp)
 {
+	double		pred[256];
+
+	for (int64 i = 0; i < n; i += lengthof(pred))
+	{
+		int64		nb = Min(n - i, (int64) lengthof(pred));
+		const double *block = rows + (Size) i * d;
+
+		CHECK_FOR_INTERRUPTS();
+		if (met != NULL)
+		{
+			mm_linear_predict_rows(m, block + 1, d, nb, pred);
+			for (int64 k = 0; k < nb; k++)
+				mm_regmetrics_add(met, block[(Size) k * d], pred[k]);
+		}
+		if (pp != NULL)
+			MmProfilePartRows(pp, block, nb, d);
+	}
+}
+
+/* The rows the workers of a direct read kept. */
+int64
+MmLinParKept(const MmLinPar *lp)
+{
+	int64		n = 0;
+
+	for (int w = 0; w < lp->workers; w++)
+		n += lp->kept[w];
+	return n;
+}
+
+/*
+ * Have the workers of a direct read score the rows they kept with m (a
+ * linear model) and profile them with the sampling step of all the kept
+ * rows; MmLinParCollect takes their results.
+ */
+void
+MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step)
+{
+	int			p = lp->d - 1;
+	int		   *pos = palloc(sizeof(int) * Max(m->ncols, 1));
+	int			npos = MmProfilePositions(m, pos);
+	double	   *model = palloc(sizeof(double) * (2 + p + npos));
 	MmLinMsg	msg;
 
-	if (e->s->heldout_kept == 0)
-		return;
-	msg.kind = MMLS_MSG_ROWS;
-	msg.nrows = (int32) e->s->heldout_kept;
-	MmScanParallelSend(mq, &msg, sizeof(msg), e->chunks[0],
-					   sizeof(double) * (Size) e->s->heldout_kept * e->s->d);
-	e->s->heldout_kept = 0;
+	if ((int) m->ncols != p)
+		elog(ERROR, "the model has %u encoded features, the training rows %d", m->ncols, p);
+	model[0] = m->intercept;
+	memcpy(model + 1, m->coef, sizeof(double) * p);
+	model[1 + p] = npos;
+	for (int j = 0; j < npos; j++)
+		model[2 + p + j] = pos[j];
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = MMLS_MSG_MODEL;
+	msg.nrows = step;
+	lp->npos = npos;
+	for (int w = 0; w < lp->workers; w++)
+		MmScanParallelSendTo(lp->par, w, &msg, sizeof(msg), model, sizeof(double) * (2 + p + npos));
+	pfree(model);
+	pfree(pos);
+}
+
+/*
+ * The workers' results (MmLinParScore): their metrics merged in worker
+ * order into met (which may hold this backend's already), their profile
+ * parts into parts[0 .. workers-1] (palloc'd).  Then the workers are gone
+ * and parallel mode is over.
+ */
+void
+MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts)
+{
+	MmRegMetrics *wmet = palloc0(sizeof(MmRegMetrics) * lp->workers);
+	int			done = 0;
+
+	for (int w = 0; w < lp->workers; w++)
+		parts[w] = NULL;
+	while (done < lp->workers)
+	{
+		int			worker;
+		void	   *data;
+		Size		len;
+		int			got = MmScanParallelReceive(lp->par, &worker, &data, &len);
+		MmLinMsg	r;
+
+		if (got == MM_PAR_NONE)
+		{
+			MmScanParallelWait();
+			continue;
+		}
+		/* a worker that has sent its result is done: any other has failed */
+		if (got == MM_PAR_FINISHED || got == MM_PAR_ALL_DONE)
+		{
+			for (int w = 0; w < lp->workers; w++)
+				if (parts[w] == NULL && (got == MM_PAR_ALL_DONE || w == worker))
+					MmScanParallelFailed(lp->par, w);
+			continue;
+		}
+		if (parts[worker] != NULL)
+			elog(ERROR, "unexpected message from parallel worker %d", worker);
+		if (len < sizeof(r) + sizeof(MmRegMetrics) + 2 * sizeof(double))
+			elog(ERROR, "short message from parallel worker %d", worker);
+		memcpy(&r, data, sizeof(r));
+		if (r.kind != MMLS_MSG_RESULT || r.nrows != lp->kept[worker])
+			elog(ERROR, "unexpected message from parallel worker %d", worker);
+		memcpy(&wmet[worker], (char *) data + sizeof(r), sizeof(MmRegMetrics));
+		len -= sizeof(r) + sizeof(MmRegMetrics);
+		parts[worker] = palloc_extended(len, MCXT_ALLOC_HUGE);
+		memcpy(parts[worker], (char *) data + sizeof(r) + sizeof(MmRegMetrics), len);
+		/* the part: its rows, its sample's rows, a sum and a sample per value */
+		if (parts[worker][0] != (double) r.nrows || parts[worker][1] < 0 ||
+			parts[worker][1] > parts[worker][0] ||
+			len != sizeof(double) * (2 + lp->npos + (Size) lp->npos * (Size) parts[worker][1]))
+			elog(ERROR, "unexpected message from parallel worker %d", worker);
+		done++;
+	}
+	MmScanParallelEnd(lp->par, NULL);
+	lp->par = NULL;
+	for (int w = 0; w < lp->workers; w++)
+		mm_regmetrics_merge(met, &wmet[w]);
 }
 
 /*
  * A worker of the direct read (mm_scan.c): its pages' rows into a state of
- * its own, the rows to keep sent as they come, then the state.
+ * its own, which it sends; then, with the model the backend sends back,
+ * its kept rows' metrics and profile part.
  */
 void
-MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq)
+MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
+				 shm_mq_handle *in)
 {
 	MmLinParArgs a;
 	MmLinExp   *e;
-	int64		batch;
 	MmLinMsg	msg;
+	MmLinState *fixed;
+	Size		fixed_size;
+	void	   *data;
+	Size		len;
+	MmModel		model;
+	int			p;
+	int			npos;
+	int		   *pos;
+	const double *got;
+	MmRegMetrics met;
+	MmProfilePart *pp;
+	double	   *part;
+	Size		part_len;
+	int64		left;
 
 	memcpy(&a, args, sizeof(a));
 	e = MmLinDirectState(scan, a.seed, a.test_fraction, a.max_memory, NULL);
-	/* the kept rows fill the first chunk only, up to a message's worth */
-	batch = Max(1, Min(e->chunk_rows, MMLS_MSG_BYTES / ((int64) sizeof(double) * e->s->d)));
 	while (MmLinDirectRow(e, scan, names))
-	{
-		if (e->s->heldout_kept >= batch)
-			MmLinSendKept(e, mq);
-	}
-	MmLinSendKept(e, mq);
+		;
 	MmLinFlush(e->s);
+
+	/* the state without its rows, which stay here */
+	fixed_size = MmLinStateSize(e->s, 0);
+	fixed = palloc(fixed_size);
+	memcpy(fixed, e->s, fixed_size);
+	fixed->heldout_kept = 0;
+	fixed->heldout_cap = 0;
+	memset(&msg, 0, sizeof(msg));
 	msg.kind = MMLS_MSG_STATE;
-	msg.nrows = 0;
-	MmScanParallelSend(mq, &msg, sizeof(msg), e->s, MmLinStateSize(e->s, 0));
+	msg.nrows = e->s->heldout_kept;
+	MmScanParallelSend(mq, &msg, sizeof(msg), fixed, fixed_size);
+
+	/* the model, the sampling step and the offsets to profile */
+	MmScanParallelAwait(in, &data, &len);
+	p = e->s->d - 1;
+	if (len < sizeof(msg) + sizeof(double) * (2 + p))
+		elog(ERROR, "short message from the backend of the parallel direct read");
+	memcpy(&msg, data, sizeof(msg));
+	got = palloc(len - sizeof(msg));
+	memcpy((void *) got, (char *) data + sizeof(msg), len - sizeof(msg));
+	npos = (int) got[1 + p];
+	if (msg.kind != MMLS_MSG_MODEL || msg.nrows < 1 || npos < 0 || npos > p ||
+		len != sizeof(msg) + sizeof(double) * (2 + p + npos))
+		elog(ERROR, "unexpected message from the backend of the parallel direct read");
+	memset(&model, 0, sizeof(model));
+	model.intercept = got[0];
+	model.coef = (double *) got + 1;
+	model.ncols = (uint32) p;
+	pos = palloc(sizeof(int) * Max(npos, 1));
+	for (int j = 0; j < npos; j++)
+		pos[j] = (int) got[2 + p + j];
+
+	/* score and profile the kept rows, chunk by chunk, in order */
+	mm_regmetrics_init(&met);
+	pp = MmProfilePartBegin(pos, npos, e->s->heldout_kept, msg.nrows);
+	left = e->s->heldout_kept;
+	for (int c = 0; left > 0; c++)
+	{
+		int64		n = Min(left, e->chunk_rows);
+		const double *rows = e->chunks[c];
+
+		MmScoreRows(&model, rows, n, e->s->d, &met, pp);
+		left -= n;
+	}
+	part = MmProfilePartEnd(pp, &part_len);
+
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = MMLS_MSG_RESULT;
+	msg.nrows = e->s->heldout_kept;
+	{
+		char	   *out = palloc_extended(sizeof(MmRegMetrics) + part_len, MCXT_ALLOC_HUGE);
+
+		memcpy(out, &met, sizeof(MmRegMetrics));
+		memcpy(out + sizeof(MmRegMetrics), part, part_len);
+		MmScanParallelSend(mq, &msg, sizeof(msg), out, sizeof(MmRegMetrics) + part_len);
+	}
 }
 
 /*

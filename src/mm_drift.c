@@ -112,12 +112,26 @@ typedef struct MmNumericAcc
 	double	   *sample;
 } MmNumericAcc;
 
+/* The sampling step of a profile of rows values: at most MM_PROFILE_SAMPLE sampled. */
+int64
+MmProfileStep(int64 rows)
+{
+	return Max(1, (rows + MM_PROFILE_SAMPLE - 1) / MM_PROFILE_SAMPLE);
+}
+
+/* An accumulator for rows values, sampling every step-th. */
+static void
+MmNumericAccInitStep(MmNumericAcc *acc, int64 rows, int64 step)
+{
+	memset(acc, 0, sizeof(*acc));
+	acc->step = step;
+	acc->sample = palloc(sizeof(double) * (rows / acc->step + 1));
+}
+
 static void
 MmNumericAccInit(MmNumericAcc *acc, int64 rows)
 {
-	memset(acc, 0, sizeof(*acc));
-	acc->step = Max(1, (rows + MM_PROFILE_SAMPLE - 1) / MM_PROFILE_SAMPLE);
-	acc->sample = palloc(sizeof(double) * (rows / acc->step + 1));
+	MmNumericAccInitStep(acc, rows, MmProfileStep(rows));
 }
 
 static inline void
@@ -363,59 +377,153 @@ MmProfileDataset(const MmDataset *ds)
 }
 
 /*
- * The profile of the one-scan linear path, from the n rows it kept (d
- * values each: the target, then the encoded features of m; never NaN,
- * which the aggregate refuses), read once in order: the held-out rows or,
- * with test_fraction 0, the training rows ("from"); NULL when it kept none.
+ * The offsets in a kept row (the target, then the encoded features of m)
+ * of the values the profile of kept rows covers; pos has room for
+ * m->ncols.  Returns their number.
  */
-Jsonb *
-MmProfileKeptRows(const MmModel *m, const double *rows, int64 n, int d,
-				  const char *from)
+int
+MmProfilePositions(const MmModel *m, int *pos)
 {
-	StringInfoData s;
-	uint32		pos = 0;
-	bool		first = true;
-	MmRowProfiler pr;
-	MmNumericAcc *acc;
+	uint32		off = 0;
+	int			npos = 0;
 
-	if (n == 0)
-		return NULL;
-	acc = palloc(sizeof(MmNumericAcc) * Max(d, 1));
-	MmRowProfilerInit(&pr, d);
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
 		const MmFeature *f = &m->features[i];
 
 		for (uint32 k = 0; k < f->width && f->width <= MM_PROFILE_MAX_WIDTH; k++)
-		{
-			MmNumericAccInit(&acc[1 + pos + k], n);
-			MmRowProfilerColumn(&pr, 1 + pos + k, &acc[1 + pos + k]);
-		}
-		pos += f->width;
+			pos[npos++] = 1 + off + k;
+		off += f->width;
 	}
+	return npos;
+}
+
+/*
+ * The profile of the one-scan linear path comes from the rows it kept (d
+ * values each: the target, then the encoded features of m; never NaN,
+ * which the aggregate refuses), read once in order: the held-out rows or,
+ * with test_fraction 0, the training rows.  Each process that kept rows
+ * (the backend, the workers of a direct read) makes a part of them,
+ * profiled at the offsets pos (MmProfilePositions) with the sampling step
+ * of all the parts' rows together (MmProfileStep); MmProfileFromParts
+ * joins the parts.  With one part, the rows are sampled and summed as one
+ * pass over all of them would.
+ */
+struct MmProfilePart
+{
+	int			npos;
+	MmRowProfiler pr;
+	MmNumericAcc *acc;
+};
+
+/* Begin a part of at most rows rows (all of them: the sample is sized for them). */
+MmProfilePart *
+MmProfilePartBegin(const int *pos, int npos, int64 rows, int64 step)
+{
+	MmProfilePart *pp = palloc0(sizeof(MmProfilePart));
+
+	pp->npos = npos;
+	pp->acc = palloc(sizeof(MmNumericAcc) * Max(npos, 1));
+	MmRowProfilerInit(&pp->pr, npos);
+	for (int j = 0; j < npos; j++)
+	{
+		MmNumericAccInitStep(&pp->acc[j], rows, step);
+		MmRowProfilerColumn(&pp->pr, pos[j], &pp->acc[j]);
+	}
+	return pp;
+}
+
+/* Add n rows of d values, in order. */
+void
+MmProfilePartRows(MmProfilePart *pp, const double *rows, int64 n, int d)
+{
 	for (int64 r = 0; r < n; r++)
 	{
-		MmRowProfilerAdd(&pr, rows + r * d);
+		MmRowProfilerAdd(&pp->pr, rows + r * d);
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	MmRowProfilerFinish(&pr);
+}
+
+/*
+ * End a part: a flat array of *len bytes, doubles: the rows, the rows
+ * sampled (ns), each offset's sum, then each offset's ns sampled values.
+ */
+double *
+MmProfilePartEnd(MmProfilePart *pp, Size *len)
+{
+	int			npos = pp->npos;
+	int64		ns = pp->pr.ns;
+	double	   *flat;
+
+	MmRowProfilerFinish(&pp->pr);
+	*len = sizeof(double) * (2 + npos + (Size) npos * ns);
+	flat = palloc_extended(*len, MCXT_ALLOC_HUGE);
+	flat[0] = (double) pp->pr.n;
+	flat[1] = (double) ns;
+	for (int j = 0; j < npos; j++)
+	{
+		flat[2 + j] = pp->pr.sum[j];
+		memcpy(flat + 2 + npos + (Size) j * ns, pp->acc[j].sample, sizeof(double) * ns);
+		pfree(pp->acc[j].sample);
+	}
+	return flat;
+}
+
+/*
+ * The profile of kept rows from the parts of the processes that kept them
+ * (MmProfilePartEnd, in order; a serial train has one): each value's mean
+ * over all the rows and its deciles from all the parts' samples.  NULL
+ * when no row was kept.
+ */
+Jsonb *
+MmProfileFromParts(const MmModel *m, double *const *parts, int nparts, const char *from)
+{
+	StringInfoData s;
+	int		   *pos = palloc(sizeof(int) * Max(m->ncols, 1));
+	int			npos = MmProfilePositions(m, pos);
+	int64		n = 0;
+	int64		ns = 0;
+	int			j = 0;
+	bool		first = true;
+
+	for (int p = 0; p < nparts; p++)
+	{
+		n += (int64) parts[p][0];
+		ns += (int64) parts[p][1];
+	}
+	if (n == 0)
+		return NULL;
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"%s\", \"features\": [", n, from);
-	pos = 0;
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
 		const MmFeature *f = &m->features[i];
 
-		for (uint32 k = 0; k < f->width && f->width <= MM_PROFILE_MAX_WIDTH; k++)
+		for (uint32 k = 0; k < f->width && f->width <= MM_PROFILE_MAX_WIDTH; k++, j++)
 		{
+			MmNumericAcc acc;
+			int64		at = 0;
+
+			memset(&acc, 0, sizeof(acc));
+			acc.n = n;
+			acc.ns = ns;
+			acc.sample = palloc_extended(sizeof(double) * Max(ns, 1), MCXT_ALLOC_HUGE);
+			for (int p = 0; p < nparts; p++)
+			{
+				int64		pns = (int64) parts[p][1];
+
+				/* the first part's sum as it is: a serial train's, to the bit */
+				acc.sum = p == 0 ? parts[p][2 + j] : acc.sum + parts[p][2 + j];
+				memcpy(acc.sample + at, parts[p] + 2 + npos + (Size) j * pns, sizeof(double) * pns);
+				at += pns;
+			}
 			if (!first)
 				appendStringInfoString(&s, ", ");
 			first = false;
-			MmNumericAccAppend(&s, MmElementName(f->name, f->width, k), &acc[1 + pos + k]);
+			MmNumericAccAppend(&s, MmElementName(f->name, f->width, k), &acc);
 		}
-		pos += f->width;
 	}
 	appendStringInfoString(&s, "]}");
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));

@@ -396,7 +396,9 @@ MmScanEnd(MmScan *s)
 #define MM_PAR_KEY_ARGS		UINT64CONST(0x4D4D530000000002)
 #define MM_PAR_KEY_PSCAN	UINT64CONST(0x4D4D530000000003)
 #define MM_PAR_KEY_QUEUES	UINT64CONST(0x4D4D530000000004)
-#define MM_PAR_QUEUE_SIZE	((Size) 1024 * 1024)
+#define MM_PAR_QUEUE_SIZE	((Size) 1024 * 1024)	/* a worker's messages to the backend */
+#define MM_PAR_IN_SIZE		((Size) 64 * 1024)	/* the backend's to a worker */
+#define MM_PAR_QUEUES_SIZE	(MM_PAR_QUEUE_SIZE + MM_PAR_IN_SIZE)
 
 /* what the workers need to read the table as the backend does */
 typedef struct MmParShared
@@ -413,7 +415,8 @@ struct MmScanPar
 {
 	ParallelContext *pcxt;
 	int			nworkers;		/* launched */
-	shm_mq_handle **mq;
+	shm_mq_handle **mq;			/* from each worker */
+	shm_mq_handle **in;			/* to each worker */
 	bool	   *done;			/* its queue is detached */
 	int			ndone;
 	int			next;			/* the queue to try first */
@@ -473,7 +476,7 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(MmParShared));
 	shm_toc_estimate_chunk(&pcxt->estimator, Max(argslen, 1));
 	shm_toc_estimate_chunk(&pcxt->estimator, pscan_size);
-	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(MM_PAR_QUEUE_SIZE, nworkers));
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(MM_PAR_QUEUES_SIZE, nworkers));
 	shm_toc_estimate_keys(&pcxt->estimator, 4);
 	InitializeParallelDSM(pcxt);
 
@@ -497,26 +500,37 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 
 	/* no segment (no dynamic shared memory): no workers, nworkers is 0 */
 	p->mq = palloc0(sizeof(shm_mq_handle *) * Max(pcxt->nworkers, 1));
+	p->in = palloc0(sizeof(shm_mq_handle *) * Max(pcxt->nworkers, 1));
 	p->done = palloc0(sizeof(bool) * Max(pcxt->nworkers, 1));
 	if (pcxt->nworkers > 0)
 	{
-		queues = shm_toc_allocate(pcxt->toc, mul_size(MM_PAR_QUEUE_SIZE, pcxt->nworkers));
+		queues = shm_toc_allocate(pcxt->toc, mul_size(MM_PAR_QUEUES_SIZE, pcxt->nworkers));
 		shm_toc_insert(pcxt->toc, MM_PAR_KEY_QUEUES, queues);
 		for (int i = 0; i < pcxt->nworkers; i++)
 		{
-			shm_mq	   *mq = shm_mq_create(queues + (Size) i * MM_PAR_QUEUE_SIZE, MM_PAR_QUEUE_SIZE);
+			char	   *at = queues + (Size) i * MM_PAR_QUEUES_SIZE;
+			shm_mq	   *mq = shm_mq_create(at, MM_PAR_QUEUE_SIZE);
+			shm_mq	   *in = shm_mq_create(at + MM_PAR_QUEUE_SIZE, MM_PAR_IN_SIZE);
 
 			shm_mq_set_receiver(mq, MyProc);
 			p->mq[i] = shm_mq_attach(mq, pcxt->seg, NULL);
+			shm_mq_set_sender(in, MyProc);
+			p->in[i] = shm_mq_attach(in, pcxt->seg, NULL);
 		}
 	}
 	LaunchParallelWorkers(pcxt);
 	for (int i = 0; i < pcxt->nworkers; i++)
 	{
 		if (i < pcxt->nworkers_launched)
+		{
 			shm_mq_set_handle(p->mq[i], pcxt->worker[i].bgwhandle);
+			shm_mq_set_handle(p->in[i], pcxt->worker[i].bgwhandle);
+		}
 		else
+		{
 			shm_mq_detach(p->mq[i]);
+			shm_mq_detach(p->in[i]);
+		}
 	}
 	p->pcxt = pcxt;
 	p->nworkers = pcxt->nworkers_launched;
@@ -584,19 +598,50 @@ MmScanParallelFailed(MmScanPar *p, int worker)
 	elog(ERROR, "parallel worker %d of the direct read ended without its result", worker);
 }
 
-/* End the parallel part of a read: after every worker has finished. */
+/* Send worker a message (a header, then data): it waits for it. */
+void
+MmScanParallelSendTo(MmScanPar *p, int worker, const void *head, Size headlen,
+					 const void *data, Size len)
+{
+	shm_mq_iovec iov[2];
+
+	iov[0].data = head;
+	iov[0].len = headlen;
+	iov[1].data = data;
+	iov[1].len = len;
+	if (shm_mq_sendv(p->in[worker], iov, len > 0 ? 2 : 1, false, true) != SHM_MQ_SUCCESS)
+		MmScanParallelFailed(p, worker);
+}
+
+/*
+ * End the parallel part of a read, once every worker has sent all it
+ * owed: the backend's share of the scan (s, when given) is ended first.
+ */
 void
 MmScanParallelEnd(MmScanPar *p, MmScan *s)
 {
-	if (s->scan != NULL)
+	if (s != NULL && s->scan != NULL)
+	{
 		table_endscan(s->scan);
-	s->scan = NULL;
+		s->scan = NULL;
+	}
 	WaitForParallelWorkersToFinish(p->pcxt);
 	DestroyParallelContext(p->pcxt);
 	ExitParallelMode();
 	pfree(p->mq);
+	pfree(p->in);
 	pfree(p->done);
 	pfree(p);
+}
+
+/* A worker: the backend's next message (it waits for it). */
+void
+MmScanParallelAwait(shm_mq_handle *in, void **data, Size *len)
+{
+	if (shm_mq_receive(in, len, data, false) != SHM_MQ_SUCCESS)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("the backend of the parallel direct read stopped")));
 }
 
 /* A worker: send a message to the backend. */
@@ -626,13 +671,18 @@ mm_scan_worker_main(dsm_segment *seg, shm_toc *toc)
 	void	   *args = shm_toc_lookup(toc, MM_PAR_KEY_ARGS, false);
 	ParallelTableScanDesc pscan = shm_toc_lookup(toc, MM_PAR_KEY_PSCAN, false);
 	char	   *queues = shm_toc_lookup(toc, MM_PAR_KEY_QUEUES, false);
-	shm_mq	   *mq = (shm_mq *) (queues + (Size) ParallelWorkerNumber * MM_PAR_QUEUE_SIZE);
+	char	   *at = queues + (Size) ParallelWorkerNumber * MM_PAR_QUEUES_SIZE;
+	shm_mq	   *mq = (shm_mq *) at;
+	shm_mq	   *in = (shm_mq *) (at + MM_PAR_QUEUE_SIZE);
 	shm_mq_handle *mqh;
+	shm_mq_handle *inh;
 	MmScan		s;
 	char	  **names;
 
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
+	shm_mq_set_receiver(in, MyProc);
+	inh = shm_mq_attach(in, seg, NULL);
 
 	memset(&s, 0, sizeof(s));
 	s.n = sh->n;
@@ -655,11 +705,12 @@ mm_scan_worker_main(dsm_segment *seg, shm_toc *toc)
 	switch (sh->kind)
 	{
 		case MM_PAR_LINEAR_STATS:
-			MmLinStatsWorker(&s, names, args, mqh);
+			MmLinStatsWorker(&s, names, args, mqh, inh);
 			break;
 		default:
 			elog(ERROR, "unknown kind %d of parallel direct read", sh->kind);
 	}
 	MmScanEnd(&s);
 	shm_mq_detach(mqh);
+	shm_mq_detach(inh);
 }

@@ -704,19 +704,21 @@ MmLinStatsQuery(const char *extschema, const MmSource *src,
  * rows in sink (in a serial plan), in the current memory context.  A
  * plain table is read directly when it can be (mm_scan.c): the same state,
  * without the query; *direct_read says which way it was read, *workers
- * how many parallel workers the direct read had.
+ * how many parallel workers the direct read had, and *lpar holds them
+ * (and their kept rows) until they have scored those (MmLinParScore).
  */
 static bytea *
 MmScanLinearStats(const char *extschema, const MmSource *src,
 				  const MmSourceCol *target, const MmSourceCol *cols, int ncols,
 				  const MmTrainParams *p, double test_fraction, MmLinSink *sink,
-				  bool *direct_read, int *workers)
+				  bool *direct_read, int *workers, MmLinPar **lpar)
 {
 	MmLinSink  *prev = mm_lin_sink;
 	MmScan		scan;
 	bytea	   *state;
 
 	*workers = 0;
+	*lpar = NULL;
 	memset(sink, 0, sizeof(*sink));
 	sink->cxt = CurrentMemoryContext;
 	sink->generation = ++mm_lin_sink_generation;
@@ -735,7 +737,7 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 			for (int i = 0; i < ncols; i++)
 				names[i + 1] = cols[i].name;
 			state = MmLinStatsDirect(&scan, names, p->seed, test_fraction,
-									 (int64) mm_max_train_memory_kb * 1024, sink, workers);
+									 (int64) mm_max_train_memory_kb * 1024, sink, workers, lpar);
 			MmScanEnd(&scan);
 		}
 		else
@@ -954,20 +956,6 @@ MmStoreVersion(const char *model, int algorithm, int task, int policy,
 	MmCatalogEnd(&cat);
 	*version_out = version;
 	return deploy;
-}
-
-/* Score the held-out rows kept by the aggregate. */
-static void
-MmScoreKept(const MmModel *m, const MmLinStats *st, MmRegMetrics *met)
-{
-	for (int64 i = 0; i < st->heldout_kept; i++)
-	{
-		const double *row = st->heldout + (Size) i * st->d;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		mm_regmetrics_add(met, row[0], mm_linear_predict(m, row + 1));
-	}
 }
 
 /* The progress callback of iterative fits: cancel, and a NOTICE if verbose. */
@@ -1820,6 +1808,9 @@ mm_train(PG_FUNCTION_ARGS)
 	bool		elastic;
 	bool		direct = false;
 	int			workers = 0;
+	MmLinPar   *lpar = NULL;
+	int64		kept;
+	bool		scored_kept;
 	bool		unsupervised;
 	bool		open_task;
 	bool		searching;
@@ -2041,7 +2032,7 @@ mm_train(PG_FUNCTION_ARGS)
 		/* one scan: training co-moments and held-out rows */
 		extschema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
 		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction, &sink,
-								  &direct, &workers);
+								  &direct, &workers, &lpar);
 		if (state == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -2078,33 +2069,54 @@ mm_train(PG_FUNCTION_ARGS)
 
 		/* fit */
 		MmBuildSchema(&m, tcol.name, cols, ncols, &st);
-		/* not from a prefix of the rows when all were to be kept */
-		profile = st.kept_all && !st.heldout_complete ? NULL :
-			MmProfileKeptRows(&m, st.heldout, st.heldout_kept, st.d,
-							  st.kept_all ? "train" : "heldout");
 		if (elastic)
 			MmFitElastic(model, &p, &m, NULL, NULL, 0, st.n, st.mean, st.C);
 		else
 			MmSolveLinear(model, &m, p.fit_intercept, p.alpha, st.n, st.mean, st.C);
 
-		/* score */
+		/*
+		 * Score and profile the kept rows: the held-out rows, or every row
+		 * with nothing held out.  The workers of a direct read hold theirs:
+		 * they score and profile them and end parallel mode.  A second pass
+		 * scores the rows when not all were kept; the profile is then from
+		 * the kept held-out rows, or none when all rows were to be kept.
+		 */
 		MmProgressPhase("evaluating");
 		mm_regmetrics_init(&met);
-		if (st.heldout_n > 0)
+		on = st.heldout_n > 0 ? "heldout" : "train";
+		kept = st.heldout_kept + (lpar != NULL ? MmLinParKept(lpar) : 0);
+		scored_kept = st.heldout_complete &&
+			(st.heldout_n > 0 || (st.kept_all && kept == (int64) st.n));
 		{
-			on = "heldout";
-			if (st.heldout_complete)
-				MmScoreKept(&m, &st, &met);
-			else
+			double	  **parts = palloc(sizeof(double *) * (workers + 1));
+			int		   *pos = palloc(sizeof(int) * Max(m.ncols, 1));
+			int64		step = MmProfileStep(kept);
+			MmProfilePart *pp;
+			Size		len;
+			int			nparts = 1;
+
+			/* the workers score theirs while this backend scores its own */
+			if (lpar != NULL)
+				MmLinParScore(lpar, &m, step);
+			pp = MmProfilePartBegin(pos, MmProfilePositions(&m, pos), st.heldout_kept, step);
+			MmScoreRows(&m, st.heldout, st.heldout_kept, st.d, scored_kept ? &met : NULL, pp);
+			parts[0] = MmProfilePartEnd(pp, &len);
+			if (lpar != NULL)
+			{
+				MmLinParCollect(lpar, &met, parts + 1);
+				nparts += workers;
+				lpar = NULL;
+			}
+			/* not from a prefix of the rows when all were to be kept */
+			profile = st.kept_all && !st.heldout_complete ? NULL :
+				MmProfileFromParts(&m, parts, nparts, on);
+		}
+		if (!scored_kept)
+		{
+			mm_regmetrics_init(&met);
+			if (st.heldout_n > 0)
 				MmScoreOverSource(&m, model, &src, MM_ROWS_HELDOUT, (uint64) p.seed,
 								  test_fraction, &met, NULL, NULL, NULL);
-		}
-		else
-		{
-			on = "train";
-			/* the rows kept in scan order, or a second pass when they were not all kept */
-			if (st.kept_all && st.heldout_complete && st.heldout_kept == (int64) st.n)
-				MmScoreKept(&m, &st, &met);
 			else
 				MmScoreOverSource(&m, model, &src, MM_ROWS_ALL, 0, 0, &met, NULL, NULL, NULL);
 		}

@@ -883,4 +883,12 @@ mm_linear_predict(const MmModel *m, const double *x)
 	return s;
 }
 
+/*
+ * mm_linear_predict of the n rows at x, x + ld, ... into out[n]: each
+ * row's sum in the same order (the same bits), four rows at a time, so
+ * that their chains of additions overlap.
+ */
+void		mm_linear_predict_rows(const MmModel *m, const double *x, size_t ld,
+								   int64_t n, double *out);
+
 #endif							/* MM_CORE_H */

@@ -377,3 +377,39 @@ mm_linear_fit(int p, double n, const double *mean, const double *C,
 	}
 	return MM_OK;
 }
+
+/* Predict n rows; see mm_core.h. */
+void
+mm_linear_predict_rows(const MmModel *m, const double *x, size_t ld, int64_t n,
+					   double *out)
+{
+	int64_t		i = 0;
+
+	for (; i + 4 <= n; i += 4)
+	{
+		const double *x0 = x + (size_t) i * ld;
+		const double *x1 = x0 + ld;
+		const double *x2 = x1 + ld;
+		const double *x3 = x2 + ld;
+		double		s0 = m->intercept,
+					s1 = m->intercept,
+					s2 = m->intercept,
+					s3 = m->intercept;
+
+		for (uint32_t j = 0; j < m->ncols; j++)
+		{
+			double		c = m->coef[j];
+
+			s0 += c * x0[j];
+			s1 += c * x1[j];
+			s2 += c * x2[j];
+			s3 += c * x3[j];
+		}
+		out[i] = s0;
+		out[i + 1] = s1;
+		out[i + 2] = s2;
+		out[i + 3] = s3;
+	}
+	for (; i < n; i++)
+		out[i] = mm_linear_predict(m, x + (size_t) i * ld);
+}

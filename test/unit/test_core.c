@@ -828,6 +828,49 @@ test_metrics(void)
 		  "worst difference %g", worst);
 }
 
+/* mm_linear_predict_rows gives mm_linear_predict's bits, whatever n. */
+static void
+test_predict_rows(void)
+{
+	enum
+	{
+		P = 20, LD = 21, N = 103
+	};
+	double		coef[P];
+	double	   *x = malloc(sizeof(double) * LD * N);
+	double		out[N];
+	MmModel		m;
+	uint64_t	r = 0x9E3779B97F4A7C15ULL;
+	bool		same = true;
+
+	memset(&m, 0, sizeof(m));
+	for (int j = 0; j < P; j++)
+	{
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		coef[j] = ((double) (r >> 11) / 9007199254740992.0 - 0.5) * (j + 1);
+	}
+	for (int i = 0; i < LD * N; i++)
+	{
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		x[i] = ((double) (r >> 11) / 9007199254740992.0 - 0.5) * 1e3;
+	}
+	m.ncols = P;
+	m.coef = coef;
+	m.intercept = 0.1;
+	for (int64_t n = 0; n <= N; n += (n < 9 ? 1 : 47))
+	{
+		mm_linear_predict_rows(&m, x + 1, LD, n, out);
+		for (int64_t i = 0; i < n; i++)
+		{
+			double		one = mm_linear_predict(&m, x + 1 + i * LD);
+
+			same &= memcmp(&one, &out[i], sizeof(double)) == 0;
+		}
+	}
+	check(same, "predict rows: four at a time gives each row's bits", "a row differs");
+	free(x);
+}
+
 /* ---------------------------------------------------------------------
  * Names and blobs
  * --------------------------------------------------------------------- */
@@ -2319,6 +2362,7 @@ main(void)
 	test_no_intercept();
 	test_linear_invalid();
 	test_metrics();
+	test_predict_rows();
 	test_names();
 	test_blob();
 	test_blob_v2();
