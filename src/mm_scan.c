@@ -384,8 +384,10 @@ MmScanEnd(MmScan *s)
  * a parallel sequential scan would read it: each process takes the next
  * pages of one shared parallel heap scan (table_beginscan_parallel, under
  * the statement's snapshot, from the first page).  What a worker makes of
- * its rows (kind) is sent to the backend through its own message queue;
- * the backend reads its own share of the pages between the messages.
+ * its rows (kind) is sent to the backend through its own message queue,
+ * and the backend can answer through a second one (a worker may wait for
+ * it, in parallel mode, until it has sent all it owes); the backend reads
+ * its own share of the pages between the messages.
  * The workers are launched as the planner would for a parallel scan of
  * the table: max_parallel_workers_per_gather at most, none below
  * min_parallel_table_scan_size, the table's parallel_workers setting;
@@ -598,10 +600,9 @@ MmScanParallelFailed(MmScanPar *p, int worker)
 	elog(ERROR, "parallel worker %d of the direct read ended without its result", worker);
 }
 
-/* Send worker a message (a header, then data): it waits for it. */
-void
-MmScanParallelSendTo(MmScanPar *p, int worker, const void *head, Size headlen,
-					 const void *data, Size len)
+/* Send a message (a header, then data) to mq, waiting for room; false: nobody reads it. */
+static bool
+MmScanSendv(shm_mq_handle *mq, const void *head, Size headlen, const void *data, Size len)
 {
 	shm_mq_iovec iov[2];
 
@@ -609,7 +610,15 @@ MmScanParallelSendTo(MmScanPar *p, int worker, const void *head, Size headlen,
 	iov[0].len = headlen;
 	iov[1].data = data;
 	iov[1].len = len;
-	if (shm_mq_sendv(p->in[worker], iov, len > 0 ? 2 : 1, false, true) != SHM_MQ_SUCCESS)
+	return shm_mq_sendv(mq, iov, len > 0 ? 2 : 1, false, true) == SHM_MQ_SUCCESS;
+}
+
+/* Send worker a message (a header, then data): it waits for it. */
+void
+MmScanParallelSendTo(MmScanPar *p, int worker, const void *head, Size headlen,
+					 const void *data, Size len)
+{
+	if (!MmScanSendv(p->in[worker], head, headlen, data, len))
 		MmScanParallelFailed(p, worker);
 }
 
@@ -649,13 +658,7 @@ void
 MmScanParallelSend(shm_mq_handle *mq, const void *head, Size headlen,
 				   const void *data, Size len)
 {
-	shm_mq_iovec iov[2];
-
-	iov[0].data = head;
-	iov[0].len = headlen;
-	iov[1].data = data;
-	iov[1].len = len;
-	if (shm_mq_sendv(mq, iov, len > 0 ? 2 : 1, false, true) != SHM_MQ_SUCCESS)
+	if (!MmScanSendv(mq, head, headlen, data, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("the backend of the parallel direct read stopped reading")));
