@@ -441,7 +441,8 @@ extern bytea *MmLinStatsDirect(MmScan *scan, char **names, uint64 seed,
 extern int64 MmLinParKept(const MmLinPar *lp);
 extern void MmScoreRows(const MmModel *m, const double *rows, int64 n, int d,
 						MmRegMetrics *met, MmProfilePart *pp);
-extern void MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step);
+extern void MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos,
+						  int npos);
 extern void MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts);
 extern void MmLinStatsWorker(MmScan *scan, char **names, const void *args,
 							 struct shm_mq_handle *mq, struct shm_mq_handle *in);

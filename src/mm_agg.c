@@ -689,7 +689,7 @@ typedef struct MmLinParArgs
  * to score them with (MODEL, nrows: the profile's sampling step; then the
  * intercept, the p weights, the number of profiled offsets and the
  * offsets, all as doubles), and the worker its metrics and profile part
- * (RESULT, nrows: the rows scored; then MmRegMetrics, then the part).
+ * (RESULT, nrows: the rows scored; MmLinResult, then the part).
  */
 #define MMLS_MSG_STATE	1
 #define MMLS_MSG_MODEL	2
@@ -701,6 +701,13 @@ typedef struct MmLinMsg
 	int32		pad;
 	int64		nrows;
 } MmLinMsg;
+
+/* the header of a RESULT: the message, then the metrics; the part follows */
+typedef struct MmLinResult
+{
+	MmLinMsg	msg;
+	MmRegMetrics met;
+} MmLinResult;
 
 /* the workers of a direct read, holding their kept rows until they are scored */
 struct MmLinPar
@@ -926,15 +933,14 @@ MmLinParKept(const MmLinPar *lp)
 
 /*
  * Have the workers of a direct read score the rows they kept with m (a
- * linear model) and profile them with the sampling step of all the kept
- * rows; MmLinParCollect takes their results.
+ * linear model) and profile them at the offsets pos (MmProfilePositions)
+ * with the sampling step of all the kept rows; MmLinParCollect takes
+ * their results.
  */
 void
-MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step)
+MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos, int npos)
 {
 	int			p = lp->d - 1;
-	int		   *pos = palloc(sizeof(int) * Max(m->ncols, 1));
-	int			npos = MmProfilePositions(m, pos);
 	double	   *model = palloc(sizeof(double) * (2 + p + npos));
 	MmLinMsg	msg;
 
@@ -952,7 +958,6 @@ MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step)
 	for (int w = 0; w < lp->workers; w++)
 		MmScanParallelSendTo(lp->par, w, &msg, sizeof(msg), model, sizeof(double) * (2 + p + npos));
 	pfree(model);
-	pfree(pos);
 }
 
 /*
@@ -975,7 +980,7 @@ MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts)
 		void	   *data;
 		Size		len;
 		int			got = MmScanParallelReceive(lp->par, &worker, &data, &len);
-		MmLinMsg	r;
+		MmLinResult r;
 
 		if (got == MM_PAR_NONE)
 		{
@@ -992,17 +997,17 @@ MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts)
 		}
 		if (parts[worker] != NULL)
 			elog(ERROR, "unexpected message from parallel worker %d", worker);
-		if (len < sizeof(r) + sizeof(MmRegMetrics) + 2 * sizeof(double))
+		if (len < sizeof(r) + 2 * sizeof(double))
 			elog(ERROR, "short message from parallel worker %d", worker);
 		memcpy(&r, data, sizeof(r));
-		if (r.kind != MMLS_MSG_RESULT || r.nrows != lp->kept[worker])
+		if (r.msg.kind != MMLS_MSG_RESULT || r.msg.nrows != lp->kept[worker])
 			elog(ERROR, "unexpected message from parallel worker %d", worker);
-		memcpy(&wmet[worker], (char *) data + sizeof(r), sizeof(MmRegMetrics));
-		len -= sizeof(r) + sizeof(MmRegMetrics);
+		wmet[worker] = r.met;
+		len -= sizeof(r);
 		parts[worker] = palloc_extended(len, MCXT_ALLOC_HUGE);
-		memcpy(parts[worker], (char *) data + sizeof(r) + sizeof(MmRegMetrics), len);
+		memcpy(parts[worker], (char *) data + sizeof(r), len);
 		/* the part: its rows, its sample's rows, a sum and a sample per value */
-		if (parts[worker][0] != (double) r.nrows || parts[worker][1] < 0 ||
+		if (parts[worker][0] != (double) r.msg.nrows || parts[worker][1] < 0 ||
 			parts[worker][1] > parts[worker][0] ||
 			len != sizeof(double) * (2 + lp->npos + (Size) lp->npos * (Size) parts[worker][1]))
 			elog(ERROR, "unexpected message from parallel worker %d", worker);
@@ -1034,8 +1039,8 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 	int			p;
 	int			npos;
 	int		   *pos;
-	const double *got;
-	MmRegMetrics met;
+	double	   *got;
+	MmLinResult result;
 	MmProfilePart *pp;
 	double	   *part;
 	Size		part_len;
@@ -1065,21 +1070,21 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 		elog(ERROR, "short message from the backend of the parallel direct read");
 	memcpy(&msg, data, sizeof(msg));
 	got = palloc(len - sizeof(msg));
-	memcpy((void *) got, (char *) data + sizeof(msg), len - sizeof(msg));
+	memcpy(got, (char *) data + sizeof(msg), len - sizeof(msg));
 	npos = (int) got[1 + p];
 	if (msg.kind != MMLS_MSG_MODEL || msg.nrows < 1 || npos < 0 || npos > p ||
 		len != sizeof(msg) + sizeof(double) * (2 + p + npos))
 		elog(ERROR, "unexpected message from the backend of the parallel direct read");
 	memset(&model, 0, sizeof(model));
 	model.intercept = got[0];
-	model.coef = (double *) got + 1;
+	model.coef = got + 1;
 	model.ncols = (uint32) p;
 	pos = palloc(sizeof(int) * Max(npos, 1));
 	for (int j = 0; j < npos; j++)
 		pos[j] = (int) got[2 + p + j];
 
 	/* score and profile the kept rows, chunk by chunk, in order */
-	mm_regmetrics_init(&met);
+	mm_regmetrics_init(&result.met);
 	pp = MmProfilePartBegin(pos, npos, e->s->heldout_kept, msg.nrows);
 	left = e->s->heldout_kept;
 	for (int c = 0; left > 0; c++)
@@ -1087,21 +1092,15 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 		int64		n = Min(left, e->chunk_rows);
 		const double *rows = e->chunks[c];
 
-		MmScoreRows(&model, rows, n, e->s->d, &met, pp);
+		MmScoreRows(&model, rows, n, e->s->d, &result.met, pp);
 		left -= n;
 	}
 	part = MmProfilePartEnd(pp, &part_len);
 
-	memset(&msg, 0, sizeof(msg));
-	msg.kind = MMLS_MSG_RESULT;
-	msg.nrows = e->s->heldout_kept;
-	{
-		char	   *out = palloc_extended(sizeof(MmRegMetrics) + part_len, MCXT_ALLOC_HUGE);
-
-		memcpy(out, &met, sizeof(MmRegMetrics));
-		memcpy(out + sizeof(MmRegMetrics), part, part_len);
-		MmScanParallelSend(mq, &msg, sizeof(msg), out, sizeof(MmRegMetrics) + part_len);
-	}
+	memset(&result.msg, 0, sizeof(result.msg));
+	result.msg.kind = MMLS_MSG_RESULT;
+	result.msg.nrows = e->s->heldout_kept;
+	MmScanParallelSend(mq, &result, sizeof(result), part, part_len);
 }
 
 /*

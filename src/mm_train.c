@@ -2090,6 +2090,7 @@ mm_train(PG_FUNCTION_ARGS)
 		{
 			double	  **parts = palloc(sizeof(double *) * (workers + 1));
 			int		   *pos = palloc(sizeof(int) * Max(m.ncols, 1));
+			int			npos = MmProfilePositions(&m, pos);
 			int64		step = MmProfileStep(kept);
 			MmProfilePart *pp;
 			Size		len;
@@ -2097,8 +2098,8 @@ mm_train(PG_FUNCTION_ARGS)
 
 			/* the workers score theirs while this backend scores its own */
 			if (lpar != NULL)
-				MmLinParScore(lpar, &m, step);
-			pp = MmProfilePartBegin(pos, MmProfilePositions(&m, pos), st.heldout_kept, step);
+				MmLinParScore(lpar, &m, step, pos, npos);
+			pp = MmProfilePartBegin(pos, npos, st.heldout_kept, step);
 			MmScoreRows(&m, st.heldout, st.heldout_kept, st.d, scored_kept ? &met : NULL, pp);
 			parts[0] = MmProfilePartEnd(pp, &len);
 			if (lpar != NULL)
