@@ -34,7 +34,7 @@
 #include "utils/lsyscache.h"
 
 #define MM_DICT_MIN_SLOTS	64
-/* raw rows per allocation: whole huge pages, never moved as the data grow */
+/* raw rows per allocation (whole huge pages with mm.huge_pages), never moved as the data grow */
 #define MM_DATASET_CHUNK	(16 * 1024 * 1024)
 
 /* A hash 53 bits wide, exact as a double: how strings enter the split. */
