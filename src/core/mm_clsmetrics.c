@@ -117,6 +117,46 @@ mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba)
 }
 
 /*
+ * Add the rows of b to a (both of K classes): the confusion matrices and
+ * the log losses add, b's scores follow a's (the AUC does not depend on
+ * their order).
+ */
+void
+mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b)
+{
+	size_t		kk = (size_t) a->K * (size_t) a->K;
+
+	if (b->K != a->K)
+		return;
+	for (size_t i = 0; i < kk; i++)
+		a->confusion[i] += b->confusion[i];
+	a->log_loss_sum += b->log_loss_sum;
+	a->n += b->n;
+	if (b->nscores > 0)
+	{
+		int64_t		need = a->nscores + b->nscores;
+
+		if (need > a->capscores)
+		{
+			double	   *ns = mm_alloc0(a->a, sizeof(double) * (size_t) need);
+			uint8_t    *np = mm_alloc0(a->a, sizeof(uint8_t) * (size_t) need);
+
+			if (a->nscores > 0)
+			{
+				memcpy(ns, a->scores, sizeof(double) * (size_t) a->nscores);
+				memcpy(np, a->positive, sizeof(uint8_t) * (size_t) a->nscores);
+			}
+			a->scores = ns;
+			a->positive = np;
+			a->capscores = need;
+		}
+		memcpy(a->scores + a->nscores, b->scores, sizeof(double) * (size_t) b->nscores);
+		memcpy(a->positive + a->nscores, b->positive, sizeof(uint8_t) * (size_t) b->nscores);
+		a->nscores = need;
+	}
+}
+
+/*
  * A score as an unsigned key that sorts like the double: the sign bit
  * flipped for positive numbers, every bit for negative ones; -0 is taken
  * as +0 so that equal scores have equal keys (no NaN reaches it).

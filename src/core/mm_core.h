@@ -233,6 +233,8 @@ typedef struct MmClsResult
 void		mm_clsmetrics_init(MmClsMetrics *m, int K, const MmAlloc *a);
 /* one row: its true class (0..K-1) and the model's K probabilities */
 void		mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba);
+/* add b's rows to a (of the same K): counts, log loss and scores */
+void		mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b);
 /* false when m->n == 0 */
 bool		mm_clsmetrics_result(const MmClsMetrics *m, MmClsResult *out);
 
@@ -316,6 +318,21 @@ typedef struct MmNaiveBayes
 MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 					  const int32_t *group, double var_smoothing, double alpha,
 					  MmNaiveBayes *out, const MmAlloc *a, MmErr *err);
+/* the fit in stages over parts of the rows (mm_nb.c); y is checked by the caller */
+size_t		mm_nb_stage1_len(int p, int K);
+size_t		mm_nb_stage2_len(int p, int K);
+MmStatus	mm_nb_stage1(int64_t n, int p, int K, const double *X, const int32_t *y,
+						 const int32_t *group, bool all_numeric, int64_t row0, double *s1,
+						 MmErr *err);
+void		mm_nb_means(int64_t n, int p, int K, const double *s1, double *theta,
+						double *mean_all);
+void		mm_nb_stage2(int64_t n, int p, int K, const double *X, const int32_t *y,
+						 const int32_t *group, bool all_numeric, const double *theta,
+						 const double *mean_all, double *s2);
+MmStatus	mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group,
+							double var_smoothing, double alpha, const double *s1,
+							const double *s2, MmNaiveBayes *out, const MmAlloc *a,
+							MmErr *err);
 void		mm_nb_prepare(MmNaiveBayes *nb, const MmAlloc *a);
 void		mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba);
 

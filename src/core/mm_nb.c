@@ -126,45 +126,33 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 	return MM_OK;
 }
 
-/* Fit the naive Bayes model described in the file header into *out. */
-MmStatus
-mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
-		  const int32_t *group, double var_smoothing, double alpha,
-		  MmNaiveBayes *out, const MmAlloc *a, MmErr *err)
+/*
+ * The fit in stages, for rows split between processes: each adds its
+ * rows' class counts and sums (stage 1) into s1, and, given the means,
+ * their squared deviations and one-hot counts (stage 2) into s2; the
+ * stages' arrays of several parts add up (mm_nb_fit_stats).  mm_nb_fit is
+ * the same stages over one part, so a fit from one part is the same to
+ * the bit.  s1: count[K], sum[K*p], sum_all[p]; s2: sq[K*p], sq_all[p],
+ * ones[K*p].
+ */
+size_t
+mm_nb_stage1_len(int p, int K)
 {
-	MmStatus	st;
-	double	   *count;
-	double	   *mean_all;
-	double	   *m2_all;
-	int		   *width;
-	double		maxvar = 0.0;
-	bool		any_numeric = false;
-	bool		all_numeric;
-	int64_t		i;
-	int			j,
-				k;
+	return (size_t) K + (size_t) K * p + (size_t) p;
+}
 
-	st = mm_nb_check(n, p, K, X, y, group, var_smoothing, alpha, &all_numeric, err);
-	if (st != MM_OK)
-		return st;
-	if (alpha < MM_NB_MIN_ALPHA)
-		alpha = MM_NB_MIN_ALPHA;
+size_t
+mm_nb_stage2_len(int p, int K)
+{
+	return 2 * (size_t) K * p + (size_t) p;
+}
 
-	memset(out, 0, sizeof(*out));
-	out->K = K;
-	out->p = p;
-	out->log_prior = mm_alloc0(a, sizeof(double) * K);
-	out->theta = mm_alloc0(a, sizeof(double) * (size_t) K * p);
-	out->var = mm_alloc0(a, sizeof(double) * (size_t) K * p);
-	out->log_prob = mm_alloc0(a, sizeof(double) * (size_t) K * p);
-	out->group = mm_alloc0(a, sizeof(int32_t) * p);
-	memcpy(out->group, group, sizeof(int32_t) * p);
-	count = mm_alloc0(a, sizeof(double) * K);
-	mean_all = mm_alloc0(a, sizeof(double) * p);
-	m2_all = mm_alloc0(a, sizeof(double) * p);
-	width = mm_alloc0(a, sizeof(int) * p);
+/* the columns of each column's one-hot group (a run of equal group numbers) */
+static void
+mm_nb_widths(int p, const int32_t *group, int *width)
+{
+	int			j;
 
-	/* the width of each column's group (a run of equal group numbers) */
 	for (j = 0; j < p;)
 	{
 		int			len = 1;
@@ -176,12 +164,28 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 			width[jj] = len;
 		j += len;
 	}
+}
 
-	/* pass 1: class counts and sums */
+/*
+ * Stage 1: add the class counts and the sums of the numeric columns of n
+ * rows (y checked by the caller) to s1.  With all_numeric the values are
+ * checked here: a non-finite one is MM_EINVAL (row numbers from row0).
+ */
+MmStatus
+mm_nb_stage1(int64_t n, int p, int K, const double *X, const int32_t *y,
+			 const int32_t *group, bool all_numeric, int64_t row0, double *s1,
+			 MmErr *err)
+{
+	double	   *count = s1;
+	double	   *sum = s1 + K;
+	double	   *sum_all = sum + (size_t) K * p;
+	int64_t		i;
+	int			j;
+
 	for (i = 0; i < n; i++)
 	{
 		const double *x = X + (size_t) i * p;
-		double	   *t = out->theta + (size_t) y[i] * p;
+		double	   *t = sum + (size_t) y[i] * p;
 
 		count[y[i]] += 1.0;
 		if (all_numeric)
@@ -196,13 +200,13 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 				for (j = 0; isfinite(x[j]); j++)
 					;
 				mm_err_set(err, "non-finite value in row %lld, column %d",
-						   (long long) i, j);
+						   (long long) (row0 + i), j);
 				return MM_EINVAL;
 			}
 			for (j = 0; j < p; j++)
 			{
 				t[j] += x[j];
-				mean_all[j] += x[j];
+				sum_all[j] += x[j];
 			}
 			continue;
 		}
@@ -211,31 +215,52 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 			if (group[j] < 0)
 			{
 				t[j] += x[j];
-				mean_all[j] += x[j];
+				sum_all[j] += x[j];
 			}
 		}
 	}
-	for (k = 0; k < K; k++)
-	{
-		if (count[k] == 0.0)
-		{
-			mm_err_set(err, "class %d has no rows in the training data", k);
-			return MM_ENODATA;
-		}
-		for (j = 0; j < p; j++)
-			out->theta[(size_t) k * p + j] /= count[k];
-		out->log_prior[k] = log(count[k] / (double) n);
-	}
-	for (j = 0; j < p; j++)
-		mean_all[j] /= (double) n;
+	return MM_OK;
+}
 
-	/* pass 2: squared deviations and level counts */
+/*
+ * The class means theta[K*p] and the means over all rows mean_all[p] of
+ * the numeric columns from the stage 1 sums of all the n rows.
+ */
+void
+mm_nb_means(int64_t n, int p, int K, const double *s1, double *theta, double *mean_all)
+{
+	const double *count = s1;
+	const double *sum = s1 + K;
+	const double *sum_all = sum + (size_t) K * p;
+	int			j,
+				k;
+
+	for (k = 0; k < K; k++)
+		for (j = 0; j < p; j++)
+			theta[(size_t) k * p + j] = count[k] > 0.0 ?
+				sum[(size_t) k * p + j] / count[k] : 0.0;
+	for (j = 0; j < p; j++)
+		mean_all[j] = sum_all[j] / (double) n;
+}
+
+/* Stage 2: add the squared deviations from the means and the one-hot counts to s2. */
+void
+mm_nb_stage2(int64_t n, int p, int K, const double *X, const int32_t *y,
+			 const int32_t *group, bool all_numeric, const double *theta,
+			 const double *mean_all, double *s2)
+{
+	double	   *sq = s2;
+	double	   *sq_all = s2 + (size_t) K * p;
+	double	   *ones = sq_all + p;
+	int64_t		i;
+	int			j;
+
 	for (i = 0; i < n; i++)
 	{
 		const double *x = X + (size_t) i * p;
-		const double *t = out->theta + (size_t) y[i] * p;
-		double	   *v = out->var + (size_t) y[i] * p;
-		double	   *c = out->log_prob + (size_t) y[i] * p;
+		const double *t = theta + (size_t) y[i] * p;
+		double	   *v = sq + (size_t) y[i] * p;
+		double	   *c = ones + (size_t) y[i] * p;
 
 		if (all_numeric)
 		{
@@ -245,7 +270,7 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 				double		da = x[j] - mean_all[j];
 
 				v[j] += dk * dk;
-				m2_all[j] += da * da;
+				sq_all[j] += da * da;
 			}
 			continue;
 		}
@@ -257,20 +282,67 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 				double		da = x[j] - mean_all[j];
 
 				v[j] += dk * dk;
-				m2_all[j] += da * da;
+				sq_all[j] += da * da;
 			}
 			else
 				c[j] += x[j];
 		}
 	}
+}
+
+/*
+ * The model from the stages' sums of all the n rows (s1, s2 as the stages
+ * left them) into *out, as the file header says.
+ */
+MmStatus
+mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group, double var_smoothing,
+				double alpha, const double *s1, const double *s2,
+				MmNaiveBayes *out, const MmAlloc *a, MmErr *err)
+{
+	const double *count = s1;
+	const double *sq = s2;
+	const double *sq_all = s2 + (size_t) K * p;
+	const double *ones = sq_all + p;
+	double	   *mean_all;
+	int		   *width;
+	double		maxvar = 0.0;
+	bool		any_numeric = false;
+	int			j,
+				k;
+
+	if (alpha < MM_NB_MIN_ALPHA)
+		alpha = MM_NB_MIN_ALPHA;
+	memset(out, 0, sizeof(*out));
+	out->K = K;
+	out->p = p;
+	out->log_prior = mm_alloc0(a, sizeof(double) * K);
+	out->theta = mm_alloc0(a, sizeof(double) * (size_t) K * p);
+	out->var = mm_alloc0(a, sizeof(double) * (size_t) K * p);
+	out->log_prob = mm_alloc0(a, sizeof(double) * (size_t) K * p);
+	out->group = mm_alloc0(a, sizeof(int32_t) * p);
+	memcpy(out->group, group, sizeof(int32_t) * p);
+	mean_all = mm_alloc0(a, sizeof(double) * p);
+	width = mm_alloc0(a, sizeof(int) * p);
+	mm_nb_widths(p, group, width);
+
+	for (k = 0; k < K; k++)
+	{
+		if (count[k] == 0.0)
+		{
+			mm_err_set(err, "class %d has no rows in the training data", k);
+			return MM_ENODATA;
+		}
+		out->log_prior[k] = log(count[k] / (double) n);
+	}
+	mm_nb_means(n, p, K, s1, out->theta, mean_all);
 
 	for (j = 0; j < p; j++)
 	{
 		if (group[j] < 0)
 		{
 			any_numeric = true;
-			if (m2_all[j] / (double) n > maxvar)
-				maxvar = m2_all[j] / (double) n;
+			if (sq_all[j] / (double) n > maxvar)
+				maxvar = sq_all[j] / (double) n;
 		}
 	}
 	out->epsilon = var_smoothing * maxvar;
@@ -284,9 +356,11 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 
 		for (j = 0; j < p; j++)
 		{
+			size_t		at = (size_t) k * p + j;
+
 			if (group[j] < 0)
 			{
-				v[j] = v[j] / count[k] + out->epsilon;
+				v[j] = sq[at] / count[k] + out->epsilon;
 				if (!(v[j] > 0.0))
 				{
 					mm_err_set(err, "column %d has zero variance within class %d; use var_smoothing > 0",
@@ -295,11 +369,39 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 				}
 			}
 			else
-				lp[j] = log((lp[j] + alpha) / (count[k] + alpha * width[j]));
+				lp[j] = log((ones[at] + alpha) / (count[k] + alpha * width[j]));
 		}
 	}
 	mm_nb_prepare(out, a);
 	return MM_OK;
+}
+
+/* Fit the naive Bayes model described in the file header into *out. */
+MmStatus
+mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
+		  const int32_t *group, double var_smoothing, double alpha,
+		  MmNaiveBayes *out, const MmAlloc *a, MmErr *err)
+{
+	MmStatus	st;
+	bool		all_numeric;
+	double	   *s1;
+	double	   *s2;
+	double	   *theta;
+	double	   *mean_all;
+
+	st = mm_nb_check(n, p, K, X, y, group, var_smoothing, alpha, &all_numeric, err);
+	if (st != MM_OK)
+		return st;
+	s1 = mm_alloc0(a, sizeof(double) * mm_nb_stage1_len(p, K));
+	s2 = mm_alloc0(a, sizeof(double) * mm_nb_stage2_len(p, K));
+	theta = mm_alloc0(a, sizeof(double) * (size_t) K * p);
+	mean_all = mm_alloc0(a, sizeof(double) * p);
+	st = mm_nb_stage1(n, p, K, X, y, group, all_numeric, 0, s1, err);
+	if (st != MM_OK)
+		return st;
+	mm_nb_means(n, p, K, s1, theta, mean_all);
+	mm_nb_stage2(n, p, K, X, y, group, all_numeric, theta, mean_all, s2);
+	return mm_nb_fit_stats(n, p, K, group, var_smoothing, alpha, s1, s2, out, a, err);
 }
 
 /* Class k's sum of log(2 pi var) over the numeric columns. */

@@ -1131,6 +1131,157 @@ test_clsmetrics(void)
 }
 
 /*
+ * The staged fit over parts of the rows (what parallel workers do): the
+ * mixed gaussian + categorical iris problem, split at rows 0..37, 38..111
+ * and 112..149, its stages' sums added part by part, against the fit of
+ * all rows at once; one part is the same fit to the bit.
+ */
+static void
+test_nb_stages(void)
+{
+	int32_t		group[5] = {-1, -1, 7, 7, 7};
+	static const int cut[4] = {0, 38, 112, 150};
+	double		X[150 * 5];
+	double		s1[3 + 15 + 5];
+	double		s2[15 + 5 + 15];
+	double		theta[15];
+	double		mean_all[5];
+	MmNaiveBayes whole;
+	MmNaiveBayes parts;
+	MmNaiveBayes one;
+	MmErr		err = {{0}};
+	MmStatus	st;
+	bool		same = true;
+	int			i;
+
+	memset(X, 0, sizeof(X));
+	for (i = 0; i < 150; i++)
+	{
+		double		pl = iris_X[i][2];
+
+		X[5 * i] = iris_X[i][0];
+		X[5 * i + 1] = iris_X[i][1];
+		X[5 * i + 2 + (pl < 2.5 ? 0 : pl < 5.0 ? 1 : 2)] = 1.0;
+	}
+	check(mm_nb_stage1_len(5, 3) == 23 && mm_nb_stage2_len(5, 3) == 35,
+		  "nb stages: the lengths of the stages' arrays", "got %zu %zu",
+		  mm_nb_stage1_len(5, 3), mm_nb_stage2_len(5, 3));
+	st = mm_nb_fit(150, 5, 3, X, iris_y, group, 1e-9, 1.0, &whole, &talloc, &err);
+	if (!check(st == MM_OK, "nb stages: the whole fit", "status %d: %s", st, err.msg))
+		return;
+
+	/* three parts */
+	memset(s1, 0, sizeof(s1));
+	memset(s2, 0, sizeof(s2));
+	for (i = 0; i < 3; i++)
+		st |= mm_nb_stage1(cut[i + 1] - cut[i], 5, 3, X + 5 * cut[i], iris_y + cut[i],
+						   group, false, cut[i], s1, &err);
+	mm_nb_means(150, 5, 3, s1, theta, mean_all);
+	for (i = 0; i < 3; i++)
+		mm_nb_stage2(cut[i + 1] - cut[i], 5, 3, X + 5 * cut[i], iris_y + cut[i],
+					 group, false, theta, mean_all, s2);
+	st |= mm_nb_fit_stats(150, 5, 3, group, 1e-9, 1.0, s1, s2, &parts, &talloc, &err);
+	if (!check(st == MM_OK, "nb stages: the fit from three parts", "status %d: %s", st, err.msg))
+		return;
+	check(worst_rel(parts.theta, whole.theta, 15) < 1e-15 &&
+		  worst_rel(parts.var, whole.var, 15) < 1e-14 &&
+		  worst_rel(parts.log_prob, whole.log_prob, 15) < 1e-15 &&
+		  worst_rel(parts.log_prior, whole.log_prior, 3) < 1e-15 &&
+		  reldiff(parts.epsilon, whole.epsilon, whole.epsilon) < 1e-14,
+		  "nb stages: three parts fit the model of all rows (up to the order of the sums)",
+		  "theta %g var %g", worst_rel(parts.theta, whole.theta, 15),
+		  worst_rel(parts.var, whole.var, 15));
+
+	/* one part: the same bits */
+	memset(s1, 0, sizeof(s1));
+	memset(s2, 0, sizeof(s2));
+	st = mm_nb_stage1(150, 5, 3, X, iris_y, group, false, 0, s1, &err);
+	mm_nb_means(150, 5, 3, s1, theta, mean_all);
+	mm_nb_stage2(150, 5, 3, X, iris_y, group, false, theta, mean_all, s2);
+	st |= mm_nb_fit_stats(150, 5, 3, group, 1e-9, 1.0, s1, s2, &one, &talloc, &err);
+	for (i = 0; i < 15; i++)
+		same &= one.theta[i] == whole.theta[i] && one.var[i] == whole.var[i] &&
+			one.log_prob[i] == whole.log_prob[i];
+	for (i = 0; i < 3; i++)
+		same &= one.log_prior[i] == whole.log_prior[i];
+	check(st == MM_OK && same && one.epsilon == whole.epsilon,
+		  "nb stages: one part is the whole fit to the bit", "status %d", st);
+
+	/* a class without rows, and a non-finite value numbered from the part's first row */
+	memset(s1, 0, sizeof(s1));
+	memset(s2, 0, sizeof(s2));
+	st = mm_nb_stage1(50, 5, 3, X, iris_y, group, false, 0, s1, &err);
+	mm_nb_means(50, 5, 3, s1, theta, mean_all);
+	mm_nb_stage2(50, 5, 3, X, iris_y, group, false, theta, mean_all, s2);
+	st = mm_nb_fit_stats(50, 5, 3, group, 1e-9, 1.0, s1, s2, &one, &talloc, &err);
+	check(st == MM_ENODATA && strstr(err.msg, "class 1 has no rows") != NULL,
+		  "nb stages: a class without rows is an error", "status %d: %s", st, err.msg);
+	{
+		int32_t		gnum[2] = {-1, -1};
+		double		Xn[6] = {1, 2, 3, 4, 5, NAN};
+		int32_t		yn[3] = {0, 1, 0};
+		double		t1[2 + 4 + 2];
+
+		memset(t1, 0, sizeof(t1));
+		st = mm_nb_stage1(3, 2, 2, Xn, yn, gnum, true, 40, t1, &err);
+		check(st == MM_EINVAL && strstr(err.msg, "row 42, column 1") != NULL,
+			  "nb stages: a non-finite value names its row from row0", "status %d: %s",
+			  st, err.msg);
+	}
+	track_reset(&tracker);
+}
+
+/*
+ * Metrics streamed in parts and merged equal the metrics of one stream:
+ * K = 2 (with the AUC's scores) split 5 + 11, and K = 4 split 7 + 5.
+ */
+static void
+test_clsmetrics_merge(void)
+{
+	MmClsMetrics a;
+	MmClsMetrics b;
+	MmClsMetrics all;
+	MmClsResult ra;
+	MmClsResult rall;
+	double		p[2];
+	int			i;
+
+	mm_clsmetrics_init(&a, 2, &talloc);
+	mm_clsmetrics_init(&b, 2, &talloc);
+	mm_clsmetrics_init(&all, 2, &talloc);
+	for (i = 0; i < 16; i++)
+	{
+		p[0] = 1.0 - m2_s[i];
+		p[1] = m2_s[i];
+		mm_clsmetrics_add(i < 5 ? &a : &b, m2_y[i], p);
+		mm_clsmetrics_add(&all, m2_y[i], p);
+	}
+	mm_clsmetrics_merge(&a, &b);
+	if (check(mm_clsmetrics_result(&a, &ra) && mm_clsmetrics_result(&all, &rall),
+			  "cls metrics merge K=2: result", "no result"))
+		check(ra.n == 16 && a.nscores == 16 && ra.accuracy == rall.accuracy &&
+			  ra.f1 == rall.f1 && ra.roc_auc == rall.roc_auc &&
+			  fabs(ra.roc_auc - REF_METRICS2_ROC_AUC) < 1e-15 &&
+			  reldiff(ra.log_loss, rall.log_loss, rall.log_loss) < 1e-15,
+			  "cls metrics merge K=2: two parts give the metrics of one stream",
+			  "auc %.17g and %.17g", ra.roc_auc, rall.roc_auc);
+
+	mm_clsmetrics_init(&a, 4, &talloc);
+	mm_clsmetrics_init(&b, 4, &talloc);
+	for (i = 0; i < 12; i++)
+		mm_clsmetrics_add(i < 7 ? &a : &b, m3_y[i], m3_p[i]);
+	mm_clsmetrics_merge(&a, &b);
+	if (check(mm_clsmetrics_result(&a, &ra), "cls metrics merge K=4: result", "no result"))
+		check(ra.n == 12 && fabs(ra.accuracy - REF_METRICS3_ACCURACY) < 1e-15 &&
+			  fabs(ra.f1 - REF_METRICS3_F1) < 1e-15 &&
+			  reldiff(ra.log_loss, REF_METRICS3_LOG_LOSS, REF_METRICS3_LOG_LOSS) < 1e-14 &&
+			  a.nscores == 0,
+			  "cls metrics merge K=4: two parts give the reference metrics",
+			  "accuracy %.17g", ra.accuracy);
+	track_reset(&tracker);
+}
+
+/*
  * Scores s[n] with labels lab[n] through the metrics (the probability of
  * class 1 is the score), against the AUC of every positive-negative pair
  * (ties one half).
@@ -1229,7 +1380,9 @@ main(void)
 	test_cnb();
 	test_mixed_nb();
 	test_nb_invalid();
+	test_nb_stages();
 	test_clsmetrics();
+	test_clsmetrics_merge();
 	test_roc_growth();
 	test_roc_keys();
 	track_destroy(&tracker);
