@@ -298,6 +298,7 @@ typedef struct MmScanPar MmScanPar;
 struct shm_mq_handle;
 
 #define MM_PAR_LINEAR_STATS	1	/* a worker's kind: mm_linear_stats's rows */
+#define MM_PAR_DATASET		2	/* a worker's kind: a dataset of its rows (mm_pardata.c) */
 
 #define MM_PAR_NONE			0	/* MmScanParallelReceive's results */
 #define MM_PAR_MESSAGE		1
@@ -378,15 +379,28 @@ MmRawRow(const MmDataset *ds, int64 r)
 	return ds->chunks[r / ds->chunk_rows] + (r % ds->chunk_rows) * ds->rawd;
 }
 
+/* training rows held by parallel workers (mm_pardata.c) */
+typedef struct MmDataPar MmDataPar;
+
 extern int32 MmDictIntern(MmDict *d, const char *s, size_t len);
+extern int32 MmInternValue(MmDict *d, const char *s, size_t len, const char *column,
+						   bool label);
 extern void MmReceiverInit(DestReceiver *r,
 						   bool (*receive) (TupleTableSlot *slot, DestReceiver *self));
 extern void MmReadInto(const char *sql, ParamListInfo params, DestReceiver *dest);
+extern void MmDatasetInit(MmDataset *ds, const MmSourceCol *target,
+						  const MmSourceCol *cols, int ncols, int label_type,
+						  bool impute, uint64 seed, bool split, int64 max_bytes);
+extern void MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,
-						  bool split, int64 max_bytes);
+						  bool split, int64 max_bytes, MmDataPar **par);
 extern void MmDatasetSplit(MmDataset *ds, double test_fraction);
+extern void MmDatasetClasses(MmDataset *ds, int32 *rank);
+extern double MmSplitCut(double *uk, int64 nk, double test_fraction, int64 *take);
+extern void MmDatasetHoldOut(MmDataset *ds, int32 K, const double *cut,
+							 const int64 *atcut);
 extern int	MmCompareDoubles(const void *a, const void *b);
 extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute);
 extern void MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale,
@@ -396,6 +410,21 @@ extern void MmDatasetEncode(const MmDataset *ds, const MmModel *m, int64 r,
 extern double *MmDatasetMatrix(const MmDataset *ds, const MmModel *m,
 							   bool heldout, int64 *nrows, double **y, bool share);
 extern void MmReportNonFinite(const char *column, double v) pg_attribute_noreturn();
+
+/* the training rows of a classifier held by parallel workers (mm_pardata.c) */
+extern MmDataPar *MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers);
+extern int	MmDataParWorkers(const MmDataPar *dp);
+extern void MmDataParSplit(MmDataPar *dp, MmDataset *ds, double test_fraction,
+						   int64 *n, int64 *n_train, int64 *train_k);
+extern Jsonb *MmDataParProfile(MmDataPar *dp, const MmDataset *ds, const MmModel *m);
+extern void MmDataParNbFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
+						   const int32 *group, double var_smoothing, double alpha,
+						   const char *model);
+extern void MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m,
+						   const char *model, bool heldout, MmClsMetrics *met);
+extern void MmDataParEnd(MmDataPar *dp);
+extern void MmDataParWorker(MmScan *scan, char **names, const void *args,
+							struct shm_mq_handle *mq, struct shm_mq_handle *in);
 
 /* ---------------------------------------------------------------------
  * The linear statistics aggregate (mm_agg.c)

@@ -169,7 +169,7 @@ MmReportNull(const char *column, bool target)
 }
 
 /* Intern a label or level, with the errors that name the column. */
-static int32
+int32
 MmInternValue(MmDict *d, const char *s, size_t len, const char *column, bool label)
 {
 	int32		id;
@@ -233,7 +233,7 @@ MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
 }
 
 /* Add one row (target, then the feature columns) to the dataset. */
-static void
+void
 MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 {
 	const MmSourceCol *cols = ds->cols;
@@ -478,21 +478,15 @@ MmReadInto(const char *sql, ParamListInfo params, DestReceiver *dest)
 }
 
 /*
- * Read the source into ds, as the caller.  cols are the feature columns;
- * label_type MM_LABEL_NONE reads a numeric target (regression).  The rows
- * stream into a receiver: no result set is materialised on the way.  With
- * split, each row's split number (the hash of its values) is kept for
- * MmDatasetSplit and the folds of a search; without, nothing is hashed.
+ * An empty dataset of the target (NULL: none) and feature columns cols,
+ * as MmDatasetRead describes it; rows are added by MmDatasetAddRow.
  */
 void
-MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
-			  const MmSourceCol *cols, int ncols, int label_type, bool impute,
-			  uint64 seed, bool split, int64 max_bytes)
+MmDatasetInit(MmDataset *ds, const MmSourceCol *target, const MmSourceCol *cols,
+			  int ncols, int label_type, bool impute, uint64 seed, bool split,
+			  int64 max_bytes)
 {
-	StringInfoData sql;
 	MemoryContext cxt = CurrentMemoryContext;
-	MmDatasetReceiver receiver;
-	MmScan		scan;
 
 	memset(ds, 0, sizeof(*ds));
 	ds->cxt = cxt;
@@ -516,6 +510,33 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 		/* an array's width: given by the caller (a model's), or learnt from the rows */
 		ds->width[i] = cols[i].kind == MM_COL_ARRAY ? cols[i].width : 1;
 	}
+}
+
+/*
+ * Read the source into ds, as the caller.  cols are the feature columns;
+ * label_type MM_LABEL_NONE reads a numeric target (regression).  The rows
+ * stream into a receiver: no result set is materialised on the way.  With
+ * split, each row's split number (the hash of its values) is kept for
+ * MmDatasetSplit and the folds of a search; without, nothing is hashed.
+ *
+ * par, when not NULL, allows a classifier's table read directly to be
+ * read with parallel workers that keep their rows (mm_pardata.c): *par is
+ * then the workers, or NULL when none took part and ds holds every row.
+ */
+void
+MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
+			  const MmSourceCol *cols, int ncols, int label_type, bool impute,
+			  uint64 seed, bool split, int64 max_bytes, MmDataPar **par)
+{
+	StringInfoData sql;
+	MemoryContext cxt = CurrentMemoryContext;
+	MmDatasetReceiver receiver;
+	MmScan		scan;
+	int			nworkers;
+
+	MmDatasetInit(ds, target, cols, ncols, label_type, impute, seed, split, max_bytes);
+	if (par != NULL)
+		*par = NULL;
 
 	/*
 	 * With NULLs allowed, the first row may hold a NULL array: take the
@@ -528,7 +549,14 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 
 	/* a plain table of numbers straight from its heap (mm_scan.c) */
 	ds->direct = MmScanBegin(&scan, src, target, label_type, cols, ncols);
-	if (ds->direct)
+	if (ds->direct && par != NULL && !impute &&
+		(label_type == MM_LABEL_INT || label_type == MM_LABEL_BOOL) &&
+		(nworkers = MmScanWorkers(&scan)) > 0)
+	{
+		*par = MmDataParRead(ds, &scan, nworkers);
+		MmScanEnd(&scan);
+	}
+	else if (ds->direct)
 	{
 		Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
 		bool	   *nulls = palloc(sizeof(bool) * (ncols + 1));
@@ -612,6 +640,66 @@ MmSelect(double *v, int64 n, int64 k)
 }
 
 /*
+ * Order a classifier's labels into classes (ds->label_order: class index
+ * -> label id) and turn the label ids in ds->y into class indices; rank,
+ * when not NULL, receives each label id's class (labels.n entries).
+ */
+void
+MmDatasetClasses(MmDataset *ds, int32 *rank)
+{
+	int32		K = ds->labels.n;
+	int32	   *order = palloc(sizeof(int32) * Max(K, 1));
+	int32	   *r = rank ? rank : palloc(sizeof(int32) * Max(K, 1));
+
+	for (int32 k = 0; k < K; k++)
+		order[k] = k;
+	mm_sort_dict = &ds->labels;
+	qsort(order, K, sizeof(int32),
+		  ds->label_type == MM_LABEL_INT ? MmCompareIntIds : MmCompareIds);
+	for (int32 k = 0; k < K; k++)
+		r[order[k]] = k;
+	ds->label_order = order;
+	for (int64 i = 0; i < ds->n; i++)
+		ds->y[i] = r[(int32) ds->y[i]];
+	if (rank == NULL)
+		pfree(r);
+}
+
+/*
+ * The held-out cut of a class of nk rows whose split numbers are uk
+ * (reordered): the round(test_fraction * nk)-th smallest (*take), or -1
+ * when none is held out.
+ */
+double
+MmSplitCut(double *uk, int64 nk, double test_fraction, int64 *take)
+{
+	*take = (int64) round(test_fraction * nk);
+	return *take == 0 ? -1.0 : MmSelect(uk, nk, *take - 1);
+}
+
+/*
+ * Hold out the rows of each class k < K (ds->y: class indices) whose split
+ * number is below cut[k], and of those at the cut the first atcut[k];
+ * count the training rows.  (Rows with equal numbers are equal rows:
+ * whichever of them are held out, the training data are the same.)
+ */
+void
+MmDatasetHoldOut(MmDataset *ds, int32 K, const double *cut, const int64 *atcut)
+{
+	int64	   *fill = palloc(sizeof(int64) * Max(K, 1));
+
+	memcpy(fill, atcut, sizeof(int64) * K);
+	for (int64 i = 0; i < ds->n; i++)
+	{
+		int32		k = (int32) ds->y[i];
+
+		if (ds->u[i] < cut[k] || (ds->u[i] == cut[k] && fill[k]-- > 0))
+			ds->heldout[i] = true;
+	}
+	pfree(fill);
+}
+
+/*
  * Decide the held-out rows, and for a classifier order the labels and
  * turn label ids into class indices.  Regression: a row is held out when
  * its split number is below test_fraction.  Classification (stratified):
@@ -632,28 +720,18 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 	else
 	{
 		int32		K = ds->labels.n;
-		int32	   *order = palloc(sizeof(int32) * K);
-		int32	   *rank = palloc(sizeof(int32) * K);
-		double	   *uk = palloc_extended(sizeof(double) * Max(ds->n, 1), MCXT_ALLOC_HUGE);
 
-		for (int32 k = 0; k < K; k++)
-			order[k] = k;
-		mm_sort_dict = &ds->labels;
-		qsort(order, K, sizeof(int32),
-			  ds->label_type == MM_LABEL_INT ? MmCompareIntIds : MmCompareIds);
-		for (int32 k = 0; k < K; k++)
-			rank[order[k]] = k;
-		ds->label_order = order;
-		for (int64 i = 0; i < ds->n; i++)
-			ds->y[i] = rank[(int32) ds->y[i]];
+		MmDatasetClasses(ds, NULL);
 
 		/*
-		 * Per class, the take rows with the smallest split numbers (rows
-		 * with equal numbers are equal rows, and any of them will do).  The numbers are grouped by class
-		 * (a counting sort), and each group gives its cut by selection.
+		 * Per class, the rows with the smallest split numbers.  The numbers
+		 * are grouped by class (a counting sort), and each group gives its
+		 * cut by selection; of the rows at the cut, as many are held out as
+		 * the count still allows.
 		 */
 		if (test_fraction > 0)
 		{
+			double	   *uk = palloc_extended(sizeof(double) * Max(ds->n, 1), MCXT_ALLOC_HUGE);
 			int64	   *start = palloc0(sizeof(int64) * (K + 1));
 			int64	   *fill = palloc(sizeof(int64) * K);
 			double	   *cut = palloc(sizeof(double) * K);
@@ -668,41 +746,12 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 			for (int64 i = 0; i < ds->n; i++)
 				uk[fill[(int32) ds->y[i]]++] = ds->u[i];
 			for (int32 k = 0; k < K; k++)
-			{
-				int64		nk = start[k + 1] - start[k];
-				int64		take = (int64) round(test_fraction * nk);
-
-				cut[k] = take == 0 ? -1.0 : MmSelect(uk + start[k], nk, take - 1);
-			}
-			/*
-			 * Below the cut, every row; at the cut (equal rows share their
-			 * number), as many as the count still allows: whichever of
-			 * equal rows they are, the training data are the same.
-			 */
-			for (int32 k = 0; k < K; k++)
-				fill[k] = (int64) round(test_fraction * (start[k + 1] - start[k]));
+				cut[k] = MmSplitCut(uk + start[k], start[k + 1] - start[k], test_fraction, &fill[k]);
 			for (int64 i = 0; i < ds->n; i++)
-			{
-				int32		k = (int32) ds->y[i];
-
-				if (ds->u[i] < cut[k])
-				{
-					ds->heldout[i] = true;
-					fill[k]--;
-				}
-			}
-			for (int64 i = 0; i < ds->n; i++)
-			{
-				int32		k = (int32) ds->y[i];
-
-				if (ds->u[i] == cut[k] && fill[k] > 0)
-				{
-					ds->heldout[i] = true;
-					fill[k]--;
-				}
-			}
+				fill[(int32) ds->y[i]] -= ds->u[i] < cut[(int32) ds->y[i]];
+			MmDatasetHoldOut(ds, K, cut, fill);
+			pfree(uk);
 		}
-		pfree(uk);
 	}
 	ds->n_train = 0;
 	for (int64 i = 0; i < ds->n; i++)

@@ -474,7 +474,8 @@ MmProfilePartEnd(MmProfilePart *pp, Size *len)
  * The profile of kept rows from the parts of the processes that kept them
  * (MmProfilePartEnd, in order; a serial train has one): each value's mean
  * over all the rows and its deciles from all the parts' samples.  NULL
- * when no row was kept.
+ * when no row was kept.  from: the rows' side ("heldout", "train"), or
+ * NULL for none, as MmProfileDataset's training rows.
  */
 Jsonb *
 MmProfileFromParts(const MmModel *m, double *const *parts, int nparts, const char *from)
@@ -496,7 +497,10 @@ MmProfileFromParts(const MmModel *m, double *const *parts, int nparts, const cha
 		return NULL;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT ", \"from\": \"%s\", \"features\": [", n, from);
+	appendStringInfo(&s, "{\"rows\": " INT64_FORMAT, n);
+	if (from != NULL)
+		appendStringInfo(&s, ", \"from\": \"%s\"", from);
+	appendStringInfoString(&s, ", \"features\": [");
 	for (uint32 i = 0; i < m->nfeatures; i++)
 	{
 		const MmFeature *f = &m->features[i];
@@ -756,7 +760,7 @@ mm_drift(PG_FUNCTION_ARGS)
 
 	/* the source's rows: NULLs are counted, not errors */
 	MmDatasetRead(&ds, &src, NULL, cols, ncols, MM_LABEL_NONE, true, 0, false,
-				  (int64) mm_max_train_memory_kb * 1024);
+				  (int64) mm_max_train_memory_kb * 1024, NULL);
 	for (int i = 0; i < nfeats; i++)
 		if (!feats[i].categorical && ds.n > 0 && feats[i].element >= ds.width[feats[i].col])
 			ereport(ERROR,

@@ -710,6 +710,9 @@ mm_scan_worker_main(dsm_segment *seg, shm_toc *toc)
 		case MM_PAR_LINEAR_STATS:
 			MmLinStatsWorker(&s, names, args, mqh, inh);
 			break;
+		case MM_PAR_DATASET:
+			MmDataParWorker(&s, names, args, mqh, inh);
+			break;
 		default:
 			elog(ERROR, "unknown kind %d of parallel direct read", sh->kind);
 	}

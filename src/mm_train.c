@@ -1398,6 +1398,25 @@ MmClassIndices(const double *y, int64 n)
 	return cls;
 }
 
+/* Naive Bayes's one-hot group of each encoded column of m (-1: numeric). */
+static int32 *
+MmNbGroups(const MmModel *m)
+{
+	int32	   *group = palloc(sizeof(int32) * Max(m->ncols, 1));
+	int32		g = 0;
+	uint32		pos = 0;
+
+	for (uint32 i = 0; i < m->nfeatures; i++)
+	{
+		bool		cat = m->features[i].kind == MM_FEAT_CATEGORICAL;
+
+		for (uint32 k = 0; k < m->features[i].width; k++)
+			group[pos++] = cat ? g : -1;
+		g += cat;
+	}
+	return group;
+}
+
 /*
  * Fit m (its schema and scaling set) on the nt encoded, scaled rows X with
  * targets y, by the algorithm's solver.  prev: a warm start's previous
@@ -1483,18 +1502,8 @@ MmFitMatrix(const char *model, int algorithm, const MmTrainParams *p, MmModel *m
 			break;
 		case MM_ALG_NAIVE_BAYES:
 			{
-				int32	   *group = palloc(sizeof(int32) * Max(m->ncols, 1));
-				int32		g = 0;
-				uint32		pos = 0;
+				int32	   *group = MmNbGroups(m);
 
-				for (uint32 i = 0; i < m->nfeatures; i++)
-				{
-					bool		cat = m->features[i].kind == MM_FEAT_CATEGORICAL;
-
-					for (uint32 k = 0; k < m->features[i].width; k++)
-						group[pos++] = cat ? g : -1;
-					g += cat;
-				}
 				m->var_smoothing = p->var_smoothing;
 				m->nb_alpha = p->alpha;
 				status = mm_nb_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt), group,
@@ -1504,6 +1513,30 @@ MmFitMatrix(const char *model, int algorithm, const MmTrainParams *p, MmModel *m
 				break;
 			}
 	}
+}
+
+/*
+ * A classifier's target has at least two classes (ds's labels, in class
+ * order), and each has training rows (train_k).
+ */
+static void
+MmCheckClasses(const MmSourceCol *tcol, const MmDataset *ds, const int64 *train_k,
+			   double test_fraction)
+{
+	if (ds->labels.n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("target column \"%s\" has a single class, \"%s\"",
+						tcol->name, ds->labels.strs[0]),
+				 errhint("A classifier needs rows of at least two classes.")));
+	for (int k = 0; k < ds->labels.n; k++)
+		if (train_k[k] == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("class \"%s\" of target column \"%s\" has no training rows",
+							ds->labels.strs[ds->label_order[k]], tcol->name),
+					 errdetail("All its rows were held out (test_fraction %g).", test_fraction),
+					 errhint("Lower test_fraction, or add rows of that class.")));
 }
 
 /*
@@ -1531,56 +1564,64 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	double	   *pca_ratio = NULL;
 	const MmModel *prev = NULL;
 	double	   *u = NULL;
+	MmDataPar  *dp = NULL;
+	int64		n_all;
+	int64		n_train_all;
 
-	/* split numbers serve the held-out split and the folds only */
+	/*
+	 * split numbers serve the held-out split and the folds only.  A naive
+	 * Bayes model of a large table may be read by parallel workers, which
+	 * keep their rows and do their share of the fit and the scoring.
+	 */
 	MmDatasetRead(&ds, src, tcol, cols, ncols, label_type, p->impute != MM_IMPUTE_ERROR,
 				  (uint64) p->seed, test_fraction > 0 || search != NULL || algorithm == MM_ALG_STACKING,
-				  (int64) mm_max_train_memory_kb * 1024);
-	if (ds.n == 0)
+				  (int64) mm_max_train_memory_kb * 1024,
+				  algorithm == MM_ALG_NAIVE_BAYES && search == NULL &&
+				  p->scale == MM_SCALE_NONE && !p->warm_start ? &dp : NULL);
+	if (dp != NULL)
+	{
+		int64	   *train_k = palloc0(sizeof(int64) * Max(ds.labels.n, 1));
+
+		/* the classes and the split of the rows of this backend and the workers */
+		MmDataParSplit(dp, &ds, test_fraction, &n_all, &n_train_all, train_k);
+		MmCheckClasses(tcol, &ds, train_k, test_fraction);
+	}
+	else
+	{
+		if (ds.n > 0)
+			MmDatasetSplit(&ds, test_fraction);
+		n_all = ds.n;
+		n_train_all = ds.n_train;
+	}
+	if (n_all == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("source \"%s\" has no rows", src->text),
 				 errhint("A model is trained on at least as many rows as it has parameters.")));
-	MmDatasetSplit(&ds, test_fraction);
-	*profile = MmProfileDataset(&ds);
-	MmProgressRows(ds.n);
+	if (dp == NULL)
+		*profile = MmProfileDataset(&ds);
+	MmProgressRows(n_all);
 	MmProgressPhase("fitting");
 	if (p->verbose)
 		ereport(NOTICE,
 				(errmsg("model \"%s\": read " INT64_FORMAT " training and " INT64_FORMAT " held-out rows%s",
-						model, ds.n_train, ds.n - ds.n_train,
-						ds.direct ? " directly from the table" : ""),
+						model, n_train_all, n_all - n_train_all,
+						!ds.direct ? "" : dp == NULL ? " directly from the table" :
+						psprintf(" directly from the table with %d parallel worker%s",
+								 MmDataParWorkers(dp), MmDataParWorkers(dp) == 1 ? "" : "s")),
 				 errdetail("%.1f ms elapsed.", MmElapsedMs(start))));
-	if (classifier)
+	if (classifier && dp == NULL)
 	{
-		bool	   *trained = palloc0(sizeof(bool) * ds.labels.n);
-		int			ntrained = 0;
+		int64	   *train_k = palloc0(sizeof(int64) * Max(ds.labels.n, 1));
 
 		for (int64 r = 0; r < ds.n; r++)
-			if (!ds.heldout[r] && !trained[(int32) ds.y[r]])
-			{
-				trained[(int32) ds.y[r]] = true;
-				ntrained++;
-			}
-		if (ds.labels.n < 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("target column \"%s\" has a single class, \"%s\"",
-							tcol->name, ds.labels.strs[0]),
-					 errhint("A classifier needs rows of at least two classes.")));
-		if (ntrained < ds.labels.n)
-			for (int k = 0; k < ds.labels.n; k++)
-				if (!trained[k])
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("class \"%s\" of target column \"%s\" has no training rows",
-									ds.labels.strs[ds.label_order[k]], tcol->name),
-							 errdetail("All its rows were held out (test_fraction %g).", test_fraction),
-							 errhint("Lower test_fraction, or add rows of that class.")));
+			train_k[(int32) ds.y[r]] += !ds.heldout[r];
+		MmCheckClasses(tcol, &ds, train_k, test_fraction);
 	}
-
 	m->target = tcol ? pstrdup(tcol->name) : NULL;
 	MmDatasetPrepare(&ds, m, p->impute);
+	if (dp != NULL)
+		*profile = MmDataParProfile(dp, &ds, m);
 	nparams = (int64) (m->ncols + (p->fit_intercept ? 1 : 0)) *
 		(algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1);
 	if (algorithm == MM_ALG_KMEANS && ds.n_train < p->k)
@@ -1671,9 +1712,16 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	 * The training rows as they were read, when nothing will scale them in
 	 * place (no scale, no search or stacking, which refit on their copies).
 	 */
-	X = MmDatasetMatrix(&ds, m, false, &nt, &y,
-						p->scale == MM_SCALE_NONE && prev == NULL && !search &&
-						algorithm != MM_ALG_STACKING);
+	if (dp != NULL)
+	{
+		/* every process fits from its rows where they are */
+		X = y = NULL;
+		nt = n_train_all;
+	}
+	else
+		X = MmDatasetMatrix(&ds, m, false, &nt, &y,
+							p->scale == MM_SCALE_NONE && prev == NULL && !search &&
+							algorithm != MM_ALG_STACKING);
 	if (search || algorithm == MM_ALG_STACKING)
 	{
 		int64		i = 0;
@@ -1698,6 +1746,13 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	}
 	if (algorithm == MM_ALG_STACKING)
 		MmFitStacking(model, p->stack, m, X, y, u, nt);
+	else if (dp != NULL)
+	{
+		m->scale = MM_SCALE_NONE;
+		m->var_smoothing = p->var_smoothing;
+		m->nb_alpha = p->alpha;
+		MmDataParNbFit(dp, &ds, m, MmNbGroups(m), p->var_smoothing, p->alpha, model);
+	}
 	else
 	{
 		if (prev == NULL)
@@ -1713,6 +1768,23 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 
 	/* score the held-out rows, or the training rows when none were held out */
 	MmProgressPhase("evaluating");
+	if (dp != NULL)
+	{
+		/* each process scores its rows; then the workers go */
+		MmClsMetrics met;
+		MmClsResult res;
+		MmAlloc		alloc = MmContextAllocator(CurrentMemoryContext);
+		bool		heldout = n_all > n_train_all;
+
+		on = heldout ? "heldout" : "train";
+		mm_clsmetrics_init(&met, m->nclasses, &alloc);
+		MmDataParScore(dp, &ds, m, model, heldout, &met);
+		MmDataParEnd(dp);
+		if (!mm_clsmetrics_result(&met, &res))
+			res.accuracy = NAN;
+		*primary = res.accuracy;
+		return MmClassificationMetricsJsonb(m, &met, &res, on);
+	}
 	on = "heldout";
 	Xs = MmDatasetMatrix(&ds, m, true, &ns, &ys, false);
 	if (ns == 0)

@@ -1,0 +1,986 @@
+/*
+ * mm_pardata.c
+ *	  A classifier's training rows held by parallel workers.
+ *
+ * mm_train's in-memory path reads the training rows into a dataset
+ * (mm_dataset.c).  For a table read directly (mm_scan.c) that is large
+ * enough for a parallel scan, the backend and its workers read it
+ * together: each process keeps the rows of the pages it read in a dataset
+ * of its own, within its own mm.max_train_memory.  The rows never move.
+ * The backend asks, each worker answers from its rows, and the backend
+ * combines the answers with its own, always in the order backend, worker
+ * 0, worker 1, ...:
+ *
+ *	 STATE	 (a worker, once read) its labels by value with their row
+ *			 counts and, for a held-out split, its rows' split numbers
+ *			 grouped by label;
+ *	 SPLIT	 the class of each of its labels and, per class, the split
+ *			 number below which rows are held out and how many of its rows
+ *			 at that number are: the stratified split of MmDatasetSplit
+ *			 over all the rows, so that the same rows are held out (up to
+ *			 equal rows) whatever the number of workers.  Answer: its
+ *			 training rows;
+ *	 PROFILE the profile part of its training rows (MmProfilePartEnd);
+ *	 NB1/NB2 the stages of the naive Bayes fit over its training rows
+ *			 (mm_nb_stage1, then, with the means, mm_nb_stage2);
+ *	 SCORE	 the model (its blob): the classification metrics of its
+ *			 held-out rows (or training rows), its AUC scores included;
+ *	 DONE	 the worker ends.
+ *
+ * A message is an MmDpMsg header and its payload.  The backend sends a
+ * request to every worker before it does its own part, then takes their
+ * answers.  Parallel mode lasts until MmDataParEnd, which comes before
+ * anything is written.  Rows whose label is read as an integer or boolean
+ * only: those are interned by value, so labels merge by value.
+ */
+#include "massmodel.h"
+#include "mm_train.h"
+
+#include "miscadmin.h"
+#include "storage/shm_mq.h"
+
+/* what a worker needs to read its rows as the backend reads its own */
+typedef struct MmDpArgs
+{
+	int			label_type;
+	bool		split;
+	uint64		seed;
+	int64		max_bytes;
+	int64		expect;			/* rows a process expects (sizes its chunks) */
+} MmDpArgs;
+
+#define MMDP_STATE		1
+#define MMDP_SPLIT		2
+#define MMDP_PROFILE	3
+#define MMDP_NB1		4
+#define MMDP_NB2		5
+#define MMDP_SCORE		6
+#define MMDP_DONE		7
+
+#define MMDP_RUN		4096	/* rows of one side handed on at a time */
+
+typedef struct MmDpMsg
+{
+	int32		kind;
+	int32		pad;
+	int64		n;
+} MmDpMsg;
+
+/* what the backend knows of a worker's rows */
+typedef struct MmDpWorker
+{
+	int64		nrows;
+	int			nlabels;
+	int32	   *label;			/* the backend's label id of each of its labels */
+	int64	   *count;			/* rows of each of its labels */
+	double	   *u;				/* split numbers grouped by its labels, or NULL */
+	int64	   *ustart;			/* nlabels + 1 */
+} MmDpWorker;
+
+struct MmDataPar
+{
+	MmScanPar  *par;
+	int			workers;
+	MmDpWorker *w;
+	int64		n_train;		/* of all processes, once split */
+};
+
+/* A payload read in order; every read is bounded. */
+typedef struct MmDpReader
+{
+	const char *p;
+	Size		left;
+} MmDpReader;
+
+static void
+MmDpTake(MmDpReader *r, void *out, Size len)
+{
+	if (len > r->left)
+		elog(ERROR, "malformed message in the parallel read of the training rows");
+	memcpy(out, r->p, len);
+	r->p += len;
+	r->left -= len;
+}
+
+static void
+MmDpEnd(const MmDpReader *r)
+{
+	if (r->left != 0)
+		elog(ERROR, "malformed message in the parallel read of the training rows");
+}
+
+/* A message header of kind with n. */
+static MmDpMsg
+MmDpHeader(int kind, int64 n)
+{
+	MmDpMsg		h;
+
+	memset(&h, 0, sizeof(h));
+	h.kind = kind;
+	h.n = n;
+	return h;
+}
+
+/*
+ * Call fn on the rows of one side of the split (held out or not) in
+ * order, in runs of consecutive rows within a chunk (at most MMDP_RUN),
+ * with their classes as int32.
+ */
+typedef void (*MmDpRunFn) (const MmDataset *ds, const double *X, const int32 *y,
+						   int64 n, int64 row0, void *arg);
+
+static void
+MmDpRuns(const MmDataset *ds, bool heldout, MmDpRunFn fn, void *arg)
+{
+	int32		y[MMDP_RUN];
+
+	for (int64 r = 0; r < ds->n;)
+	{
+		int64		end = Min(ds->n, (r / ds->chunk_rows + 1) * ds->chunk_rows);
+		int64		run;
+
+		if (ds->heldout[r] != heldout)
+		{
+			r++;
+			continue;
+		}
+		for (run = 1; r + run < end && run < MMDP_RUN && ds->heldout[r + run] == heldout; run++)
+			;
+		for (int64 k = 0; k < run; k++)
+			y[k] = (int32) ds->y[r + k];
+		fn(ds, MmRawRow(ds, r), y, run, r, arg);
+		r += run;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * The parts every process does on its own rows
+ * --------------------------------------------------------------------- */
+
+static void
+MmDpProfileRun(const MmDataset *ds, const double *X, const int32 *y, int64 n,
+			   int64 row0, void *arg)
+{
+	MmProfilePartRows((MmProfilePart *) arg, X, n, ds->rawd);
+}
+
+/* The profile part of ds's training rows at the raw offsets pos. */
+static double *
+MmDpProfilePart(const MmDataset *ds, const int *pos, int npos, int64 step, Size *len)
+{
+	MmProfilePart *pp = MmProfilePartBegin(pos, npos, ds->n_train, step);
+
+	MmDpRuns(ds, false, MmDpProfileRun, pp);
+	return MmProfilePartEnd(pp, len);
+}
+
+/* the naive Bayes stages over a process's training rows */
+typedef struct MmDpNb
+{
+	int			K;
+	int			p;
+	int32	   *group;
+	bool		all_numeric;
+	const double *theta;		/* stage 2 */
+	const double *mean_all;
+	double	   *s;				/* the stage's sums */
+} MmDpNb;
+
+static void
+MmDpNb1Run(const MmDataset *ds, const double *X, const int32 *y, int64 n,
+		   int64 row0, void *arg)
+{
+	MmDpNb	   *nb = arg;
+	MmErr		err;
+	MmStatus	status;
+
+	status = mm_nb_stage1(n, nb->p, nb->K, X, y, nb->group, nb->all_numeric, row0, nb->s, &err);
+	/* the values were checked as they were read */
+	if (status != MM_OK)
+		elog(ERROR, "naive bayes: %s", err.msg);
+}
+
+static void
+MmDpNb2Run(const MmDataset *ds, const double *X, const int32 *y, int64 n,
+		   int64 row0, void *arg)
+{
+	MmDpNb	   *nb = arg;
+
+	mm_nb_stage2(n, nb->p, nb->K, X, y, nb->group, nb->all_numeric, nb->theta,
+				 nb->mean_all, nb->s);
+}
+
+/* scoring a process's rows */
+typedef struct MmDpScoring
+{
+	const MmModel *m;
+	MmClsMetrics *met;
+	double	   *proba;
+} MmDpScoring;
+
+static void
+MmDpScoreRun(const MmDataset *ds, const double *X, const int32 *y, int64 n,
+			 int64 row0, void *arg)
+{
+	MmDpScoring *sc = arg;
+
+	for (int64 r = 0; r < n; r++)
+	{
+		MmModelProba(sc->m, X + r * ds->rawd, sc->proba);
+		mm_clsmetrics_add(sc->met, y[r], sc->proba);
+	}
+}
+
+static void
+MmDpScore(const MmDataset *ds, const MmModel *m, bool heldout, MmClsMetrics *met)
+{
+	MmDpScoring sc;
+
+	sc.m = m;
+	sc.met = met;
+	sc.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
+	MmDpRuns(ds, heldout, MmDpScoreRun, &sc);
+	pfree(sc.proba);
+}
+
+/* ---------------------------------------------------------------------
+ * The backend
+ * --------------------------------------------------------------------- */
+
+/* A worker's STATE: its labels interned into ds's (by value), its counts and split numbers. */
+static void
+MmDpState(MmDataPar *dp, MmDataset *ds, int worker, const void *data, Size len)
+{
+	MmDpWorker *w = &dp->w[worker];
+	MmDpReader	r;
+	MmDpMsg		h;
+	int32		nl;
+	int32		has_u;
+	int64		total = 0;
+
+	r.p = data;
+	r.left = len;
+	MmDpTake(&r, &h, sizeof(h));
+	MmDpTake(&r, &nl, sizeof(nl));
+	MmDpTake(&r, &has_u, sizeof(has_u));
+	if (h.kind != MMDP_STATE || w->label != NULL || h.n < 0 || nl < 0 ||
+		nl > MM_MAX_CLASSES || (has_u != 0) != ds->split)
+		elog(ERROR, "unexpected message from parallel worker %d", worker);
+	w->nrows = h.n;
+	w->nlabels = nl;
+	w->label = palloc(sizeof(int32) * Max(nl, 1));
+	w->count = palloc(sizeof(int64) * Max(nl, 1));
+	w->ustart = palloc0(sizeof(int64) * (nl + 1));
+	for (int l = 0; l < nl; l++)
+	{
+		int64		v;
+
+		MmDpTake(&r, &v, sizeof(v));
+		w->label[l] = MmInternValue(&ds->labels, (const char *) &v, sizeof(v),
+									ds->target->name, true);
+	}
+	for (int l = 0; l < nl; l++)
+	{
+		MmDpTake(&r, &w->count[l], sizeof(int64));
+		if (w->count[l] < 0 || w->count[l] > h.n)
+			elog(ERROR, "unexpected message from parallel worker %d", worker);
+		total += w->count[l];
+		w->ustart[l + 1] = total;
+	}
+	if (total != h.n)
+		elog(ERROR, "unexpected message from parallel worker %d", worker);
+	if (has_u)
+	{
+		w->u = palloc_extended(sizeof(double) * Max(h.n, 1), MCXT_ALLOC_HUGE);
+		MmDpTake(&r, w->u, sizeof(double) * h.n);
+	}
+	MmDpEnd(&r);
+}
+
+/*
+ * Read ds's rows from scan with nworkers workers (mm_dataset.c decided
+ * they may be used): the backend reads its share between looks at the
+ * workers' queues.  Returns the workers, still in parallel mode, or NULL
+ * when none could be launched: then ds holds every row, read from the
+ * first page on as the serial read does.
+ */
+MmDataPar *
+MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
+{
+	MmDataPar  *dp = palloc0(sizeof(MmDataPar));
+	Datum	   *values = palloc(sizeof(Datum) * scan->n);
+	bool	   *nulls = palloc(sizeof(bool) * scan->n);
+	MmDpArgs	a;
+	bool		reading = true;
+	int			nstates = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.label_type = ds->label_type;
+	a.split = ds->split;
+	a.seed = ds->seed;
+	a.max_bytes = ds->max_bytes;
+	a.expect = MmScanExpect(scan, 1.0 / (nworkers + 1));
+	dp->par = MmScanParallelBegin(scan, nworkers, MM_PAR_DATASET, &a, sizeof(a));
+	dp->workers = MmScanParallelLaunched(dp->par);
+	dp->w = palloc0(sizeof(MmDpWorker) * Max(dp->workers, 1));
+	ds->expect = dp->workers > 0 ? a.expect : MmScanExpect(scan, 1.0);
+
+	while (reading || nstates < dp->workers)
+	{
+		int			worker;
+		void	   *data;
+		Size		len;
+		int			got = dp->workers > 0 ?
+			MmScanParallelReceive(dp->par, &worker, &data, &len) : MM_PAR_NONE;
+
+		if (got == MM_PAR_MESSAGE)
+		{
+			MmDpState(dp, ds, worker, data, len);
+			nstates++;
+			continue;
+		}
+		if (got == MM_PAR_FINISHED)
+			MmScanParallelFailed(dp->par, worker);
+		if (reading)
+		{
+			/* a share of the rows between two looks at the queues */
+			for (int i = 0; i < (dp->workers > 0 ? 256 : INT_MAX) && reading; i++)
+				if ((reading = MmScanNext(scan, values, nulls)))
+					MmDatasetAddRow(ds, values, nulls);
+			continue;
+		}
+		MmScanParallelWait();
+	}
+	pfree(values);
+	pfree(nulls);
+	if (dp->workers == 0)
+	{
+		/* no worker slot: this backend has read every page of the shared scan */
+		MmScanParallelEnd(dp->par, scan);
+		pfree(dp);
+		return NULL;
+	}
+	return dp;
+}
+
+/* Workers that hold rows. */
+int
+MmDataParWorkers(const MmDataPar *dp)
+{
+	return dp->workers;
+}
+
+/* Send every worker the request kind (n, then len bytes of data). */
+static void
+MmDpRequest(MmDataPar *dp, int kind, int64 n, const void *data, Size len)
+{
+	MmDpMsg		h = MmDpHeader(kind, n);
+
+	for (int w = 0; w < dp->workers; w++)
+		MmScanParallelSendTo(dp->par, w, &h, sizeof(h), data, len);
+}
+
+/*
+ * Every worker's answer to the request kind: its payload copied into
+ * out[w] (len[w] bytes), its header's n into n[w].
+ */
+static void
+MmDpAnswers(MmDataPar *dp, int kind, char **out, Size *lens, int64 *n)
+{
+	int			done = 0;
+
+	for (int w = 0; w < dp->workers; w++)
+		out[w] = NULL;
+	while (done < dp->workers)
+	{
+		int			worker;
+		void	   *data;
+		Size		len;
+		MmDpMsg		h;
+		int			got = MmScanParallelReceive(dp->par, &worker, &data, &len);
+
+		if (got == MM_PAR_NONE)
+		{
+			MmScanParallelWait();
+			continue;
+		}
+		/* a worker ends only when told: one that has, has failed */
+		if (got == MM_PAR_FINISHED || got == MM_PAR_ALL_DONE)
+		{
+			for (int w = 0; w < dp->workers; w++)
+				if (out[w] == NULL && (got == MM_PAR_ALL_DONE || w == worker))
+					MmScanParallelFailed(dp->par, w);
+			continue;
+		}
+		if (len < sizeof(h))
+			elog(ERROR, "short message from parallel worker %d", worker);
+		memcpy(&h, data, sizeof(h));
+		if (h.kind != kind || out[worker] != NULL)
+			elog(ERROR, "unexpected message from parallel worker %d", worker);
+		lens[worker] = len - sizeof(h);
+		out[worker] = palloc_extended(Max(lens[worker], 1), MCXT_ALLOC_HUGE);
+		memcpy(out[worker], (char *) data + sizeof(h), lens[worker]);
+		n[worker] = h.n;
+		done++;
+	}
+}
+
+/*
+ * The stratified split of all the rows (MmDatasetSplit's): ds's labels
+ * (the workers' among them) become classes, ds's rows are split and the
+ * workers told theirs.  *n and *n_train: the rows of all processes;
+ * train_k (K): the training rows of each class.
+ */
+void
+MmDataParSplit(MmDataPar *dp, MmDataset *ds, double test_fraction, int64 *n,
+			   int64 *n_train, int64 *train_k)
+{
+	int32		K = ds->labels.n;
+	int32	   *rank = palloc(sizeof(int32) * Max(K, 1));
+	int64	   *nk = palloc0(sizeof(int64) * Max(K, 1));
+	int64	   *take = palloc0(sizeof(int64) * Max(K, 1));
+	int64	   *need = palloc0(sizeof(int64) * Max(K, 1));
+	double	   *cut = palloc(sizeof(double) * Max(K, 1));
+	int64	  **atcut = palloc(sizeof(int64 *) * (dp->workers + 1));
+	char	  **out = palloc(sizeof(char *) * dp->workers);
+	Size	   *lens = palloc(sizeof(Size) * dp->workers);
+	int64	   *wtrain = palloc(sizeof(int64) * dp->workers);
+	int64		train = 0;
+
+	if (test_fraction > 0 && !ds->split)
+		elog(ERROR, "the dataset was read without split numbers");
+	ds->heldout = palloc0(sizeof(bool) * Max(ds->n, 1));
+	MmDatasetClasses(ds, rank);
+	for (int64 i = 0; i < ds->n; i++)
+		nk[(int32) ds->y[i]]++;
+	for (int w = 0; w < dp->workers; w++)
+		for (int l = 0; l < dp->w[w].nlabels; l++)
+			nk[rank[dp->w[w].label[l]]] += dp->w[w].count[l];
+	for (int32 k = 0; k < K; k++)
+		cut[k] = -1.0;
+	for (int p = 0; p <= dp->workers; p++)
+		atcut[p] = palloc0(sizeof(int64) * Max(K, 1));
+
+	if (test_fraction > 0)
+	{
+		/* each class's cut from the split numbers of all its rows */
+		for (int32 k = 0; k < K; k++)
+		{
+			double	   *uk = palloc_extended(sizeof(double) * Max(nk[k], 1), MCXT_ALLOC_HUGE);
+			int64		at = 0;
+
+			for (int64 i = 0; i < ds->n; i++)
+				if ((int32) ds->y[i] == k)
+					uk[at++] = ds->u[i];
+			for (int w = 0; w < dp->workers; w++)
+				for (int l = 0; l < dp->w[w].nlabels; l++)
+					if (rank[dp->w[w].label[l]] == k)
+					{
+						memcpy(uk + at, dp->w[w].u + dp->w[w].ustart[l],
+							   sizeof(double) * dp->w[w].count[l]);
+						at += dp->w[w].count[l];
+					}
+			cut[k] = MmSplitCut(uk, nk[k], test_fraction, &take[k]);
+			need[k] = take[k];
+			pfree(uk);
+		}
+
+		/*
+		 * Rows below the cut are held out wherever they are; of the rows at
+		 * it, as many as the count still allows, the backend's first, then
+		 * worker by worker: atcut[p] for process p (0: the backend).
+		 */
+		for (int64 i = 0; i < ds->n; i++)
+		{
+			int32		k = (int32) ds->y[i];
+
+			need[k] -= ds->u[i] < cut[k];
+			atcut[0][k] += ds->u[i] == cut[k];
+		}
+		for (int w = 0; w < dp->workers; w++)
+			for (int l = 0; l < dp->w[w].nlabels; l++)
+			{
+				int32		k = rank[dp->w[w].label[l]];
+				const double *u = dp->w[w].u + dp->w[w].ustart[l];
+
+				for (int64 i = 0; i < dp->w[w].count[l]; i++)
+				{
+					need[k] -= u[i] < cut[k];
+					atcut[w + 1][k] += u[i] == cut[k];
+				}
+			}
+		for (int32 k = 0; k < K; k++)
+			for (int p = 0; p <= dp->workers; p++)
+			{
+				int64		q = Min(need[k], atcut[p][k]);
+
+				atcut[p][k] = q;
+				need[k] -= q;
+			}
+		MmDatasetHoldOut(ds, K, cut, atcut[0]);
+	}
+
+	/* each worker: the class of each of its labels, the cuts and its share at them */
+	for (int w = 0; w < dp->workers; w++)
+	{
+		StringInfoData b;
+		MmDpMsg		h = MmDpHeader(MMDP_SPLIT, test_fraction > 0);
+
+		initStringInfo(&b);
+		appendBinaryStringInfo(&b, (char *) &K, sizeof(K));
+		appendBinaryStringInfo(&b, (char *) &dp->w[w].nlabels, sizeof(int32));
+		for (int l = 0; l < dp->w[w].nlabels; l++)
+			appendBinaryStringInfo(&b, (char *) &rank[dp->w[w].label[l]], sizeof(int32));
+		appendBinaryStringInfo(&b, (char *) cut, sizeof(double) * K);
+		appendBinaryStringInfo(&b, (char *) atcut[w + 1], sizeof(int64) * K);
+		MmScanParallelSendTo(dp->par, w, &h, sizeof(h), b.data, b.len);
+		pfree(b.data);
+	}
+	ds->n_train = 0;
+	for (int64 i = 0; i < ds->n; i++)
+		ds->n_train += !ds->heldout[i];
+	MmDpAnswers(dp, MMDP_SPLIT, out, lens, wtrain);
+
+	*n = ds->n;
+	train = ds->n_train;
+	for (int w = 0; w < dp->workers; w++)
+	{
+		if (lens[w] != 0 || wtrain[w] < 0 || wtrain[w] > dp->w[w].nrows)
+			elog(ERROR, "unexpected message from parallel worker %d", w);
+		*n += dp->w[w].nrows;
+		train += wtrain[w];
+	}
+	*n_train = dp->n_train = train;
+	for (int32 k = 0; k < K; k++)
+	{
+		train_k[k] = nk[k] - take[k];
+		train -= train_k[k];
+	}
+	if (train != 0)
+		elog(ERROR, "the parallel workers' split does not add up");
+}
+
+/*
+ * The profile of all the training rows (MmProfileDataset's), from the
+ * parts of every process; m: a model of scalar numeric features, whose
+ * encoded rows are the raw rows.
+ */
+Jsonb *
+MmDataParProfile(MmDataPar *dp, const MmDataset *ds, const MmModel *m)
+{
+	int		   *pos = palloc(sizeof(int) * Max(m->ncols, 1));
+	int			npos = MmProfilePositions(m, pos);
+	int64		step = MmProfileStep(dp->n_train);
+	double	  **parts = palloc(sizeof(double *) * (dp->workers + 1));
+	Size	   *lens = palloc(sizeof(Size) * (dp->workers + 1));
+	int64	   *ns = palloc(sizeof(int64) * (dp->workers + 1));
+	StringInfoData b;
+
+	/* the raw rows have no target in front */
+	for (int j = 0; j < npos; j++)
+		pos[j] -= 1;
+	initStringInfo(&b);
+	appendBinaryStringInfo(&b, (char *) &npos, sizeof(int32));
+	appendBinaryStringInfo(&b, (char *) pos, sizeof(int32) * npos);
+	MmDpRequest(dp, MMDP_PROFILE, step, b.data, b.len);
+	parts[0] = MmDpProfilePart(ds, pos, npos, step, &lens[0]);
+	MmDpAnswers(dp, MMDP_PROFILE, (char **) parts + 1, lens + 1, ns + 1);
+	for (int w = 1; w <= dp->workers; w++)
+	{
+		/* its rows, its sample's rows, a sum and a sample per value */
+		double	   *part = parts[w];
+
+		if (lens[w] < sizeof(double) * 2 || part[0] < 0 || part[1] < 0 || part[1] > part[0] ||
+			lens[w] != sizeof(double) * (2 + npos + (Size) npos * (Size) part[1]))
+			elog(ERROR, "unexpected message from parallel worker %d", w - 1);
+	}
+	return MmProfileFromParts(m, parts, dp->workers + 1, NULL);
+}
+
+/* Add the workers' answers of n doubles each to sums, in worker order. */
+static void
+MmDpAddAnswers(MmDataPar *dp, int kind, double *sums, size_t n)
+{
+	char	  **out = palloc(sizeof(char *) * Max(dp->workers, 1));
+	Size	   *lens = palloc(sizeof(Size) * Max(dp->workers, 1));
+	int64	   *ns = palloc(sizeof(int64) * Max(dp->workers, 1));
+
+	MmDpAnswers(dp, kind, out, lens, ns);
+	for (int w = 0; w < dp->workers; w++)
+	{
+		const double *a = (const double *) out[w];
+
+		if (lens[w] != sizeof(double) * n)
+			elog(ERROR, "unexpected message from parallel worker %d", w);
+		for (size_t i = 0; i < n; i++)
+			sums[i] += a[i];
+		pfree(out[w]);
+	}
+}
+
+/*
+ * Fit m's naive Bayes model (m->ncols scalar numeric features, m->nclasses
+ * classes; group: mm_nb_fit's) from the training rows of every process:
+ * the stages' sums of the backend's rows, then each worker's, added in
+ * that order.  With one process it would be mm_nb_fit to the bit.
+ */
+void
+MmDataParNbFit(MmDataPar *dp, const MmDataset *ds, MmModel *m, const int32 *group,
+			   double var_smoothing, double alpha, const char *model)
+{
+	int			p = (int) m->ncols;
+	int			K = (int) m->nclasses;
+	size_t		l1 = mm_nb_stage1_len(p, K);
+	size_t		l2 = mm_nb_stage2_len(p, K);
+	double	   *theta = palloc(sizeof(double) * (size_t) K * p);
+	double	   *mean_all = palloc(sizeof(double) * p);
+	MmDpNb		nb;
+	MmErr		err;
+	MmStatus	status;
+	StringInfoData b;
+
+	nb.K = K;
+	nb.p = p;
+	nb.group = (int32 *) group;
+	nb.all_numeric = true;
+	for (int j = 0; j < p; j++)
+		nb.all_numeric &= group[j] < 0;
+	if (!nb.all_numeric)
+		elog(ERROR, "the parallel naive bayes fit takes numeric features only");
+
+	/* stage 1: counts and sums */
+	initStringInfo(&b);
+	appendBinaryStringInfo(&b, (char *) &K, sizeof(int32));
+	appendBinaryStringInfo(&b, (char *) &p, sizeof(int32));
+	appendBinaryStringInfo(&b, (char *) group, sizeof(int32) * p);
+	MmDpRequest(dp, MMDP_NB1, 0, b.data, b.len);
+	nb.s = palloc0(sizeof(double) * l1);
+	MmDpRuns(ds, false, MmDpNb1Run, &nb);
+	MmDpAddAnswers(dp, MMDP_NB1, nb.s, l1);
+	mm_nb_means(dp->n_train, p, K, nb.s, theta, mean_all);
+
+	/* stage 2: squared deviations from the means */
+	resetStringInfo(&b);
+	appendBinaryStringInfo(&b, (char *) theta, sizeof(double) * (size_t) K * p);
+	appendBinaryStringInfo(&b, (char *) mean_all, sizeof(double) * p);
+	MmDpRequest(dp, MMDP_NB2, 0, b.data, b.len);
+	nb.theta = theta;
+	nb.mean_all = mean_all;
+	{
+		double	   *s1 = nb.s;
+
+		nb.s = palloc0(sizeof(double) * l2);
+		MmDpRuns(ds, false, MmDpNb2Run, &nb);
+		MmDpAddAnswers(dp, MMDP_NB2, nb.s, l2);
+		status = mm_nb_fit_stats(dp->n_train, p, K, group, var_smoothing, alpha, s1, nb.s,
+								 &m->nb, MmPallocAllocator(), &err);
+	}
+	if (status != MM_OK)
+		MmReportCoreError(status, &err, model);
+}
+
+/*
+ * Score the held-out rows (heldout) or the training rows of every process
+ * with m into met (its K classes): the backend's rows, then each worker's.
+ */
+void
+MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char *model,
+			   bool heldout, MmClsMetrics *met)
+{
+	bytea	   *blob = MmModelBlob(m, model);
+	char	  **out = palloc(sizeof(char *) * Max(dp->workers, 1));
+	Size	   *lens = palloc(sizeof(Size) * Max(dp->workers, 1));
+	int64	   *ns = palloc(sizeof(int64) * Max(dp->workers, 1));
+	int			K = met->K;
+
+	MmDpRequest(dp, MMDP_SCORE, heldout, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
+	MmDpScore(ds, m, heldout, met);
+	MmDpAnswers(dp, MMDP_SCORE, out, lens, ns);
+	for (int w = 0; w < dp->workers; w++)
+	{
+		MmClsMetrics part;
+		MmDpReader	r;
+		double		head[2];
+
+		/* the rows, the log loss, the scores' count, the confusion, the scores */
+		r.p = out[w];
+		r.left = lens[w];
+		memset(&part, 0, sizeof(part));
+		part.K = K;
+		MmDpTake(&r, head, sizeof(head));
+		MmDpTake(&r, &part.nscores, sizeof(int64));
+		part.n = head[0];
+		part.log_loss_sum = head[1];
+		if (part.n != (double) ns[w] || part.nscores < 0 || part.nscores > ns[w] ||
+			(K != 2 && part.nscores != 0) ||
+			r.left != sizeof(double) * ((Size) K * K + part.nscores) + part.nscores)
+			elog(ERROR, "unexpected message from parallel worker %d", w);
+		part.confusion = (double *) r.p;
+		part.scores = (double *) (r.p + sizeof(double) * K * K);
+		part.positive = (uint8 *) (r.p + sizeof(double) * ((Size) K * K + part.nscores));
+		mm_clsmetrics_merge(met, &part);
+		pfree(out[w]);
+	}
+}
+
+/* Let the workers go and end parallel mode. */
+void
+MmDataParEnd(MmDataPar *dp)
+{
+	MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
+	MmScanParallelEnd(dp->par, NULL);
+	pfree(dp->w);
+	pfree(dp);
+}
+
+/* ---------------------------------------------------------------------
+ * A worker
+ * --------------------------------------------------------------------- */
+
+/* Send the backend this worker's labels, their counts and its split numbers by label. */
+static void
+MmDpSendState(const MmDataset *ds, shm_mq_handle *mq)
+{
+	StringInfoData b;
+	MmDpMsg		h = MmDpHeader(MMDP_STATE, ds->n);
+	int32		nl = ds->labels.n;
+	int32		has_u = ds->split;
+	int64	   *count = palloc0(sizeof(int64) * (nl + 1));
+	double	   *u = NULL;
+	Size		ulen = 0;
+
+	for (int64 i = 0; i < ds->n; i++)
+		count[(int32) ds->y[i]]++;
+	initStringInfo(&b);
+	appendBinaryStringInfo(&b, (char *) &h, sizeof(h));
+	appendBinaryStringInfo(&b, (char *) &nl, sizeof(nl));
+	appendBinaryStringInfo(&b, (char *) &has_u, sizeof(has_u));
+	/* interned by value: the key is the int64 */
+	for (int32 l = 0; l < nl; l++)
+		appendBinaryStringInfo(&b, ds->labels.strs[l], sizeof(int64));
+	appendBinaryStringInfo(&b, (char *) count, sizeof(int64) * nl);
+	if (has_u)
+	{
+		int64	   *fill = palloc0(sizeof(int64) * (nl + 1));
+
+		for (int32 l = 1; l < nl; l++)
+			fill[l] = fill[l - 1] + count[l - 1];
+		ulen = sizeof(double) * ds->n;
+		u = palloc_extended(Max(ulen, 1), MCXT_ALLOC_HUGE);
+		for (int64 i = 0; i < ds->n; i++)
+			u[fill[(int32) ds->y[i]]++] = ds->u[i];
+	}
+	MmScanParallelSend(mq, b.data, b.len, u, ulen);
+}
+
+/* A SPLIT: the classes of this worker's labels, its held-out rows. */
+static void
+MmDpWorkerSplit(MmDataset *ds, MmDpReader *r, bool cuts)
+{
+	int32		K;
+	int32		nl;
+	int32	   *rank;
+	double	   *cut;
+	int64	   *atcut;
+
+	MmDpTake(r, &K, sizeof(K));
+	MmDpTake(r, &nl, sizeof(nl));
+	if (K < 1 || K > MM_MAX_CLASSES || nl != ds->labels.n)
+		elog(ERROR, "malformed message in the parallel read of the training rows");
+	rank = palloc(sizeof(int32) * Max(nl, 1));
+	cut = palloc(sizeof(double) * K);
+	atcut = palloc(sizeof(int64) * K);
+	MmDpTake(r, rank, sizeof(int32) * nl);
+	MmDpTake(r, cut, sizeof(double) * K);
+	MmDpTake(r, atcut, sizeof(int64) * K);
+	MmDpEnd(r);
+	for (int32 l = 0; l < nl; l++)
+		if (rank[l] < 0 || rank[l] >= K)
+			elog(ERROR, "malformed message in the parallel read of the training rows");
+	for (int64 i = 0; i < ds->n; i++)
+		ds->y[i] = rank[(int32) ds->y[i]];
+	ds->heldout = palloc0(sizeof(bool) * Max(ds->n, 1));
+	if (cuts)
+		MmDatasetHoldOut(ds, K, cut, atcut);
+	ds->n_train = 0;
+	for (int64 i = 0; i < ds->n; i++)
+		ds->n_train += !ds->heldout[i];
+}
+
+/* A SCORE: the metrics of this worker's rows with the model of the blob. */
+static void
+MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, shm_mq_handle *mq)
+{
+	MmModel    *m;
+	MmErr		err;
+	MmAlloc		alloc = MmContextAllocator(CurrentMemoryContext);
+	MmClsMetrics met;
+	StringInfoData b;
+	MmDpMsg		h;
+	double		head[2];
+	char	   *scores;
+	Size		slen;
+
+	if (mm_blob_read((const uint8 *) r->p, r->left, MmPallocAllocator(), &m, &err) != MM_OK)
+		elog(ERROR, "the model sent to a parallel worker is not valid: %s", err.msg);
+	if (m->task != MM_TASK_CLASSIFICATION || m->ncols != (uint32) ds->rawd)
+		elog(ERROR, "the model sent to a parallel worker does not fit its rows");
+	mm_clsmetrics_init(&met, (int) m->nclasses, &alloc);
+	MmDpScore(ds, m, heldout, &met);
+
+	h = MmDpHeader(MMDP_SCORE, (int64) met.n);
+	head[0] = met.n;
+	head[1] = met.log_loss_sum;
+	initStringInfo(&b);
+	appendBinaryStringInfo(&b, (char *) &h, sizeof(h));
+	appendBinaryStringInfo(&b, (char *) head, sizeof(head));
+	appendBinaryStringInfo(&b, (char *) &met.nscores, sizeof(int64));
+	appendBinaryStringInfo(&b, (char *) met.confusion, sizeof(double) * met.K * met.K);
+	slen = (sizeof(double) + 1) * (Size) met.nscores;
+	scores = palloc_extended(Max(slen, 1), MCXT_ALLOC_HUGE);
+	if (met.nscores > 0)
+	{
+		memcpy(scores, met.scores, sizeof(double) * met.nscores);
+		memcpy(scores + sizeof(double) * met.nscores, met.positive, met.nscores);
+	}
+	MmScanParallelSend(mq, b.data, b.len, scores, slen);
+}
+
+/*
+ * A worker of the parallel read (mm_scan.c): its pages' rows into a
+ * dataset of its own, its STATE to the backend, then the backend's
+ * requests until DONE.
+ */
+void
+MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
+				shm_mq_handle *in)
+{
+	MmDpArgs	a;
+	int			ncols = scan->n - 1;
+	MmSourceCol *cols = palloc0(sizeof(MmSourceCol) * Max(ncols, 1));
+	MmSourceCol target;
+	MmDataset	ds;
+	Datum	   *values = palloc(sizeof(Datum) * scan->n);
+	bool	   *nulls = palloc(sizeof(bool) * scan->n);
+	MmDpNb		nb;
+	double	   *theta = NULL;
+	double	   *mean_all = NULL;
+
+	memcpy(&a, args, sizeof(a));
+	/* the columns as the backend's dataset has them: scalar numbers */
+	memset(&target, 0, sizeof(target));
+	target.name = names[0];
+	target.width = 1;
+	for (int i = 0; i < ncols; i++)
+	{
+		cols[i].name = names[i + 1];
+		cols[i].kind = MM_COL_FLOAT8;
+		cols[i].width = 1;
+	}
+	MmDatasetInit(&ds, &target, cols, ncols, a.label_type, false, a.seed, a.split, a.max_bytes);
+	ds.direct = true;
+	ds.expect = a.expect;
+	while (MmScanNext(scan, values, nulls))
+		MmDatasetAddRow(&ds, values, nulls);
+	/* no row (the others read every page): the layout of scalar columns */
+	if (ds.n == 0)
+		ds.rawd = ncols;
+	MmDpSendState(&ds, mq);
+
+	memset(&nb, 0, sizeof(nb));
+	for (;;)
+	{
+		void	   *data;
+		Size		len;
+		MmDpReader	r;
+		MmDpMsg		h;
+
+		MmScanParallelAwait(in, &data, &len);
+		r.p = data;
+		r.left = len;
+		MmDpTake(&r, &h, sizeof(h));
+		switch (h.kind)
+		{
+			case MMDP_SPLIT:
+				{
+					MmDpMsg		ans;
+
+					MmDpWorkerSplit(&ds, &r, h.n != 0);
+					ans = MmDpHeader(MMDP_SPLIT, ds.n_train);
+					MmScanParallelSend(mq, &ans, sizeof(ans), NULL, 0);
+					break;
+				}
+			case MMDP_PROFILE:
+				{
+					int32		npos;
+					int		   *pos;
+					double	   *part;
+					Size		plen;
+					MmDpMsg		ans = MmDpHeader(MMDP_PROFILE, 0);
+
+					MmDpTake(&r, &npos, sizeof(npos));
+					if (npos < 0 || npos > ds.rawd || h.n < 1)
+						elog(ERROR, "malformed message in the parallel read of the training rows");
+					pos = palloc(sizeof(int) * Max(npos, 1));
+					MmDpTake(&r, pos, sizeof(int32) * npos);
+					MmDpEnd(&r);
+					for (int j = 0; j < npos; j++)
+						if (pos[j] < 0 || pos[j] >= ds.rawd)
+							elog(ERROR, "malformed message in the parallel read of the training rows");
+					part = MmDpProfilePart(&ds, pos, npos, h.n, &plen);
+					MmScanParallelSend(mq, &ans, sizeof(ans), part, plen);
+					break;
+				}
+			case MMDP_NB1:
+				{
+					MmDpMsg		ans = MmDpHeader(MMDP_NB1, 0);
+
+					MmDpTake(&r, &nb.K, sizeof(int32));
+					MmDpTake(&r, &nb.p, sizeof(int32));
+					if (nb.K < 2 || nb.K > MM_MAX_CLASSES || nb.p != ds.rawd)
+						elog(ERROR, "malformed message in the parallel read of the training rows");
+					nb.group = palloc(sizeof(int32) * nb.p);
+					MmDpTake(&r, nb.group, sizeof(int32) * nb.p);
+					MmDpEnd(&r);
+					nb.all_numeric = true;
+					for (int j = 0; j < nb.p; j++)
+						nb.all_numeric &= nb.group[j] < 0;
+					for (int64 i = 0; i < ds.n; i++)
+						if (ds.y[i] >= nb.K)
+							elog(ERROR, "malformed message in the parallel read of the training rows");
+					nb.s = palloc0(sizeof(double) * mm_nb_stage1_len(nb.p, nb.K));
+					MmDpRuns(&ds, false, MmDpNb1Run, &nb);
+					MmScanParallelSend(mq, &ans, sizeof(ans), nb.s,
+									   sizeof(double) * mm_nb_stage1_len(nb.p, nb.K));
+					break;
+				}
+			case MMDP_NB2:
+				{
+					MmDpMsg		ans = MmDpHeader(MMDP_NB2, 0);
+
+					if (nb.group == NULL)
+						elog(ERROR, "malformed message in the parallel read of the training rows");
+					theta = palloc(sizeof(double) * (Size) nb.K * nb.p);
+					mean_all = palloc(sizeof(double) * nb.p);
+					MmDpTake(&r, theta, sizeof(double) * (Size) nb.K * nb.p);
+					MmDpTake(&r, mean_all, sizeof(double) * nb.p);
+					MmDpEnd(&r);
+					nb.theta = theta;
+					nb.mean_all = mean_all;
+					nb.s = palloc0(sizeof(double) * mm_nb_stage2_len(nb.p, nb.K));
+					MmDpRuns(&ds, false, MmDpNb2Run, &nb);
+					MmScanParallelSend(mq, &ans, sizeof(ans), nb.s,
+									   sizeof(double) * mm_nb_stage2_len(nb.p, nb.K));
+					break;
+				}
+			case MMDP_SCORE:
+				MmDpWorkerScore(&ds, &r, h.n != 0, mq);
+				break;
+			case MMDP_DONE:
+				return;
+			default:
+				elog(ERROR, "malformed message in the parallel read of the training rows");
+		}
+	}
+}
