@@ -290,6 +290,8 @@ extern bool MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *targe
 						int label_type, const MmSourceCol *cols, int ncols);
 extern bool MmScanNext(MmScan *s, Datum *values, bool *nulls);
 extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
+extern bool MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *row,
+								int *null_col);
 extern int64 MmScanExpect(const MmScan *s, double share);
 extern void MmScanEnd(MmScan *s);
 
@@ -392,6 +394,7 @@ extern void MmDatasetInit(MmDataset *ds, const MmSourceCol *target,
 						  const MmSourceCol *cols, int ncols, int label_type,
 						  bool impute, uint64 seed, bool split, int64 max_bytes);
 extern void MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls);
+extern bool MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,

@@ -232,21 +232,26 @@ MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
 		ds->chunk_rows = ds->expect;
 }
 
-/* Add one row (target, then the feature columns) to the dataset. */
-void
-MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
+/*
+ * Room for the next row: the raw row where its values go.  values and
+ * nulls (the first row's, for the widths of array columns) may be NULL
+ * when no column is an array.
+ */
+static double *
+MmDatasetSlot(MmDataset *ds, const Datum *values, const bool *nulls)
 {
-	const MmSourceCol *cols = ds->cols;
-	double	   *row;
-	double	   *hv;
-	int			h = 0;
-
 	if (ds->n == 0)
 		MmDatasetLayout(ds, values, nulls);
 	if (ds->n == ds->cap)
 	{
 		int64		cap = ds->cap ? ds->cap * 2 : 1024;
-		int64		bytes = cap * (int64) (sizeof(double) * (ds->rawd + 2));
+		int64		bytes;
+
+		/* the rows expected at once, when they fit: no copies as they grow */
+		if (ds->cap == 0 && ds->expect > cap &&
+			(double) ds->expect * sizeof(double) * (ds->rawd + 2) <= (double) ds->max_bytes)
+			cap = ds->expect;
+		bytes = cap * (int64) (sizeof(double) * (ds->rawd + 2));
 
 		if (bytes > ds->max_bytes)
 			ereport(ERROR,
@@ -283,42 +288,72 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 		ds->chunks[c] = MmAllocHugeAligned(ds->cxt,
 											   sizeof(double) * ds->chunk_rows * Max(ds->rawd, 1));
 	}
-	row = MmRawRow(ds, ds->n);
-	hv = ds->hv;
+	return MmRawRow(ds, ds->n);
+}
 
-	/* target */
-	if (nulls[0])
-		MmReportNull(ds->target->name, true);
+/*
+ * The next row's target (not NULL) into ds->y, and its value for the
+ * split hash into *hv: a number, or a label interned (integers and
+ * booleans by their value, text by its bytes).
+ */
+static inline void
+MmDatasetTarget(MmDataset *ds, Datum value, double *hv)
+{
 	switch (ds->label_type)
 	{
 		case MM_LABEL_NONE:
-			ds->y[ds->n] = DatumGetFloat8(values[0]);
+			ds->y[ds->n] = DatumGetFloat8(value);
 			if (!isfinite(ds->y[ds->n]))
 				MmReportNonFinite(ds->target->name, ds->y[ds->n]);
-			hv[h++] = ds->y[ds->n];
+			*hv = ds->y[ds->n];
 			break;
 		case MM_LABEL_INT:
 		case MM_LABEL_BOOL:
 			{
 				/* interned by their binary value; spelt out after reading */
 				int64		v = ds->label_type == MM_LABEL_INT ?
-					DatumGetInt64(values[0]) : (int64) DatumGetBool(values[0]);
+					DatumGetInt64(value) : (int64) DatumGetBool(value);
+				int32		id = -1;
 
-				ds->y[ds->n] = MmInternValue(&ds->labels, (const char *) &v, sizeof(v),
-											 ds->target->name, true);
-				hv[h++] = (double) v;
+				/* a few labels: found without hashing */
+				for (int32 k = 0; k < ds->labels.n && k < 8; k++)
+					if (memcmp(ds->labels.strs[k], &v, sizeof(v)) == 0)
+					{
+						id = k;
+						break;
+					}
+				if (id < 0)
+					id = MmInternValue(&ds->labels, (const char *) &v, sizeof(v),
+									   ds->target->name, true);
+				ds->y[ds->n] = id;
+				*hv = (double) v;
 				break;
 			}
 		default:
 			{
-				text	   *t = DatumGetTextPP(values[0]);
+				text	   *t = DatumGetTextPP(value);
 
 				ds->y[ds->n] = MmInternValue(&ds->labels, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
 											 ds->target->name, true);
-				hv[h++] = MmStringHash53(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				*hv = MmStringHash53(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 				break;
 			}
 	}
+}
+
+/* Add one row (target, then the feature columns) to the dataset. */
+void
+MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
+{
+	const MmSourceCol *cols = ds->cols;
+	double	   *row = MmDatasetSlot(ds, values, nulls);
+	double	   *hv = ds->hv;
+	int			h = 1;
+
+	/* target */
+	if (nulls[0])
+		MmReportNull(ds->target->name, true);
+	MmDatasetTarget(ds, values[0], &hv[0]);
 
 	/* features */
 	for (int i = 0; i < ds->ncols; i++)
@@ -374,6 +409,72 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 	ds->n++;
 	if ((ds->n & 0x3FFF) == 0)
 		MmProgressRows(ds->n);
+}
+
+/*
+ * Read up to max rows of a direct read into ds (its columns those of the
+ * scan); false once the table's end is reached.  A dataset of scalar
+ * number columns without NULLs to impute takes each row's values straight
+ * into its raw row; any other goes through MmDatasetAddRow.  Either way
+ * the same values, split numbers and errors.
+ */
+bool
+MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
+{
+	bool		scalars = !ds->impute;
+	Datum	   *values;
+	bool	   *nulls;
+
+	for (int i = 0; i < ds->ncols; i++)
+		scalars &= ds->cols[i].kind == MM_COL_FLOAT8 || ds->cols[i].kind == MM_COL_BOOL;
+	if (!scalars)
+	{
+		values = palloc(sizeof(Datum) * (ds->ncols + 1));
+		nulls = palloc(sizeof(bool) * (ds->ncols + 1));
+		for (int64 r = 0; r < max; r++)
+		{
+			if (!MmScanNext(scan, values, nulls))
+				return false;
+			MmDatasetAddRow(ds, values, nulls);
+		}
+		pfree(values);
+		pfree(nulls);
+		return true;
+	}
+	for (int64 r = 0; r < max; r++)
+	{
+		double	   *row = MmDatasetSlot(ds, NULL, NULL);
+		Datum		target;
+		bool		tnull;
+		int			null_col;
+		bool		finite = true;
+
+		if (!MmScanNextTargetRow(scan, &target, &tnull, row, &null_col))
+			return false;
+		if (tnull)
+			MmReportNull(ds->target->name, true);
+		MmDatasetTarget(ds, target, &ds->hv[0]);
+		for (int i = 0; i < ds->ncols; i++)
+			finite &= isfinite(row[i]) != 0;
+		/* the first bad value in column order, as MmDatasetAddRow finds it */
+		if (!finite || null_col >= 0)
+			for (int i = 0; i < ds->ncols; i++)
+			{
+				if (i + 1 == null_col)
+					MmReportNull(ds->cols[i].name, false);
+				if (!isfinite(row[i]))
+					MmReportNonFinite(ds->cols[i].name, row[i]);
+			}
+		if (ds->split)
+		{
+			memcpy(ds->hv + 1, row, sizeof(double) * ds->ncols);
+			ds->u[ds->n] = mm_split_u(ds->seed, ds->hv, ds->ncols + 1);
+		}
+		ds->n++;
+		if ((ds->n & 0x3FFF) == 0)
+			MmProgressRows(ds->n);
+	}
+	return true;
 }
 
 /* A receiver that adds every row of the training query to a dataset. */
@@ -558,13 +659,9 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 	}
 	else if (ds->direct)
 	{
-		Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
-		bool	   *nulls = palloc(sizeof(bool) * (ncols + 1));
-
 		ds->expect = MmScanExpect(&scan, 1.0);
-
-		while (MmScanNext(&scan, values, nulls))
-			MmDatasetAddRow(ds, values, nulls);
+		while (MmDatasetReadRows(ds, &scan, PG_INT64_MAX))
+			;
 		MmScanEnd(&scan);
 	}
 	else

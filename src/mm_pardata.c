@@ -83,6 +83,7 @@ struct MmDataPar
 	int			workers;
 	MmDpWorker *w;
 	int64		n_train;		/* of all processes, once split */
+	bool		released;		/* the workers were told DONE */
 };
 
 /* A payload read in order; every read is bounded. */
@@ -309,8 +310,6 @@ MmDataPar *
 MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
 {
 	MmDataPar  *dp = palloc0(sizeof(MmDataPar));
-	Datum	   *values = palloc(sizeof(Datum) * scan->n);
-	bool	   *nulls = palloc(sizeof(bool) * scan->n);
 	MmDpArgs	a;
 	bool		reading = true;
 	int			nstates = 0;
@@ -345,15 +344,11 @@ MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
 		if (reading)
 		{
 			/* a share of the rows between two looks at the queues */
-			for (int i = 0; i < (dp->workers > 0 ? 256 : INT_MAX) && reading; i++)
-				if ((reading = MmScanNext(scan, values, nulls)))
-					MmDatasetAddRow(ds, values, nulls);
+			reading = MmDatasetReadRows(ds, scan, dp->workers > 0 ? 256 : PG_INT64_MAX);
 			continue;
 		}
 		MmScanParallelWait();
 	}
-	pfree(values);
-	pfree(nulls);
 	if (dp->workers == 0)
 	{
 		/* no worker slot: this backend has read every page of the shared scan */
@@ -683,6 +678,8 @@ MmDataParNbFit(MmDataPar *dp, const MmDataset *ds, MmModel *m, const int32 *grou
 /*
  * Score the held-out rows (heldout) or the training rows of every process
  * with m into met (its K classes): the backend's rows, then each worker's.
+ * The last request: the workers are then let go, and end while the
+ * backend goes on (MmDataParEnd waits for them).
  */
 void
 MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char *model,
@@ -696,39 +693,53 @@ MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char 
 
 	MmDpRequest(dp, MMDP_SCORE, heldout, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
 	MmDpScore(ds, m, heldout, met);
+	/* sorted parts merge linearly: each process sorts its own */
+	mm_clsmetrics_sort(met);
 	MmDpAnswers(dp, MMDP_SCORE, out, lens, ns);
 	for (int w = 0; w < dp->workers; w++)
 	{
 		MmClsMetrics part;
 		MmDpReader	r;
 		double		head[2];
+		int64		nkeys[2];
+		int64		nan;
 
-		/* the rows, the log loss, the scores' count, the confusion, the scores */
+		/* the rows, the log loss, the keys' counts, NaN, the confusion, the keys (aligned) */
 		r.p = out[w];
 		r.left = lens[w];
 		memset(&part, 0, sizeof(part));
 		part.K = K;
 		MmDpTake(&r, head, sizeof(head));
-		MmDpTake(&r, &part.nscores, sizeof(int64));
+		MmDpTake(&r, nkeys, sizeof(nkeys));
+		MmDpTake(&r, &nan, sizeof(nan));
 		part.n = head[0];
 		part.log_loss_sum = head[1];
-		if (part.n != (double) ns[w] || part.nscores < 0 || part.nscores > ns[w] ||
-			(K != 2 && part.nscores != 0) ||
-			r.left != sizeof(double) * ((Size) K * K + part.nscores) + part.nscores)
+		if (part.n != (double) ns[w] || nkeys[0] < 0 || nkeys[1] < 0 ||
+			nkeys[0] + nkeys[1] != (K == 2 ? ns[w] : 0) ||
+			r.left != sizeof(double) * (Size) K * K + sizeof(uint64) * (nkeys[0] + nkeys[1]))
 			elog(ERROR, "unexpected message from parallel worker %d", w);
 		part.confusion = (double *) r.p;
-		part.scores = (double *) (r.p + sizeof(double) * K * K);
-		part.positive = (uint8 *) (r.p + sizeof(double) * ((Size) K * K + part.nscores));
+		part.sorted = K == 2;
+		part.nan_score = nan != 0;
+		for (int c = 0; c < 2; c++)
+		{
+			part.nkeys[c] = nkeys[c];
+			part.keys[c] = (uint64 *) (r.p + sizeof(double) * K * K +
+									   (c == 1 ? sizeof(uint64) * nkeys[0] : 0));
+		}
 		mm_clsmetrics_merge(met, &part);
 		pfree(out[w]);
 	}
+	MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
+	dp->released = true;
 }
 
-/* Let the workers go and end parallel mode. */
+/* Let the workers go (unless MmDataParScore has), wait for them to end, and end parallel mode. */
 void
 MmDataParEnd(MmDataPar *dp)
 {
-	MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
+	if (!dp->released)
+		MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
 	MmScanParallelEnd(dp->par, NULL);
 	pfree(dp->w);
 	pfree(dp);
@@ -819,8 +830,10 @@ MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, shm_mq_handle 
 	StringInfoData b;
 	MmDpMsg		h;
 	double		head[2];
-	char	   *scores;
-	Size		slen;
+	int64		nkeys[2];
+	int64		nan;
+	char	   *keys;
+	Size		klen;
 
 	if (mm_blob_read((const uint8 *) r->p, r->left, MmPallocAllocator(), &m, &err) != MM_OK)
 		elog(ERROR, "the model sent to a parallel worker is not valid: %s", err.msg);
@@ -828,23 +841,28 @@ MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, shm_mq_handle 
 		elog(ERROR, "the model sent to a parallel worker does not fit its rows");
 	mm_clsmetrics_init(&met, (int) m->nclasses, &alloc);
 	MmDpScore(ds, m, heldout, &met);
+	/* the AUC's scores sorted here, merged by the backend */
+	mm_clsmetrics_sort(&met);
 
 	h = MmDpHeader(MMDP_SCORE, (int64) met.n);
 	head[0] = met.n;
 	head[1] = met.log_loss_sum;
+	nkeys[0] = met.nkeys[0];
+	nkeys[1] = met.nkeys[1];
+	nan = met.nan_score;
 	initStringInfo(&b);
 	appendBinaryStringInfo(&b, (char *) &h, sizeof(h));
 	appendBinaryStringInfo(&b, (char *) head, sizeof(head));
-	appendBinaryStringInfo(&b, (char *) &met.nscores, sizeof(int64));
+	appendBinaryStringInfo(&b, (char *) nkeys, sizeof(nkeys));
+	appendBinaryStringInfo(&b, (char *) &nan, sizeof(nan));
 	appendBinaryStringInfo(&b, (char *) met.confusion, sizeof(double) * met.K * met.K);
-	slen = (sizeof(double) + 1) * (Size) met.nscores;
-	scores = palloc_extended(Max(slen, 1), MCXT_ALLOC_HUGE);
-	if (met.nscores > 0)
-	{
-		memcpy(scores, met.scores, sizeof(double) * met.nscores);
-		memcpy(scores + sizeof(double) * met.nscores, met.positive, met.nscores);
-	}
-	MmScanParallelSend(mq, b.data, b.len, scores, slen);
+	klen = sizeof(uint64) * (Size) (nkeys[0] + nkeys[1]);
+	keys = palloc_extended(Max(klen, 1), MCXT_ALLOC_HUGE);
+	if (nkeys[0] > 0)
+		memcpy(keys, met.keys[0], sizeof(uint64) * nkeys[0]);
+	if (nkeys[1] > 0)
+		memcpy(keys + sizeof(uint64) * nkeys[0], met.keys[1], sizeof(uint64) * nkeys[1]);
+	MmScanParallelSend(mq, b.data, b.len, keys, klen);
 }
 
 /*
@@ -861,8 +879,6 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 	MmSourceCol *cols = palloc0(sizeof(MmSourceCol) * Max(ncols, 1));
 	MmSourceCol target;
 	MmDataset	ds;
-	Datum	   *values = palloc(sizeof(Datum) * scan->n);
-	bool	   *nulls = palloc(sizeof(bool) * scan->n);
 	MmDpNb		nb;
 	double	   *theta = NULL;
 	double	   *mean_all = NULL;
@@ -881,8 +897,8 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 	MmDatasetInit(&ds, &target, cols, ncols, a.label_type, false, a.seed, a.split, a.max_bytes);
 	ds.direct = true;
 	ds.expect = a.expect;
-	while (MmScanNext(scan, values, nulls))
-		MmDatasetAddRow(&ds, values, nulls);
+	while (MmDatasetReadRows(&ds, scan, PG_INT64_MAX))
+		;
 	/* no row (the others read every page): the layout of scalar columns */
 	if (ds.n == 0)
 		ds.rawd = ncols;

@@ -352,6 +352,40 @@ MmScanNextFloat8(MmScan *s, double *row, int *null_col)
 }
 
 /*
+ * The next row: the target as the query's Datum into *target (*tnull for
+ * NULL), the columns after it as float8 into row (a NULL as 0, *null_col
+ * the first such column, counted from 1, else -1); false at the end.
+ */
+bool
+MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *row, int *null_col)
+{
+	const char *data;
+
+	if (!MmScanTuple(s, &data))
+		return false;
+	*target = MmScanDatum(s, data, 0, tnull);
+	*null_col = -1;
+	for (int i = 1; i < s->n; i++)
+	{
+		bool		isnull;
+
+		if (data != NULL && s->conv[i] == MM_SCAN_F8_FROM_F8)
+		{
+			memcpy(&row[i - 1], data + s->off[i], sizeof(double));
+			continue;
+		}
+		row[i - 1] = DatumGetFloat8(MmScanDatum(s, data, i, &isnull));
+		if (isnull)
+		{
+			row[i - 1] = 0.0;
+			if (*null_col < 0)
+				*null_col = i;
+		}
+	}
+	return true;
+}
+
+/*
  * Rows to reserve for a share (0 to 1) of the table's rows, with a margin
  * over the planner's estimate (a table grows between two ANALYZEs; a
  * hashed split spreads); 0 when there is no estimate.

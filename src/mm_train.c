@@ -1779,9 +1779,10 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 		on = heldout ? "heldout" : "train";
 		mm_clsmetrics_init(&met, m->nclasses, &alloc);
 		MmDataParScore(dp, &ds, m, model, heldout, &met);
-		MmDataParEnd(dp);
+		/* the metrics while the workers end */
 		if (!mm_clsmetrics_result(&met, &res))
 			res.accuracy = NAN;
+		MmDataParEnd(dp);
 		*primary = res.accuracy;
 		return MmClassificationMetricsJsonb(m, &met, &res, on);
 	}

@@ -23,7 +23,10 @@
  * positive beats every negative of a lower score and ties count one half,
  * which is the Mann-Whitney statistic with average ranks.  The count is
  * accumulated doubled in 64-bit integers, so it is exact for any
- * realistic n.
+ * realistic n.  States streamed apart (parallel workers) merge: counts
+ * and log losses add, scores are appended; a state sorted first
+ * (mm_clsmetrics_sort) holds its scores as sorted keys per class, and
+ * sorted states merge in linear time, so that each part sorts its own.
  */
 #include "mm_core.h"
 
@@ -117,46 +120,6 @@ mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba)
 }
 
 /*
- * Add the rows of b to a (both of K classes): the confusion matrices and
- * the log losses add, b's scores follow a's (the AUC does not depend on
- * their order).
- */
-void
-mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b)
-{
-	size_t		kk = (size_t) a->K * (size_t) a->K;
-
-	if (b->K != a->K)
-		return;
-	for (size_t i = 0; i < kk; i++)
-		a->confusion[i] += b->confusion[i];
-	a->log_loss_sum += b->log_loss_sum;
-	a->n += b->n;
-	if (b->nscores > 0)
-	{
-		int64_t		need = a->nscores + b->nscores;
-
-		if (need > a->capscores)
-		{
-			double	   *ns = mm_alloc0(a->a, sizeof(double) * (size_t) need);
-			uint8_t    *np = mm_alloc0(a->a, sizeof(uint8_t) * (size_t) need);
-
-			if (a->nscores > 0)
-			{
-				memcpy(ns, a->scores, sizeof(double) * (size_t) a->nscores);
-				memcpy(np, a->positive, sizeof(uint8_t) * (size_t) a->nscores);
-			}
-			a->scores = ns;
-			a->positive = np;
-			a->capscores = need;
-		}
-		memcpy(a->scores + a->nscores, b->scores, sizeof(double) * (size_t) b->nscores);
-		memcpy(a->positive + a->nscores, b->positive, sizeof(uint8_t) * (size_t) b->nscores);
-		a->nscores = need;
-	}
-}
-
-/*
  * A score as an unsigned key that sorts like the double: the sign bit
  * flipped for positive numbers, every bit for negative ones; -0 is taken
  * as +0 so that equal scores have equal keys (no NaN reaches it).
@@ -220,6 +183,156 @@ mm_radix_sort(uint64_t *keys, uint64_t *tmp, int64_t n)
 }
 
 /*
+ * The sorted keys of the scores of m of class c (0 negatives, 1 positives)
+ * into a new array from a: the sorted ones and the later scores, merged.
+ * *nan: a score was NaN.
+ */
+static uint64_t *mm_merge_keys(const MmAlloc *a, const uint64_t *x, int64_t nx,
+							   const uint64_t *y, int64_t ny);
+
+static uint64_t *
+mm_class_keys(const MmClsMetrics *m, int c, int64_t *n, bool *nan)
+{
+	int64_t		nnew = 0;
+	uint64_t   *fresh;
+	uint64_t   *tmp;
+	int64_t		i;
+
+	for (i = 0; i < m->nscores; i++)
+	{
+		*nan |= isnan(m->scores[i]) != 0;
+		nnew += m->positive[i] == c;
+	}
+	fresh = mm_alloc(m->a, sizeof(uint64_t) * (size_t) nnew);
+	nnew = 0;
+	for (i = 0; i < m->nscores; i++)
+		if (m->positive[i] == c)
+			fresh[nnew++] = mm_score_key(m->scores[i]);
+	tmp = mm_alloc(m->a, sizeof(uint64_t) * (size_t) nnew);
+	mm_radix_sort(fresh, tmp, nnew);
+	if (!m->sorted || m->nkeys[c] == 0)
+	{
+		*n = nnew;
+		return fresh;
+	}
+	*n = m->nkeys[c] + nnew;
+	return nnew == 0 ? m->keys[c] : mm_merge_keys(m->a, m->keys[c], m->nkeys[c], fresh, nnew);
+}
+
+/* x (nx) and y (ny), sorted, merged into a new array from a. */
+static uint64_t *
+mm_merge_keys(const MmAlloc *a, const uint64_t *x, int64_t nx, const uint64_t *y, int64_t ny)
+{
+	uint64_t   *out = mm_alloc(a, sizeof(uint64_t) * (size_t) (nx + ny));
+	int64_t		i = 0,
+				j = 0,
+				k = 0;
+
+	while (i < nx && j < ny)
+		out[k++] = y[j] < x[i] ? y[j++] : x[i++];
+	while (i < nx)
+		out[k++] = x[i++];
+	while (j < ny)
+		out[k++] = y[j++];
+	return out;
+}
+
+/*
+ * Sort the scores kept so far (K == 2) into the sorted keys of each class;
+ * rows added later keep their scores until the next sort or the result.
+ */
+void
+mm_clsmetrics_sort(MmClsMetrics *m)
+{
+	uint64_t   *keys[2];
+	int64_t		n[2];
+	bool		nan = m->nan_score;
+
+	if (m->K != 2)
+		return;
+	for (int c = 0; c < 2; c++)
+		keys[c] = mm_class_keys(m, c, &n[c], &nan);
+	for (int c = 0; c < 2; c++)
+	{
+		m->keys[c] = keys[c];
+		m->nkeys[c] = n[c];
+	}
+	m->nan_score = nan;
+	m->sorted = true;
+	m->nscores = 0;
+}
+
+/*
+ * Add the rows of b to a (both of K classes): the confusion matrices and
+ * the log losses add, b's scores follow a's (the AUC does not depend on
+ * their order); when both are sorted (and hold no later scores), their
+ * keys merge.
+ */
+void
+mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b)
+{
+	size_t		kk = (size_t) a->K * (size_t) a->K;
+
+	if (b->K != a->K)
+		return;
+	for (size_t i = 0; i < kk; i++)
+		a->confusion[i] += b->confusion[i];
+	a->log_loss_sum += b->log_loss_sum;
+	a->n += b->n;
+	if (a->K != 2)
+		return;
+	if (a->sorted && b->sorted && a->nscores == 0 && b->nscores == 0)
+	{
+		for (int c = 0; c < 2; c++)
+		{
+			a->keys[c] = mm_merge_keys(a->a, a->keys[c], a->nkeys[c], b->keys[c], b->nkeys[c]);
+			a->nkeys[c] += b->nkeys[c];
+		}
+		a->nan_score |= b->nan_score;
+		return;
+	}
+	if (b->sorted)
+	{
+		/* b's sorted keys, as scores again (a key maps back to its score) */
+		for (int c = 0; c < 2; c++)
+			for (int64_t i = 0; i < b->nkeys[c]; i++)
+			{
+				uint64_t	u = b->keys[c][i];
+				double		s;
+
+				u = (u & UINT64_C(0x8000000000000000)) ? u & ~UINT64_C(0x8000000000000000) : ~u;
+				memcpy(&s, &u, sizeof(s));
+				mm_scores_grow(a);
+				a->scores[a->nscores] = s;
+				a->positive[a->nscores++] = (uint8_t) c;
+			}
+		a->nan_score |= b->nan_score;
+	}
+	if (b->nscores > 0)
+	{
+		int64_t		need = a->nscores + b->nscores;
+
+		if (need > a->capscores)
+		{
+			double	   *ns = mm_alloc(a->a, sizeof(double) * (size_t) need);
+			uint8_t    *np = mm_alloc(a->a, sizeof(uint8_t) * (size_t) need);
+
+			if (a->nscores > 0)
+			{
+				memcpy(ns, a->scores, sizeof(double) * (size_t) a->nscores);
+				memcpy(np, a->positive, sizeof(uint8_t) * (size_t) a->nscores);
+			}
+			a->scores = ns;
+			a->positive = np;
+			a->capscores = need;
+		}
+		memcpy(a->scores + a->nscores, b->scores, sizeof(double) * (size_t) b->nscores);
+		memcpy(a->positive + a->nscores, b->positive, sizeof(uint8_t) * (size_t) b->nscores);
+		a->nscores = need;
+	}
+}
+
+/*
  * Exact ROC AUC of the kept scores, NaN when a class is missing: the keys
  * of the positives and of the negatives are sorted apart, and each group
  * of equal positive scores counts the negatives below it, and half of
@@ -230,40 +343,18 @@ mm_roc_auc(const MmClsMetrics *m)
 {
 	uint64_t   *pos;
 	uint64_t   *neg;
-	uint64_t   *tmp;
-	int64_t		n = m->nscores;
-	int64_t		npos = 0;
-	int64_t		nneg = 0;
+	int64_t		npos;
+	int64_t		nneg;
+	bool		nan = m->nan_score;
 	uint64_t	twice = 0;		/* 2 * (positive-negative wins + ties / 2) */
 	int64_t		i,
 				j,
 				below = 0;
 
-	for (i = 0; i < n; i++)
-	{
-		if (isnan(m->scores[i]))
-			return NAN;
-		if (m->positive[i])
-			npos++;
-		else
-			nneg++;
-	}
-	if (npos == 0 || nneg == 0)
+	neg = mm_class_keys(m, 0, &nneg, &nan);
+	pos = mm_class_keys(m, 1, &npos, &nan);
+	if (nan || npos == 0 || nneg == 0)
 		return NAN;
-
-	pos = mm_alloc0(m->a, sizeof(uint64_t) * (size_t) npos);
-	neg = mm_alloc0(m->a, sizeof(uint64_t) * (size_t) nneg);
-	tmp = mm_alloc0(m->a, sizeof(uint64_t) * (size_t) (npos > nneg ? npos : nneg));
-	npos = nneg = 0;
-	for (i = 0; i < n; i++)
-	{
-		if (m->positive[i])
-			pos[npos++] = mm_score_key(m->scores[i]);
-		else
-			neg[nneg++] = mm_score_key(m->scores[i]);
-	}
-	mm_radix_sort(pos, tmp, npos);
-	mm_radix_sort(neg, tmp, nneg);
 
 	for (i = 0; i < npos; i = j)
 	{

@@ -58,6 +58,7 @@ typedef struct MmAlloc
 
 /* zeroed allocation through a */
 void	   *mm_alloc0(const MmAlloc *a, size_t size);
+void	   *mm_alloc(const MmAlloc *a, size_t size);	/* not zeroed */
 
 /* size helpers: return false on overflow instead of wrapping */
 bool		mm_mul_size(size_t a, size_t b, size_t *out);
@@ -216,6 +217,11 @@ typedef struct MmClsMetrics
 	int64_t		capscores;
 	double	   *scores;
 	uint8_t    *positive;
+	/* binary, after mm_clsmetrics_sort: earlier scores as sorted keys */
+	bool		sorted;
+	bool		nan_score;		/* one of them was NaN */
+	uint64_t   *keys[2];		/* [0] the negatives', [1] the positives' */
+	int64_t		nkeys[2];
 	const MmAlloc *a;
 } MmClsMetrics;
 
@@ -235,6 +241,8 @@ void		mm_clsmetrics_init(MmClsMetrics *m, int K, const MmAlloc *a);
 void		mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba);
 /* add b's rows to a (of the same K): counts, log loss and scores */
 void		mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b);
+/* sort the scores kept so far into keys by class (K == 2), which merge linearly */
+void		mm_clsmetrics_sort(MmClsMetrics *m);
 /* false when m->n == 0 */
 bool		mm_clsmetrics_result(const MmClsMetrics *m, MmClsResult *out);
 
@@ -313,6 +321,8 @@ typedef struct MmNaiveBayes
 	double		epsilon;
 	double	   *log_norm;		/* K: sum over numeric j of log(2 pi var[k][j]),
 								 * or NULL (mm_nb_prepare; not stored) */
+	double	   *inv_var;		/* K*p: 1 / var of a model of numeric columns
+								 * only, or NULL (mm_nb_prepare; not stored) */
 } MmNaiveBayes;
 
 MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,

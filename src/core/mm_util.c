@@ -41,6 +41,13 @@ mm_alloc0(const MmAlloc *a, size_t size)
 	return p;
 }
 
+/* size bytes from a, not zeroed (at least one byte). */
+void *
+mm_alloc(const MmAlloc *a, size_t size)
+{
+	return a->alloc(a->ctx, size == 0 ? 1 : size);
+}
+
 /* *out = a * b; false (and *out untouched) on overflow. */
 bool
 mm_mul_size(size_t a, size_t b, size_t *out)

@@ -1266,6 +1266,61 @@ test_clsmetrics_merge(void)
 			  "cls metrics merge K=2: two parts give the metrics of one stream",
 			  "auc %.17g and %.17g", ra.roc_auc, rall.roc_auc);
 
+	/* sorted parts merge their keys; a sorted part may take rows and unsorted parts after */
+	{
+		MmClsMetrics c;
+		static const int cuts[4][2] = {{0, 16}, {3, 9}, {16, 16}, {0, 0}};
+
+		for (int t = 0; t < 4; t++)
+		{
+			mm_clsmetrics_init(&a, 2, &talloc);
+			mm_clsmetrics_init(&b, 2, &talloc);
+			mm_clsmetrics_init(&c, 2, &talloc);
+			for (i = 0; i < 16; i++)
+			{
+				p[0] = 1.0 - m2_s[i];
+				p[1] = m2_s[i];
+				mm_clsmetrics_add(i < cuts[t][0] ? &a : i < cuts[t][1] ? &b : &c, m2_y[i], p);
+				if (i == cuts[t][0] - 1)
+					mm_clsmetrics_sort(&a);
+			}
+			mm_clsmetrics_sort(&b);
+			if (t == 3)
+			{
+				/* a sorted state takes more rows, then an unsorted part */
+				mm_clsmetrics_sort(&a);
+				for (i = 0; i < 4; i++)
+				{
+					p[0] = 1.0 - m2_s[i];
+					p[1] = m2_s[i];
+					mm_clsmetrics_add(&c, m2_y[i], p);
+				}
+			}
+			mm_clsmetrics_merge(&a, &b);
+			mm_clsmetrics_merge(&a, &c);
+			check(mm_clsmetrics_result(&a, &ra) && ra.n == 16 + (t == 3 ? 4 : 0) &&
+				  (t == 3 || (ra.roc_auc == rall.roc_auc && ra.accuracy == rall.accuracy)) &&
+				  (t != 3 || (ra.roc_auc > 0.0 && ra.roc_auc < 1.0)),
+				  "cls metrics merge K=2: sorted parts give the AUC of one stream",
+				  "case %d: auc %.17g and %.17g", t, ra.roc_auc, rall.roc_auc);
+		}
+		/* a NaN score in a sorted part: no AUC */
+		mm_clsmetrics_init(&a, 2, &talloc);
+		mm_clsmetrics_init(&b, 2, &talloc);
+		p[0] = 0.5;
+		p[1] = 0.5;
+		mm_clsmetrics_add(&a, 0, p);
+		mm_clsmetrics_add(&a, 1, p);
+		p[1] = NAN;
+		mm_clsmetrics_add(&b, 1, p);
+		mm_clsmetrics_sort(&a);
+		mm_clsmetrics_sort(&b);
+		mm_clsmetrics_merge(&a, &b);
+		check(mm_clsmetrics_result(&a, &ra) && isnan(ra.roc_auc) && a.nkeys[0] == 1 && a.nkeys[1] == 2,
+			  "cls metrics merge K=2: a NaN score of a sorted part leaves no AUC",
+			  "auc %g", ra.roc_auc);
+	}
+
 	mm_clsmetrics_init(&a, 4, &talloc);
 	mm_clsmetrics_init(&b, 4, &talloc);
 	for (i = 0; i < 12; i++)
