@@ -292,6 +292,28 @@ MmStatus	mm_logistic_fit(int64_t n, int p, int K, const double *X,
 							const int32_t *y, const MmLogisticParams *params,
 							double *coef, double *intercept, MmLogisticInfo *info,
 							const MmProgress *progress, const MmAlloc *a, MmErr *err);
+/*
+ * The fit of rows held by several processes (parallel workers): each has
+ * a part of the rows, whose loss sum and parts of the gradient and the
+ * Hessian for the solver's theta (m values) add up across the parts; the
+ * solver asks for them through sum.  Its start may be the fit of a
+ * subsample of every MM_LOGISTIC_STRIDE-th row of each part.
+ */
+#define MM_LOGISTIC_STRIDE 16
+typedef struct MmLogitPart MmLogitPart;
+typedef double (*MmLogitSumFn) (void *arg, const double *theta, double *grad, double *H);
+
+MmLogitPart *mm_logit_part_new(int64_t n, int p, int K, const double *X, const int32_t *y,
+							   const MmLogisticParams *params, const MmAlloc *a, MmErr *err);
+int			mm_logit_part_nparams(const MmLogitPart *P);
+double		mm_logit_part_eval(MmLogitPart *P, const double *theta, double *grad, double *H);
+bool		mm_logistic_subsample_start(int64_t n, int64_t ns, int p, int K, const double *Xs,
+										const int32_t *ys, const MmLogisticParams *params,
+										double *coef, double *intercept, const MmAlloc *a);
+MmStatus	mm_logistic_fit_sum(int64_t n, int p, int K, const MmLogisticParams *params,
+								MmLogitSumFn sum, void *arg, double *coef, double *intercept,
+								MmLogisticInfo *info, const MmProgress *progress,
+								const MmAlloc *a, MmErr *err);
 /* the K class probabilities of one row x[p] */
 void		mm_logistic_proba(int p, int K, const double *coef,
 							  const double *intercept, const double *x, double *proba);

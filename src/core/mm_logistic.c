@@ -88,7 +88,6 @@ extern void dpotrs_(const char *uplo, const int *n, const int *nrhs,
 #define MM_LS_MAX			60
 #define MM_SEPARATION_LOSS	1e-10	/* per row, penalty none */
 #define MM_SUBSAMPLE_MIN	200000	/* rows from which Newton starts from a subsample's fit */
-#define MM_SUBSAMPLE_STRIDE 16
 #define MM_SUBSAMPLE_TOL	1e-4
 
 /* The problem and the scratch buffers of one pass over the data. */
@@ -113,6 +112,9 @@ typedef struct MmLogit
 	const MmProgress *progress;
 	int			iteration;
 	double		last_obj;
+	/* the passes over rows held elsewhere (mm_logistic_fit_sum), or NULL */
+	MmLogitSumFn sum;
+	void	   *sumarg;
 } MmLogit;
 
 /* Stable logistic function. */
@@ -320,21 +322,19 @@ mm_logit_binary_block(MmLogit *L, const double *theta, int64_t r0, int nb,
 }
 
 /*
- * One pass over the data: the objective at theta, and when grad (m) and
- * H (m*m, upper triangle) are not NULL the gradient and the Hessian.
+ * One pass over the rows: their loss sum at theta, and when grad (m) and
+ * H (m*m, upper triangle) are not NULL their parts of the gradient and
+ * the Hessian (Cf-scaled, without the penalty), which are overwritten.
  */
 static double
-mm_logit_eval(MmLogit *L, const double *theta, double *grad, double *H)
+mm_logit_pass(MmLogit *L, const double *theta, double *grad, double *H)
 {
 	int			d = L->d;
 	int			nf = L->nfree;
 	int			m = L->m;
 	double		loss = 0.0;
-	double		obj;
 	int64_t		r0;
 	int64_t		nblocks = 0;
-	int			j,
-				k;
 
 	if (grad != NULL)
 		memset(grad, 0, sizeof(double) * m);
@@ -366,7 +366,26 @@ mm_logit_eval(MmLogit *L, const double *theta, double *grad, double *H)
 			L->progress->fn != NULL)
 			L->progress->fn(L->progress->arg, L->iteration, L->last_obj);
 	}
+	return loss;
+}
 
+/*
+ * The objective at theta over all the rows (one pass, here or wherever
+ * the rows are), and when grad (m) and H (m*m, upper triangle) are not
+ * NULL the gradient and the Hessian.
+ */
+static double
+mm_logit_eval(MmLogit *L, const double *theta, double *grad, double *H)
+{
+	int			d = L->d;
+	int			nf = L->nfree;
+	int			m = L->m;
+	double		loss;
+	double		obj;
+	int			j,
+				k;
+
+	loss = L->sum != NULL ? L->sum(L->sumarg, theta, grad, H) : mm_logit_pass(L, theta, grad, H);
 	obj = L->Cf * loss;
 	if (L->l2)
 	{
@@ -494,10 +513,14 @@ mm_logit_progress(MmLogit *L)
 }
 
 /* Check the arguments of mm_logistic_fit; MM_OK or an error in err. */
+static MmStatus mm_logistic_check_params(int p, int K, const MmLogisticParams *params,
+										 MmErr *err);
+
 static MmStatus
 mm_logistic_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 				  const MmLogisticParams *params, MmErr *err)
 {
+	MmStatus	st;
 	int64_t		i;
 
 	if (n < 1)
@@ -505,6 +528,72 @@ mm_logistic_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 		mm_err_set(err, "logistic regression needs at least one row");
 		return MM_EINVAL;
 	}
+	st = mm_logistic_check_params(p, K, params, err);
+	if (st != MM_OK)
+		return st;
+	if (X == NULL || y == NULL)
+	{
+		mm_err_set(err, "logistic regression: missing data or parameters");
+		return MM_EINVAL;
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (y[i] < 0 || y[i] >= K)
+		{
+			mm_err_set(err, "class %d of row %lld is out of range 0..%d",
+					   (int) y[i], (long long) i, K - 1);
+			return MM_EINVAL;
+		}
+	}
+	return mm_check_matrix("logistic regression", n, p, X, err);
+}
+
+/*
+ * Set up L for n rows X, y (X NULL: the rows are elsewhere) with params:
+ * the sizes and the scratch of a pass.
+ */
+static MmStatus
+mm_logit_setup(MmLogit *L, int64_t n, int p, int K, const double *X, const int32_t *y,
+			   const MmLogisticParams *params, const MmProgress *progress,
+			   const MmAlloc *a, MmErr *err)
+{
+	int			nsets = mm_logistic_nsets(K);
+
+	memset(L, 0, sizeof(*L));
+	L->n = n;
+	L->p = p;
+	L->K = K;
+	L->intercept = params->fit_intercept;
+	L->d = p + (L->intercept ? 1 : 0);
+	L->softmax = K > 2;
+	L->l2 = params->penalty == 2;
+	L->Cf = L->l2 ? params->C : 1.0;
+	L->nfree = (L->softmax && !L->l2) ? K - 1 : nsets;
+	if ((double) L->d * L->nfree > MM_NEWTON_MAX_PARAMS)
+	{
+		mm_err_set(err, "logistic regression with %d classes and %d features has "
+				   "too many parameters for Newton's method (limit %d)",
+				   K, p, MM_NEWTON_MAX_PARAMS);
+		return MM_ELIMIT;
+	}
+	L->m = L->d * L->nfree;
+	L->X = X;
+	L->y = y;
+	L->progress = progress;
+	if (X == NULL)
+		return MM_OK;
+	if (L->softmax)				/* the binary path reads X where it is */
+		L->Xb = mm_alloc0(a, sizeof(double) * (size_t) L->d * MM_BLOCK_ROWS);
+	L->S = mm_alloc0(a, sizeof(double) * (size_t) L->d * MM_BLOCK_ROWS);
+	L->Z = mm_alloc0(a, sizeof(double) * (size_t) L->nfree * MM_BLOCK_ROWS);
+	L->R = mm_alloc0(a, sizeof(double) * (size_t) L->nfree * MM_BLOCK_ROWS);
+	return MM_OK;
+}
+
+/* Check the parameters shared by every fit. */
+static MmStatus
+mm_logistic_check_params(int p, int K, const MmLogisticParams *params, MmErr *err)
+{
 	if (p < 1)
 	{
 		mm_err_set(err, "logistic regression needs at least one feature");
@@ -516,7 +605,7 @@ mm_logistic_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 				   MM_MAX_CLASSES, K);
 		return MM_EINVAL;
 	}
-	if (X == NULL || y == NULL || params == NULL)
+	if (params == NULL)
 	{
 		mm_err_set(err, "logistic regression: missing data or parameters");
 		return MM_EINVAL;
@@ -541,28 +630,53 @@ mm_logistic_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 		mm_err_set(err, "logistic regression tol must be non-negative and finite");
 		return MM_EINVAL;
 	}
-	for (i = 0; i < n; i++)
-	{
-		if (y[i] < 0 || y[i] >= K)
-		{
-			mm_err_set(err, "class %d of row %lld is out of range 0..%d",
-					   (int) y[i], (long long) i, K - 1);
-			return MM_EINVAL;
-		}
-	}
-	return mm_check_matrix("logistic regression", n, p, X, err);
+	return MM_OK;
 }
 
-/* Fit a logistic regression by Newton's method; see the file header. */
-MmStatus
-mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
-				const MmLogisticParams *params, double *coef, double *intercept,
-				MmLogisticInfo *info, const MmProgress *progress,
-				const MmAlloc *a, MmErr *err)
+/*
+ * The start of a fit of n rows from a fit of their subsample Xs, ys (ns
+ * rows, every MM_LOGISTIC_STRIDE-th: see mm_logistic_fit) into coef and
+ * intercept; false when n is too few for one, or it fails (a class
+ * missing, weights not finite): then the fit starts from 0.
+ */
+bool
+mm_logistic_subsample_start(int64_t n, int64_t ns, int p, int K, const double *Xs,
+							const int32_t *ys, const MmLogisticParams *params,
+							double *coef, double *intercept, const MmAlloc *a)
 {
-	MmLogit		L;
-	MmStatus	st;
-	int64_t    *count;
+	MmLogisticParams sp = *params;
+	MmErr		serr = {{0}};
+	int			nsets = mm_logistic_nsets(K);
+
+	if (n < MM_SUBSAMPLE_MIN || params->init_coef != NULL || ns < 1)
+		return false;
+	sp.C = params->C * MM_LOGISTIC_STRIDE;
+	sp.tol = fmax(params->tol, MM_SUBSAMPLE_TOL);
+	if (mm_logistic_fit(ns, p, K, Xs, ys, &sp, coef, intercept, NULL, NULL, a, &serr) != MM_OK)
+		return false;
+	for (int k = 0; k < nsets; k++)
+	{
+		if (!isfinite(intercept[k]))
+			return false;
+		for (int j = 0; j < p; j++)
+			if (!isfinite(coef[(size_t) k * p + j]))
+				return false;
+	}
+	return true;
+}
+
+/*
+ * Newton's method from params->init_coef (or 0) over L's rows: the body of
+ * mm_logistic_fit and mm_logistic_fit_sum.  start, when not NULL, is a
+ * start from a subsample (nsets*p coefficients, then nsets intercepts).
+ */
+static MmStatus
+mm_logistic_newton(MmLogit *L, const MmLogisticParams *params, const double *start,
+				   double *coef, double *intercept, MmLogisticInfo *info,
+				   const MmAlloc *a, MmErr *err)
+{
+	int			p = L->p;
+	int64_t		n = L->n;
 	double	   *theta;
 	double	   *trial;
 	double	   *grad;
@@ -575,11 +689,189 @@ mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 	double		norm_prev = 0.0;
 	double		norm_now = 0.0;
 	bool		converged = false;
-	int			nsets;
+	int			nsets = mm_logistic_nsets(L->K);
 	int			iter;
-	int64_t		i;
 	int			j,
 				k;
+	const double *init_coef = params->init_coef;
+	const double *init_intercept = params->init_intercept;
+
+	theta = mm_alloc0(a, sizeof(double) * L->m);
+	trial = mm_alloc0(a, sizeof(double) * L->m);
+	grad = mm_alloc0(a, sizeof(double) * L->m);
+	gtrial = mm_alloc0(a, sizeof(double) * L->m);
+	step = mm_alloc0(a, sizeof(double) * L->m);
+	H = mm_alloc0(a, sizeof(double) * (size_t) L->m * L->m);
+	Hf = mm_alloc0(a, sizeof(double) * (size_t) L->m * L->m);
+	if (start != NULL)
+	{
+		init_coef = start;
+		init_intercept = start + (size_t) nsets * p;
+	}
+	if (init_coef != NULL && init_intercept != NULL)
+	{
+		/* warm start: the free weight vectors of a previous fit */
+		for (k = 0; k < L->nfree; k++)
+		{
+			double	   *set = theta + (size_t) k * L->d;
+
+			if (L->intercept)
+				set[0] = init_intercept[k];
+			memcpy(set + (L->intercept ? 1 : 0), init_coef + (size_t) k * p,
+				   sizeof(double) * p);
+		}
+		for (j = 0; j < L->m; j++)
+			if (!isfinite(theta[j]))
+			{
+				mm_err_set(err, "the starting weights are not finite");
+				return MM_EINVAL;
+			}
+	}
+
+	L->last_obj = NAN;
+	f = mm_logit_eval(L, theta, grad, H);
+	iter = 0;
+	for (;;)
+	{
+		double		scale;
+		double		gs = 0.0;
+		double		t = 1.0;
+		double		ft = 0.0;
+		bool		accepted = false;
+		int			ls;
+
+		if (!isfinite(f))
+		{
+			mm_err_set(err, "logistic regression: the objective is not finite (are the features too large?)");
+			return MM_ENUMERIC;
+		}
+		gmax = mm_maxabs(L->m, grad);
+		scale = fmax(1.0, fabs(f));
+		L->iteration = iter;
+		L->last_obj = f;
+		mm_logit_progress(L);
+		if (info != NULL)
+		{
+			info->iterations = iter;
+			info->grad_norm = gmax;
+			info->objective = f;
+		}
+		if (!L->l2 && f < MM_SEPARATION_LOSS * (double) n)
+		{
+			mm_err_set(err, "the classes are perfectly separable; with penalty none the weights grow without bound");
+			return MM_ESEPARABLE;
+		}
+		if (gmax <= params->tol * scale)
+		{
+			converged = true;
+			break;
+		}
+		if (iter >= params->max_iter)
+			break;
+
+		if (L->softmax && L->l2 && L->intercept)
+			mm_pin_intercepts(L, H);
+		if (!mm_newton_step(L->m, H, grad, Hf, step))
+		{
+			mm_err_set(err, "logistic regression: the Hessian is not positive definite");
+			return MM_ENUMERIC;
+		}
+		for (j = 0; j < L->m; j++)
+			gs += grad[j] * step[j];
+		if (!(gs < 0.0))
+		{
+			/* no descent direction left: at the precision floor */
+			converged = -gs <= 1e-10 * scale;
+			break;
+		}
+
+		/* the full step, with derivatives (it is usually accepted) */
+		for (j = 0; j < L->m; j++)
+			trial[j] = theta[j] + step[j];
+		ft = mm_logit_eval(L, trial, gtrial, H);
+		if (ft <= f + MM_ARMIJO * gs)
+			accepted = true;
+		for (ls = 1; !accepted && ls < MM_LS_MAX; ls++)
+		{
+			t *= 0.5;
+			for (j = 0; j < L->m; j++)
+				trial[j] = theta[j] + t * step[j];
+			ft = mm_logit_eval(L, trial, NULL, NULL);
+			if (ft <= f + MM_ARMIJO * t * gs)
+			{
+				accepted = true;
+				ft = mm_logit_eval(L, trial, gtrial, H);
+			}
+		}
+		if (!accepted)
+		{
+			/* f cannot be decreased: converged if the decrement is rounding */
+			converged = -gs <= 1e-10 * scale;
+			break;
+		}
+
+		memcpy(theta, trial, sizeof(double) * L->m);
+		memcpy(grad, gtrial, sizeof(double) * L->m);
+		f = ft;
+		iter++;
+		norm_prev = norm_now;
+		norm_now = mm_norm2(L->m, theta);
+	}
+
+	if (!converged && !L->l2 && iter >= params->max_iter &&
+		norm_now > norm_prev * (1.0 + 1e-6))
+	{
+		mm_err_set(err, "the classes are perfectly separable; with penalty none the weights grow without bound");
+		return MM_ESEPARABLE;
+	}
+	if (info != NULL)
+	{
+		info->iterations = iter;
+		info->grad_norm = mm_maxabs(L->m, grad);
+		info->objective = f;
+		info->converged = converged;
+	}
+
+	if (L->softmax && L->l2 && L->intercept)
+	{
+		double		mean = 0.0;
+
+		for (k = 0; k < L->nfree; k++)
+			mean += theta[(size_t) k * L->d];
+		mean /= L->nfree;
+		for (k = 0; k < L->nfree; k++)
+			theta[(size_t) k * L->d] -= mean;
+	}
+	for (k = 0; k < nsets; k++)
+	{
+		double	   *set = theta + (size_t) k * L->d;
+
+		if (k >= L->nfree)
+		{
+			memset(coef + (size_t) k * p, 0, sizeof(double) * p);
+			intercept[k] = 0.0;
+			continue;
+		}
+		intercept[k] = L->intercept ? set[0] : 0.0;
+		memcpy(coef + (size_t) k * p, set + (L->intercept ? 1 : 0), sizeof(double) * p);
+	}
+	return MM_OK;
+}
+
+/* Fit a logistic regression by Newton's method; see the file header. */
+MmStatus
+mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
+				const MmLogisticParams *params, double *coef, double *intercept,
+				MmLogisticInfo *info, const MmProgress *progress,
+				const MmAlloc *a, MmErr *err)
+{
+	MmLogit		L;
+	MmStatus	st;
+	int64_t    *count;
+	double	   *start = NULL;
+	int			nsets = mm_logistic_nsets(K);
+	int64_t		i;
+	int			k;
 
 	if (info != NULL)
 		memset(info, 0, sizeof(*info));
@@ -598,61 +890,9 @@ mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 			return MM_ENODATA;
 		}
 	}
-
-	memset(&L, 0, sizeof(L));
-	L.n = n;
-	L.p = p;
-	L.K = K;
-	L.intercept = params->fit_intercept;
-	L.d = p + (L.intercept ? 1 : 0);
-	L.softmax = K > 2;
-	L.l2 = params->penalty == 2;
-	L.Cf = L.l2 ? params->C : 1.0;
-	nsets = mm_logistic_nsets(K);
-	L.nfree = (L.softmax && !L.l2) ? K - 1 : nsets;
-	if ((double) L.d * L.nfree > MM_NEWTON_MAX_PARAMS)
-	{
-		mm_err_set(err, "logistic regression with %d classes and %d features has "
-				   "too many parameters for Newton's method (limit %d)",
-				   K, p, MM_NEWTON_MAX_PARAMS);
-		return MM_ELIMIT;
-	}
-	L.m = L.d * L.nfree;
-	L.X = X;
-	L.y = y;
-	L.progress = progress;
-	if (L.softmax)				/* the binary path reads X where it is */
-		L.Xb = mm_alloc0(a, sizeof(double) * (size_t) L.d * MM_BLOCK_ROWS);
-	L.S = mm_alloc0(a, sizeof(double) * (size_t) L.d * MM_BLOCK_ROWS);
-	L.Z = mm_alloc0(a, sizeof(double) * (size_t) L.nfree * MM_BLOCK_ROWS);
-	L.R = mm_alloc0(a, sizeof(double) * (size_t) L.nfree * MM_BLOCK_ROWS);
-
-	theta = mm_alloc0(a, sizeof(double) * L.m);
-	trial = mm_alloc0(a, sizeof(double) * L.m);
-	grad = mm_alloc0(a, sizeof(double) * L.m);
-	gtrial = mm_alloc0(a, sizeof(double) * L.m);
-	step = mm_alloc0(a, sizeof(double) * L.m);
-	H = mm_alloc0(a, sizeof(double) * (size_t) L.m * L.m);
-	Hf = mm_alloc0(a, sizeof(double) * (size_t) L.m * L.m);
-	if (params->init_coef != NULL && params->init_intercept != NULL)
-	{
-		/* warm start: the free weight vectors of a previous fit */
-		for (k = 0; k < L.nfree; k++)
-		{
-			double	   *set = theta + (size_t) k * L.d;
-
-			if (L.intercept)
-				set[0] = params->init_intercept[k];
-			memcpy(set + (L.intercept ? 1 : 0), params->init_coef + (size_t) k * p,
-				   sizeof(double) * p);
-		}
-		for (j = 0; j < L.m; j++)
-			if (!isfinite(theta[j]))
-			{
-				mm_err_set(err, "the starting weights are not finite");
-				return MM_EINVAL;
-			}
-	}
+	st = mm_logit_setup(&L, n, p, K, X, y, params, progress, a, err);
+	if (st != MM_OK)
+		return st;
 
 	/*
 	 * Many rows and no warm start: begin where a fit on every 16th row
@@ -665,167 +905,96 @@ mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 	 */
 	if (params->init_coef == NULL && n >= MM_SUBSAMPLE_MIN)
 	{
-		int64_t		ns = n / MM_SUBSAMPLE_STRIDE;
+		int64_t		ns = n / MM_LOGISTIC_STRIDE;
 		double	   *Xs = mm_alloc0(a, sizeof(double) * (size_t) ns * p);
 		int32_t    *ys = mm_alloc0(a, sizeof(int32_t) * (size_t) ns);
-		double	   *c0 = mm_alloc0(a, sizeof(double) * (size_t) nsets * p);
-		double	   *b0 = mm_alloc0(a, sizeof(double) * nsets);
-		MmLogisticParams sp = *params;
-		MmErr		serr = {{0}};
 
+		start = mm_alloc0(a, sizeof(double) * (size_t) nsets * (p + 1));
 		for (i = 0; i < ns; i++)
 		{
-			memcpy(Xs + (size_t) i * p, X + (size_t) (i * MM_SUBSAMPLE_STRIDE) * p, sizeof(double) * p);
-			ys[i] = y[i * MM_SUBSAMPLE_STRIDE];
+			memcpy(Xs + (size_t) i * p, X + (size_t) (i * MM_LOGISTIC_STRIDE) * p, sizeof(double) * p);
+			ys[i] = y[i * MM_LOGISTIC_STRIDE];
 		}
-		sp.C = params->C * MM_SUBSAMPLE_STRIDE;
-		sp.tol = fmax(params->tol, MM_SUBSAMPLE_TOL);
-		if (mm_logistic_fit(ns, p, K, Xs, ys, &sp, c0, b0, NULL, NULL, a, &serr) == MM_OK)
-		{
-			for (k = 0; k < L.nfree; k++)
-			{
-				double	   *set = theta + (size_t) k * L.d;
-
-				if (L.intercept)
-					set[0] = b0[k];
-				memcpy(set + (L.intercept ? 1 : 0), c0 + (size_t) k * p, sizeof(double) * p);
-			}
-			for (j = 0; j < L.m; j++)
-				if (!isfinite(theta[j]))
-					break;
-			if (j < L.m)
-				memset(theta, 0, sizeof(double) * L.m);
-		}
+		if (!mm_logistic_subsample_start(n, ns, p, K, Xs, ys, params, start,
+										 start + (size_t) nsets * p, a))
+			start = NULL;
 	}
+	return mm_logistic_newton(&L, params, start, coef, intercept, info, a, err);
+}
 
-	L.last_obj = NAN;
-	f = mm_logit_eval(&L, theta, grad, H);
-	iter = 0;
-	for (;;)
-	{
-		double		scale;
-		double		gs = 0.0;
-		double		t = 1.0;
-		double		ft = 0.0;
-		bool		accepted = false;
-		int			ls;
+/*
+ * A fit whose rows are elsewhere (n of them): each pass over them is
+ * sum(arg, theta, grad, H), which returns their loss sum and, when grad
+ * and H are not NULL, writes their parts (what mm_logit_part_eval gives
+ * for each part, added up).  Every class must have rows (the caller
+ * knows); params->init_coef, when set, is the start (a subsample's fit,
+ * mm_logistic_subsample_start).
+ */
+MmStatus
+mm_logistic_fit_sum(int64_t n, int p, int K, const MmLogisticParams *params,
+					MmLogitSumFn sum, void *arg, double *coef, double *intercept,
+					MmLogisticInfo *info, const MmProgress *progress,
+					const MmAlloc *a, MmErr *err)
+{
+	MmLogit		L;
+	MmStatus	st;
 
-		if (!isfinite(f))
-		{
-			mm_err_set(err, "logistic regression: the objective is not finite (are the features too large?)");
-			return MM_ENUMERIC;
-		}
-		gmax = mm_maxabs(L.m, grad);
-		scale = fmax(1.0, fabs(f));
-		L.iteration = iter;
-		L.last_obj = f;
-		mm_logit_progress(&L);
-		if (info != NULL)
-		{
-			info->iterations = iter;
-			info->grad_norm = gmax;
-			info->objective = f;
-		}
-		if (!L.l2 && f < MM_SEPARATION_LOSS * (double) n)
-		{
-			mm_err_set(err, "the classes are perfectly separable; with penalty none the weights grow without bound");
-			return MM_ESEPARABLE;
-		}
-		if (gmax <= params->tol * scale)
-		{
-			converged = true;
-			break;
-		}
-		if (iter >= params->max_iter)
-			break;
-
-		if (L.softmax && L.l2 && L.intercept)
-			mm_pin_intercepts(&L, H);
-		if (!mm_newton_step(L.m, H, grad, Hf, step))
-		{
-			mm_err_set(err, "logistic regression: the Hessian is not positive definite");
-			return MM_ENUMERIC;
-		}
-		for (j = 0; j < L.m; j++)
-			gs += grad[j] * step[j];
-		if (!(gs < 0.0))
-		{
-			/* no descent direction left: at the precision floor */
-			converged = -gs <= 1e-10 * scale;
-			break;
-		}
-
-		/* the full step, with derivatives (it is usually accepted) */
-		for (j = 0; j < L.m; j++)
-			trial[j] = theta[j] + step[j];
-		ft = mm_logit_eval(&L, trial, gtrial, H);
-		if (ft <= f + MM_ARMIJO * gs)
-			accepted = true;
-		for (ls = 1; !accepted && ls < MM_LS_MAX; ls++)
-		{
-			t *= 0.5;
-			for (j = 0; j < L.m; j++)
-				trial[j] = theta[j] + t * step[j];
-			ft = mm_logit_eval(&L, trial, NULL, NULL);
-			if (ft <= f + MM_ARMIJO * t * gs)
-			{
-				accepted = true;
-				ft = mm_logit_eval(&L, trial, gtrial, H);
-			}
-		}
-		if (!accepted)
-		{
-			/* f cannot be decreased: converged if the decrement is rounding */
-			converged = -gs <= 1e-10 * scale;
-			break;
-		}
-
-		memcpy(theta, trial, sizeof(double) * L.m);
-		memcpy(grad, gtrial, sizeof(double) * L.m);
-		f = ft;
-		iter++;
-		norm_prev = norm_now;
-		norm_now = mm_norm2(L.m, theta);
-	}
-
-	if (!converged && !L.l2 && iter >= params->max_iter &&
-		norm_now > norm_prev * (1.0 + 1e-6))
-	{
-		mm_err_set(err, "the classes are perfectly separable; with penalty none the weights grow without bound");
-		return MM_ESEPARABLE;
-	}
 	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (n < 1)
 	{
-		info->iterations = iter;
-		info->grad_norm = mm_maxabs(L.m, grad);
-		info->objective = f;
-		info->converged = converged;
+		mm_err_set(err, "logistic regression needs at least one row");
+		return MM_EINVAL;
 	}
+	st = mm_logistic_check_params(p, K, params, err);
+	if (st != MM_OK)
+		return st;
+	st = mm_logit_setup(&L, n, p, K, NULL, NULL, params, progress, a, err);
+	if (st != MM_OK)
+		return st;
+	L.sum = sum;
+	L.sumarg = arg;
+	return mm_logistic_newton(&L, params, NULL, coef, intercept, info, a, err);
+}
 
-	if (L.softmax && L.l2 && L.intercept)
-	{
-		double		mean = 0.0;
+/* One process's rows of a fit by mm_logistic_fit_sum. */
+struct MmLogitPart
+{
+	MmLogit		L;
+};
 
-		for (k = 0; k < L.nfree; k++)
-			mean += theta[(size_t) k * L.d];
-		mean /= L.nfree;
-		for (k = 0; k < L.nfree; k++)
-			theta[(size_t) k * L.d] -= mean;
-	}
-	for (k = 0; k < nsets; k++)
-	{
-		double	   *set = theta + (size_t) k * L.d;
+/*
+ * The part of n rows X (row-major, n x p), y (classes, checked by the
+ * caller) of a fit with params; NULL with err set when it cannot be one.
+ */
+MmLogitPart *
+mm_logit_part_new(int64_t n, int p, int K, const double *X, const int32_t *y,
+				  const MmLogisticParams *params, const MmAlloc *a, MmErr *err)
+{
+	MmLogitPart *P = mm_alloc0(a, sizeof(MmLogitPart));
+	static const double none = 0.0;
 
-		if (k >= L.nfree)
-		{
-			memset(coef + (size_t) k * p, 0, sizeof(double) * p);
-			intercept[k] = 0.0;
-			continue;
-		}
-		intercept[k] = L.intercept ? set[0] : 0.0;
-		memcpy(coef + (size_t) k * p, set + (L.intercept ? 1 : 0), sizeof(double) * p);
-	}
-	return MM_OK;
+	if (mm_logistic_check_params(p, K, params, err) != MM_OK ||
+		mm_logit_setup(&P->L, n, p, K, X != NULL ? X : &none, y, params, NULL, a, err) != MM_OK)
+		return NULL;
+	return P;
+}
+
+/* The number of values of theta, the gradient (and the Hessian's side) of a part. */
+int
+mm_logit_part_nparams(const MmLogitPart *P)
+{
+	return P->L.m;
+}
+
+/*
+ * The part's loss sum at theta; with grad (m) and H (m*m) not NULL, its
+ * parts of the gradient and the Hessian, overwritten.
+ */
+double
+mm_logit_part_eval(MmLogitPart *P, const double *theta, double *grad, double *H)
+{
+	return mm_logit_pass(&P->L, theta, grad, H);
 }
 
 /* The K class probabilities of one row x[p]. */

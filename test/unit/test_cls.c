@@ -1130,6 +1130,131 @@ test_clsmetrics(void)
 	track_reset(&tracker);
 }
 
+/* the parts of a fit over rows split between processes, summed in order */
+typedef struct
+{
+	MmLogitPart *part[3];
+	int			nparts;
+	int			m;
+	int			calls;
+} LogitParts;
+
+static double
+sum_parts(void *arg, const double *theta, double *grad, double *H)
+{
+	LogitParts *lp = arg;
+	double		loss = 0.0;
+	double		g[16];
+	double		h[256];
+
+	lp->calls++;
+	for (int i = 0; i < lp->nparts; i++)
+	{
+		double		l = mm_logit_part_eval(lp->part[i], theta, grad ? g : NULL, H ? h : NULL);
+
+		loss = i == 0 ? l : loss + l;
+		for (int j = 0; grad != NULL && j < lp->m; j++)
+			grad[j] = i == 0 ? g[j] : grad[j] + g[j];
+		for (int j = 0; H != NULL && j < lp->m * lp->m; j++)
+			H[j] = i == 0 ? h[j] : H[j] + h[j];
+	}
+	return loss;
+}
+
+/*
+ * A logistic fit whose passes are summed over three parts of the rows
+ * (mm_logistic_fit_sum) is the fit of all of them: binary (iris versicolor
+ * against virginica, l2) and three classes (l2), to 1e-10; and the
+ * subsample start of the parts' every 16th rows.
+ */
+static void
+test_logistic_parts(void)
+{
+	static const int cut[4] = {0, 41, 97, 150};
+	int32_t		yb[100];
+	MmErr		err = {{0}};
+	MmStatus	st;
+
+	for (int i = 0; i < 100; i++)
+		yb[i] = iris_y[50 + i] - 1;
+	for (int t = 0; t < 2; t++)
+	{
+		int			n = t == 0 ? 100 : 150;
+		int			K = t == 0 ? 2 : 3;
+		const double *X = t == 0 ? &iris_X[50][0] : &iris_X[0][0];
+		const int32_t *y = t == 0 ? yb : iris_y;
+		int			nsets = mm_logistic_nsets(K);
+		MmLogisticParams lp = logit_params(2, 1.0, true);
+		MmLogisticInfo info;
+		LogitParts parts;
+		double		coef[12],
+					intercept[3],
+					pcoef[12],
+					pintercept[3];
+		double		worst = 0.0;
+
+		st = mm_logistic_fit(n, 4, K, X, y, &lp, coef, intercept, &info, NULL, &talloc, &err);
+		if (!check(st == MM_OK, "logistic parts: the whole fit", "status %d: %s", st, err.msg))
+			return;
+		memset(&parts, 0, sizeof(parts));
+		parts.nparts = 3;
+		for (int i = 0; i < 3; i++)
+		{
+			int			a = cut[i] * n / 150;
+			int			b = cut[i + 1] * n / 150;
+
+			parts.part[i] = mm_logit_part_new(b - a, 4, K, X + (size_t) a * 4, y + a, &lp,
+											  &talloc, &err);
+		}
+		parts.m = mm_logit_part_nparams(parts.part[0]);
+		st = mm_logistic_fit_sum(n, 4, K, &lp, sum_parts, &parts, pcoef, pintercept, &info,
+								 NULL, &talloc, &err);
+		for (int k = 0; k < nsets; k++)
+		{
+			worst = fmax(worst, reldiff(pintercept[k], intercept[k], 1.0));
+			for (int j = 0; j < 4; j++)
+				worst = fmax(worst, reldiff(pcoef[k * 4 + j], coef[k * 4 + j], 1.0));
+		}
+		check(st == MM_OK && info.converged && parts.calls > 1 && worst < 1e-10 &&
+			  parts.m == (t == 0 ? 5 : 15),
+			  t == 0 ? "logistic parts: three parts fit the binary model of all rows" :
+			  "logistic parts: three parts fit the multinomial model of all rows",
+			  "status %d, %d passes, worst %g: %s", st, parts.calls, worst, err.msg);
+	}
+
+	/* a subsample start: below MM_SUBSAMPLE_MIN rows there is none */
+	{
+		MmLogisticParams lp = logit_params(2, 1.0, true);
+		double		c[4],
+					b[1];
+
+		check(!mm_logistic_subsample_start(100, 7, 4, 2, &iris_X[50][0], yb, &lp, c, b, &talloc),
+			  "logistic parts: no subsample start for few rows", "started");
+		check(mm_logistic_subsample_start(1000000, 100, 4, 2, &iris_X[50][0], yb, &lp, c, b, &talloc) &&
+			  isfinite(c[0]) && isfinite(b[0]),
+			  "logistic parts: a subsample start for many rows", "none");
+	}
+	/* an empty part and bad parameters */
+	{
+		MmLogisticParams lp = logit_params(2, 1.0, true);
+		MmLogisticParams bad = logit_params(2, -1.0, true);
+		MmLogitPart *P = mm_logit_part_new(0, 4, 2, NULL, NULL, &lp, &talloc, &err);
+		double		theta[5] = {0, 0, 0, 0, 0};
+		double		g[5],
+					h[25];
+
+		check(P != NULL && mm_logit_part_eval(P, theta, g, h) == 0.0 && g[0] == 0.0 && h[0] == 0.0,
+			  "logistic parts: an empty part adds nothing", "part %p", (void *) P);
+		check(mm_logit_part_new(10, 4, 2, &iris_X[0][0], yb, &bad, &talloc, &err) == NULL &&
+			  strstr(err.msg, "C must be positive") != NULL,
+			  "logistic parts: a part with bad parameters is refused", "%s", err.msg);
+		st = mm_logistic_fit_sum(0, 4, 2, &lp, sum_parts, NULL, theta, theta, NULL, NULL, &talloc, &err);
+		check(st == MM_EINVAL && strstr(err.msg, "at least one row") != NULL,
+			  "logistic parts: no rows is refused", "status %d: %s", st, err.msg);
+	}
+	track_reset(&tracker);
+}
+
 /*
  * The staged fit over parts of the rows (what parallel workers do): the
  * mixed gaussian + categorical iris problem, split at rows 0..37, 38..111
@@ -1431,6 +1556,7 @@ main(void)
 	test_logistic_invalid();
 	test_logistic_blocks();
 	test_logistic_subsample();
+	test_logistic_parts();
 	test_gnb();
 	test_cnb();
 	test_mixed_nb();
