@@ -1,9 +1,10 @@
--- A naive Bayes model of a large table is read by parallel workers as a
--- parallel scan would be (max_parallel_workers_per_gather,
+-- A naive Bayes or logistic model of a large table is read by parallel
+-- workers as a parallel scan would be (max_parallel_workers_per_gather,
 -- min_parallel_table_scan_size, the table's parallel_workers): each keeps
 -- the rows of its pages; the backend merges their labels, splits all the
 -- rows (stratified, the same rows as the serial split), and has every
--- worker profile, fit (the stages of the fit) and score its own rows.
+-- worker profile, fit (the stages of naive Bayes; its part of each pass
+-- of logistic regression's Newton steps) and score its own rows.
 -- The version is the serial one up to the order of floating-point sums.
 -- min_parallel_table_scan_size = 0 lets this small table have workers.
 \set VERBOSITY terse
@@ -81,11 +82,71 @@ SELECT version FROM mm_train('dpc_nb', 'naive_bayes', 'dpc_t', 'label',
 ALTER TABLE dpc_t RESET (parallel_workers);
 SELECT pg_temp.agree('dpc_nb', 2, 4) AS one_worker_agree, pg_temp.same('dpc_nb', 2, 5) AS no_worker_same;
 
--- a scaled model, another algorithm: read by this backend alone
+-- parallel_leader_participation off: the workers read every row, this backend none
+SET parallel_leader_participation = off;
+SELECT version FROM mm_train('dpc_nb', 'naive_bayes', 'dpc_t', 'label',
+  features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
+RESET parallel_leader_participation;
+SELECT pg_temp.agree('dpc_nb', 2, 6) AS no_leader_agree;
+
+-- logistic regression (penalty l2): the scaling from every process's rows,
+-- each Newton pass the sum of every process's part
+CREATE FUNCTION pg_temp.same_weights(model text, a int, b int, tol float8) RETURNS bool LANGUAGE sql AS $$
+  SELECT bool_and(abs(wa.weight - wb.weight) <= tol * greatest(1, abs(wa.weight)) AND wa.feature = wb.feature
+                  AND wa.class IS NOT DISTINCT FROM wb.class)
+    FROM mm_weights(model, a) WITH ORDINALITY wa(class, feature, weight, i)
+    JOIN mm_weights(model, b) WITH ORDINALITY wb(class, feature, weight, i) USING (i) $$;
+SELECT version FROM mm_train('dpc_log', 'logistic_regression', 'dpc_t', 'label',
+  features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('dpc_log', 'logistic_regression', 'dpc_t', 'label',
+  features => ARRAY['a', 'b', 'c', 'd', 'flag']);
+SET max_parallel_workers_per_gather = 2;
+SELECT pg_temp.agree('dpc_log', 1, 2) AS standard_agree, pg_temp.same_weights('dpc_log', 1, 2, 1e-9) AS weights_agree,
+       (SELECT max(abs(p1 - p2)) < 1e-9 FROM dpc_t t,
+               unnest(mm_predict_proba('dpc_log', t, 1), mm_predict_proba('dpc_log', t, 2)) u(p1, p2)) AS same_proba;
+-- two classes, min-max scaling, every row scored
+SELECT version FROM mm_train('dpc_logb', 'logistic_regression', 'dpc_t', 'yes', features => ARRAY['a', 'b', 'c'],
+  test_fraction => 0, params => '{"scale": "minmax", "C": 0.5, "verbose": true}');
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('dpc_logb', 'logistic_regression', 'dpc_t', 'yes', features => ARRAY['a', 'b', 'c'],
+  test_fraction => 0, params => '{"scale": "minmax", "C": 0.5}');
+SET max_parallel_workers_per_gather = 2;
+-- unscaled
+SELECT version FROM mm_train('dpc_logb', 'logistic_regression', 'dpc_t', 'yes', features => ARRAY['a', 'b', 'c'],
+  params => '{"scale": "none"}');
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('dpc_logb', 'logistic_regression', 'dpc_t', 'yes', features => ARRAY['a', 'b', 'c'],
+  params => '{"scale": "none"}');
+SET max_parallel_workers_per_gather = 2;
+SELECT pg_temp.agree('dpc_logb', 1, 2) AS minmax_agree, pg_temp.same_weights('dpc_logb', 1, 2, 1e-9) AS minmax_weights,
+       pg_temp.agree('dpc_logb', 3, 4) AS none_agree, pg_temp.same_weights('dpc_logb', 3, 4, 1e-9) AS none_weights;
+
+-- not converged: the serial warning
+SELECT version FROM mm_train('dpc_logb', 'logistic_regression', 'dpc_t', 'yes', features => ARRAY['a', 'b', 'c'],
+  params => '{"max_iter": 1}');
+-- 200,000 rows: the fit starts from a fit of every 16th row of each process
+CREATE TABLE dpc_big AS
+SELECT i, sin(i) AS a, cos(i * 0.3) AS b, sin(i * 12.9898) + 0.8 * sin(i) - 0.5 * cos(i * 0.3) > 0 AS yes
+  FROM generate_series(1, 200000) i;
+ANALYZE dpc_big;
+-- (its iterations depend on the rows each process read: not shown)
+SELECT version FROM mm_train('dpc_big', 'logistic_regression', 'dpc_big', 'yes', features => ARRAY['a', 'b'],
+  test_fraction => 0);
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('dpc_big', 'logistic_regression', 'dpc_big', 'yes', features => ARRAY['a', 'b'],
+  test_fraction => 0);
+SET max_parallel_workers_per_gather = 2;
+SELECT pg_temp.same_weights('dpc_big', 1, 2, 1e-6) AS subsample_start_agrees,
+       (SELECT max(abs(p1 - p2)) < 1e-7 FROM dpc_big t,
+               unnest(mm_predict_proba('dpc_big', t, 1), mm_predict_proba('dpc_big', t, 2)) u(p1, p2)) AS same_proba;
+
+-- a scaled naive Bayes, a logistic regression without penalty (the
+-- separability check reads every row): read by this backend alone
 SELECT version FROM mm_train('dpc_sc', 'naive_bayes', 'dpc_t', 'label', features => ARRAY['a', 'b'],
   params => '{"scale": "standard", "verbose": true}');
-SELECT version FROM mm_train('dpc_log', 'logistic_regression', 'dpc_t', 'label', features => ARRAY['a', 'b'],
-  params => '{"verbose": true}');
+SELECT version FROM mm_train('dpc_lognone', 'logistic_regression', 'dpc_t', 'label', features => ARRAY['a', 'b'],
+  params => '{"penalty": "none", "verbose": true}');
 
 -- a class whose only row is held out, wherever it was read: the serial error
 CREATE TABLE dpc_bad AS SELECT * FROM dpc_t;
@@ -137,7 +198,7 @@ ROLLBACK;
 
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
-SELECT mm_drop(name) FROM (VALUES ('dpc_nb'), ('dpc_yes'), ('dpc_sc'), ('dpc_log'), ('dpc_bad'), ('dpc_snap'))
-                          v(name)
+SELECT mm_drop(name) FROM (VALUES ('dpc_nb'), ('dpc_yes'), ('dpc_sc'), ('dpc_log'), ('dpc_logb'), ('dpc_lognone'),
+                                  ('dpc_big'), ('dpc_bad'), ('dpc_snap')) v(name)
  WHERE EXISTS (SELECT 1 FROM mm.models WHERE models.name = v.name);
-DROP TABLE dpc_t, dpc_bad;
+DROP TABLE dpc_t, dpc_bad, dpc_big;

@@ -395,6 +395,7 @@ extern void MmDatasetInit(MmDataset *ds, const MmSourceCol *target,
 						  bool impute, uint64 seed, bool split, int64 max_bytes);
 extern void MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls);
 extern bool MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max);
+extern void MmDatasetScalarLayout(MmDataset *ds);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,
@@ -423,6 +424,10 @@ extern Jsonb *MmDataParProfile(MmDataPar *dp, const MmDataset *ds, const MmModel
 extern void MmDataParNbFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
 						   const int32 *group, double var_smoothing, double alpha,
 						   const char *model);
+extern void MmDataParScale(MmDataPar *dp, const MmDataset *ds, MmModel *m, int scale);
+extern MmStatus MmDataParLogisticFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
+									 const MmLogisticParams *lp, MmLogisticInfo *info,
+									 const MmProgress *progress, MmErr *err);
 extern void MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m,
 						   const char *model, bool heldout, MmClsMetrics *met);
 extern void MmDataParEnd(MmDataPar *dp);

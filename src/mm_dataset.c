@@ -233,6 +233,17 @@ MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
 }
 
 /*
+ * The layout of a dataset of scalar columns that got no row (a parallel
+ * read's process whose share was empty), as its first row would set it.
+ */
+void
+MmDatasetScalarLayout(MmDataset *ds)
+{
+	if (ds->n == 0)
+		MmDatasetLayout(ds, NULL, NULL);
+}
+
+/*
  * Room for the next row: the raw row where its values go.  values and
  * nulls (the first row's, for the widths of array columns) may be NULL
  * when no column is an array.

@@ -23,6 +23,13 @@
  *	 PROFILE the profile part of its training rows (MmProfilePartEnd);
  *	 NB1/NB2 the stages of the naive Bayes fit over its training rows
  *			 (mm_nb_stage1, then, with the means, mm_nb_stage2);
+ *	 SCALE	 its training rows' column sums, squared deviations from the
+ *			 merged means, or minimums and maximums (MmDatasetFitScale's);
+ *	 LOGIT_PREP the logistic fit's parameters and scaling: it scales a copy
+ *			 of its training rows into a part of the fit (mm_logit_part_new)
+ *			 and answers with every 16th of them, for the start;
+ *	 LOGIT	 the solver's theta: its part's loss sum, gradient and Hessian
+ *			 (mm_logit_part_eval), once per pass of Newton's method;
  *	 SCORE	 the model (its blob): the classification metrics of its
  *			 held-out rows (or training rows), its AUC scores included;
  *	 DONE	 the worker ends.
@@ -31,12 +38,16 @@
  * request to every worker before it does its own part, then takes their
  * answers.  Parallel mode lasts until MmDataParEnd, which comes before
  * anything is written.  Rows whose label is read as an integer or boolean
- * only: those are interned by value, so labels merge by value.
+ * only: those are interned by value, so labels merge by value.  Naive
+ * Bayes and (penalty l2) logistic regression use them.
  */
 #include "massmodel.h"
 #include "mm_train.h"
 
+#include <math.h>
+
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "storage/shm_mq.h"
 
 /* what a worker needs to read its rows as the backend reads its own */
@@ -56,6 +67,9 @@ typedef struct MmDpArgs
 #define MMDP_NB2		5
 #define MMDP_SCORE		6
 #define MMDP_DONE		7
+#define MMDP_SCALE		8
+#define MMDP_LOGIT_PREP 9
+#define MMDP_LOGIT		10
 
 #define MMDP_RUN		4096	/* rows of one side handed on at a time */
 
@@ -84,6 +98,7 @@ struct MmDataPar
 	MmDpWorker *w;
 	int64		n_train;		/* of all processes, once split */
 	bool		released;		/* the workers were told DONE */
+	bool		scaled;			/* this backend's rows are scaled in place */
 };
 
 /* A payload read in order; every read is bounded. */
@@ -218,6 +233,7 @@ typedef struct MmDpScoring
 	const MmModel *m;
 	MmClsMetrics *met;
 	double	   *proba;
+	double	   *x;				/* a row scaled as the model scales */
 } MmDpScoring;
 
 static void
@@ -228,21 +244,167 @@ MmDpScoreRun(const MmDataset *ds, const double *X, const int32 *y, int64 n,
 
 	for (int64 r = 0; r < n; r++)
 	{
-		MmModelProba(sc->m, X + r * ds->rawd, sc->proba);
+		const double *x = X + r * ds->rawd;
+
+		if (sc->m->scale != MM_SCALE_NONE)
+		{
+			memcpy(sc->x, x, sizeof(double) * ds->rawd);
+			mm_model_scale(sc->m, sc->x);
+			x = sc->x;
+		}
+		MmModelProba(sc->m, x, sc->proba);
 		mm_clsmetrics_add(sc->met, y[r], sc->proba);
 	}
 }
 
+/* Score a process's rows of one side; scaled: its rows were scaled in place (MmDpTrainMatrix). */
 static void
-MmDpScore(const MmDataset *ds, const MmModel *m, bool heldout, MmClsMetrics *met)
+MmDpScore(const MmDataset *ds, const MmModel *m, bool heldout, bool scaled, MmClsMetrics *met)
 {
 	MmDpScoring sc;
+	MmModel		unscaled;
 
+	if (scaled)
+	{
+		unscaled = *m;
+		unscaled.scale = MM_SCALE_NONE;
+		m = &unscaled;
+	}
 	sc.m = m;
 	sc.met = met;
 	sc.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
+	sc.x = palloc(sizeof(double) * Max(ds->rawd, 1));
 	MmDpRuns(ds, heldout, MmDpScoreRun, &sc);
 	pfree(sc.proba);
+	pfree(sc.x);
+}
+
+/* a process's column statistics for the scaling (MMDP_SCALE) */
+typedef struct MmDpCols
+{
+	int			mode;			/* 1 sums, 2 squared deviations, 3 minimums and maximums */
+	const double *center;
+	double	   *out;			/* p, or 2p for mode 3 */
+} MmDpCols;
+
+static void
+MmDpColsRun(const MmDataset *ds, const double *X, const int32 *y, int64 n,
+			int64 row0, void *arg)
+{
+	MmDpCols   *c = arg;
+	int			p = ds->rawd;
+
+	for (int64 r = 0; r < n; r++)
+	{
+		const double *x = X + r * p;
+
+		for (int j = 0; j < p; j++)
+		{
+			if (c->mode == 1)
+				c->out[j] += x[j];
+			else if (c->mode == 2)
+			{
+				double		dev = x[j] - c->center[j];
+
+				c->out[j] += dev * dev;
+			}
+			else
+			{
+				c->out[j] = Min(c->out[j], x[j]);
+				c->out[p + j] = Max(c->out[p + j], x[j]);
+			}
+		}
+	}
+}
+
+/* This process's column statistics of its training rows for mode (center: mode 2's). */
+static double *
+MmDpColumns(const MmDataset *ds, int mode, const double *center, Size *len)
+{
+	MmDpCols	c;
+	int			p = ds->rawd;
+
+	c.mode = mode;
+	c.center = center;
+	*len = sizeof(double) * p * (mode == 3 ? 2 : 1);
+	c.out = palloc0(*len);
+	for (int j = 0; mode == 3 && j < p; j++)
+	{
+		c.out[j] = INFINITY;
+		c.out[p + j] = -INFINITY;
+	}
+	MmDpRuns(ds, false, MmDpColsRun, &c);
+	return c.out;
+}
+
+/*
+ * A process's training rows as a matrix scaled as m scales (m->ncols ==
+ * ds->rawd), and their classes.  When every row is a training row and
+ * they lie in one chunk, the chunk is scaled in place (in_place): the rows
+ * are not needed unscaled after the profile, and a copy would be as large.
+ */
+typedef struct MmDpMatrix
+{
+	const MmModel *m;
+	double	   *X;
+	int32	   *y;
+	int64		n;
+	bool		in_place;
+} MmDpMatrix;
+
+static void
+MmDpMatrixRun(const MmDataset *ds, const double *X, const int32 *y, int64 n,
+			  int64 row0, void *arg)
+{
+	MmDpMatrix *mx = arg;
+
+	memcpy(mx->X + mx->n * ds->rawd, X, sizeof(double) * n * ds->rawd);
+	memcpy(mx->y + mx->n, y, sizeof(int32) * n);
+	for (int64 r = 0; r < n; r++)
+		mm_model_scale(mx->m, mx->X + (mx->n + r) * ds->rawd);
+	mx->n += n;
+}
+
+static void
+MmDpTrainMatrix(const MmDataset *ds, const MmModel *m, MmDpMatrix *mx)
+{
+	mx->m = m;
+	mx->n = 0;
+	mx->in_place = ds->n > 0 && ds->n_train == ds->n && ds->n <= ds->chunk_rows;
+	mx->y = palloc_extended(sizeof(int32) * Max(ds->n_train, 1), MCXT_ALLOC_HUGE);
+	if (mx->in_place)
+	{
+		mx->X = ds->chunks[0];
+		for (int64 r = 0; r < ds->n; r++)
+		{
+			mx->y[r] = (int32) ds->y[r];
+			mm_model_scale(m, mx->X + r * ds->rawd);
+			if ((r & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		mx->n = ds->n;
+		return;
+	}
+	mx->X = MmAllocLarge(CurrentMemoryContext,
+						 sizeof(double) * Max(ds->n_train, 1) * Max(ds->rawd, 1));
+	MmDpRuns(ds, false, MmDpMatrixRun, mx);
+}
+
+/* Every stride-th row of a process's matrix (ns of them) into a new array, with their classes. */
+static double *
+MmDpSubsample(const MmDpMatrix *mx, int p, int stride, int64 *ns, int32 **ys)
+{
+	int64		n = stride > 0 ? mx->n / stride : 0;
+	double	   *Xs = palloc_extended(sizeof(double) * Max(n, 1) * p, MCXT_ALLOC_HUGE);
+
+	*ys = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i++)
+	{
+		memcpy(Xs + i * p, mx->X + (i * stride) * p, sizeof(double) * p);
+		(*ys)[i] = mx->y[i * stride];
+	}
+	*ns = n;
+	return Xs;
 }
 
 /* ---------------------------------------------------------------------
@@ -311,7 +473,7 @@ MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
 {
 	MmDataPar  *dp = palloc0(sizeof(MmDataPar));
 	MmDpArgs	a;
-	bool		reading = true;
+	bool		reading;
 	int			nstates = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -324,6 +486,14 @@ MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
 	dp->workers = MmScanParallelLaunched(dp->par);
 	dp->w = palloc0(sizeof(MmDpWorker) * Max(dp->workers, 1));
 	ds->expect = dp->workers > 0 ? a.expect : MmScanExpect(scan, 1.0);
+
+	/*
+	 * Every later pass over the rows lasts as long as the largest share of
+	 * them.  This backend, which starts first, would read the most, and it
+	 * cannot stop halfway (the pages the shared scan gave it would be
+	 * lost): with parallel_leader_participation off it reads none.
+	 */
+	reading = dp->workers == 0 || parallel_leader_participation;
 
 	while (reading || nstates < dp->workers)
 	{
@@ -349,6 +519,7 @@ MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
 		}
 		MmScanParallelWait();
 	}
+	MmDatasetScalarLayout(ds);
 	if (dp->workers == 0)
 	{
 		/* no worker slot: this backend has read every page of the shared scan */
@@ -676,6 +847,217 @@ MmDataParNbFit(MmDataPar *dp, const MmDataset *ds, MmModel *m, const int32 *grou
 }
 
 /*
+ * m's scaling (MmDatasetFitScale's) from the training rows of every
+ * process: the means then the population standard deviations, or the
+ * minimums and ranges; a spread that is 0 or not finite scales by 1.
+ */
+void
+MmDataParScale(MmDataPar *dp, const MmDataset *ds, MmModel *m, int scale)
+{
+	int			p = (int) m->ncols;
+	char	  **out = palloc(sizeof(char *) * Max(dp->workers, 1));
+	Size	   *lens = palloc(sizeof(Size) * Max(dp->workers, 1));
+	int64	   *ns = palloc(sizeof(int64) * Max(dp->workers, 1));
+	double	   *a;
+	double	   *b;
+	Size		len;
+	int32		mode;
+
+	m->scale = scale;
+	if (scale == MM_SCALE_NONE || dp->n_train == 0)
+	{
+		m->scale = MM_SCALE_NONE;
+		return;
+	}
+	if (p != ds->rawd)
+		elog(ERROR, "the parallel scaling takes scalar numeric features only");
+	mode = scale == MM_SCALE_STANDARD ? 1 : 3;
+	MmDpRequest(dp, MMDP_SCALE, mode, NULL, 0);
+	a = MmDpColumns(ds, mode, NULL, &len);
+	MmDpAnswers(dp, MMDP_SCALE, out, lens, ns);
+	b = mode == 3 ? a + p : palloc0(sizeof(double) * p);
+	for (int w = 0; w < dp->workers; w++)
+	{
+		const double *v = (const double *) out[w];
+
+		if (lens[w] != len)
+			elog(ERROR, "unexpected message from parallel worker %d", w);
+		for (int j = 0; j < p; j++)
+		{
+			if (mode == 1)
+				a[j] += v[j];
+			else
+			{
+				a[j] = Min(a[j], v[j]);
+				b[j] = Max(b[j], v[p + j]);
+			}
+		}
+	}
+	if (mode == 1)
+	{
+		StringInfoData c;
+
+		/* the means, then the squared deviations from them */
+		for (int j = 0; j < p; j++)
+			a[j] /= dp->n_train;
+		mode = 2;
+		initStringInfo(&c);
+		appendBinaryStringInfo(&c, (char *) a, sizeof(double) * p);
+		MmDpRequest(dp, MMDP_SCALE, mode, c.data, c.len);
+		pfree(b);
+		b = MmDpColumns(ds, mode, a, &len);
+		MmDpAddAnswers(dp, MMDP_SCALE, b, p);
+		for (int j = 0; j < p; j++)
+			b[j] = sqrt(b[j] / dp->n_train);
+	}
+	else
+	{
+		double	   *range = palloc(sizeof(double) * p);
+
+		for (int j = 0; j < p; j++)
+			range[j] = b[j] - a[j];
+		b = range;
+	}
+	m->center = a;
+	m->scalev = b;
+	for (int j = 0; j < p; j++)
+		if (!(b[j] > 0 && isfinite(b[j])))
+			b[j] = 1.0;
+}
+
+/* the passes of a logistic fit over the rows of every process */
+typedef struct MmDpLogit
+{
+	MmDataPar  *dp;
+	MmLogitPart *own;
+	int			m;
+	char	  **out;
+	Size	   *lens;
+	int64	   *ns;
+} MmDpLogit;
+
+/* One pass (MmLogitSumFn): this backend's part, then each worker's, added. */
+static double
+MmDpLogitSum(void *arg, const double *theta, double *grad, double *H)
+{
+	MmDpLogit  *lg = arg;
+	MmDataPar  *dp = lg->dp;
+	int			m = lg->m;
+	bool		want = grad != NULL && H != NULL;
+	double		loss;
+
+	MmDpRequest(dp, MMDP_LOGIT, want, theta, sizeof(double) * m);
+	loss = mm_logit_part_eval(lg->own, theta, want ? grad : NULL, want ? H : NULL);
+	MmDpAnswers(dp, MMDP_LOGIT, lg->out, lg->lens, lg->ns);
+	for (int w = 0; w < dp->workers; w++)
+	{
+		const double *v = (const double *) lg->out[w];
+
+		if (lg->lens[w] != sizeof(double) * (1 + (want ? (Size) m + (Size) m * m : 0)))
+			elog(ERROR, "unexpected message from parallel worker %d", w);
+		loss += v[0];
+		for (int j = 0; want && j < m; j++)
+			grad[j] += v[1 + j];
+		for (Size j = 0; want && j < (Size) m * m; j++)
+			H[j] += v[1 + m + j];
+		pfree(lg->out[w]);
+	}
+	return loss;
+}
+
+/*
+ * Fit m's logistic regression (m->ncols scalar numeric features, scaled
+ * as m says, m->nclasses classes, every one with training rows) with lp
+ * from the training rows of every process: each scales its own into a
+ * part of the fit, every 16th row of each starts it (when there are
+ * enough), and each pass of Newton's method is every part's, added.
+ */
+MmStatus
+MmDataParLogisticFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
+					 const MmLogisticParams *lp, MmLogisticInfo *info,
+					 const MmProgress *progress, MmErr *err)
+{
+	int			p = (int) m->ncols;
+	int			K = (int) m->nclasses;
+	int			nsets = mm_logistic_nsets(K);
+	int32		stride = dp->n_train >= MM_LOGISTIC_SUBSAMPLE_MIN && lp->init_coef == NULL ?
+		MM_LOGISTIC_STRIDE : 0;
+	MmDpMatrix	mx;
+	MmDpLogit	lg;
+	MmLogisticParams start = *lp;
+	StringInfoData b;
+	int32		v[6];
+	double		c[2];
+	double	   *Xs;
+	int32	   *ys;
+	int64		ns;
+
+	if (p != ds->rawd)
+		elog(ERROR, "the parallel logistic fit takes scalar numeric features only");
+	/* the parameters and the scaling; the parts answer with their subsamples */
+	v[0] = K;
+	v[1] = p;
+	v[2] = lp->penalty;
+	v[3] = lp->fit_intercept;
+	v[4] = lp->max_iter;
+	v[5] = stride;
+	c[0] = lp->C;
+	c[1] = lp->tol;
+	initStringInfo(&b);
+	appendBinaryStringInfo(&b, (char *) v, sizeof(v));
+	appendBinaryStringInfo(&b, (char *) c, sizeof(c));
+	appendBinaryStringInfo(&b, (char *) &m->scale, sizeof(int32));
+	if (m->scale != MM_SCALE_NONE)
+	{
+		appendBinaryStringInfo(&b, (char *) m->center, sizeof(double) * p);
+		appendBinaryStringInfo(&b, (char *) m->scalev, sizeof(double) * p);
+	}
+	MmDpRequest(dp, MMDP_LOGIT_PREP, 0, b.data, b.len);
+	MmDpTrainMatrix(ds, m, &mx);
+	dp->scaled = mx.in_place && m->scale != MM_SCALE_NONE;
+	lg.dp = dp;
+	lg.own = mm_logit_part_new(mx.n, p, K, mx.X, mx.y, lp, MmPallocAllocator(), err);
+	if (lg.own == NULL)
+		return MM_EINVAL;
+	lg.m = mm_logit_part_nparams(lg.own);
+	lg.out = palloc(sizeof(char *) * dp->workers);
+	lg.lens = palloc(sizeof(Size) * dp->workers);
+	lg.ns = palloc(sizeof(int64) * dp->workers);
+
+	/* the subsample: this backend's every 16th row, then each worker's */
+	Xs = MmDpSubsample(&mx, p, stride, &ns, &ys);
+	MmDpAnswers(dp, MMDP_LOGIT_PREP, lg.out, lg.lens, lg.ns);
+	for (int w = 0; w < dp->workers; w++)
+	{
+		int64		wn = lg.ns[w];
+
+		if (wn < 0 || lg.lens[w] != (sizeof(double) * p + sizeof(int32)) * (Size) wn)
+			elog(ERROR, "unexpected message from parallel worker %d", w);
+		Xs = repalloc_huge(Xs, sizeof(double) * Max(ns + wn, 1) * p);
+		ys = repalloc_huge(ys, sizeof(int32) * Max(ns + wn, 1));
+		memcpy(Xs + ns * p, lg.out[w], sizeof(double) * p * wn);
+		memcpy(ys + ns, lg.out[w] + sizeof(double) * p * wn, sizeof(int32) * wn);
+		ns += wn;
+		pfree(lg.out[w]);
+	}
+	if (stride > 0)
+	{
+		double	   *c0 = palloc0(sizeof(double) * nsets * (p + 1));
+
+		if (mm_logistic_subsample_start(dp->n_train, ns, p, K, Xs, ys, lp, c0, c0 + nsets * p,
+										MmPallocAllocator()))
+		{
+			start.init_coef = c0;
+			start.init_intercept = c0 + nsets * p;
+		}
+	}
+	pfree(Xs);
+	pfree(ys);
+	return mm_logistic_fit_sum(dp->n_train, p, K, &start, MmDpLogitSum, &lg, m->coefs,
+							   m->intercepts, info, progress, MmPallocAllocator(), err);
+}
+
+/*
  * Score the held-out rows (heldout) or the training rows of every process
  * with m into met (its K classes): the backend's rows, then each worker's.
  * The last request: the workers are then let go, and end while the
@@ -692,7 +1074,7 @@ MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char 
 	int			K = met->K;
 
 	MmDpRequest(dp, MMDP_SCORE, heldout, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
-	MmDpScore(ds, m, heldout, met);
+	MmDpScore(ds, m, heldout, dp->scaled, met);
 	/* sorted parts merge linearly: each process sorts its own */
 	mm_clsmetrics_sort(met);
 	MmDpAnswers(dp, MMDP_SCORE, out, lens, ns);
@@ -821,7 +1203,7 @@ MmDpWorkerSplit(MmDataset *ds, MmDpReader *r, bool cuts)
 
 /* A SCORE: the metrics of this worker's rows with the model of the blob. */
 static void
-MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, shm_mq_handle *mq)
+MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, shm_mq_handle *mq)
 {
 	MmModel    *m;
 	MmErr		err;
@@ -840,7 +1222,7 @@ MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, shm_mq_handle 
 	if (m->task != MM_TASK_CLASSIFICATION || m->ncols != (uint32) ds->rawd)
 		elog(ERROR, "the model sent to a parallel worker does not fit its rows");
 	mm_clsmetrics_init(&met, (int) m->nclasses, &alloc);
-	MmDpScore(ds, m, heldout, &met);
+	MmDpScore(ds, m, heldout, scaled, &met);
 	/* the AUC's scores sorted here, merged by the backend */
 	mm_clsmetrics_sort(&met);
 
@@ -865,6 +1247,73 @@ MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, shm_mq_handle 
 	MmScanParallelSend(mq, b.data, b.len, keys, klen);
 }
 
+/* a worker's part of a logistic fit */
+typedef struct MmDpWorkerLogit
+{
+	MmLogitPart *part;
+	double	   *theta;
+	bool		scaled;			/* its rows are scaled in place */
+} MmDpWorkerLogit;
+
+/* A LOGIT_PREP: this worker's training rows scaled into a part; its subsample to the backend. */
+static void
+MmDpWorkerLogitPrep(const MmDataset *ds, MmDpReader *r, MmDpWorkerLogit *logit,
+					shm_mq_handle *mq)
+{
+	int32		v[6];
+	double		c[2];
+	int32		scale;
+	MmModel		sm;
+	MmLogisticParams lp;
+	MmDpMatrix	mx;
+	MmErr		err;
+	double	   *Xs;
+	int32	   *ys;
+	int64		ns;
+	MmDpMsg		ans;
+	char	   *buf;
+	Size		len;
+
+	MmDpTake(r, v, sizeof(v));
+	MmDpTake(r, c, sizeof(c));
+	MmDpTake(r, &scale, sizeof(scale));
+	if (v[0] < 2 || v[0] > MM_MAX_CLASSES || v[1] != ds->rawd || v[5] < 0)
+		elog(ERROR, "malformed message in the parallel read of the training rows");
+	for (int64 i = 0; i < ds->n; i++)
+		if (ds->y[i] >= v[0])
+			elog(ERROR, "malformed message in the parallel read of the training rows");
+	memset(&sm, 0, sizeof(sm));
+	sm.ncols = (uint32) v[1];
+	sm.scale = scale;
+	if (scale != MM_SCALE_NONE)
+	{
+		sm.center = palloc(sizeof(double) * v[1]);
+		sm.scalev = palloc(sizeof(double) * v[1]);
+		MmDpTake(r, sm.center, sizeof(double) * v[1]);
+		MmDpTake(r, sm.scalev, sizeof(double) * v[1]);
+	}
+	MmDpEnd(r);
+	memset(&lp, 0, sizeof(lp));
+	lp.penalty = v[2];
+	lp.fit_intercept = v[3] != 0;
+	lp.max_iter = v[4];
+	lp.C = c[0];
+	lp.tol = c[1];
+
+	MmDpTrainMatrix(ds, &sm, &mx);
+	logit->scaled = mx.in_place && sm.scale != MM_SCALE_NONE;
+	logit->part = mm_logit_part_new(mx.n, v[1], v[0], mx.X, mx.y, &lp, MmPallocAllocator(), &err);
+	if (logit->part == NULL)
+		elog(ERROR, "the logistic fit of a parallel worker: %s", err.msg);
+	Xs = MmDpSubsample(&mx, v[1], v[5], &ns, &ys);
+	len = (sizeof(double) * v[1] + sizeof(int32)) * (Size) ns;
+	buf = palloc_extended(Max(len, 1), MCXT_ALLOC_HUGE);
+	memcpy(buf, Xs, sizeof(double) * v[1] * ns);
+	memcpy(buf + sizeof(double) * v[1] * ns, ys, sizeof(int32) * ns);
+	ans = MmDpHeader(MMDP_LOGIT_PREP, ns);
+	MmScanParallelSend(mq, &ans, sizeof(ans), buf, len);
+}
+
 /*
  * A worker of the parallel read (mm_scan.c): its pages' rows into a
  * dataset of its own, its STATE to the backend, then the backend's
@@ -882,8 +1331,12 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 	MmDpNb		nb;
 	double	   *theta = NULL;
 	double	   *mean_all = NULL;
+	MmDpWorkerLogit logit;
 
+	memset(&logit, 0, sizeof(logit));
 	memcpy(&a, args, sizeof(a));
+	/* the backend's mm.blas_threads: no thread pool of its own */
+	MmSetBlasThreads();
 	/* the columns as the backend's dataset has them: scalar numbers */
 	memset(&target, 0, sizeof(target));
 	target.name = names[0];
@@ -900,8 +1353,7 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 	while (MmDatasetReadRows(&ds, scan, PG_INT64_MAX))
 		;
 	/* no row (the others read every page): the layout of scalar columns */
-	if (ds.n == 0)
-		ds.rawd = ncols;
+	MmDatasetScalarLayout(&ds);
 	MmDpSendState(&ds, mq);
 
 	memset(&nb, 0, sizeof(nb));
@@ -990,8 +1442,49 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 									   sizeof(double) * mm_nb_stage2_len(nb.p, nb.K));
 					break;
 				}
+			case MMDP_SCALE:
+				{
+					MmDpMsg		ans = MmDpHeader(MMDP_SCALE, 0);
+					double	   *center = NULL;
+					double	   *cols;
+					Size		clen;
+
+					if (h.n < 1 || h.n > 3)
+						elog(ERROR, "malformed message in the parallel read of the training rows");
+					if (h.n == 2)
+					{
+						center = palloc(sizeof(double) * Max(ds.rawd, 1));
+						MmDpTake(&r, center, sizeof(double) * ds.rawd);
+					}
+					MmDpEnd(&r);
+					cols = MmDpColumns(&ds, (int) h.n, center, &clen);
+					MmScanParallelSend(mq, &ans, sizeof(ans), cols, clen);
+					break;
+				}
+			case MMDP_LOGIT_PREP:
+				MmDpWorkerLogitPrep(&ds, &r, &logit, mq);
+				break;
+			case MMDP_LOGIT:
+				{
+					double	   *ans;
+					int			m = logit.part ? mm_logit_part_nparams(logit.part) : 0;
+					Size		alen = sizeof(double) * (1 + (h.n ? (Size) m + (Size) m * m : 0));
+					MmDpMsg		ah = MmDpHeader(MMDP_LOGIT, 0);
+
+					if (logit.part == NULL || r.left != sizeof(double) * m)
+						elog(ERROR, "malformed message in the parallel read of the training rows");
+					if (logit.theta == NULL)
+						logit.theta = palloc(sizeof(double) * m);
+					memcpy(logit.theta, r.p, sizeof(double) * m);
+					ans = palloc(alen);
+					ans[0] = mm_logit_part_eval(logit.part, logit.theta,
+												h.n ? ans + 1 : NULL, h.n ? ans + 1 + m : NULL);
+					MmScanParallelSend(mq, &ah, sizeof(ah), ans, alen);
+					pfree(ans);
+					break;
+				}
 			case MMDP_SCORE:
-				MmDpWorkerScore(&ds, &r, h.n != 0, mq);
+				MmDpWorkerScore(&ds, &r, h.n != 0, logit.scaled, mq);
 				break;
 			case MMDP_DONE:
 				return;

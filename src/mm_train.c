@@ -1398,6 +1398,68 @@ MmClassIndices(const double *y, int64 n)
 	return cls;
 }
 
+/*
+ * Fit m's logistic regression on X, y (nt rows), or with dp on the rows of
+ * parallel workers and ds's (X and y NULL, nt all the training rows).
+ */
+static void
+MmFitLogistic(const char *model, const MmTrainParams *p, MmModel *m, const double *X, const double *y,
+			  int64 nt, const MmModel *prev, MmDataPar *dp, const MmDataset *ds)
+{
+	MmLogisticParams lp;
+	MmLogisticInfo info;
+	MmFitProgress fp = {model, p->verbose, -1, p->max_iter};
+	MmProgress	progress = {MmFitProgressFn, &fp};
+	MmStatus	status;
+	MmErr		err;
+
+	MmSetBlasThreads();
+	memset(&lp, 0, sizeof(lp));
+	if (prev != NULL)
+	{
+		lp.init_coef = prev->coefs;
+		lp.init_intercept = prev->intercepts;
+	}
+
+	lp.penalty = p->penalty;
+	lp.C = p->C;
+	lp.fit_intercept = p->fit_intercept;
+	lp.max_iter = p->max_iter;
+	lp.tol = p->tol;
+	m->fit_intercept = p->fit_intercept;
+	m->penalty = p->penalty;
+	m->C = p->C;
+	m->nsets = mm_logistic_nsets(m->nclasses);
+	m->coefs = palloc0(sizeof(double) * m->nsets * m->ncols);
+	m->intercepts = palloc0(sizeof(double) * m->nsets);
+	if (dp != NULL)
+		status = MmDataParLogisticFit(dp, ds, m, &lp, &info, &progress, &err);
+	else
+		status = mm_logistic_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt),
+								 &lp, m->coefs, m->intercepts, &info, &progress,
+								 MmPallocAllocator(), &err);
+	if (status != MM_OK)
+	{
+		if (p->penalty == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("model \"%s\": %s", model, err.msg),
+					 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
+		MmReportCoreError(status, &err, model);
+	}
+	if (p->penalty == 0 && X != NULL && MmSeparable(m, X, y, nt))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the classes of model \"%s\" are perfectly separable by its features", model),
+				 errdetail("Without a penalty the weights grow without bound, and the probabilities tend to 0 and 1."),
+				 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
+	if (!info.converged)
+		ereport(WARNING,
+				(errmsg("model \"%s\" did not converge in %d iterations", model, info.iterations),
+				 errdetail("The largest gradient component is %g.", info.grad_norm),
+				 errhint("Raise params.max_iter, or scale the features.")));
+}
+
 /* Naive Bayes's one-hot group of each encoded column of m (-1: numeric). */
 static int32 *
 MmNbGroups(const MmModel *m)
@@ -1438,55 +1500,8 @@ MmFitMatrix(const char *model, int algorithm, const MmTrainParams *p, MmModel *m
 			MmFitLinearRows(model, p, m, X, y, nt);
 			break;
 		case MM_ALG_LOGISTIC_REGRESSION:
-			{
-				MmLogisticParams lp;
-				MmLogisticInfo info;
-				MmFitProgress fp = {model, p->verbose, -1, p->max_iter};
-				MmProgress progress = {MmFitProgressFn, &fp};
-
-				memset(&lp, 0, sizeof(lp));
-				if (prev != NULL)
-				{
-					lp.init_coef = prev->coefs;
-					lp.init_intercept = prev->intercepts;
-				}
-
-				lp.penalty = p->penalty;
-				lp.C = p->C;
-				lp.fit_intercept = p->fit_intercept;
-				lp.max_iter = p->max_iter;
-				lp.tol = p->tol;
-				m->fit_intercept = p->fit_intercept;
-				m->penalty = p->penalty;
-				m->C = p->C;
-				m->nsets = mm_logistic_nsets(m->nclasses);
-				m->coefs = palloc0(sizeof(double) * m->nsets * m->ncols);
-				m->intercepts = palloc0(sizeof(double) * m->nsets);
-				status = mm_logistic_fit(nt, m->ncols, m->nclasses, X, MmClassIndices(y, nt),
-										 &lp, m->coefs, m->intercepts, &info, &progress,
-										 MmPallocAllocator(), &err);
-				if (status != MM_OK)
-				{
-					if (p->penalty == 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_EXCEPTION),
-								 errmsg("model \"%s\": %s", model, err.msg),
-								 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
-					MmReportCoreError(status, &err, model);
-				}
-				if (p->penalty == 0 && MmSeparable(m, X, y, nt))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("the classes of model \"%s\" are perfectly separable by its features", model),
-							 errdetail("Without a penalty the weights grow without bound, and the probabilities tend to 0 and 1."),
-							 errhint("Use penalty 'l2' (the default), which keeps the weights finite.")));
-				if (!info.converged)
-					ereport(WARNING,
-							(errmsg("model \"%s\" did not converge in %d iterations", model, info.iterations),
-							 errdetail("The largest gradient component is %g.", info.grad_norm),
-							 errhint("Raise params.max_iter, or scale the features.")));
-				break;
-			}
+			MmFitLogistic(model, p, m, X, y, nt, prev, NULL, NULL);
+			break;
 		case MM_ALG_KMEANS:
 			MmFitKMeans(model, p, m, X, nt);
 			break;
@@ -1570,14 +1585,16 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 
 	/*
 	 * split numbers serve the held-out split and the folds only.  A naive
-	 * Bayes model of a large table may be read by parallel workers, which
-	 * keep their rows and do their share of the fit and the scoring.
+	 * Bayes or (penalty l2) logistic model of a large table may be read by
+	 * parallel workers, which keep their rows and do their share of the
+	 * fit and the scoring.
 	 */
 	MmDatasetRead(&ds, src, tcol, cols, ncols, label_type, p->impute != MM_IMPUTE_ERROR,
 				  (uint64) p->seed, test_fraction > 0 || search != NULL || algorithm == MM_ALG_STACKING,
 				  (int64) mm_max_train_memory_kb * 1024,
-				  algorithm == MM_ALG_NAIVE_BAYES && search == NULL &&
-				  p->scale == MM_SCALE_NONE && !p->warm_start ? &dp : NULL);
+				  search == NULL && !p->warm_start &&
+				  ((algorithm == MM_ALG_NAIVE_BAYES && p->scale == MM_SCALE_NONE) ||
+				   (algorithm == MM_ALG_LOGISTIC_REGRESSION && p->penalty == 2)) ? &dp : NULL);
 	if (dp != NULL)
 	{
 		int64	   *train_k = palloc0(sizeof(int64) * Max(ds.labels.n, 1));
@@ -1645,13 +1662,13 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 						p->n_components, model, m->ncols),
 				 errhint("Use at most %u components, or leave n_components out for all of them.",
 						 m->ncols)));
-	if (algorithm <= MM_ALG_LOGISTIC_REGRESSION && ds.n_train < nparams)
+	if (algorithm <= MM_ALG_LOGISTIC_REGRESSION && n_train_all < nparams)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("model \"%s\" needs at least " INT64_FORMAT " training rows, but got " INT64_FORMAT,
-						model, nparams, ds.n_train),
+						model, nparams, n_train_all),
 				 errdetail("%s with %u encoded features has " INT64_FORMAT " parameters; " INT64_FORMAT " of the source's " INT64_FORMAT " rows were held out (test_fraction %g).",
-						   algname, m->ncols, nparams, ds.n - ds.n_train, ds.n, test_fraction),
+						   algname, m->ncols, nparams, n_all - n_train_all, n_all, test_fraction),
 				 errhint("Add rows, use fewer features, or lower test_fraction.")));
 
 	/*
@@ -1746,12 +1763,17 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	}
 	if (algorithm == MM_ALG_STACKING)
 		MmFitStacking(model, p->stack, m, X, y, u, nt);
-	else if (dp != NULL)
+	else if (dp != NULL && algorithm == MM_ALG_NAIVE_BAYES)
 	{
 		m->scale = MM_SCALE_NONE;
 		m->var_smoothing = p->var_smoothing;
 		m->nb_alpha = p->alpha;
 		MmDataParNbFit(dp, &ds, m, MmNbGroups(m), p->var_smoothing, p->alpha, model);
+	}
+	else if (dp != NULL)
+	{
+		MmDataParScale(dp, &ds, m, p->scale);
+		MmFitLogistic(model, p, m, NULL, NULL, n_train_all, NULL, dp, &ds);
 	}
 	else
 	{

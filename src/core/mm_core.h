@@ -300,6 +300,7 @@ MmStatus	mm_logistic_fit(int64_t n, int p, int K, const double *X,
  * subsample of every MM_LOGISTIC_STRIDE-th row of each part.
  */
 #define MM_LOGISTIC_STRIDE 16
+#define MM_LOGISTIC_SUBSAMPLE_MIN 200000	/* rows from which a fit starts from a subsample's */
 typedef struct MmLogitPart MmLogitPart;
 typedef double (*MmLogitSumFn) (void *arg, const double *theta, double *grad, double *H);
 

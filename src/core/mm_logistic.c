@@ -87,7 +87,6 @@ extern void dpotrs_(const char *uplo, const int *n, const int *nrhs,
 #define MM_ARMIJO			1e-4
 #define MM_LS_MAX			60
 #define MM_SEPARATION_LOSS	1e-10	/* per row, penalty none */
-#define MM_SUBSAMPLE_MIN	200000	/* rows from which Newton starts from a subsample's fit */
 #define MM_SUBSAMPLE_TOL	1e-4
 
 /* The problem and the scratch buffers of one pass over the data. */
@@ -648,7 +647,7 @@ mm_logistic_subsample_start(int64_t n, int64_t ns, int p, int K, const double *X
 	MmErr		serr = {{0}};
 	int			nsets = mm_logistic_nsets(K);
 
-	if (n < MM_SUBSAMPLE_MIN || params->init_coef != NULL || ns < 1)
+	if (n < MM_LOGISTIC_SUBSAMPLE_MIN || params->init_coef != NULL || ns < 1)
 		return false;
 	sp.C = params->C * MM_LOGISTIC_STRIDE;
 	sp.tol = fmax(params->tol, MM_SUBSAMPLE_TOL);
@@ -903,7 +902,7 @@ mm_logistic_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 	 * point is the same optimum, to the same tolerance.  A subsample that
 	 * lacks a class or fails is simply not used.
 	 */
-	if (params->init_coef == NULL && n >= MM_SUBSAMPLE_MIN)
+	if (params->init_coef == NULL && n >= MM_LOGISTIC_SUBSAMPLE_MIN)
 	{
 		int64_t		ns = n / MM_LOGISTIC_STRIDE;
 		double	   *Xs = mm_alloc0(a, sizeof(double) * (size_t) ns * p);

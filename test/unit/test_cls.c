@@ -1222,7 +1222,7 @@ test_logistic_parts(void)
 			  "status %d, %d passes, worst %g: %s", st, parts.calls, worst, err.msg);
 	}
 
-	/* a subsample start: below MM_SUBSAMPLE_MIN rows there is none */
+	/* a subsample start: below MM_LOGISTIC_SUBSAMPLE_MIN rows there is none */
 	{
 		MmLogisticParams lp = logit_params(2, 1.0, true);
 		double		c[4],
