@@ -100,6 +100,12 @@ SELECT version FROM mm_train('dp_lin', 'linear_regression', 'dp_t', 'y',
   features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
 ALTER TABLE dp_t RESET (parallel_workers);
 SELECT pg_temp.agree('dp_lin', 1, 6) AS one_worker_agree, pg_temp.same('dp_lin', 2, 7) AS no_worker_same;
+-- parallel_leader_participation off, as for a Gather: the workers read every page
+SET parallel_leader_participation = off;
+SELECT version FROM mm_train('dp_lin', 'linear_regression', 'dp_t', 'y',
+  features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
+RESET parallel_leader_participation;
+SELECT pg_temp.agree('dp_lin', 1, 8) AS no_leader_agree;
 
 -- below min_parallel_table_scan_size, and a temporary table: no workers
 SET min_parallel_table_scan_size = '100MB';

@@ -181,6 +181,14 @@ END $$;
 SELECT version FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_t', 'label', features => ARRAY['a', 'c'],
   test_fraction => 0, params => '{"verbose": true}');
 ROLLBACK;
+-- no row at all (a table with parallel_workers set takes workers whatever its size;
+-- pages whose rows were all deleted): the serial error
+CREATE TABLE dpc_empty (a float8, b float8, label int) WITH (parallel_workers = 2);
+SELECT regress.error($$SELECT * FROM mm_train('dpc_empty', 'naive_bayes', 'dpc_empty', 'label')$$);
+INSERT INTO dpc_empty SELECT i, i, i % 2 FROM generate_series(1, 5000) i;
+DELETE FROM dpc_empty;
+SELECT regress.error($$SELECT * FROM mm_train('dpc_empty', 'logistic_regression', 'dpc_empty', 'label')$$);
+DROP TABLE dpc_empty;
 -- a worker's rows beyond its mm.max_train_memory
 SET mm.max_train_memory = '256kB';
 SELECT regress.error($$SELECT * FROM mm_train('dpc_mem', 'naive_bayes', 'dpc_t', 'label',

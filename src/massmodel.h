@@ -396,6 +396,9 @@ extern void MmDatasetInit(MmDataset *ds, const MmSourceCol *target,
 extern void MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls);
 extern bool MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max);
 extern void MmDatasetScalarLayout(MmDataset *ds);
+typedef void (*MmDatasetRunFn) (const MmDataset *ds, int64 r, int64 n, void *arg);
+extern void MmDatasetRuns(const MmDataset *ds, bool heldout, int64 max, MmDatasetRunFn fn,
+						  void *arg);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,

@@ -49,6 +49,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "storage/shm_mq.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -814,6 +815,8 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 		*workers = MmScanParallelLaunched(par);
 		parts = palloc0(sizeof(MmLinState *) * Max(*workers, 1));
 		kept = palloc0(sizeof(int64) * Max(*workers, 1));
+		/* as a Gather: with parallel_leader_participation off the workers read every page */
+		reading = *workers == 0 || parallel_leader_participation;
 	}
 	/* until this backend's share is read and every worker's state is in */
 	while (reading || nparts < *workers)

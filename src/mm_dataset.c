@@ -255,16 +255,15 @@ MmDatasetSlot(MmDataset *ds, const Datum *values, const bool *nulls)
 		MmDatasetLayout(ds, values, nulls);
 	if (ds->n == ds->cap)
 	{
+		/* a row costs its values, its target and its split number */
+		int64		limit = ds->max_bytes / (int64) (sizeof(double) * (ds->rawd + 2));
 		int64		cap = ds->cap ? ds->cap * 2 : 1024;
-		int64		bytes;
 
-		/* the rows expected at once, when they fit: no copies as they grow */
-		if (ds->cap == 0 && ds->expect > cap &&
-			(double) ds->expect * sizeof(double) * (ds->rawd + 2) <= (double) ds->max_bytes)
+		/* the rows expected at once: no copies as they grow; never past the budget */
+		if (ds->cap == 0 && ds->expect > cap)
 			cap = ds->expect;
-		bytes = cap * (int64) (sizeof(double) * (ds->rawd + 2));
-
-		if (bytes > ds->max_bytes)
+		cap = Min(cap, limit);
+		if (cap <= ds->n)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("the training rows need more than mm.max_train_memory (%lld kB)",
@@ -435,6 +434,7 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 	bool		scalars = !ds->impute;
 	Datum	   *values;
 	bool	   *nulls;
+	double	   *staging;
 
 	for (int i = 0; i < ds->ncols; i++)
 		scalars &= ds->cols[i].kind == MM_COL_FLOAT8 || ds->cols[i].kind == MM_COL_BOOL;
@@ -452,16 +452,28 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 		pfree(nulls);
 		return true;
 	}
+	staging = palloc(sizeof(double) * Max(ds->ncols, 1));
 	for (int64 r = 0; r < max; r++)
 	{
-		double	   *row = MmDatasetSlot(ds, NULL, NULL);
+		/* straight into the raw row, but into staging where room must be made */
+		bool		grow = ds->n == 0 || ds->n == ds->cap || ds->n % ds->chunk_rows == 0;
+		double	   *row = grow ? staging : MmRawRow(ds, ds->n);
 		Datum		target;
 		bool		tnull;
 		int			null_col;
 		bool		finite = true;
 
 		if (!MmScanNextTargetRow(scan, &target, &tnull, row, &null_col))
+		{
+			pfree(staging);
 			return false;
+		}
+		if (grow)
+		{
+			/* a row was read: now the room for it */
+			row = MmDatasetSlot(ds, NULL, NULL);
+			memcpy(row, staging, sizeof(double) * ds->ncols);
+		}
 		if (tnull)
 			MmReportNull(ds->target->name, true);
 		MmDatasetTarget(ds, target, &ds->hv[0]);
@@ -485,6 +497,7 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 		if ((ds->n & 0x3FFF) == 0)
 			MmProgressRows(ds->n);
 	}
+	pfree(staging);
 	return true;
 }
 
@@ -1168,6 +1181,55 @@ MmDatasetRawIsEncoded(const MmDataset *ds, const MmModel *m)
 }
 
 /*
+ * Call fn on the rows of one side of the split (held out or not) in order,
+ * in runs of consecutive rows within a chunk, of at most max rows.
+ */
+void
+MmDatasetRuns(const MmDataset *ds, bool heldout, int64 max, MmDatasetRunFn fn, void *arg)
+{
+	for (int64 r = 0; r < ds->n;)
+	{
+		int64		end = Min(ds->n, (r / ds->chunk_rows + 1) * ds->chunk_rows);
+		int64		run;
+
+		if (ds->heldout[r] != heldout)
+		{
+			r++;
+			continue;
+		}
+		for (run = 1; r + run < end && run < max && ds->heldout[r + run] == heldout; run++)
+			;
+		fn(ds, r, run, arg);
+		r += run;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* MmDatasetMatrix's copy of a run of raw rows that are the encoded ones */
+typedef struct MmMatrixFill
+{
+	const MmModel *m;
+	double	   *X;
+	double	   *y;
+	int64		n;
+} MmMatrixFill;
+
+static void
+MmMatrixRun(const MmDataset *ds, int64 r, int64 run, void *arg)
+{
+	MmMatrixFill *f = arg;
+	uint32		p = f->m->ncols;
+
+	memcpy(f->X + f->n * p, MmRawRow(ds, r), sizeof(double) * run * p);
+	for (int64 k = 0; k < run; k++)
+	{
+		mm_model_scale(f->m, f->X + (f->n + k) * p);
+		f->y[f->n + k] = ds->y[r + k];
+	}
+	f->n += run;
+}
+
+/*
  * The encoded, scaled rows of one side of the split, row-major, with the
  * targets (values or class indices) in *y.  With share, when that side is
  * every row, the raw rows are already the encoded ones, unscaled, and lie
@@ -1196,30 +1258,11 @@ MmDatasetMatrix(const MmDataset *ds, const MmModel *m, bool heldout,
 	n = 0;
 	if (MmDatasetRawIsEncoded(ds, m))
 	{
-		/* runs of rows of this side within a chunk: one copy each */
-		for (int64 r = 0; r < ds->n;)
-		{
-			int64		end = Min(ds->n, (r / ds->chunk_rows + 1) * ds->chunk_rows);
-			int64		run;
+		MmMatrixFill fill = {m, X, *y, 0};
 
-			if (ds->heldout[r] != heldout)
-			{
-				r++;
-				continue;
-			}
-			for (run = 1; r + run < end && ds->heldout[r + run] == heldout; run++)
-				;
-			memcpy(X + n * m->ncols, MmRawRow(ds, r), sizeof(double) * run * m->ncols);
-			for (int64 k = 0; k < run; k++)
-			{
-				mm_model_scale(m, X + (n + k) * m->ncols);
-				(*y)[n + k] = ds->y[r + k];
-			}
-			n += run;
-			r += run;
-			CHECK_FOR_INTERRUPTS();
-		}
-		*nrows = n;
+		/* runs of rows of this side within a chunk: one copy each */
+		MmDatasetRuns(ds, heldout, PG_INT64_MAX, MmMatrixRun, &fill);
+		*nrows = fill.n;
 		return X;
 	}
 	for (int64 r = 0; r < ds->n; r++)

@@ -49,6 +49,7 @@
 #include "miscadmin.h"
 #include "optimizer/optimizer.h"
 #include "storage/shm_mq.h"
+#include "utils/memutils.h"
 
 /* what a worker needs to read its rows as the backend reads its own */
 typedef struct MmDpArgs
@@ -125,6 +126,21 @@ MmDpEnd(const MmDpReader *r)
 		elog(ERROR, "malformed message in the parallel read of the training rows");
 }
 
+/*
+ * A worker's answer of len bytes must fit one message of its queue (1 GB):
+ * some answers have 8 bytes a row (the split numbers, the AUC's scores).
+ */
+static void
+MmDpCheckSize(Size len, int64 rows)
+{
+	if (len > MaxAllocSize - 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a parallel worker of the training read holds too many rows to hand on: " INT64_FORMAT, rows),
+				 errdetail("Its answer would take %zu bytes; one message holds at most 1 GB.", len),
+				 errhint("Train with more workers (max_parallel_workers_per_gather), or with none (0).")));
+}
+
 /* A message header of kind with n. */
 static MmDpMsg
 MmDpHeader(int kind, int64 n)
@@ -145,29 +161,29 @@ MmDpHeader(int kind, int64 n)
 typedef void (*MmDpRunFn) (const MmDataset *ds, const double *X, const int32 *y,
 						   int64 n, int64 row0, void *arg);
 
+typedef struct MmDpRunArg
+{
+	MmDpRunFn	fn;
+	void	   *arg;
+} MmDpRunArg;
+
+static void
+MmDpRun(const MmDataset *ds, int64 r, int64 n, void *arg)
+{
+	MmDpRunArg *ra = arg;
+	int32		y[MMDP_RUN];
+
+	for (int64 k = 0; k < n; k++)
+		y[k] = (int32) ds->y[r + k];
+	ra->fn(ds, MmRawRow(ds, r), y, n, r, ra->arg);
+}
+
 static void
 MmDpRuns(const MmDataset *ds, bool heldout, MmDpRunFn fn, void *arg)
 {
-	int32		y[MMDP_RUN];
+	MmDpRunArg	ra = {fn, arg};
 
-	for (int64 r = 0; r < ds->n;)
-	{
-		int64		end = Min(ds->n, (r / ds->chunk_rows + 1) * ds->chunk_rows);
-		int64		run;
-
-		if (ds->heldout[r] != heldout)
-		{
-			r++;
-			continue;
-		}
-		for (run = 1; r + run < end && run < MMDP_RUN && ds->heldout[r + run] == heldout; run++)
-			;
-		for (int64 k = 0; k < run; k++)
-			y[k] = (int32) ds->y[r + k];
-		fn(ds, MmRawRow(ds, r), y, run, r, arg);
-		r += run;
-		CHECK_FOR_INTERRUPTS();
-	}
+	MmDatasetRuns(ds, heldout, MMDP_RUN, MmDpRun, &ra);
 }
 
 /* ---------------------------------------------------------------------
@@ -617,6 +633,12 @@ MmDataParSplit(MmDataPar *dp, MmDataset *ds, double test_fraction, int64 *n,
 	if (test_fraction > 0 && !ds->split)
 		elog(ERROR, "the dataset was read without split numbers");
 	ds->heldout = palloc0(sizeof(bool) * Max(ds->n, 1));
+	if (K == 0)
+	{
+		/* no row anywhere (every row has a label): nothing to split */
+		*n = *n_train = dp->n_train = 0;
+		return;
+	}
 	MmDatasetClasses(ds, rank);
 	for (int64 i = 0; i < ds->n; i++)
 		nk[(int32) ds->y[i]]++;
@@ -630,27 +652,41 @@ MmDataParSplit(MmDataPar *dp, MmDataset *ds, double test_fraction, int64 *n,
 
 	if (test_fraction > 0)
 	{
-		/* each class's cut from the split numbers of all its rows */
+		/* each class's cut from the split numbers of all its rows, grouped by class */
+		int64		total = 0;
+		int64	   *start = palloc0(sizeof(int64) * (K + 1));
+		int64	   *fill = palloc(sizeof(int64) * K);
+		double	   *uk;
+
 		for (int32 k = 0; k < K; k++)
 		{
-			double	   *uk = palloc_extended(sizeof(double) * Max(nk[k], 1), MCXT_ALLOC_HUGE);
-			int64		at = 0;
-
-			for (int64 i = 0; i < ds->n; i++)
-				if ((int32) ds->y[i] == k)
-					uk[at++] = ds->u[i];
-			for (int w = 0; w < dp->workers; w++)
-				for (int l = 0; l < dp->w[w].nlabels; l++)
-					if (rank[dp->w[w].label[l]] == k)
-					{
-						memcpy(uk + at, dp->w[w].u + dp->w[w].ustart[l],
-							   sizeof(double) * dp->w[w].count[l]);
-						at += dp->w[w].count[l];
-					}
-			cut[k] = MmSplitCut(uk, nk[k], test_fraction, &take[k]);
-			need[k] = take[k];
-			pfree(uk);
+			start[k + 1] = start[k] + nk[k];
+			fill[k] = start[k];
+			total += nk[k];
 		}
+		uk = palloc_extended(sizeof(double) * Max(total, 1), MCXT_ALLOC_HUGE);
+		for (int64 i = 0; i < ds->n; i++)
+		{
+			uk[fill[(int32) ds->y[i]]++] = ds->u[i];
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		for (int w = 0; w < dp->workers; w++)
+			for (int l = 0; l < dp->w[w].nlabels; l++)
+			{
+				int32		k = rank[dp->w[w].label[l]];
+
+				memcpy(uk + fill[k], dp->w[w].u + dp->w[w].ustart[l],
+					   sizeof(double) * dp->w[w].count[l]);
+				fill[k] += dp->w[w].count[l];
+			}
+		for (int32 k = 0; k < K; k++)
+		{
+			cut[k] = MmSplitCut(uk + start[k], nk[k], test_fraction, &take[k]);
+			need[k] = take[k];
+			CHECK_FOR_INTERRUPTS();
+		}
+		pfree(uk);
 
 		/*
 		 * Rows below the cut are held out wherever they are; of the rows at
@@ -663,6 +699,8 @@ MmDataParSplit(MmDataPar *dp, MmDataset *ds, double test_fraction, int64 *n,
 
 			need[k] -= ds->u[i] < cut[k];
 			atcut[0][k] += ds->u[i] == cut[k];
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 		}
 		for (int w = 0; w < dp->workers; w++)
 			for (int l = 0; l < dp->w[w].nlabels; l++)
@@ -675,7 +713,14 @@ MmDataParSplit(MmDataPar *dp, MmDataset *ds, double test_fraction, int64 *n,
 					need[k] -= u[i] < cut[k];
 					atcut[w + 1][k] += u[i] == cut[k];
 				}
+				CHECK_FOR_INTERRUPTS();
 			}
+		/* the workers' split numbers are done with */
+		for (int w = 0; w < dp->workers; w++)
+		{
+			pfree(dp->w[w].u);
+			dp->w[w].u = NULL;
+		}
 		for (int32 k = 0; k < K; k++)
 			for (int p = 0; p <= dp->workers; p++)
 			{
@@ -925,6 +970,15 @@ MmDataParScale(MmDataPar *dp, const MmDataset *ds, MmModel *m, int scale)
 			b[j] = 1.0;
 }
 
+/* A pass over a part's rows takes interrupts (a statement_timeout, a cancel). */
+static void
+MmDpInterrupts(void *arg, int iteration, double objective)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static const MmProgress mm_dp_interrupts = {MmDpInterrupts, NULL};
+
 /* the passes of a logistic fit over the rows of every process */
 typedef struct MmDpLogit
 {
@@ -992,8 +1046,14 @@ MmDataParLogisticFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
 	int32	   *ys;
 	int64		ns;
 
+	MmStatus	st;
+
 	if (p != ds->rawd)
 		elog(ERROR, "the parallel logistic fit takes scalar numeric features only");
+	/* a fit Newton can take (MM_ELIMIT: too many parameters), before the workers copy their rows */
+	st = mm_logit_part_new(0, p, K, NULL, NULL, lp, NULL, &lg.own, MmPallocAllocator(), err);
+	if (st != MM_OK)
+		return st;
 	/* the parameters and the scaling; the parts answer with their subsamples */
 	v[0] = K;
 	v[1] = p;
@@ -1016,9 +1076,10 @@ MmDataParLogisticFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
 	MmDpTrainMatrix(ds, m, &mx);
 	dp->scaled = mx.in_place && m->scale != MM_SCALE_NONE;
 	lg.dp = dp;
-	lg.own = mm_logit_part_new(mx.n, p, K, mx.X, mx.y, lp, MmPallocAllocator(), err);
-	if (lg.own == NULL)
-		return MM_EINVAL;
+	st = mm_logit_part_new(mx.n, p, K, mx.X, mx.y, lp, &mm_dp_interrupts, &lg.own,
+						   MmPallocAllocator(), err);
+	if (st != MM_OK)
+		return st;
 	lg.m = mm_logit_part_nparams(lg.own);
 	lg.out = palloc(sizeof(char *) * dp->workers);
 	lg.lens = palloc(sizeof(Size) * dp->workers);
@@ -1109,7 +1170,15 @@ MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char 
 			part.keys[c] = (uint64 *) (r.p + sizeof(double) * K * K +
 									   (c == 1 ? sizeof(uint64) * nkeys[0] : 0));
 		}
-		mm_clsmetrics_merge(met, &part);
+		{
+			uint64	   *old[2] = {met->keys[0], met->keys[1]};
+
+			mm_clsmetrics_merge(met, &part);
+			/* the merged keys are new arrays: the old ones are done with */
+			for (int c = 0; c < 2; c++)
+				if (old[c] != NULL && old[c] != met->keys[c])
+					pfree(old[c]);
+		}
 		pfree(out[w]);
 	}
 	MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
@@ -1164,6 +1233,7 @@ MmDpSendState(const MmDataset *ds, shm_mq_handle *mq)
 		for (int64 i = 0; i < ds->n; i++)
 			u[fill[(int32) ds->y[i]]++] = ds->u[i];
 	}
+	MmDpCheckSize(b.len + ulen, ds->n);
 	MmScanParallelSend(mq, b.data, b.len, u, ulen);
 }
 
@@ -1239,6 +1309,7 @@ MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, s
 	appendBinaryStringInfo(&b, (char *) &nan, sizeof(nan));
 	appendBinaryStringInfo(&b, (char *) met.confusion, sizeof(double) * met.K * met.K);
 	klen = sizeof(uint64) * (Size) (nkeys[0] + nkeys[1]);
+	MmDpCheckSize(b.len + klen, nkeys[0] + nkeys[1]);
 	keys = palloc_extended(Max(klen, 1), MCXT_ALLOC_HUGE);
 	if (nkeys[0] > 0)
 		memcpy(keys, met.keys[0], sizeof(uint64) * nkeys[0]);
@@ -1302,8 +1373,8 @@ MmDpWorkerLogitPrep(const MmDataset *ds, MmDpReader *r, MmDpWorkerLogit *logit,
 
 	MmDpTrainMatrix(ds, &sm, &mx);
 	logit->scaled = mx.in_place && sm.scale != MM_SCALE_NONE;
-	logit->part = mm_logit_part_new(mx.n, v[1], v[0], mx.X, mx.y, &lp, MmPallocAllocator(), &err);
-	if (logit->part == NULL)
+	if (mm_logit_part_new(mx.n, v[1], v[0], mx.X, mx.y, &lp, &mm_dp_interrupts, &logit->part,
+						  MmPallocAllocator(), &err) != MM_OK)
 		elog(ERROR, "the logistic fit of a parallel worker: %s", err.msg);
 	Xs = MmDpSubsample(&mx, v[1], v[5], &ns, &ys);
 	len = (sizeof(double) * v[1] + sizeof(int32)) * (Size) ns;

@@ -1601,7 +1601,8 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 
 		/* the classes and the split of the rows of this backend and the workers */
 		MmDataParSplit(dp, &ds, test_fraction, &n_all, &n_train_all, train_k);
-		MmCheckClasses(tcol, &ds, train_k, test_fraction);
+		if (n_all > 0)
+			MmCheckClasses(tcol, &ds, train_k, test_fraction);
 	}
 	else
 	{

@@ -304,8 +304,9 @@ MmStatus	mm_logistic_fit(int64_t n, int p, int K, const double *X,
 typedef struct MmLogitPart MmLogitPart;
 typedef double (*MmLogitSumFn) (void *arg, const double *theta, double *grad, double *H);
 
-MmLogitPart *mm_logit_part_new(int64_t n, int p, int K, const double *X, const int32_t *y,
-							   const MmLogisticParams *params, const MmAlloc *a, MmErr *err);
+MmStatus	mm_logit_part_new(int64_t n, int p, int K, const double *X, const int32_t *y,
+							  const MmLogisticParams *params, const MmProgress *progress,
+							  MmLogitPart **out, const MmAlloc *a, MmErr *err);
 int			mm_logit_part_nparams(const MmLogitPart *P);
 double		mm_logit_part_eval(MmLogitPart *P, const double *theta, double *grad, double *H);
 bool		mm_logistic_subsample_start(int64_t n, int64_t ns, int p, int K, const double *Xs,

@@ -963,20 +963,27 @@ struct MmLogitPart
 };
 
 /*
- * The part of n rows X (row-major, n x p), y (classes, checked by the
- * caller) of a fit with params; NULL with err set when it cannot be one.
+ * *out: the part of n rows X (row-major, n x p), y (classes, checked by
+ * the caller) of a fit with params, its passes calling progress (may be
+ * NULL) every MM_PROGRESS_BLOCKS blocks; or an error when it cannot be
+ * one (a bad parameter, MM_ELIMIT: too many parameters for Newton).
  */
-MmLogitPart *
+MmStatus
 mm_logit_part_new(int64_t n, int p, int K, const double *X, const int32_t *y,
-				  const MmLogisticParams *params, const MmAlloc *a, MmErr *err)
+				  const MmLogisticParams *params, const MmProgress *progress,
+				  MmLogitPart **out, const MmAlloc *a, MmErr *err)
 {
 	MmLogitPart *P = mm_alloc0(a, sizeof(MmLogitPart));
 	static const double none = 0.0;
+	MmStatus	st;
 
-	if (mm_logistic_check_params(p, K, params, err) != MM_OK ||
-		mm_logit_setup(&P->L, n, p, K, X != NULL ? X : &none, y, params, NULL, a, err) != MM_OK)
-		return NULL;
-	return P;
+	*out = NULL;
+	st = mm_logistic_check_params(p, K, params, err);
+	if (st == MM_OK)
+		st = mm_logit_setup(&P->L, n, p, K, X != NULL ? X : &none, y, params, progress, a, err);
+	if (st == MM_OK)
+		*out = P;
+	return st;
 }
 
 /* The number of values of theta, the gradient (and the Hessian's side) of a part. */

@@ -1203,8 +1203,8 @@ test_logistic_parts(void)
 			int			a = cut[i] * n / 150;
 			int			b = cut[i + 1] * n / 150;
 
-			parts.part[i] = mm_logit_part_new(b - a, 4, K, X + (size_t) a * 4, y + a, &lp,
-											  &talloc, &err);
+			st = mm_logit_part_new(b - a, 4, K, X + (size_t) a * 4, y + a, &lp, NULL,
+								   &parts.part[i], &talloc, &err);
 		}
 		parts.m = mm_logit_part_nparams(parts.part[0]);
 		st = mm_logistic_fit_sum(n, 4, K, &lp, sum_parts, &parts, pcoef, pintercept, &info,
@@ -1238,16 +1238,22 @@ test_logistic_parts(void)
 	{
 		MmLogisticParams lp = logit_params(2, 1.0, true);
 		MmLogisticParams bad = logit_params(2, -1.0, true);
-		MmLogitPart *P = mm_logit_part_new(0, 4, 2, NULL, NULL, &lp, &talloc, &err);
+		MmLogitPart *P;
+		MmLogitPart *Q;
+
+		st = mm_logit_part_new(0, 4, 2, NULL, NULL, &lp, NULL, &P, &talloc, &err);
 		double		theta[5] = {0, 0, 0, 0, 0};
 		double		g[5],
 					h[25];
 
 		check(P != NULL && mm_logit_part_eval(P, theta, g, h) == 0.0 && g[0] == 0.0 && h[0] == 0.0,
 			  "logistic parts: an empty part adds nothing", "part %p", (void *) P);
-		check(mm_logit_part_new(10, 4, 2, &iris_X[0][0], yb, &bad, &talloc, &err) == NULL &&
-			  strstr(err.msg, "C must be positive") != NULL,
+		check(mm_logit_part_new(10, 4, 2, &iris_X[0][0], yb, &bad, NULL, &Q, &talloc, &err) == MM_EINVAL &&
+			  Q == NULL && strstr(err.msg, "C must be positive") != NULL,
 			  "logistic parts: a part with bad parameters is refused", "%s", err.msg);
+		check(mm_logit_part_new(0, 200, 30, NULL, NULL, &lp, NULL, &Q, &talloc, &err) == MM_ELIMIT &&
+			  Q == NULL && strstr(err.msg, "too many parameters") != NULL,
+			  "logistic parts: a part with too many parameters for Newton is refused", "%s", err.msg);
 		st = mm_logistic_fit_sum(0, 4, 2, &lp, sum_parts, NULL, theta, theta, NULL, NULL, &talloc, &err);
 		check(st == MM_EINVAL && strstr(err.msg, "at least one row") != NULL,
 			  "logistic parts: no rows is refused", "status %d: %s", st, err.msg);
