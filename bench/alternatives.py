@@ -269,8 +269,8 @@ def psql_text(sql):
 
 OPTIONS = "-c max_parallel_workers_per_gather=0 -c jit=off"
 # mm_train's max_parallel_workers_per_gather: PostgreSQL's default (the
-# regressions' direct read of alt_t takes parallel workers; the other
-# trainers read in the one backend)
+# direct read of alt_t takes parallel workers for the regressions, naive
+# Bayes and logistic regression; the other trainers read in the one backend)
 TRAIN_WORKERS = 2
 
 
@@ -1111,8 +1111,9 @@ def section(res, meta):
     L.append("  work the scikit-learn side does not do.  Each call runs with")
     L.append("  `max_parallel_workers_per_gather = %d`, PostgreSQL's default (the" % TRAIN_WORKERS)
     L.append("  session's setting is restored after it, untimed), as scikit-learn runs")
-    L.append("  with its default thread pools: the one-scan regressions read `alt_t`")
-    L.append("  with parallel workers, the other trainers in the one backend.")
+    L.append("  with its default thread pools: the one-scan regressions, naive Bayes")
+    L.append("  and logistic regression read `alt_t` with parallel workers, the other")
+    L.append("  trainers in the one backend.")
     L.append("- **sklearn fit**: the estimator listed below, `.fit(X, y)` (`.fit(X)`")
     L.append("  for k-means and PCA), `X` a float64 numpy array of the rows already in")
     L.append("  memory (read once before the timing); only the fit is timed.")
@@ -1274,9 +1275,12 @@ def section(res, meta):
     L.append("  directly from its heap (`mm.direct_scan`, on by default: a plain table")
     L.append("  of `float8` columns).  linear_regression, ridge, lasso")
     L.append("  and elastic_net read the table in one scan into co-moments, with")
-    L.append("  parallel workers, the backend keeping the rows they then score and")
-    L.append("  profile (8 bytes a value); the other trainers read the rows into")
-    L.append("  memory first (8 bytes a value), in the one backend.")
+    L.append("  parallel workers, each process keeping the rows it then scores and")
+    L.append("  profiles (8 bytes a value); naive_bayes and logistic_regression read")
+    L.append("  the rows into memory with parallel workers that keep them and do their")
+    L.append("  part of the fit (the class sums; each Newton pass) and of the scoring;")
+    L.append("  the other trainers read the rows into memory first (8 bytes a value),")
+    L.append("  in the one backend.")
     L.append("  In this run mm_train is %s than the fit alone for %s%s." % (
         "slower", ", ".join(slow) if slow else "no trainer",
         "; no slower for %s" % ", ".join(fast) if fast else ""))
