@@ -25,8 +25,9 @@
  *			 (mm_nb_stage1, then, with the means, mm_nb_stage2);
  *	 SCALE	 its training rows' column sums, squared deviations from the
  *			 merged means, or minimums and maximums (MmDatasetFitScale's);
- *	 LOGIT_PREP the logistic fit's parameters and scaling: it scales a copy
- *			 of its training rows into a part of the fit (mm_logit_part_new)
+ *	 LOGIT_PREP the logistic fit's parameters and scaling: it scales its
+ *			 training rows (in place when they are all its rows, in one
+ *			 chunk; else a copy) into a part of the fit (mm_logit_part_new)
  *			 and answers with every 16th of them, for the start;
  *	 LOGIT	 the solver's theta: its part's loss sum, gradient and Hessian
  *			 (mm_logit_part_eval), once per pass of Newton's method;

@@ -317,6 +317,34 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 }
 
 /*
+ * Columns from .. s->n - 1 of the current tuple (data: as MmScanTuple
+ * gave it) as float8 into row[0 ..]: a NULL as 0, and *null_col the first
+ * such column when it is still -1.
+ */
+static inline void
+MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
+{
+	for (int i = from; i < s->n; i++)
+	{
+		bool		isnull;
+
+		/* the common case, a double precision column, copied as it is */
+		if (data != NULL && s->conv[i] == MM_SCAN_F8_FROM_F8)
+		{
+			memcpy(&row[i - from], data + s->off[i], sizeof(double));
+			continue;
+		}
+		row[i - from] = DatumGetFloat8(MmScanDatum(s, data, i, &isnull));
+		if (isnull)
+		{
+			row[i - from] = 0.0;
+			if (*null_col < 0)
+				*null_col = i;
+		}
+	}
+}
+
+/*
  * The next row as float8 values into row (target first, then the columns;
  * every conversion gives a float8 here); false at the end of the table.
  * A row with a NULL in a column read: *null_col is the first such column
@@ -330,24 +358,7 @@ MmScanNextFloat8(MmScan *s, double *row, int *null_col)
 	if (!MmScanTuple(s, &data))
 		return false;
 	*null_col = -1;
-	for (int i = 0; i < s->n; i++)
-	{
-		bool		isnull;
-
-		/* the common case, a double precision column, copied as it is */
-		if (data != NULL && s->conv[i] == MM_SCAN_F8_FROM_F8)
-		{
-			memcpy(&row[i], data + s->off[i], sizeof(double));
-			continue;
-		}
-		row[i] = DatumGetFloat8(MmScanDatum(s, data, i, &isnull));
-		if (isnull)
-		{
-			row[i] = 0.0;
-			if (*null_col < 0)
-				*null_col = i;
-		}
-	}
+	MmScanFloat8s(s, data, 0, row, null_col);
 	return true;
 }
 
@@ -365,23 +376,7 @@ MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *row, int *nul
 		return false;
 	*target = MmScanDatum(s, data, 0, tnull);
 	*null_col = -1;
-	for (int i = 1; i < s->n; i++)
-	{
-		bool		isnull;
-
-		if (data != NULL && s->conv[i] == MM_SCAN_F8_FROM_F8)
-		{
-			memcpy(&row[i - 1], data + s->off[i], sizeof(double));
-			continue;
-		}
-		row[i - 1] = DatumGetFloat8(MmScanDatum(s, data, i, &isnull));
-		if (isnull)
-		{
-			row[i - 1] = 0.0;
-			if (*null_col < 0)
-				*null_col = i;
-		}
-	}
+	MmScanFloat8s(s, data, 1, row, null_col);
 	return true;
 }
 
