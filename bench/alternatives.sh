@@ -41,8 +41,10 @@
 # alt_sub, and alt_c ($ROWS rows x 20 float8 columns from 8 Gaussian
 # blobs, for k-means), and times everything with
 # max_parallel_workers_per_gather = 0 and jit = off, medians of $REPS
-# executions (default 5, at least 3) after a warm-up, the compared sides
-# alternating (about 11 minutes with the defaults on 2 CPUs; MLP_EPOCHS=...,
+# executions (default 9, at least 3: this machine's times swing by a
+# third between executions, and a median of 5 moved ratios near 1 across
+# a goal) after a warm-up, the compared sides
+# alternating (about 18 minutes with the defaults on 2 CPUs; MLP_EPOCHS=...,
 # default 3, sets the mlp's epochs).  bench/alternatives.py (Debian's
 # /usr/bin/python3 with numpy, scikit-learn and psycopg2) does the work: it
 # prints the table, keeps the raw output in bench/results/alternatives_*.txt,
@@ -59,7 +61,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 PORT=${BENCH_PORT:-55465}
 ROWS=${ROWS:-1000000}
-REPS=${REPS:-5}
+REPS=${REPS:-9}
 PREDICT_ROWS=${PREDICT_ROWS:-100000}
 MLP_EPOCHS=${MLP_EPOCHS:-3}
 ALT_DOC=${ALT_DOC-$TOP/docs/benchmarks.md}
