@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every massmodel benchmark, one after the other, then the summary:
 #
-#   bash bench/all.sh             # the documented run (about 45 minutes)
+#   bash bench/all.sh             # the documented run (about 30 minutes)
 #   QUICK=1 bash bench/all.sh     # small sizes, no document written: checks
 #                                 # that every benchmark runs (a few minutes)
 #
