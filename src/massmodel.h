@@ -217,6 +217,7 @@ extern int	MmProfilePositions(const MmModel *m, int *pos);
 extern MmProfilePart *MmProfilePartBegin(const int *pos, int npos, int64 rows, int64 step);
 extern void MmProfilePartRows(MmProfilePart *pp, const double *rows, int64 n, int d);
 extern double *MmProfilePartEnd(MmProfilePart *pp, Size *len);
+extern bool MmProfilePartValid(const double *part, Size len, int npos, int64 rows);
 extern Jsonb *MmProfileFromParts(const MmModel *m, double *const *parts, int nparts,
 								 const char *from);
 #define MM_SILHOUETTE_SAMPLE 10000	/* rows the silhouette is computed on, at most */
@@ -313,6 +314,8 @@ extern MmScanPar *MmScanParallelBegin(MmScan *s, int nworkers, int kind,
 extern int	MmScanParallelLaunched(const MmScanPar *p);
 extern int	MmScanParallelReceive(MmScanPar *p, int *worker, void **data, Size *len);
 extern void MmScanParallelWait(void);
+typedef void (*MmScanTakeFn) (void *arg, int worker, const void *data, Size len);
+extern void MmScanParallelCollect(MmScanPar *p, MmScanTakeFn take, void *arg);
 extern void MmScanParallelFailed(MmScanPar *p, int worker) pg_attribute_noreturn();
 extern void MmScanParallelSendTo(MmScanPar *p, int worker, const void *head, Size headlen,
 								 const void *data, Size len);

@@ -963,6 +963,33 @@ MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos, int np
 	pfree(model);
 }
 
+/* where MmLinParCollect puts a worker's result */
+typedef struct MmLinTaken
+{
+	MmLinPar   *lp;
+	MmRegMetrics *wmet;
+	double	  **parts;
+} MmLinTaken;
+
+static void
+MmLinTake(void *arg, int worker, const void *data, Size len)
+{
+	MmLinTaken *t = arg;
+	MmLinResult r;
+
+	if (len < sizeof(r) + 2 * sizeof(double))
+		elog(ERROR, "short message from parallel worker %d", worker);
+	memcpy(&r, data, sizeof(r));
+	if (r.msg.kind != MMLS_MSG_RESULT || r.msg.nrows != t->lp->kept[worker])
+		elog(ERROR, "unexpected message from parallel worker %d", worker);
+	t->wmet[worker] = r.met;
+	len -= sizeof(r);
+	t->parts[worker] = palloc_extended(len, MCXT_ALLOC_HUGE);
+	memcpy(t->parts[worker], (const char *) data + sizeof(r), len);
+	if (!MmProfilePartValid(t->parts[worker], len, t->lp->npos, r.msg.nrows))
+		elog(ERROR, "unexpected message from parallel worker %d", worker);
+}
+
 /*
  * The workers' results (MmLinParScore): their metrics merged in worker
  * order into met (which may hold this backend's already), their profile
@@ -972,54 +999,13 @@ MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos, int np
 void
 MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts)
 {
-	MmRegMetrics *wmet = palloc0(sizeof(MmRegMetrics) * lp->workers);
-	int			done = 0;
+	MmLinTaken	t = {lp, palloc0(sizeof(MmRegMetrics) * lp->workers), parts};
 
-	for (int w = 0; w < lp->workers; w++)
-		parts[w] = NULL;
-	while (done < lp->workers)
-	{
-		int			worker;
-		void	   *data;
-		Size		len;
-		int			got = MmScanParallelReceive(lp->par, &worker, &data, &len);
-		MmLinResult r;
-
-		if (got == MM_PAR_NONE)
-		{
-			MmScanParallelWait();
-			continue;
-		}
-		/* a worker that has sent its result is done: any other has failed */
-		if (got == MM_PAR_FINISHED || got == MM_PAR_ALL_DONE)
-		{
-			for (int w = 0; w < lp->workers; w++)
-				if (parts[w] == NULL && (got == MM_PAR_ALL_DONE || w == worker))
-					MmScanParallelFailed(lp->par, w);
-			continue;
-		}
-		if (parts[worker] != NULL)
-			elog(ERROR, "unexpected message from parallel worker %d", worker);
-		if (len < sizeof(r) + 2 * sizeof(double))
-			elog(ERROR, "short message from parallel worker %d", worker);
-		memcpy(&r, data, sizeof(r));
-		if (r.msg.kind != MMLS_MSG_RESULT || r.msg.nrows != lp->kept[worker])
-			elog(ERROR, "unexpected message from parallel worker %d", worker);
-		wmet[worker] = r.met;
-		len -= sizeof(r);
-		parts[worker] = palloc_extended(len, MCXT_ALLOC_HUGE);
-		memcpy(parts[worker], (char *) data + sizeof(r), len);
-		/* the part: its rows, its sample's rows, a sum and a sample per value */
-		if (parts[worker][0] != (double) r.msg.nrows || parts[worker][1] < 0 ||
-			parts[worker][1] > parts[worker][0] ||
-			len != sizeof(double) * (2 + lp->npos + (Size) lp->npos * (Size) parts[worker][1]))
-			elog(ERROR, "unexpected message from parallel worker %d", worker);
-		done++;
-	}
+	MmScanParallelCollect(lp->par, MmLinTake, &t);
 	MmScanParallelEnd(lp->par, NULL);
 	lp->par = NULL;
 	for (int w = 0; w < lp->workers; w++)
-		mm_regmetrics_merge(met, &wmet[w]);
+		mm_regmetrics_merge(met, &t.wmet[w]);
 }
 
 /*

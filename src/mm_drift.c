@@ -471,6 +471,19 @@ MmProfilePartEnd(MmProfilePart *pp, Size *len)
 }
 
 /*
+ * A part (MmProfilePartEnd's, len bytes, npos offsets) as another process
+ * sent it: its rows (rows, unless -1), its sample's rows, then a sum and
+ * a sample per offset, with nothing more.
+ */
+bool
+MmProfilePartValid(const double *part, Size len, int npos, int64 rows)
+{
+	return len >= sizeof(double) * 2 && part[0] >= 0 && part[1] >= 0 && part[1] <= part[0] &&
+		(rows < 0 || part[0] == (double) rows) &&
+		len == sizeof(double) * (2 + npos + (Size) npos * (Size) part[1]);
+}
+
+/*
  * The profile of kept rows from the parts of the processes that kept them
  * (MmProfilePartEnd, in order; a serial train has one): each value's mean
  * over all the rows and its deciles from all the parts' samples.  NULL

@@ -564,49 +564,43 @@ MmDpRequest(MmDataPar *dp, int kind, int64 n, const void *data, Size len)
 		MmScanParallelSendTo(dp->par, w, &h, sizeof(h), data, len);
 }
 
+/* where MmDpAnswers copies the answers to */
+typedef struct MmDpTaken
+{
+	int			kind;
+	char	  **out;
+	Size	   *lens;
+	int64	   *n;
+} MmDpTaken;
+
+static void
+MmDpTake1(void *arg, int worker, const void *data, Size len)
+{
+	MmDpTaken  *t = arg;
+	MmDpMsg		h;
+
+	if (len < sizeof(h))
+		elog(ERROR, "short message from parallel worker %d", worker);
+	memcpy(&h, data, sizeof(h));
+	if (h.kind != t->kind)
+		elog(ERROR, "unexpected message from parallel worker %d", worker);
+	t->lens[worker] = len - sizeof(h);
+	t->out[worker] = palloc_extended(Max(t->lens[worker], 1), MCXT_ALLOC_HUGE);
+	memcpy(t->out[worker], (const char *) data + sizeof(h), t->lens[worker]);
+	t->n[worker] = h.n;
+}
+
 /*
  * Every worker's answer to the request kind: its payload copied into
- * out[w] (len[w] bytes), its header's n into n[w].
+ * out[w] (len[w] bytes), its header's n into n[w].  A worker ends only
+ * when told: one that has, has failed.
  */
 static void
 MmDpAnswers(MmDataPar *dp, int kind, char **out, Size *lens, int64 *n)
 {
-	int			done = 0;
+	MmDpTaken	t = {kind, out, lens, n};
 
-	for (int w = 0; w < dp->workers; w++)
-		out[w] = NULL;
-	while (done < dp->workers)
-	{
-		int			worker;
-		void	   *data;
-		Size		len;
-		MmDpMsg		h;
-		int			got = MmScanParallelReceive(dp->par, &worker, &data, &len);
-
-		if (got == MM_PAR_NONE)
-		{
-			MmScanParallelWait();
-			continue;
-		}
-		/* a worker ends only when told: one that has, has failed */
-		if (got == MM_PAR_FINISHED || got == MM_PAR_ALL_DONE)
-		{
-			for (int w = 0; w < dp->workers; w++)
-				if (out[w] == NULL && (got == MM_PAR_ALL_DONE || w == worker))
-					MmScanParallelFailed(dp->par, w);
-			continue;
-		}
-		if (len < sizeof(h))
-			elog(ERROR, "short message from parallel worker %d", worker);
-		memcpy(&h, data, sizeof(h));
-		if (h.kind != kind || out[worker] != NULL)
-			elog(ERROR, "unexpected message from parallel worker %d", worker);
-		lens[worker] = len - sizeof(h);
-		out[worker] = palloc_extended(Max(lens[worker], 1), MCXT_ALLOC_HUGE);
-		memcpy(out[worker], (char *) data + sizeof(h), lens[worker]);
-		n[worker] = h.n;
-		done++;
-	}
+	MmScanParallelCollect(dp->par, MmDpTake1, &t);
 }
 
 /*
@@ -799,14 +793,8 @@ MmDataParProfile(MmDataPar *dp, const MmDataset *ds, const MmModel *m)
 	parts[0] = MmDpProfilePart(ds, pos, npos, step, &lens[0]);
 	MmDpAnswers(dp, MMDP_PROFILE, (char **) parts + 1, lens + 1, ns + 1);
 	for (int w = 1; w <= dp->workers; w++)
-	{
-		/* its rows, its sample's rows, a sum and a sample per value */
-		double	   *part = parts[w];
-
-		if (lens[w] < sizeof(double) * 2 || part[0] < 0 || part[1] < 0 || part[1] > part[0] ||
-			lens[w] != sizeof(double) * (2 + npos + (Size) npos * (Size) part[1]))
+		if (!MmProfilePartValid(parts[w], lens[w], npos, -1))
 			elog(ERROR, "unexpected message from parallel worker %d", w - 1);
-	}
 	return MmProfileFromParts(m, parts, dp->workers + 1, NULL);
 }
 

@@ -609,6 +609,45 @@ MmScanParallelReceive(MmScanPar *p, int *worker, void **data, Size *len)
 	return p->ndone == p->nworkers ? MM_PAR_ALL_DONE : MM_PAR_NONE;
 }
 
+/*
+ * The next message of every worker, in the order they come: take(arg,
+ * worker, data, len) for each (data valid during the call).  A worker that
+ * finishes before its message has failed: its error, when it reported one.
+ */
+void
+MmScanParallelCollect(MmScanPar *p, MmScanTakeFn take, void *arg)
+{
+	bool	   *got = palloc0(sizeof(bool) * Max(p->nworkers, 1));
+	int			done = 0;
+
+	while (done < p->nworkers)
+	{
+		int			worker;
+		void	   *data;
+		Size		len;
+		int			r = MmScanParallelReceive(p, &worker, &data, &len);
+
+		if (r == MM_PAR_NONE)
+		{
+			MmScanParallelWait();
+			continue;
+		}
+		if (r == MM_PAR_FINISHED || r == MM_PAR_ALL_DONE)
+		{
+			for (int w = 0; w < p->nworkers; w++)
+				if (!got[w] && (r == MM_PAR_ALL_DONE || w == worker))
+					MmScanParallelFailed(p, w);
+			continue;
+		}
+		if (got[worker])
+			elog(ERROR, "unexpected message from parallel worker %d", worker);
+		take(arg, worker, data, len);
+		got[worker] = true;
+		done++;
+	}
+	pfree(got);
+}
+
 /* Wait for a worker's message (or an interrupt). */
 void
 MmScanParallelWait(void)
