@@ -51,19 +51,21 @@ mm_clsmetrics_init(MmClsMetrics *m, int K, const MmAlloc *a)
 	m->confusion = mm_alloc0(a, sizeof(double) * (size_t) K * (size_t) K);
 }
 
-/* Make room for one more score, doubling the buffers through m->a. */
+/* Room for need scores: the buffers doubled (or to need) through m->a. */
 static void
-mm_scores_grow(MmClsMetrics *m)
+mm_scores_reserve(MmClsMetrics *m, int64_t need)
 {
 	int64_t		cap;
 	double	   *ns;
 	uint8_t    *np;
 
-	if (m->nscores < m->capscores)
+	if (need <= m->capscores)
 		return;
 	cap = m->capscores > 0 ? 2 * m->capscores : MM_SCORES_INITIAL;
-	ns = mm_alloc0(m->a, sizeof(double) * (size_t) cap);
-	np = mm_alloc0(m->a, sizeof(uint8_t) * (size_t) cap);
+	if (cap < need)
+		cap = need;
+	ns = mm_alloc(m->a, sizeof(double) * (size_t) cap);
+	np = mm_alloc(m->a, sizeof(uint8_t) * (size_t) cap);
 	if (m->nscores > 0)
 	{
 		memcpy(ns, m->scores, sizeof(double) * (size_t) m->nscores);
@@ -112,7 +114,7 @@ mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba)
 
 	if (K == 2)
 	{
-		mm_scores_grow(m);
+		mm_scores_reserve(m, m->nscores + 1);
 		m->scores[m->nscores] = proba[1];
 		m->positive[m->nscores] = (uint8_t) (true_class == 1);
 		m->nscores++;
@@ -294,6 +296,7 @@ mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b)
 	if (b->sorted)
 	{
 		/* b's sorted keys, as scores again (a key maps back to its score) */
+		mm_scores_reserve(a, a->nscores + b->nkeys[0] + b->nkeys[1]);
 		for (int c = 0; c < 2; c++)
 			for (int64_t i = 0; i < b->nkeys[c]; i++)
 			{
@@ -302,7 +305,6 @@ mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b)
 
 				u = (u & UINT64_C(0x8000000000000000)) ? u & ~UINT64_C(0x8000000000000000) : ~u;
 				memcpy(&s, &u, sizeof(s));
-				mm_scores_grow(a);
 				a->scores[a->nscores] = s;
 				a->positive[a->nscores++] = (uint8_t) c;
 			}
@@ -310,25 +312,10 @@ mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b)
 	}
 	if (b->nscores > 0)
 	{
-		int64_t		need = a->nscores + b->nscores;
-
-		if (need > a->capscores)
-		{
-			double	   *ns = mm_alloc(a->a, sizeof(double) * (size_t) need);
-			uint8_t    *np = mm_alloc(a->a, sizeof(uint8_t) * (size_t) need);
-
-			if (a->nscores > 0)
-			{
-				memcpy(ns, a->scores, sizeof(double) * (size_t) a->nscores);
-				memcpy(np, a->positive, sizeof(uint8_t) * (size_t) a->nscores);
-			}
-			a->scores = ns;
-			a->positive = np;
-			a->capscores = need;
-		}
+		mm_scores_reserve(a, a->nscores + b->nscores);
 		memcpy(a->scores + a->nscores, b->scores, sizeof(double) * (size_t) b->nscores);
 		memcpy(a->positive + a->nscores, b->positive, sizeof(uint8_t) * (size_t) b->nscores);
-		a->nscores = need;
+		a->nscores += b->nscores;
 	}
 }
 
