@@ -82,3 +82,12 @@ CREATE FUNCTION regress.envelope(meta text, model bytea) RETURNS bytea LANGUAGE 
   SELECT '\x4d4d455801000000'::bytea
          || regress.le32(length(convert_to(meta, 'UTF8'))) || regress.le32(length(model))
          || regress.le32(regress.crc32c(convert_to(meta, 'UTF8') || model)) || convert_to(meta, 'UTF8') || model $$;
+-- two versions of a model are the same: blob, metrics, profile, training rows
+CREATE FUNCTION regress.same_version(model text, a int, b int) RETURNS bool LANGUAGE sql AS $$
+  SELECT x.blob = y.blob AND x.metrics = y.metrics AND x.profile IS NOT DISTINCT FROM y.profile
+         AND x.n_train = y.n_train
+    FROM mm.versions x, mm.versions y, mm.models m
+   WHERE m.name = model AND x.model_id = m.id AND y.model_id = m.id AND x.version = a AND y.version = b $$;
+-- two numbers agree within 1e-9 (relative; absolute below 1)
+CREATE FUNCTION regress.near(a float8, b float8) RETURNS bool LANGUAGE sql AS $$
+  SELECT abs(a - b) <= 1e-9 * greatest(1, abs(a), abs(b)) $$;

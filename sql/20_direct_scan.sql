@@ -3,11 +3,6 @@
 -- version, bit for bit: the blob, the metrics, the training profile.
 -- verbose says which way the rows were read ("directly from the table").
 \set VERBOSITY terse
-CREATE FUNCTION pg_temp.same(model text, a int, b int) RETURNS bool LANGUAGE sql AS $$
-  SELECT x.blob = y.blob AND x.metrics = y.metrics AND x.profile IS NOT DISTINCT FROM y.profile
-         AND x.n_train = y.n_train
-    FROM mm.versions x, mm.versions y, mm.models m
-   WHERE m.name = model AND x.model_id = m.id AND y.model_id = m.id AND x.version = a AND y.version = b $$;
 -- the rows a version was trained and scored on
 CREATE FUNCTION pg_temp.rows(model text, v int) RETURNS bigint LANGUAGE sql AS $$
   SELECT x.n_train + (x.metrics->>'n')::bigint FROM mm.versions x JOIN mm.models m ON m.id = x.model_id
@@ -43,7 +38,7 @@ SET mm.direct_scan = off;
 SELECT version FROM mm_train('ds_lin', 'ridge', 'ds_t', 'y', features => ARRAY['a', 'b', 'c', 'f', 'g', 'flag', 'late'],
   params => '{"alpha": 2}', test_fraction => 0);
 RESET mm.direct_scan;
-SELECT pg_temp.same('ds_lin', 1, 2) AS linear_same, pg_temp.same('ds_lin', 3, 4) AS ridge_same,
+SELECT regress.same_version('ds_lin', 1, 2) AS linear_same, regress.same_version('ds_lin', 3, 4) AS ridge_same,
        (SELECT n_train FROM mm_versions WHERE model = 'ds_lin' AND version = 3) AS all_rows;
 
 -- rows in memory: an integer label, a boolean label, no target, the lasso
@@ -67,8 +62,8 @@ SET mm.direct_scan = off;
 SELECT version FROM mm_train('ds_las', 'lasso', 'ds_t', 'y', features => ARRAY['a', 'b', 'f', 'g'],
   params => '{"alpha": 0.01, "scale": "standard"}');
 RESET mm.direct_scan;
-SELECT pg_temp.same('ds_nb', 1, 2) AS nb_same, pg_temp.same('ds_log', 1, 2) AS logistic_same,
-       pg_temp.same('ds_km', 1, 2) AS kmeans_same, pg_temp.same('ds_las', 1, 2) AS lasso_same;
+SELECT regress.same_version('ds_nb', 1, 2) AS nb_same, regress.same_version('ds_log', 1, 2) AS logistic_same,
+       regress.same_version('ds_km', 1, 2) AS kmeans_same, regress.same_version('ds_las', 1, 2) AS lasso_same;
 
 -- the same errors both ways: a NULL, a NaN in a column read
 UPDATE ds_t SET g = NULL WHERE id = 1500;
@@ -158,7 +153,7 @@ SELECT version FROM mm_train('ds_mv', 'linear_regression', 'ds_mv', 'y', params 
 SET mm.direct_scan = off;
 SELECT version FROM mm_train('ds_mv', 'linear_regression', 'ds_mv', 'y', params => '{"verbose": true}');
 RESET mm.direct_scan;
-SELECT pg_temp.same('ds_mv', 1, 2) AS matview_same;
+SELECT regress.same_version('ds_mv', 1, 2) AS matview_same;
 
 -- mm.huge_pages (off by default) changes only where the memory of a train
 -- comes from: 16 MB of kept rows, a dataset chunk, the same versions (read
@@ -172,7 +167,7 @@ SELECT version FROM mm_train('ds_huge_km', 'kmeans', 'ds_big', NULL, params => '
 RESET mm.huge_pages;
 SELECT version FROM mm_train('ds_huge', 'linear_regression', 'ds_big', 'y', test_fraction => 0);
 SELECT version FROM mm_train('ds_huge_km', 'kmeans', 'ds_big', NULL, params => '{"k": 2, "seed": 5}');
-SELECT pg_temp.same('ds_huge', 1, 2) AS linear_same, pg_temp.same('ds_huge_km', 1, 2) AS kmeans_same,
+SELECT regress.same_version('ds_huge', 1, 2) AS linear_same, regress.same_version('ds_huge_km', 1, 2) AS kmeans_same,
        pg_temp.rows('ds_huge', 2) AS linear_rows;
 RESET max_parallel_workers_per_gather;
 

@@ -7,27 +7,21 @@
 -- min_parallel_table_scan_size = 0 lets this small table have workers.
 \set VERBOSITY terse
 -- two versions agree: the same rows, numbers within 1e-9 (relative)
-CREATE FUNCTION pg_temp.near(a float8, b float8) RETURNS bool LANGUAGE sql AS $$
-  SELECT abs(a - b) <= 1e-9 * greatest(1, abs(a), abs(b)) $$;
 CREATE FUNCTION pg_temp.agree(model text, a int, b int) RETURNS bool LANGUAGE sql AS $$
   SELECT x.n_train = y.n_train
      AND (x.metrics->>'n') = (y.metrics->>'n')
      AND (x.metrics->>'evaluated_on') = (y.metrics->>'evaluated_on')
-     AND pg_temp.near((x.metrics->>'rmse')::float8, (y.metrics->>'rmse')::float8)
-     AND pg_temp.near((x.metrics->>'mae')::float8, (y.metrics->>'mae')::float8)
-     AND pg_temp.near((x.metrics->>'r2')::float8, (y.metrics->>'r2')::float8)
+     AND regress.near((x.metrics->>'rmse')::float8, (y.metrics->>'rmse')::float8)
+     AND regress.near((x.metrics->>'mae')::float8, (y.metrics->>'mae')::float8)
+     AND regress.near((x.metrics->>'r2')::float8, (y.metrics->>'r2')::float8)
      AND (x.profile->>'rows') IS NOT DISTINCT FROM (y.profile->>'rows')
-     AND (SELECT bool_and(pg_temp.near(wa.weight, wb.weight) AND wa.feature = wb.feature)
+     AND (SELECT bool_and(regress.near(wa.weight, wb.weight) AND wa.feature = wb.feature)
             FROM mm_weights(model, a) WITH ORDINALITY wa(class, feature, weight, i)
             JOIN mm_weights(model, b) WITH ORDINALITY wb(class, feature, weight, i) USING (i))
      AND (x.profile IS NULL OR
-          (SELECT bool_and(pg_temp.near((fa->>'mean')::float8, (fb->>'mean')::float8))
+          (SELECT bool_and(regress.near((fa->>'mean')::float8, (fb->>'mean')::float8))
              FROM jsonb_array_elements(x.profile->'features') WITH ORDINALITY pa(fa, i)
              JOIN jsonb_array_elements(y.profile->'features') WITH ORDINALITY pb(fb, i) USING (i)))
-    FROM mm.versions x, mm.versions y, mm.models m
-   WHERE m.name = model AND x.model_id = m.id AND y.model_id = m.id AND x.version = a AND y.version = b $$;
-CREATE FUNCTION pg_temp.same(model text, a int, b int) RETURNS bool LANGUAGE sql AS $$
-  SELECT x.blob = y.blob AND x.metrics = y.metrics AND x.profile IS NOT DISTINCT FROM y.profile
     FROM mm.versions x, mm.versions y, mm.models m
    WHERE m.name = model AND x.model_id = m.id AND y.model_id = m.id AND x.version = a AND y.version = b $$;
 
@@ -89,7 +83,7 @@ SET max_parallel_workers = 0;
 SELECT version FROM mm_train('dp_lin', 'linear_regression', 'dp_t', 'y',
   features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
 RESET max_parallel_workers;
-SELECT pg_temp.same('dp_lin', 2, 5) AS no_slot_same;
+SELECT regress.same_version('dp_lin', 2, 5) AS no_slot_same;
 
 -- the table's parallel_workers, as the planner takes it
 ALTER TABLE dp_t SET (parallel_workers = 1);
@@ -99,7 +93,7 @@ ALTER TABLE dp_t SET (parallel_workers = 0);
 SELECT version FROM mm_train('dp_lin', 'linear_regression', 'dp_t', 'y',
   features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
 ALTER TABLE dp_t RESET (parallel_workers);
-SELECT pg_temp.agree('dp_lin', 1, 6) AS one_worker_agree, pg_temp.same('dp_lin', 2, 7) AS no_worker_same;
+SELECT pg_temp.agree('dp_lin', 1, 6) AS one_worker_agree, regress.same_version('dp_lin', 2, 7) AS no_worker_same;
 -- parallel_leader_participation off, as for a Gather: the workers read every page
 SET parallel_leader_participation = off;
 SELECT version FROM mm_train('dp_lin', 'linear_regression', 'dp_t', 'y',

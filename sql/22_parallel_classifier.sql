@@ -8,8 +8,6 @@
 -- The version is the serial one up to the order of floating-point sums.
 -- min_parallel_table_scan_size = 0 lets this small table have workers.
 \set VERBOSITY terse
-CREATE FUNCTION pg_temp.near(a float8, b float8) RETURNS bool LANGUAGE sql AS $$
-  SELECT abs(a - b) <= 1e-9 * greatest(1, abs(a), abs(b)) $$;
 -- two versions agree: the same split and metrics, the same profile, the same probabilities
 CREATE FUNCTION pg_temp.agree(model text, a int, b int) RETURNS bool LANGUAGE sql AS $$
   SELECT x.n_train = y.n_train
@@ -17,19 +15,15 @@ CREATE FUNCTION pg_temp.agree(model text, a int, b int) RETURNS bool LANGUAGE sq
      AND (x.metrics->>'evaluated_on') = (y.metrics->>'evaluated_on')
      AND (x.metrics->>'accuracy') = (y.metrics->>'accuracy')
      AND (x.metrics->>'f1') = (y.metrics->>'f1')
-     AND pg_temp.near((x.metrics->>'log_loss')::float8, (y.metrics->>'log_loss')::float8)
+     AND regress.near((x.metrics->>'log_loss')::float8, (y.metrics->>'log_loss')::float8)
      AND (x.metrics->>'roc_auc') IS NOT DISTINCT FROM (y.metrics->>'roc_auc')
      AND (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(x.profile) k) =
          (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(y.profile) k)
      AND (x.profile->>'rows') = (y.profile->>'rows')
-     AND (SELECT bool_and(pg_temp.near((fa->>'mean')::float8, (fb->>'mean')::float8)
+     AND (SELECT bool_and(regress.near((fa->>'mean')::float8, (fb->>'mean')::float8)
                           AND fa->>'name' = fb->>'name')
             FROM jsonb_array_elements(x.profile->'features') WITH ORDINALITY pa(fa, i)
             JOIN jsonb_array_elements(y.profile->'features') WITH ORDINALITY pb(fb, i) USING (i))
-    FROM mm.versions x, mm.versions y, mm.models m
-   WHERE m.name = model AND x.model_id = m.id AND y.model_id = m.id AND x.version = a AND y.version = b $$;
-CREATE FUNCTION pg_temp.same(model text, a int, b int) RETURNS bool LANGUAGE sql AS $$
-  SELECT x.blob = y.blob AND x.metrics = y.metrics AND x.profile IS NOT DISTINCT FROM y.profile
     FROM mm.versions x, mm.versions y, mm.models m
    WHERE m.name = model AND x.model_id = m.id AND y.model_id = m.id AND x.version = a AND y.version = b $$;
 
@@ -71,7 +65,7 @@ SET max_parallel_workers = 0;
 SELECT version FROM mm_train('dpc_nb', 'naive_bayes', 'dpc_t', 'label',
   features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
 RESET max_parallel_workers;
-SELECT pg_temp.same('dpc_nb', 2, 3) AS no_slot_same;
+SELECT regress.same_version('dpc_nb', 2, 3) AS no_slot_same;
 -- one worker (the table's parallel_workers), and none
 ALTER TABLE dpc_t SET (parallel_workers = 1);
 SELECT version FROM mm_train('dpc_nb', 'naive_bayes', 'dpc_t', 'label',
@@ -80,7 +74,7 @@ ALTER TABLE dpc_t SET (parallel_workers = 0);
 SELECT version FROM mm_train('dpc_nb', 'naive_bayes', 'dpc_t', 'label',
   features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
 ALTER TABLE dpc_t RESET (parallel_workers);
-SELECT pg_temp.agree('dpc_nb', 2, 4) AS one_worker_agree, pg_temp.same('dpc_nb', 2, 5) AS no_worker_same;
+SELECT pg_temp.agree('dpc_nb', 2, 4) AS one_worker_agree, regress.same_version('dpc_nb', 2, 5) AS no_worker_same;
 
 -- parallel_leader_participation off: the workers read every row, this backend none
 SET parallel_leader_participation = off;

@@ -975,6 +975,25 @@ test_cnb(void)
 	track_reset(&tracker);
 }
 
+/*
+ * Iris as two numeric columns (sepal length and width) and a one-hot
+ * group of three columns for the petal length binned at 2.5 and 5.0
+ * (numpy.digitize(x, [2.5, 5.0])): 150 rows of 5 values into X.
+ */
+static void
+mixed_iris(double *X)
+{
+	memset(X, 0, sizeof(double) * 150 * 5);
+	for (int i = 0; i < 150; i++)
+	{
+		double		pl = iris_X[i][2];
+
+		X[5 * i] = iris_X[i][0];
+		X[5 * i + 1] = iris_X[i][1];
+		X[5 * i + 2 + (pl < 2.5 ? 0 : pl < 5.0 ? 1 : 2)] = 1.0;
+	}
+}
+
 static void
 test_mixed_nb(void)
 {
@@ -987,16 +1006,7 @@ test_mixed_nb(void)
 	MmStatus	st;
 	int			i;
 
-	memset(X, 0, sizeof(X));
-	for (i = 0; i < 150; i++)
-	{
-		double		pl = iris_X[i][2];
-
-		X[5 * i] = iris_X[i][0];
-		X[5 * i + 1] = iris_X[i][1];
-		/* numpy.digitize(x, [2.5, 5.0]) */
-		X[5 * i + 2 + (pl < 2.5 ? 0 : pl < 5.0 ? 1 : 2)] = 1.0;
-	}
+	mixed_iris(X);
 	st = mm_nb_fit(150, 5, 3, X, iris_y, group, 1e-9, 1.0, &nb, &talloc, &err);
 	if (!check(st == MM_OK, "mixed nb: fit", "status %d: %s", st, err.msg))
 		return;
@@ -1285,15 +1295,7 @@ test_nb_stages(void)
 	bool		same = true;
 	int			i;
 
-	memset(X, 0, sizeof(X));
-	for (i = 0; i < 150; i++)
-	{
-		double		pl = iris_X[i][2];
-
-		X[5 * i] = iris_X[i][0];
-		X[5 * i + 1] = iris_X[i][1];
-		X[5 * i + 2 + (pl < 2.5 ? 0 : pl < 5.0 ? 1 : 2)] = 1.0;
-	}
+	mixed_iris(X);
 	check(mm_nb_stage1_len(5, 3) == 23 && mm_nb_stage2_len(5, 3) == 35,
 		  "nb stages: the lengths of the stages' arrays", "got %zu %zu",
 		  mm_nb_stage1_len(5, 3), mm_nb_stage2_len(5, 3));
