@@ -1686,8 +1686,16 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 			(double) ds.n * m->ncols * sizeof(double);
 
 		if (algorithm == MM_ALG_KMEANS)
-			/* centres of every restart and the best, and per-block buffers */
-			need += (3.0 * cp->k * m->ncols + 1024.0 * (cp->k + m->ncols)) * sizeof(double);
+			/*
+			 * centres of every restart and the best, per-block buffers; per
+			 * row a label and a distance, and for k-means++ |x - mu|^2 and
+			 * each candidate's distance (2 + floor(log k) candidates), for
+			 * random seeds an index
+			 */
+			need += (3.0 * cp->k * m->ncols + 1024.0 * (cp->k + m->ncols)) * sizeof(double) +
+				(double) ds.n * (sizeof(int32) + sizeof(double) +
+								 (cp->init == 0 ? (3.0 + Min(floor(log(cp->k)), 62.0)) * sizeof(double) :
+								  sizeof(int64)));
 		else if (algorithm == MM_ALG_MLP)
 		{
 			/* weights, gradient, two optimiser moments, best copy; batch activations */

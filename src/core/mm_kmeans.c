@@ -22,12 +22,17 @@
  * between rows and centres at equal distances to that precision (tests
  * check that iris + 1e6 and iris + 1e8 give iris's partition, inertia and
  * centres).  The loss reported by a Lloyd pass is the sum of |x - mu|^2
- * (once, from the column variances) plus those minima.  The squared distances that are
- * results or choices, D^2 of k-means++, the farthest rows for empty
- * clusters and the final inertia, are direct sums of squared centred
- * differences, exact to rounding and never negative; k-means++ scores its
- * candidates by the expansion, with the direct |x - mu|^2 (computed once
- * per fit, n doubles), clipped at 0.
+ * (once, from the column variances) plus those minima.  The squared
+ * distances that are results, the farthest rows for empty clusters and the
+ * final inertia, are direct sums of squared centred differences, exact to
+ * rounding and never negative.  k-means++ scores its candidates by the
+ * expansion, with the direct |x - mu|^2 (computed once per fit, n
+ * doubles), clipped at 0, and keeps each row's values (trials * n
+ * doubles): the D^2 a row takes from the candidate chosen is that value
+ * where a bound on its rounding error shows it is 2^-26-precise and on
+ * the same side of the row's D^2 so far, else the direct sum, so a row at
+ * D^2 0 (a copy of a centre) has exactly 0 and near-ties are settled
+ * exactly; that saves a pass over the rows per centre.
  *
  * Seeds, one run.  k-means++ is scikit-learn's greedy variant: the first
  * centre is a uniformly chosen row; every further centre is the best of
@@ -60,8 +65,11 @@
  *
  * Silhouette.  The rows are centred into a copy; the n x n distances are
  * formed tile by tile (dgemm of two row blocks, then sqrt of the clipped
- * expansion, 0 on the diagonal) and summed per row and cluster, so memory
- * is O(n p + tile * (tile + k)).  For a row of cluster A with |A| > 1,
+ * expansion, 0 on the diagonal) and summed per row and cluster.  When the
+ * sums of every row fit in MM_SIL_SYM_DOUBLES (n * k), only the tiles on
+ * and above the diagonal are formed, each distance counted for both of
+ * its rows (half the work); else each row tile's sums are finished before
+ * the next, so memory is O(n p + tile * (tile + k)).  For a row of cluster A with |A| > 1,
  * a = mean distance to the other rows of A, b = the smallest mean
  * distance to the rows of another occupied cluster, s = (b - a) /
  * max(a, b) (0 when both are 0); s = 0 for a row alone in its cluster
@@ -86,7 +94,9 @@
 #define MM_BLOCK_ROWS		1024
 #define MM_PROGRESS_BLOCKS	256
 #define MM_SIL_TILE			256
+#define MM_SIL_SYM_DOUBLES	(4 * 1024 * 1024)	/* silhouette sums of all rows at most */
 #define MM_MAX_TRIALS		64
+#define MM_KM_PRECISE		(1.0 / 67108864.0)	/* 2^-26: k-means++ D^2 by expansion */
 
 /* The data and the scratch buffers of one fit. */
 typedef struct MmKm
@@ -106,6 +116,8 @@ typedef struct MmKm
 	double	   *row;			/* p: one centred row */
 	double	   *zero;			/* p zeros */
 	double	   *cand;			/* MM_MAX_TRIALS*p: k-means++ candidates */
+	double	   *cval;			/* trials*n: D^2 if each candidate is chosen */
+	double		munorm;			/* |mu| */
 	const MmProgress *progress;
 	int			iteration;
 	double		last_loss;
@@ -318,25 +330,96 @@ mm_km_update_closest(MmKm *km, const double *c, double *closest, bool init)
 	return pot;
 }
 
+/*
+ * closest[i] = min(closest[i], |x_i - c|^2) for the candidate c chosen,
+ * from its clipped expansions v (cval) where they settle it: mg bounds
+ * |v - d| (mm_km_plusplus) with mx = the coefficient of |x - mu|^2 and mc
+ * the candidate's constant term; a row for which v - mg >= closest keeps
+ * its value, one for which v + mg < closest and v is precise (mg <=
+ * MM_KM_PRECISE v) takes v, any other has its distance computed directly.
+ * Returns the sum.  Built with MM_KM_ALWAYS_DIRECT (as a unit test builds
+ * this file a second time), every row's is computed directly: the
+ * reference that test compares with.
+ */
+static double
+mm_km_update_chosen(MmKm *km, const double *c, double *closest, const double *v,
+					double mx, double mc, double mv)
+{
+	double		pot = 0.0;
+	int64_t		i0;
+
+	for (i0 = 0; i0 < km->n; i0 += km->bs)
+	{
+		int			nb = mm_km_nb(km, i0);
+		double	   *cl = closest + i0;
+		int			i;
+
+		for (i = 0; i < nb; i++)
+		{
+#ifndef MM_KM_ALWAYS_DIRECT
+			double		vi = v[i0 + i];
+			double		mg = mx * km->xx[i0 + i] + mc + mv * vi;
+
+			if (vi - mg >= cl[i])
+				;
+			else if (vi + mg < cl[i] && mg <= vi * MM_KM_PRECISE)
+				cl[i] = vi;
+			else
+#endif
+			{
+				double		d;
+
+				mm_km_block_direct(km, i0 + i, 1, c, NULL, &d);
+				if (d < cl[i])
+					cl[i] = d;
+			}
+			pot += cl[i];
+		}
+		mm_km_block_done(km);
+	}
+	return pot;
+}
+
+/* Candidates per k-means++ centre: 2 + floor(log k), at most MM_MAX_TRIALS. */
+static int
+mm_km_trials(int k)
+{
+	int			ntr = 2 + (int) floor(log((double) k));
+
+	return ntr < MM_MAX_TRIALS ? ntr : MM_MAX_TRIALS;
+}
+
 /* Greedy k-means++ seeds into C (centred). */
 static void
 mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 {
 	int			p = km->p;
 	int			k = km->k;
-	int			ntr = 2 + (int) floor(log((double) k));
+	int			ntr = mm_km_trials(k);
 	double		draws[MM_MAX_TRIALS];
 	int			trial[MM_MAX_TRIALS];
 	int64_t		cand[MM_MAX_TRIALS];
 	double		cpot[MM_MAX_TRIALS];
+	double		mb[MM_MAX_TRIALS];
+	double		bias[MM_MAX_TRIALS];
 	double	   *cbuf = km->cand;
 	double		pot;
 	int64_t		first;
 	int			c,
+				j,
 				t;
 
-	if (ntr > MM_MAX_TRIALS)
-		ntr = MM_MAX_TRIALS;
+	/*
+	 * A row's expansion v (clipped at 0) and its direct distance d to a
+	 * candidate c differ by at most mg = (4p + 32) u (3|x - mu|^2 + 2|c|^2 +
+	 * 4|mu||c| + 2v) + (p + 8) DBL_MIN, u = 2^-53 the unit roundoff: over
+	 * twice what the rounding errors of the expansion's dot products and
+	 * sums and of the direct sum add up to, with |x| bounded by |x - mu| +
+	 * |mu| and then 2|x - mu||c| by |x - mu|^2 + |c|^2; the DBL_MIN terms
+	 * cover underflow.
+	 */
+	double		g = (4.0 * p + 32.0) * (DBL_EPSILON / 2.0);
+	double		tiny = (p + 8.0) * DBL_MIN;
 
 	first = (int64_t) mm_rng_below(rng, (uint64_t) km->n);
 	mm_km_row(km, first, C);
@@ -364,13 +447,22 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 				cand[trial[next++]] = i0;
 		}
 
-		/* the potential each candidate would leave, all in one pass */
+		/*
+		 * The potential each candidate would leave, all in one pass, and
+		 * each row's clipped expansion (cval), for mm_km_update_chosen.
+		 */
 		for (t = 0; t < ntr; t++)
 		{
+			const double *r = cbuf + (size_t) t * p;
+			double		cc = 0.0;
+
 			mm_km_row(km, cand[t], cbuf + (size_t) t * p);
+			for (j = 0; j < p; j++)
+				cc += r[j] * r[j];
 			cpot[t] = 0.0;
+			mb[t] = g * (2.0 * cc + 4.0 * km->munorm * sqrt(cc)) + tiny;
 		}
-		mm_km_prepare(km, ntr, cbuf, km->bias);
+		mm_km_prepare(km, ntr, cbuf, bias);
 		for (i0 = 0; i0 < km->n; i0 += km->bs)
 		{
 			int			nb = mm_km_nb(km, i0);
@@ -382,13 +474,15 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 				const double *d = km->D + (size_t) i * ntr;
 				double		xx = km->xx[i0 + i];
 				double		cl = closest[i0 + i];
+				double	   *cv = km->cval + i0 + i;
 
 				for (t = 0; t < ntr; t++)
 				{
-					double		v = d[t] + km->bias[t] + xx;
+					double		v = d[t] + bias[t] + xx;
 
 					v = v > 0.0 ? v : 0.0;
 					cpot[t] += v < cl ? v : cl;
+					cv[(size_t) t * km->n] = v;
 				}
 			}
 			mm_km_block_done(km);
@@ -398,7 +492,9 @@ mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
 			if (cpot[t] < cpot[best])
 				best = t;
 		memcpy(C + (size_t) c * p, cbuf + (size_t) best * p, sizeof(double) * p);
-		pot = mm_km_update_closest(km, C + (size_t) c * p, closest, false);
+		pot = mm_km_update_chosen(km, C + (size_t) c * p, closest,
+								  km->cval + (size_t) best * km->n,
+								  3.0 * g, mb[best], 2.0 * g);
 		km->last_loss = pot;
 		mm_km_tick(km);
 	}
@@ -860,6 +956,10 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 		km.xx = mm_alloc0(a, sizeof(double) * (size_t) n);
 		for (i = 0; i < n; i += km.bs)
 			mm_km_block_direct(&km, i, mm_km_nb(&km, i), km.zero, NULL, km.xx + i);
+		km.cval = mm_alloc0(a, sizeof(double) * (size_t) n * mm_km_trials(params->k));
+		for (j = 0; j < p; j++)
+			km.munorm += km.mu[j] * km.mu[j];
+		km.munorm = sqrt(km.munorm);
 	}
 
 	mm_rng_seed(&master, params->seed);
@@ -920,6 +1020,36 @@ mm_kmeans_predict(int k, int p, const double *centers, const double *x,
 	return best;
 }
 
+/*
+ * The sum of the silhouettes of m rows (labels label) from their sums of
+ * distances to each cluster (S, k per row); cnt: the cluster sizes.
+ */
+static double
+mm_sil_rows(int64_t m, const int32_t *label, const double *S, int k, const int64_t *cnt)
+{
+	double		total = 0.0;
+
+	for (int64_t i = 0; i < m; i++)
+	{
+		const double *s = S + (size_t) i * k;
+		int			l = label[i];
+		double		aa,
+					bb = INFINITY,
+					mx;
+
+		if (cnt[l] < 2)
+			continue;			/* singleton: s = 0 */
+		aa = s[l] / (double) (cnt[l] - 1);
+		for (int c = 0; c < k; c++)
+			if (c != l && cnt[c] > 0 && s[c] / (double) cnt[c] < bb)
+				bb = s[c] / (double) cnt[c];
+		mx = aa > bb ? aa : bb;
+		if (mx > 0.0)
+			total += (bb - aa) / mx;
+	}
+	return total;
+}
+
 /* Mean silhouette coefficient; see mm_core.h and the file comment. */
 double
 mm_silhouette(int64_t n, int p, const double *X, const int32_t *label,
@@ -934,11 +1064,11 @@ mm_silhouette(int64_t n, int p, const double *X, const int32_t *label,
 	int64_t    *cnt;
 	int			occupied = 0;
 	double		total = 0.0;
+	bool		sym;
 	int64_t		i0,
 				j0,
 				i;
-	int			j,
-				c;
+	int			j;
 
 	if (n < 1 || p < 1 || k < 1 || X == NULL || label == NULL ||
 		!mm_mul_size((size_t) n, (size_t) p, &np) ||
@@ -978,15 +1108,18 @@ mm_silhouette(int64_t n, int p, const double *X, const int32_t *label,
 		xx[i] = s;
 	}
 
+	sym = (uint64_t) n * (uint64_t) k <= MM_SIL_SYM_DOUBLES;
 	G = mm_alloc0(a, sizeof(double) * MM_SIL_TILE * MM_SIL_TILE);
-	S = mm_alloc0(a, sizeof(double) * (size_t) MM_SIL_TILE * k);
+	S = mm_alloc0(a, sizeof(double) * (size_t) (sym ? n : MM_SIL_TILE) * k);
 	for (i0 = 0; i0 < n; i0 += MM_SIL_TILE)
 	{
 		int			ni = (int) (n - i0 < MM_SIL_TILE ? n - i0 : MM_SIL_TILE);
+		double	   *Si = sym ? S + (size_t) i0 * k : S;
 		int			ii;
 
-		memset(S, 0, sizeof(double) * (size_t) MM_SIL_TILE * k);
-		for (j0 = 0; j0 < n; j0 += MM_SIL_TILE)
+		if (!sym)
+			memset(S, 0, sizeof(double) * (size_t) MM_SIL_TILE * k);
+		for (j0 = sym ? i0 : 0; j0 < n; j0 += MM_SIL_TILE)
 		{
 			int			nj = (int) (n - j0 < MM_SIL_TILE ? n - j0 : MM_SIL_TILE);
 			int			jj;
@@ -994,38 +1127,44 @@ mm_silhouette(int64_t n, int p, const double *X, const int32_t *label,
 			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, nj, p,
 						-2.0, Xc + (size_t) i0 * p, p, Xc + (size_t) j0 * p, p,
 						0.0, G, nj);
+			/* the distances, 0 for a row and itself and a clipped expansion */
 			for (ii = 0; ii < ni; ii++)
 			{
-				double	   *s = S + (size_t) ii * k;
+				double	   *g = G + (size_t) ii * nj;
+				double		xi = xx[i0 + ii];
 
 				for (jj = 0; jj < nj; jj++)
 				{
-					double		d2 = G[(size_t) ii * nj + jj] + xx[i0 + ii] + xx[j0 + jj];
+					double		d2 = g[jj] + xi + xx[j0 + jj];
 
-					if (i0 + ii == j0 + jj || !(d2 > 0.0))
-						continue;
-					s[label[j0 + jj]] += sqrt(d2);
+					g[jj] = d2 > 0.0 ? sqrt(d2) : 0.0;
 				}
+				if (i0 == j0)
+					g[ii] = 0.0;
 			}
-		}
-		for (ii = 0; ii < ni; ii++)
-		{
-			const double *s = S + (size_t) ii * k;
-			int			l = label[i0 + ii];
-			double		aa,
-						bb = INFINITY,
-						m;
+			for (ii = 0; ii < ni; ii++)
+			{
+				const double *g = G + (size_t) ii * nj;
+				double	   *s = Si + (size_t) ii * k;
 
-			if (cnt[l] < 2)
-				continue;		/* singleton: s = 0 */
-			aa = s[l] / (double) (cnt[l] - 1);
-			for (c = 0; c < k; c++)
-				if (c != l && cnt[c] > 0 && s[c] / (double) cnt[c] < bb)
-					bb = s[c] / (double) cnt[c];
-			m = aa > bb ? aa : bb;
-			if (m > 0.0)
-				total += (bb - aa) / m;
+				for (jj = 0; jj < nj; jj++)
+					s[label[j0 + jj]] += g[jj];
+			}
+			/* below the diagonal: the same distances, for the other rows */
+			if (sym && j0 != i0)
+				for (ii = 0; ii < ni; ii++)
+				{
+					const double *g = G + (size_t) ii * nj;
+					double	   *s = S + (size_t) j0 * k + label[i0 + ii];
+
+					for (jj = 0; jj < nj; jj++)
+						s[(size_t) jj * k] += g[jj];
+				}
 		}
+		if (!sym)
+			total += mm_sil_rows(ni, label + i0, S, k, cnt);
 	}
+	if (sym)
+		total = mm_sil_rows((int) n, label, S, k, cnt);
 	return total / (double) n;
 }

@@ -1009,6 +1009,82 @@ test_kmeans_offset(void)
  * Silhouette
  * --------------------------------------------------------------------- */
 
+/* The mean silhouette by its definition: every distance directly. */
+static double
+naive_silhouette(int n, int p, const double *X, const int32_t *label, int k)
+{
+	double	   *sum = calloc((size_t) k, sizeof(double));
+	int		   *cnt = calloc((size_t) k, sizeof(int));
+	double		total = 0.0;
+
+	for (int i = 0; i < n; i++)
+		cnt[label[i]]++;
+	for (int i = 0; i < n; i++)
+	{
+		double		a,
+					b = INFINITY;
+
+		memset(sum, 0, sizeof(double) * k);
+		for (int j = 0; j < n; j++)
+		{
+			double		d = 0.0;
+
+			for (int c = 0; c < p; c++)
+				d += (X[i * p + c] - X[j * p + c]) * (X[i * p + c] - X[j * p + c]);
+			sum[label[j]] += sqrt(d);
+		}
+		if (cnt[label[i]] < 2)
+			continue;
+		a = sum[label[i]] / (cnt[label[i]] - 1);
+		for (int c = 0; c < k; c++)
+			if (c != label[i] && cnt[c] > 0)
+				b = fmin(b, sum[c] / cnt[c]);
+		total += (b - a) / fmax(a, b);
+	}
+	free(sum);
+	free(cnt);
+	return total / n;
+}
+
+/*
+ * 700 rows (three row tiles) in 5 clusters against the definition, with
+ * the sums of all rows kept (distances above the diagonal counted twice)
+ * and, with label values spread over k = 6000, per row tile.
+ */
+static void
+test_silhouette_tiles(void)
+{
+	int			n = 700,
+				p = 3;
+	double	   *X = malloc(sizeof(double) * n * p);
+	int32_t    *lab = malloc(sizeof(int32_t) * n);
+	int32_t    *spread = malloc(sizeof(int32_t) * n);
+	MmRng		rng;
+	double		want,
+				s1,
+				s2;
+
+	mm_rng_seed(&rng, 77);
+	for (int i = 0; i < n; i++)
+	{
+		lab[i] = i % 5;
+		spread[i] = lab[i] * 1000 + 999 * (i == 3);
+		for (int c = 0; c < p; c++)
+			X[i * p + c] = (double) (lab[i] * (c + 1)) + mm_rng_uniform(&rng) * 4.0;
+	}
+	lab[3] = 5;				/* a singleton, 0 */
+	want = naive_silhouette(n, p, X, lab, 6);
+	s1 = mm_silhouette(n, p, X, lab, 6, &talloc);
+	s2 = mm_silhouette(n, p, X, spread, 6000, &talloc);
+	check(reldiff(s1, want, 1.0) < 1e-12 && reldiff(s2, want, 1.0) < 1e-12,
+		  "silhouette: 700 rows in tiles, every row's sums or per row tile, as defined",
+		  "got %.17g and %.17g want %.17g", s1, s2, want);
+	free(X);
+	free(lab);
+	free(spread);
+	track_reset(&tracker);
+}
+
 static void
 test_silhouette(void)
 {
@@ -1034,6 +1110,14 @@ test_silhouette(void)
 	s = mm_silhouette(150, 4, X, lab, 9, &talloc);
 	check(reldiff(s, ref_sil_single, 1.0) < 1e-12,
 		  "silhouette: empty clusters are ignored",
+		  "got %.17g want %.17g", s, ref_sil_single);
+	/* k so large that the sums of all rows are not kept: tile by tile */
+	for (i = 0; i < 150; i++)
+		lab[i] = ref_km3_label[i] * 10000;
+	lab[0] = 27999;
+	s = mm_silhouette(150, 4, X, lab, 28000, &talloc);
+	check(reldiff(s, ref_sil_single, 1.0) < 1e-12,
+		  "silhouette: the same with sums per row tile (150 x 28000 sums)",
 		  "got %.17g want %.17g", s, ref_sil_single);
 	for (i = 0; i < 150; i++)
 		lab[i] = 1;
@@ -1251,6 +1335,7 @@ main(void)
 	test_kmeans_blocks();
 	test_kmeans_offset();
 	test_silhouette();
+	test_silhouette_tiles();
 	test_pca_wine();
 	test_pca_edges();
 	test_pca_blocks();
