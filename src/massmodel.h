@@ -279,6 +279,7 @@ typedef struct MmScan
 	int		   *off;			/* n: its offset in a tuple without NULLs */
 	int		   *len;			/* n: its length there (attlen) */
 	bool		fixed;			/* those offsets are valid */
+	int			f8from;			/* values f8from .. n - 1 are all double precision */
 	int			maxatt;			/* the last attribute read */
 	int			natts;
 	Datum	   *dvalues;		/* a deformed tuple */

@@ -179,6 +179,9 @@ MmScanLayout(MmScan *s, Relation rel)
 			}
 		off += att->attlen;
 	}
+	s->f8from = s->n;
+	while (s->f8from > 0 && s->conv[s->f8from - 1] == MM_SCAN_F8_FROM_F8)
+		s->f8from--;
 	s->rel = rel;
 	s->natts = desc->natts;
 	s->dvalues = palloc(sizeof(Datum) * desc->natts);
@@ -324,6 +327,15 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 static inline void
 MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 {
+	/* the most common case: double precision columns only, copied */
+	if (data != NULL && from >= s->f8from)
+	{
+		const int  *off = s->off;
+
+		for (int i = from; i < s->n; i++)
+			memcpy(&row[i - from], data + off[i], sizeof(double));
+		return;
+	}
 	for (int i = from; i < s->n; i++)
 	{
 		bool		isnull;
