@@ -286,6 +286,14 @@ typedef struct MmScan
 	bool	   *dnulls;
 	int64		rows;
 	double		est_rows;		/* the planner's estimate of the table's rows; 0: none */
+	/* the runs of consecutive pages read, for MmScanRescan */
+	BlockNumber *run_start;
+	BlockNumber *run_len;
+	int			nruns;
+	int			maxruns;
+	BlockNumber last_block;
+	struct TableScanDescData *first;	/* the first read's scan, during a rescan */
+	int			run;			/* the run a rescan reads */
 } MmScan;
 
 extern bool MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
@@ -295,6 +303,7 @@ extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
 extern bool MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *row,
 								int *null_col);
 extern int64 MmScanExpect(const MmScan *s, double share);
+extern void MmScanRescan(MmScan *s);
 extern void MmScanEnd(MmScan *s);
 
 /* the direct read with parallel workers (mm_scan.c) */
@@ -457,6 +466,7 @@ typedef struct MmLinStats
 	bool		heldout_complete;	/* all held-out (kept_all: all) rows are in heldout */
 	int64		heldout_kept;
 	const double *heldout;		/* heldout_kept rows of d values */
+	bool		rescan;			/* kept_all, but no row kept: the direct read reads them again */
 } MmLinStats;
 
 /*
@@ -481,8 +491,10 @@ extern void MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *ou
 typedef struct MmLinPar MmLinPar;
 extern bytea *MmLinStatsDirect(MmScan *scan, char **names, uint64 seed,
 							   double test_fraction, int64 max_memory, MmLinSink *sink,
-							   int *workers, MmLinPar **lpar);
+							   int *workers, MmLinPar **lpar, int64 *rescan_rows);
 extern int64 MmLinParKept(const MmLinPar *lp);
+extern void MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d,
+						  MmRegMetrics *met, MmProfilePart *pp);
 extern void MmScoreRows(const MmModel *m, const double *rows, int64 n, int d,
 						MmRegMetrics *met, MmProfilePart *pp);
 extern void MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos,

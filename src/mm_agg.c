@@ -27,7 +27,9 @@
  * mm_train's direct read of a plain table (mm_scan.c) builds the same
  * state without the executor (MmLinStatsDirect), taking parallel workers
  * of its own on a large table: each folds its pages' rows into a state of
- * its own and streams the rows to keep to the backend (MmLinStatsWorker).
+ * its own and keeps its held-out rows until it scores them
+ * (MmLinStatsWorker).  With test_fraction 0 the direct read keeps no row
+ * (flag RESCAN): each process reads its pages again to score them.
  *
  * The transition state is a bytea (not internal), with a combine
  * function: parallel query splits the scan, and a distributed PostgreSQL
@@ -66,6 +68,7 @@ PG_FUNCTION_INFO_V1(mm_linear_stats_combine);
 #define MMLS_FLAG_OVERFLOW	0x1
 #define MMLS_FLAG_KEEP_ALL	0x2		/* test_fraction 0: every row is kept */
 #define MMLS_FLAG_SINK		0x4		/* the kept rows are in mm_lin_sink */
+#define MMLS_FLAG_RESCAN	0x8		/* KEEP_ALL, but a direct read reads its pages again */
 #define MMLS_FIXED_ARGS		6		/* state, seed, fraction, memory, names, target */
 
 /* the kept rows of a serial train, when mm_train offers them a place */
@@ -633,7 +636,7 @@ MmLinAddRow(MmLinExp *e)
 	}
 	else
 	{
-		if (s->flags & MMLS_FLAG_KEEP_ALL)
+		if ((s->flags & (MMLS_FLAG_KEEP_ALL | MMLS_FLAG_RESCAN)) == MMLS_FLAG_KEEP_ALL)
 			MmLinAppend(e, row, 1);
 		if (++s->block_n == MMLS_BLOCK_ROWS)
 			MmLinFlush(s);
@@ -734,6 +737,12 @@ MmLinDirectState(const MmScan *scan, uint64 seed, double test_fraction,
 		widths[i] = 1;
 	MmSetBlasThreads();
 	fixed = MmLinCreateState(nargs, widths, max_memory, seed, test_fraction, false);
+	/* every row to score: read again, not kept */
+	if (fixed->flags & MMLS_FLAG_KEEP_ALL)
+	{
+		fixed->flags |= MMLS_FLAG_RESCAN;
+		sink = NULL;
+	}
 	e = MmLinExpand(fixed, NULL, CurrentMemoryContext,
 					sink != NULL && !sink->claimed ? sink : NULL);
 	pfree(fixed);
@@ -787,10 +796,16 @@ MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
  * budget; this backend merges their states in worker order.  *lpar then
  * holds the workers, still in parallel mode, until MmLinParScore has them
  * score their rows (NULL without workers); *workers: how many took part.
+ *
+ * With test_fraction 0 every row is to be scored: no process keeps its
+ * rows, each reads its pages again instead (MmScanRescan, MmScoreRescan),
+ * which costs less than writing them to fresh memory.  *rescan_rows is
+ * then the number of rows this backend read (-1 when rows were kept).
  */
 bytea *
 MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
-				 int64 max_memory, MmLinSink *sink, int *workers, MmLinPar **lpar)
+				 int64 max_memory, MmLinSink *sink, int *workers, MmLinPar **lpar,
+				 int64 *rescan_rows)
 {
 	MmLinExp   *e = MmLinDirectState(scan, seed, test_fraction, max_memory, sink);
 	int			nworkers = MmScanWorkers(scan);
@@ -860,6 +875,7 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 		MmScanParallelEnd(par, scan);
 		par = NULL;
 	}
+	*rescan_rows = (e->s->flags & MMLS_FLAG_RESCAN) ? (int64) e->s->n + e->s->block_n : -1;
 	for (int w = 0; w < *workers; w++)
 	{
 		MmLinState *s2 = parts[w];
@@ -921,6 +937,43 @@ MmScoreRows(const MmModel *m, const double *rows, int64 n, int d, MmRegMetrics *
 		if (pp != NULL)
 			MmProfilePartRows(pp, block, nb, d);
 	}
+}
+
+/*
+ * Score and profile, as MmScoreRows would the same rows kept, the rows of
+ * scan (a direct read at its end) read again (MmScanRescan): n rows, the
+ * number the first read found.  Then the scan is ended.
+ */
+void
+MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d, MmRegMetrics *met,
+			  MmProfilePart *pp)
+{
+	const int	block = 256;
+	double	   *rows = palloc(sizeof(double) * block * d);
+	int64		got = 0;
+	int			nb = 0;
+	bool		more = true;
+
+	MmScanRescan(scan);
+	while (more)
+	{
+		int			null_col;
+
+		more = MmScanNextFloat8(scan, rows + (Size) nb * d, &null_col);
+		if (more)
+			nb++;
+		if (nb == block || (!more && nb > 0))
+		{
+			MmScoreRows(m, rows, nb, d, met, pp);
+			got += nb;
+			nb = 0;
+		}
+	}
+	if (got != n)
+		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
+			 got, n);
+	pfree(rows);
+	MmScanEnd(scan);
 }
 
 /* The rows the workers of a direct read kept. */
@@ -1034,6 +1087,7 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 	double	   *part;
 	Size		part_len;
 	int64		left;
+	int64		kept;
 
 	memcpy(&a, args, sizeof(a));
 	e = MmLinDirectState(scan, a.seed, a.test_fraction, a.max_memory, NULL);
@@ -1049,7 +1103,8 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 	fixed->heldout_cap = 0;
 	memset(&msg, 0, sizeof(msg));
 	msg.kind = MMLS_MSG_STATE;
-	msg.nrows = e->s->heldout_kept;
+	kept = (e->s->flags & MMLS_FLAG_RESCAN) ? (int64) e->s->n : e->s->heldout_kept;
+	msg.nrows = kept;
 	MmScanParallelSend(mq, &msg, sizeof(msg), fixed, fixed_size);
 
 	/* the model, the sampling step and the offsets to profile */
@@ -1072,9 +1127,11 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 	for (int j = 0; j < npos; j++)
 		pos[j] = (int) got[2 + p + j];
 
-	/* score and profile the kept rows, chunk by chunk, in order */
+	/* score and profile the kept rows (or its pages' again), in order */
 	mm_regmetrics_init(&result.met);
-	pp = MmProfilePartBegin(pos, npos, e->s->heldout_kept, msg.nrows);
+	pp = MmProfilePartBegin(pos, npos, kept, msg.nrows);
+	if (e->s->flags & MMLS_FLAG_RESCAN)
+		MmScoreRescan(scan, &model, kept, e->s->d, &result.met, pp);
 	left = e->s->heldout_kept;
 	for (int c = 0; left > 0; c++)
 	{
@@ -1088,7 +1145,7 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 
 	memset(&result.msg, 0, sizeof(result.msg));
 	result.msg.kind = MMLS_MSG_RESULT;
-	result.msg.nrows = e->s->heldout_kept;
+	result.msg.nrows = kept;
 	MmScanParallelSend(mq, &result, sizeof(result), part, part_len);
 }
 
@@ -1108,7 +1165,10 @@ MmLinCheck(const MmLinState *s)
 		s->d >= 2 && s->d <= MM_MAX_COLS + 1 &&
 		s->nargs >= 1 && s->nargs < s->d && s->nargs <= FUNC_MAX_ARGS &&
 		s->block_n >= 0 && s->block_n < MMLS_BLOCK_ROWS &&
-		(s->flags & ~(MMLS_FLAG_OVERFLOW | MMLS_FLAG_KEEP_ALL | MMLS_FLAG_SINK)) == 0 &&
+		(s->flags & ~(MMLS_FLAG_OVERFLOW | MMLS_FLAG_KEEP_ALL | MMLS_FLAG_SINK |
+					  MMLS_FLAG_RESCAN)) == 0 &&
+		(!(s->flags & MMLS_FLAG_RESCAN) ||
+		 (s->flags & (MMLS_FLAG_KEEP_ALL | MMLS_FLAG_SINK)) == MMLS_FLAG_KEEP_ALL) &&
 		s->heldout_cap >= 0 &&
 		s->heldout_cap <= (int64) (MaxAllocHugeSize / (sizeof(double) * (Size) s->d)) &&
 		s->heldout_kept >= 0 && s->heldout_kept <= s->heldout_cap &&
@@ -1214,6 +1274,7 @@ MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out)
 	out->heldout_complete = !(s->flags & MMLS_FLAG_OVERFLOW);
 	out->heldout_kept = s->heldout_kept;
 	out->heldout = MMLS_HELDOUT(s);
+	out->rescan = (s->flags & MMLS_FLAG_RESCAN) != 0;
 	if (s->flags & MMLS_FLAG_SINK)
 	{
 		if (sink == NULL || !sink->claimed || sink->d != s->d ||

@@ -718,7 +718,7 @@ mm_drift(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("version %d of model \"%s\" has no training profile", version, model),
-				 errdetail("It was assembled or imported without one, or trained by the one-scan linear path with no kept rows to profile: nothing held out, or test_fraction 0 in a parallel plan or beyond mm.max_train_memory."),
+				 errdetail("It was assembled or imported without one, or trained by the one-scan linear path with no kept rows to profile: nothing held out, or test_fraction 0 read through a query in a parallel plan or beyond mm.max_train_memory."),
 				 errhint("Retrain it (mm_retrain), with test_fraction above 0 or max_parallel_workers_per_gather = 0 for a plain linear model.")));
 
 	/*

@@ -179,6 +179,7 @@ MmScanLayout(MmScan *s, Relation rel)
 			}
 		off += att->attlen;
 	}
+	s->last_block = InvalidBlockNumber;
 	s->f8from = s->n;
 	while (s->f8from > 0 && s->conv[s->f8from - 1] == MM_SCAN_F8_FROM_F8)
 		s->f8from--;
@@ -264,6 +265,61 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 }
 
 /*
+ * Note a page the first read reached: the next of the current run, or the
+ * start of a new one.
+ */
+static void
+MmScanNewBlock(MmScan *s, BlockNumber block)
+{
+	int			r = s->nruns - 1;
+
+	s->last_block = block;
+	if (r >= 0 && block == s->run_start[r] + s->run_len[r])
+	{
+		s->run_len[r]++;
+		return;
+	}
+	if (s->nruns == s->maxruns)
+	{
+		s->maxruns = Max(64, s->maxruns * 2);
+		s->run_start = s->run_start == NULL ? palloc(sizeof(BlockNumber) * s->maxruns) :
+			repalloc(s->run_start, sizeof(BlockNumber) * s->maxruns);
+		s->run_len = s->run_len == NULL ? palloc(sizeof(BlockNumber) * s->maxruns) :
+			repalloc(s->run_len, sizeof(BlockNumber) * s->maxruns);
+	}
+	s->run_start[s->nruns] = block;
+	s->run_len[s->nruns++] = 1;
+}
+
+/* A rescan moves on to its next run of pages; false after the last. */
+static bool
+MmScanNextRun(MmScan *s)
+{
+	if (++s->run >= s->nruns)
+		return false;
+	table_rescan(s->scan, NULL);
+	heap_setscanlimits(s->scan, s->run_start[s->run], s->run_len[s->run]);
+	return true;
+}
+
+/*
+ * Read again the pages the first read of s reached, in the order it did,
+ * under the same snapshot: the same rows in the same order.  A worker of a
+ * parallel read reads its own pages again, and needs no memory for them.
+ */
+void
+MmScanRescan(MmScan *s)
+{
+	Assert(s->first == NULL);
+	s->first = s->scan;
+	s->scan = table_beginscan_strat(s->rel, s->first->rs_snapshot, 0, NULL, true, false);
+	s->run = -1;
+	s->rows = 0;
+	if (!MmScanNextRun(s))
+		heap_setscanlimits(s->scan, 0, 0);
+}
+
+/*
  * The next visible tuple: *data points at its values when they sit at
  * the fixed offsets (no NULLs, no attribute missing), else it is NULL and
  * the tuple is deformed into dvalues/dnulls.  False at the end.
@@ -273,12 +329,16 @@ MmScanTuple(MmScan *s, const char **data)
 {
 	HeapTuple	tup;
 	HeapTupleHeader h;
+	BlockNumber block;
 
 	if ((++s->rows & 0x3FF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	tup = heap_getnext(s->scan, ForwardScanDirection);
-	if (tup == NULL)
-		return false;
+	while ((tup = heap_getnext(s->scan, ForwardScanDirection)) == NULL)
+		if (s->first == NULL || !MmScanNextRun(s))
+			return false;
+	block = ItemPointerGetBlockNumber(&tup->t_self);
+	if (block != s->last_block && s->first == NULL)
+		MmScanNewBlock(s, block);
 	h = tup->t_data;
 	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
 	{
@@ -412,6 +472,9 @@ MmScanEnd(MmScan *s)
 {
 	if (s->scan != NULL)
 		table_endscan(s->scan);
+	if (s->first != NULL)
+		table_endscan(s->first);
+	s->first = NULL;
 	if (s->rel != NULL)
 		table_close(s->rel, AccessShareLock);
 	s->scan = NULL;

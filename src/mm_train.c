@@ -706,26 +706,32 @@ MmLinStatsQuery(const char *extschema, const MmSource *src,
  * without the query; *direct_read says which way it was read, *workers
  * how many parallel workers the direct read had, and *lpar holds them
  * (and their kept rows) until they have scored those (MmLinParScore).
+ * With test_fraction 0 a direct read keeps no row: *rescan is then its
+ * scan, still open, to read this backend's *rescan_rows rows again
+ * (MmScoreRescan), else NULL.
  */
 static bytea *
 MmScanLinearStats(const char *extschema, const MmSource *src,
 				  const MmSourceCol *target, const MmSourceCol *cols, int ncols,
 				  const MmTrainParams *p, double test_fraction, MmLinSink *sink,
-				  bool *direct_read, int *workers, MmLinPar **lpar)
+				  bool *direct_read, int *workers, MmLinPar **lpar,
+				  MmScan **rescan, int64 *rescan_rows)
 {
 	MmLinSink  *prev = mm_lin_sink;
-	MmScan		scan;
+	MmScan	   *scan = palloc0(sizeof(MmScan));
 	bytea	   *state;
 
 	*workers = 0;
 	*lpar = NULL;
+	*rescan = NULL;
+	*rescan_rows = -1;
 	memset(sink, 0, sizeof(*sink));
 	sink->cxt = CurrentMemoryContext;
 	sink->generation = ++mm_lin_sink_generation;
-	*direct_read = MmScanBegin(&scan, src, target, MM_LABEL_NONE, cols, ncols);
+	*direct_read = MmScanBegin(scan, src, target, MM_LABEL_NONE, cols, ncols);
 	/* the rows it will keep: the held-out share, or every row */
 	if (*direct_read)
-		sink->expect = MmScanExpect(&scan, test_fraction > 0 ? test_fraction : 1.0);
+		sink->expect = MmScanExpect(scan, test_fraction > 0 ? test_fraction : 1.0);
 	mm_lin_sink = sink;
 	PG_TRY();
 	{
@@ -736,9 +742,13 @@ MmScanLinearStats(const char *extschema, const MmSource *src,
 			names[0] = target->name;
 			for (int i = 0; i < ncols; i++)
 				names[i + 1] = cols[i].name;
-			state = MmLinStatsDirect(&scan, names, p->seed, test_fraction,
-									 (int64) mm_max_train_memory_kb * 1024, sink, workers, lpar);
-			MmScanEnd(&scan);
+			state = MmLinStatsDirect(scan, names, p->seed, test_fraction,
+									 (int64) mm_max_train_memory_kb * 1024, sink, workers, lpar,
+									 rescan_rows);
+			if (*rescan_rows >= 0 && state != NULL)
+				*rescan = scan;
+			else
+				MmScanEnd(scan);
 		}
 		else
 			state = MmLinStatsQuery(extschema, src, target, cols, ncols, p, test_fraction);
@@ -1913,6 +1923,8 @@ mm_train(PG_FUNCTION_ARGS)
 	bool		direct = false;
 	int			workers = 0;
 	MmLinPar   *lpar = NULL;
+	MmScan	   *rescan = NULL;
+	int64		rescan_rows = -1;
 	int64		kept;
 	bool		scored_kept;
 	bool		unsupervised;
@@ -2136,7 +2148,7 @@ mm_train(PG_FUNCTION_ARGS)
 		/* one scan: training co-moments and held-out rows */
 		extschema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
 		state = MmScanLinearStats(extschema, &src, &tcol, cols, ncols, &p, test_fraction, &sink,
-								  &direct, &workers, &lpar);
+								  &direct, &workers, &lpar, &rescan, &rescan_rows);
 		if (state == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -2181,14 +2193,17 @@ mm_train(PG_FUNCTION_ARGS)
 		/*
 		 * Score and profile the kept rows: the held-out rows, or every row
 		 * with nothing held out.  The workers of a direct read hold theirs:
-		 * they score and profile them and end parallel mode.  A second pass
+		 * they score and profile them and end parallel mode.  With nothing
+		 * held out, a direct read keeps no row: the backend and each worker
+		 * read their pages again instead (MmScoreRescan).  A second pass
 		 * scores the rows when not all were kept; the profile is then from
 		 * the kept held-out rows, or none when all rows were to be kept.
 		 */
 		MmProgressPhase("evaluating");
 		mm_regmetrics_init(&met);
 		on = st.heldout_n > 0 ? "heldout" : "train";
-		kept = st.heldout_kept + (lpar != NULL ? MmLinParKept(lpar) : 0);
+		kept = (rescan != NULL ? rescan_rows : st.heldout_kept) +
+			(lpar != NULL ? MmLinParKept(lpar) : 0);
 		scored_kept = st.heldout_complete &&
 			(st.heldout_n > 0 || (st.kept_all && kept == (int64) st.n));
 		{
@@ -2203,8 +2218,11 @@ mm_train(PG_FUNCTION_ARGS)
 			/* the workers score theirs while this backend scores its own */
 			if (lpar != NULL)
 				MmLinParScore(lpar, &m, step, pos, npos);
-			pp = MmProfilePartBegin(pos, npos, st.heldout_kept, step);
-			MmScoreRows(&m, st.heldout, st.heldout_kept, st.d, scored_kept ? &met : NULL, pp);
+			pp = MmProfilePartBegin(pos, npos, rescan != NULL ? rescan_rows : st.heldout_kept, step);
+			if (rescan != NULL)
+				MmScoreRescan(rescan, &m, rescan_rows, st.d, scored_kept ? &met : NULL, pp);
+			else
+				MmScoreRows(&m, st.heldout, st.heldout_kept, st.d, scored_kept ? &met : NULL, pp);
 			parts[0] = MmProfilePartEnd(pp, &len);
 			if (lpar != NULL)
 			{
