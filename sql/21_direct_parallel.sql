@@ -86,6 +86,24 @@ SELECT version FROM mm_train('dp_lin', 'linear_regression', 'dp_t', 'y',
   features => ARRAY['a', 'b', 'c', 'd', 'flag'], params => '{"verbose": true}');
 RESET max_parallel_workers;
 SELECT regress.same_version('dp_lin', 2, 5) AS no_slot_same;
+-- the same with every row scored: the pages of the shared scan read again
+SET max_parallel_workers = 0;
+SELECT version FROM mm_train('dp_nos', 'ridge', 'dp_t', 'y', features => ARRAY['a', 'b', 'c'],
+  test_fraction => 0, params => '{"verbose": true}');
+RESET max_parallel_workers;
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('dp_nos', 'ridge', 'dp_t', 'y', features => ARRAY['a', 'b', 'c'],
+  test_fraction => 0);
+SET max_parallel_workers_per_gather = 2;
+SELECT regress.same_version('dp_nos', 1, 2) AS no_slot_all_rows_same,
+       (SELECT metrics->>'n' FROM mm_versions WHERE model = 'dp_nos' AND version = 1) AS scored;
+-- and with the workers reading every page: the backend has none to read again
+SET parallel_leader_participation = off;
+SELECT version FROM mm_train('dp_nos', 'ridge', 'dp_t', 'y', features => ARRAY['a', 'b', 'c'],
+  test_fraction => 0, params => '{"verbose": true}');
+RESET parallel_leader_participation;
+SELECT pg_temp.agree('dp_nos', 2, 3) AS workers_only_agree,
+       (SELECT metrics->>'n' FROM mm_versions WHERE model = 'dp_nos' AND version = 3) AS scored;
 
 -- the table's parallel_workers, as the planner takes it
 ALTER TABLE dp_t SET (parallel_workers = 1);

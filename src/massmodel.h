@@ -292,7 +292,8 @@ typedef struct MmScan
 	int			nruns;
 	int			maxruns;
 	BlockNumber last_block;
-	struct TableScanDescData *first;	/* the first read's scan, during a rescan */
+	bool		rescanning;		/* MmScanRescan began */
+	struct TableScanDescData *first;	/* the first read's scan then, if still open */
 	int			run;			/* the run a rescan reads */
 } MmScan;
 

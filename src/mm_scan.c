@@ -310,9 +310,17 @@ MmScanNextRun(MmScan *s)
 void
 MmScanRescan(MmScan *s)
 {
-	Assert(s->first == NULL);
+	/*
+	 * The first read's scan, open (a worker's holds the snapshot), or ended
+	 * with the parallel read that had no worker: then the active snapshot,
+	 * which that read was under.
+	 */
+	Snapshot	snapshot = s->scan != NULL ? s->scan->rs_snapshot : GetActiveSnapshot();
+
+	Assert(!s->rescanning);
 	s->first = s->scan;
-	s->scan = table_beginscan_strat(s->rel, s->first->rs_snapshot, 0, NULL, true, false);
+	s->scan = table_beginscan_strat(s->rel, snapshot, 0, NULL, true, false);
+	s->rescanning = true;
 	s->run = -1;
 	s->rows = 0;
 	if (!MmScanNextRun(s))
@@ -334,10 +342,10 @@ MmScanTuple(MmScan *s, const char **data)
 	if ((++s->rows & 0x3FF) == 0)
 		CHECK_FOR_INTERRUPTS();
 	while ((tup = heap_getnext(s->scan, ForwardScanDirection)) == NULL)
-		if (s->first == NULL || !MmScanNextRun(s))
+		if (!s->rescanning || !MmScanNextRun(s))
 			return false;
 	block = ItemPointerGetBlockNumber(&tup->t_self);
-	if (block != s->last_block && s->first == NULL)
+	if (block != s->last_block && !s->rescanning)
 		MmScanNewBlock(s, block);
 	h = tup->t_data;
 	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
@@ -475,6 +483,7 @@ MmScanEnd(MmScan *s)
 	if (s->first != NULL)
 		table_endscan(s->first);
 	s->first = NULL;
+	s->rescanning = false;
 	if (s->rel != NULL)
 		table_close(s->rel, AccessShareLock);
 	s->scan = NULL;
