@@ -291,6 +291,27 @@ MmScanNewBlock(MmScan *s, BlockNumber block)
 	s->run_len[s->nruns++] = 1;
 }
 
+/*
+ * The scan is on a new page: ask the cache for its tuples (the reads
+ * below wait on memory otherwise: the pages of a large table are not in
+ * the cache) and, in the first read, note it for MmScanRescan.
+ */
+static inline void
+MmScanNewPage(MmScan *s, BlockNumber block)
+{
+#if defined(__GNUC__)
+	Page		page = BufferGetPage(((HeapScanDesc) s->scan)->rs_cbuf);
+	PageHeader	ph = (PageHeader) page;
+
+	for (Size off = ph->pd_upper; off < ph->pd_special && off < BLCKSZ; off += 64)
+		__builtin_prefetch((const char *) page + off);
+#endif
+	if (s->rescanning)
+		s->last_block = block;
+	else
+		MmScanNewBlock(s, block);
+}
+
 /* A rescan moves on to its next run of pages; false after the last. */
 static bool
 MmScanNextRun(MmScan *s)
@@ -345,8 +366,8 @@ MmScanTuple(MmScan *s, const char **data)
 		if (!s->rescanning || !MmScanNextRun(s))
 			return false;
 	block = ItemPointerGetBlockNumber(&tup->t_self);
-	if (block != s->last_block && !s->rescanning)
-		MmScanNewBlock(s, block);
+	if (block != s->last_block)
+		MmScanNewPage(s, block);
 	h = tup->t_data;
 	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
 	{
