@@ -1103,22 +1103,25 @@ test_silhouette(void)
 	check(reldiff(s, ref_sil_single, 1.0) < 1e-12,
 		  "silhouette: a singleton cluster counts 0",
 		  "got %.17g want %.17g", s, ref_sil_single);
-	/* the same with unused label values in between */
-	for (i = 0; i < 150; i++)
-		lab[i] = ref_km3_label[i] * 2;
-	lab[0] = 7;
-	s = mm_silhouette(150, 4, X, lab, 9, &talloc);
-	check(reldiff(s, ref_sil_single, 1.0) < 1e-12,
-		  "silhouette: empty clusters are ignored",
-		  "got %.17g want %.17g", s, ref_sil_single);
-	/* k so large that the sums of all rows are not kept: tile by tile */
-	for (i = 0; i < 150; i++)
-		lab[i] = ref_km3_label[i] * 10000;
-	lab[0] = 27999;
-	s = mm_silhouette(150, 4, X, lab, 28000, &talloc);
-	check(reldiff(s, ref_sil_single, 1.0) < 1e-12,
-		  "silhouette: the same with sums per row tile (150 x 28000 sums)",
-		  "got %.17g want %.17g", s, ref_sil_single);
+	/*
+	 * The same with unused label values in between: k = 9, and k so large
+	 * (150 x 28000 sums) that the sums of all rows are not kept, tile by
+	 * tile.
+	 */
+	for (int v = 0; v < 2; v++)
+	{
+		int			spread = v == 0 ? 2 : 10000;
+		int			k = v == 0 ? 9 : 28000;
+
+		for (i = 0; i < 150; i++)
+			lab[i] = ref_km3_label[i] * spread;
+		lab[0] = k - 1;
+		s = mm_silhouette(150, 4, X, lab, k, &talloc);
+		check(reldiff(s, ref_sil_single, 1.0) < 1e-12,
+			  v == 0 ? "silhouette: empty clusters are ignored" :
+			  "silhouette: the same with sums per row tile (150 x 28000 sums)",
+			  "got %.17g want %.17g", s, ref_sil_single);
+	}
 	for (i = 0; i < 150; i++)
 		lab[i] = 1;
 	s = mm_silhouette(150, 4, X, lab, 3, &talloc);
