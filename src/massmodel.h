@@ -292,6 +292,7 @@ typedef struct MmScan
 	int			nruns;
 	int			maxruns;
 	BlockNumber last_block;
+	struct SnapshotData *snapshot;	/* the backend's read: the snapshot it is under */
 	bool		rescanning;		/* MmScanRescan began */
 	struct TableScanDescData *first;	/* the first read's scan then, if still open */
 	int			run;			/* the run a rescan reads */

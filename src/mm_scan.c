@@ -260,7 +260,8 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 		s->est_rows = rel->rd_rel->reltuples / rel->rd_rel->relpages *
 			RelationGetNumberOfBlocks(rel);
 	/* from the first page, not where a concurrent scan is: the same model every time */
-	s->scan = table_beginscan_strat(rel, GetActiveSnapshot(), 0, NULL, true, false);
+	s->snapshot = GetActiveSnapshot();
+	s->scan = table_beginscan_strat(rel, s->snapshot, 0, NULL, true, false);
 	return true;
 }
 
@@ -333,12 +334,12 @@ MmScanRescan(MmScan *s)
 {
 	/*
 	 * The first read's scan, open (a worker's holds the snapshot), or ended
-	 * with the parallel read that had no worker: then the active snapshot,
-	 * which that read was under.
+	 * with the parallel read that had no worker: then the backend's
+	 * snapshot, which that read was under.
 	 */
-	Snapshot	snapshot = s->scan != NULL ? s->scan->rs_snapshot : GetActiveSnapshot();
+	Snapshot	snapshot = s->scan != NULL ? s->scan->rs_snapshot : s->snapshot;
 
-	Assert(!s->rescanning);
+	Assert(!s->rescanning && snapshot != NULL);
 	s->first = s->scan;
 	s->scan = table_beginscan_strat(s->rel, snapshot, 0, NULL, true, false);
 	s->rescanning = true;
@@ -599,7 +600,7 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 {
 	MmScanPar  *p = palloc0(sizeof(MmScanPar));
 	ParallelContext *pcxt;
-	Snapshot	snapshot = GetActiveSnapshot();
+	Snapshot	snapshot = s->snapshot;	/* the serial read's, MmScanBegin's */
 	Size		pscan_size;
 	MmParShared *sh;
 	ParallelTableScanDesc pscan;
