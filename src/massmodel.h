@@ -296,6 +296,11 @@ typedef struct MmScan
 	bool		rescanning;		/* MmScanRescan began */
 	struct TableScanDescData *first;	/* the first read's scan then, if still open */
 	int			run;			/* the run a rescan reads */
+	BlockNumber next_block;		/* its next page, and the end of the run */
+	BlockNumber end_block;
+	int			ntuples;		/* the visible tuples of its page, and the next one */
+	int			tupindex;
+	HeapTupleData tuple;		/* the tuple it returned last */
 } MmScan;
 
 extern bool MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
@@ -468,7 +473,6 @@ typedef struct MmLinStats
 	bool		heldout_complete;	/* all held-out (kept_all: all) rows are in heldout */
 	int64		heldout_kept;
 	const double *heldout;		/* heldout_kept rows of d values */
-	bool		rescan;			/* kept_all, but no row kept: the direct read reads them again */
 } MmLinStats;
 
 /*

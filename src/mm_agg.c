@@ -388,6 +388,21 @@ MmLinFixedCopy(Datum d, const char **rows)
 }
 
 /*
+ * A state of the direct read that reads its pages again (RESCAN) has none
+ * of its rows: it is never an aggregate's value, and one that comes back
+ * as such was made up.
+ */
+static void
+MmLinRefuseDirect(const MmLinState *s)
+{
+	if (s->flags & MMLS_FLAG_RESCAN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid mm_linear_stats state"),
+				 errdetail("The state of a direct read that reads its pages again cannot be continued.")));
+}
+
+/*
  * The expanded state behind a transition value: ours as it is when it is a
  * read-write expanded object of this aggregate, else expanded from the
  * datum (into claim's rows, when given).
@@ -407,6 +422,7 @@ MmLinGetExp(Datum d, MemoryContext aggcxt, MmLinSink *claim)
 			return (MmLinExp *) eoh;
 	}
 	fixed = MmLinFixedCopy(d, &rows);
+	MmLinRefuseDirect(fixed);
 	e = MmLinExpand(fixed, rows, aggcxt, claim);
 	pfree(fixed);
 	return e;
@@ -962,6 +978,9 @@ MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d, MmRegMetrics *met,
 		more = MmScanNextFloat8(scan, rows + (Size) nb * d, &null_col);
 		if (more)
 			nb++;
+		/* never more rows than the profile's sample was sized for */
+		if (got + nb > n)
+			elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows", n);
 		if (nb == block || (!more && nb > 0))
 		{
 			MmScoreRows(m, rows, nb, d, met, pp);
@@ -1224,6 +1243,7 @@ mm_linear_stats_combine(PG_FUNCTION_ARGS)
 					mm_lin_sink : NULL);
 	s1 = e->s;
 	s2 = MmLinFixedCopy(PG_GETARG_DATUM(1), &rows2);
+	MmLinRefuseDirect(s2);
 	if (s2->flags & MMLS_FLAG_SINK)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -1274,7 +1294,6 @@ MmLinStateUnpack(bytea *state, const MmLinSink *sink, MmLinStats *out)
 	out->heldout_complete = !(s->flags & MMLS_FLAG_OVERFLOW);
 	out->heldout_kept = s->heldout_kept;
 	out->heldout = MMLS_HELDOUT(s);
-	out->rescan = (s->flags & MMLS_FLAG_RESCAN) != 0;
 	if (s->flags & MMLS_FLAG_SINK)
 	{
 		if (sink == NULL || !sink->claimed || sink->d != s->d ||

@@ -293,41 +293,28 @@ MmScanNewBlock(MmScan *s, BlockNumber block)
 }
 
 /*
- * The scan is on a new page: ask the cache for its tuples (the reads
- * below wait on memory otherwise: the pages of a large table are not in
- * the cache) and, in the first read, note it for MmScanRescan.
+ * Ask the cache for a page's tuples when the scan reaches it: the reads of
+ * their values wait on memory otherwise (the pages of a large table are
+ * not in the cache).
  */
 static inline void
-MmScanNewPage(MmScan *s, BlockNumber block)
+MmScanPrefetch(Buffer buffer)
 {
 #if defined(__GNUC__)
-	Page		page = BufferGetPage(((HeapScanDesc) s->scan)->rs_cbuf);
+	Page		page = BufferGetPage(buffer);
 	PageHeader	ph = (PageHeader) page;
 
 	for (Size off = ph->pd_upper; off < ph->pd_special && off < BLCKSZ; off += 64)
 		__builtin_prefetch((const char *) page + off);
 #endif
-	if (s->rescanning)
-		s->last_block = block;
-	else
-		MmScanNewBlock(s, block);
-}
-
-/* A rescan moves on to its next run of pages; false after the last. */
-static bool
-MmScanNextRun(MmScan *s)
-{
-	if (++s->run >= s->nruns)
-		return false;
-	table_rescan(s->scan, NULL);
-	heap_setscanlimits(s->scan, s->run_start[s->run], s->run_len[s->run]);
-	return true;
 }
 
 /*
  * Read again the pages the first read of s reached, in the order it did,
  * under the same snapshot: the same rows in the same order.  A worker of a
  * parallel read reads its own pages again, and needs no memory for them.
+ * The pages are read one by one as the scan reads them (heapgetpage: the
+ * tuples the snapshot sees, in page mode), without a scan per run.
  */
 void
 MmScanRescan(MmScan *s)
@@ -344,31 +331,76 @@ MmScanRescan(MmScan *s)
 	s->scan = table_beginscan_strat(s->rel, snapshot, 0, NULL, true, false);
 	s->rescanning = true;
 	s->run = -1;
+	s->next_block = s->end_block = 0;
+	s->ntuples = s->tupindex = 0;
 	s->rows = 0;
-	if (!MmScanNextRun(s))
-		heap_setscanlimits(s->scan, 0, 0);
+}
+
+/* The next tuple of a rescan (MmScanRescan); NULL after the last page. */
+static inline HeapTuple
+MmScanRescanTuple(MmScan *s)
+{
+	HeapScanDesc hs = (HeapScanDesc) s->scan;
+	Page		page;
+	ItemId		lp;
+	OffsetNumber off;
+
+	while (s->tupindex >= s->ntuples)
+	{
+		if (s->next_block >= s->end_block)
+		{
+			if (++s->run >= s->nruns)
+				return NULL;
+			s->next_block = s->run_start[s->run];
+			s->end_block = s->next_block + s->run_len[s->run];
+		}
+		heapgetpage(s->scan, s->next_block++);
+		s->ntuples = hs->rs_ntuples;
+		s->tupindex = 0;
+		MmScanPrefetch(hs->rs_cbuf);
+	}
+	page = BufferGetPage(hs->rs_cbuf);
+	off = hs->rs_vistuples[s->tupindex++];
+	lp = PageGetItemId(page, off);
+	s->tuple.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	s->tuple.t_len = ItemIdGetLength(lp);
+	s->tuple.t_tableOid = RelationGetRelid(s->rel);
+	ItemPointerSet(&s->tuple.t_self, hs->rs_cblock, off);
+	return &s->tuple;
 }
 
 /*
  * The next visible tuple: *data points at its values when they sit at
  * the fixed offsets (no NULLs, no attribute missing), else it is NULL and
- * the tuple is deformed into dvalues/dnulls.  False at the end.
+ * the tuple is deformed into dvalues/dnulls.  False at the end.  The first
+ * read notes the runs of pages it reads, for MmScanRescan.
  */
 static inline bool
 MmScanTuple(MmScan *s, const char **data)
 {
 	HeapTuple	tup;
 	HeapTupleHeader h;
-	BlockNumber block;
 
 	if ((++s->rows & 0x3FF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	while ((tup = heap_getnext(s->scan, ForwardScanDirection)) == NULL)
-		if (!s->rescanning || !MmScanNextRun(s))
+	if (s->rescanning)
+	{
+		if ((tup = MmScanRescanTuple(s)) == NULL)
 			return false;
-	block = ItemPointerGetBlockNumber(&tup->t_self);
-	if (block != s->last_block)
-		MmScanNewPage(s, block);
+	}
+	else
+	{
+		BlockNumber block;
+
+		if ((tup = heap_getnext(s->scan, ForwardScanDirection)) == NULL)
+			return false;
+		block = ItemPointerGetBlockNumber(&tup->t_self);
+		if (block != s->last_block)
+		{
+			MmScanPrefetch(((HeapScanDesc) s->scan)->rs_cbuf);
+			MmScanNewBlock(s, block);
+		}
+	}
 	h = tup->t_data;
 	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
 	{
