@@ -289,13 +289,13 @@ typedef struct MmScan
 	/* the runs of consecutive pages read, for MmScanRescan */
 	BlockNumber *run_start;
 	BlockNumber *run_len;
-	int			nruns;
-	int			maxruns;
+	int64		nruns;
+	int64		maxruns;
 	BlockNumber last_block;
 	struct SnapshotData *snapshot;	/* the backend's read: the snapshot it is under */
 	bool		rescanning;		/* MmScanRescan began */
 	struct TableScanDescData *first;	/* the first read's scan then, if still open */
-	int			run;			/* the run a rescan reads */
+	int64		run;			/* the run a rescan reads */
 	BlockNumber next_block;		/* its next page, and the end of the run */
 	BlockNumber end_block;
 	int			ntuples;		/* the visible tuples of its page, and the next one */

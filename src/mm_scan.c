@@ -272,7 +272,7 @@ MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,
 static void
 MmScanNewBlock(MmScan *s, BlockNumber block)
 {
-	int			r = s->nruns - 1;
+	int64		r = s->nruns - 1;
 
 	s->last_block = block;
 	if (r >= 0 && block == s->run_start[r] + s->run_len[r])
@@ -282,11 +282,14 @@ MmScanNewBlock(MmScan *s, BlockNumber block)
 	}
 	if (s->nruns == s->maxruns)
 	{
+		/* up to a run per page: beyond 1 GB for a table of many TB */
 		s->maxruns = Max(64, s->maxruns * 2);
-		s->run_start = s->run_start == NULL ? palloc(sizeof(BlockNumber) * s->maxruns) :
-			repalloc(s->run_start, sizeof(BlockNumber) * s->maxruns);
-		s->run_len = s->run_len == NULL ? palloc(sizeof(BlockNumber) * s->maxruns) :
-			repalloc(s->run_len, sizeof(BlockNumber) * s->maxruns);
+		s->run_start = s->run_start == NULL ?
+			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(BlockNumber) * s->maxruns) :
+			repalloc_huge(s->run_start, sizeof(BlockNumber) * s->maxruns);
+		s->run_len = s->run_len == NULL ?
+			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(BlockNumber) * s->maxruns) :
+			repalloc_huge(s->run_len, sizeof(BlockNumber) * s->maxruns);
 	}
 	s->run_start[s->nruns] = block;
 	s->run_len[s->nruns++] = 1;
