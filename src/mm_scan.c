@@ -541,8 +541,9 @@ MmScanEnd(MmScan *s)
 		table_endscan(s->first);
 	s->first = NULL;
 	s->rescanning = false;
+	/* the lock stays to the end of the transaction, as the query's read keeps it */
 	if (s->rel != NULL)
-		table_close(s->rel, AccessShareLock);
+		table_close(s->rel, NoLock);
 	s->scan = NULL;
 	s->rel = NULL;
 }
