@@ -978,11 +978,11 @@ MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d, MmRegMetrics *met,
 		more = MmScanNextFloat8(scan, rows + (Size) nb * d, &null_col);
 		if (more)
 			nb++;
-		/* never more rows than the profile's sample was sized for */
-		if (got + nb > n)
-			elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows", n);
 		if (nb == block || (!more && nb > 0))
 		{
+			/* never more rows than the profile's sample was sized for */
+			if (got + nb > n)
+				elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows", n);
 			MmScoreRows(m, rows, nb, d, met, pp);
 			got += nb;
 			nb = 0;

@@ -1925,6 +1925,7 @@ mm_train(PG_FUNCTION_ARGS)
 	MmLinPar   *lpar = NULL;
 	MmScan	   *rescan = NULL;
 	int64		rescan_rows = -1;
+	int64		own;			/* the rows this backend scores */
 	int64		kept;
 	bool		scored_kept;
 	bool		unsupervised;
@@ -2202,8 +2203,8 @@ mm_train(PG_FUNCTION_ARGS)
 		MmProgressPhase("evaluating");
 		mm_regmetrics_init(&met);
 		on = st.heldout_n > 0 ? "heldout" : "train";
-		kept = (rescan != NULL ? rescan_rows : st.heldout_kept) +
-			(lpar != NULL ? MmLinParKept(lpar) : 0);
+		own = rescan != NULL ? rescan_rows : st.heldout_kept;
+		kept = own + (lpar != NULL ? MmLinParKept(lpar) : 0);
 		scored_kept = st.heldout_complete &&
 			(st.heldout_n > 0 || (st.kept_all && kept == (int64) st.n));
 		{
@@ -2218,9 +2219,9 @@ mm_train(PG_FUNCTION_ARGS)
 			/* the workers score theirs while this backend scores its own */
 			if (lpar != NULL)
 				MmLinParScore(lpar, &m, step, pos, npos);
-			pp = MmProfilePartBegin(pos, npos, rescan != NULL ? rescan_rows : st.heldout_kept, step);
+			pp = MmProfilePartBegin(pos, npos, own, step);
 			if (rescan != NULL)
-				MmScoreRescan(rescan, &m, rescan_rows, st.d, scored_kept ? &met : NULL, pp);
+				MmScoreRescan(rescan, &m, own, st.d, scored_kept ? &met : NULL, pp);
 			else
 				MmScoreRows(&m, st.heldout, st.heldout_kept, st.d, scored_kept ? &met : NULL, pp);
 			parts[0] = MmProfilePartEnd(pp, &len);
