@@ -21,8 +21,8 @@
  *			 equal rows) whatever the number of workers.  Answer: its
  *			 training rows;
  *	 PROFILE the profile part of its training rows (MmProfilePartEnd);
- *	 NB1/NB2 the stages of the naive Bayes fit over its training rows
- *			 (mm_nb_stage1, then, with the means, mm_nb_stage2);
+ *	 NB		 the statistics of the naive Bayes fit over its training rows
+ *			 (MmNbAcc: per class the count, means and squared deviations);
  *	 SCALE	 its training rows' column sums, squared deviations from the
  *			 merged means, or minimums and maximums (MmDatasetFitScale's);
  *	 LOGIT_PREP the logistic fit's parameters and scaling: it scales its
@@ -65,8 +65,7 @@ typedef struct MmDpArgs
 #define MMDP_STATE		1
 #define MMDP_SPLIT		2
 #define MMDP_PROFILE	3
-#define MMDP_NB1		4
-#define MMDP_NB2		5
+#define MMDP_NB			4
 #define MMDP_SCORE		6
 #define MMDP_DONE		7
 #define MMDP_SCALE		8
@@ -208,40 +207,23 @@ MmDpProfilePart(const MmDataset *ds, const int *pos, int npos, int64 step, Size 
 	return MmProfilePartEnd(pp, len);
 }
 
-/* the naive Bayes stages over a process's training rows */
-typedef struct MmDpNb
-{
-	int			K;
-	int			p;
-	int32	   *group;
-	bool		all_numeric;
-	const double *theta;		/* stage 2 */
-	const double *mean_all;
-	double	   *s;				/* the stage's sums */
-} MmDpNb;
-
+/* the naive Bayes statistics of a process's training rows, in order */
 static void
-MmDpNb1Run(const MmDataset *ds, const double *X, const int32 *y, int64 n,
-		   int64 row0, void *arg)
+MmDpNbRun(const MmDataset *ds, const double *X, const int32 *y, int64 n,
+		  int64 row0, void *arg)
 {
-	MmDpNb	   *nb = arg;
 	MmErr		err;
-	MmStatus	status;
 
-	status = mm_nb_stage1(n, nb->p, nb->K, X, y, nb->group, nb->all_numeric, row0, nb->s, &err);
 	/* the values were checked as they were read */
-	if (status != MM_OK)
+	if (mm_nb_acc_rows((MmNbAcc *) arg, X, y, n, row0, &err) != MM_OK)
 		elog(ERROR, "naive bayes: %s", err.msg);
 }
 
 static void
-MmDpNb2Run(const MmDataset *ds, const double *X, const int32 *y, int64 n,
-		   int64 row0, void *arg)
+MmDpNbAcc(const MmDataset *ds, MmNbAcc *acc)
 {
-	MmDpNb	   *nb = arg;
-
-	mm_nb_stage2(n, nb->p, nb->K, X, y, nb->group, nb->all_numeric, nb->theta,
-				 nb->mean_all, nb->s);
+	MmDpRuns(ds, false, MmDpNbRun, acc);
+	mm_nb_acc_flush(acc);
 }
 
 /* scoring a process's rows */
@@ -822,8 +804,8 @@ MmDpAddAnswers(MmDataPar *dp, int kind, double *sums, size_t n)
 /*
  * Fit m's naive Bayes model (m->ncols scalar numeric features, m->nclasses
  * classes; group: mm_nb_fit's) from the training rows of every process:
- * the stages' sums of the backend's rows, then each worker's, added in
- * that order.  With one process it would be mm_nb_fit to the bit.
+ * the statistics of the backend's rows (MmNbAcc), each worker's merged
+ * into them in worker order.  With one process it is mm_nb_fit to the bit.
  */
 void
 MmDataParNbFit(MmDataPar *dp, const MmDataset *ds, MmModel *m, const int32 *group,
@@ -831,51 +813,33 @@ MmDataParNbFit(MmDataPar *dp, const MmDataset *ds, MmModel *m, const int32 *grou
 {
 	int			p = (int) m->ncols;
 	int			K = (int) m->nclasses;
-	size_t		l1 = mm_nb_stage1_len(p, K);
-	size_t		l2 = mm_nb_stage2_len(p, K);
-	double	   *theta = palloc(sizeof(double) * (size_t) K * p);
-	double	   *mean_all = palloc(sizeof(double) * p);
-	MmDpNb		nb;
+	size_t		len = mm_nb_acc_len(p, K);
+	MmNbAcc		acc;
 	MmErr		err;
 	MmStatus	status;
 	StringInfoData b;
+	char	  **out = palloc(sizeof(char *) * Max(dp->workers, 1));
+	Size	   *lens = palloc(sizeof(Size) * Max(dp->workers, 1));
+	int64	   *ns = palloc(sizeof(int64) * Max(dp->workers, 1));
 
-	nb.K = K;
-	nb.p = p;
-	nb.group = (int32 *) group;
-	nb.all_numeric = true;
 	for (int j = 0; j < p; j++)
-		nb.all_numeric &= group[j] < 0;
-	if (!nb.all_numeric)
-		elog(ERROR, "the parallel naive bayes fit takes numeric features only");
-
-	/* stage 1: counts and sums */
+		if (group[j] >= 0)
+			elog(ERROR, "the parallel naive bayes fit takes numeric features only");
 	initStringInfo(&b);
 	appendBinaryStringInfo(&b, (char *) &K, sizeof(int32));
 	appendBinaryStringInfo(&b, (char *) &p, sizeof(int32));
-	appendBinaryStringInfo(&b, (char *) group, sizeof(int32) * p);
-	MmDpRequest(dp, MMDP_NB1, 0, b.data, b.len);
-	nb.s = palloc0(sizeof(double) * l1);
-	MmDpRuns(ds, false, MmDpNb1Run, &nb);
-	MmDpAddAnswers(dp, MMDP_NB1, nb.s, l1);
-	mm_nb_means(dp->n_train, p, K, nb.s, theta, mean_all);
-
-	/* stage 2: squared deviations from the means */
-	resetStringInfo(&b);
-	appendBinaryStringInfo(&b, (char *) theta, sizeof(double) * (size_t) K * p);
-	appendBinaryStringInfo(&b, (char *) mean_all, sizeof(double) * p);
-	MmDpRequest(dp, MMDP_NB2, 0, b.data, b.len);
-	nb.theta = theta;
-	nb.mean_all = mean_all;
+	MmDpRequest(dp, MMDP_NB, 0, b.data, b.len);
+	mm_nb_acc_init(&acc, p, K, group, MmPallocAllocator());
+	MmDpNbAcc(ds, &acc);
+	MmDpAnswers(dp, MMDP_NB, out, lens, ns);
+	for (int w = 0; w < dp->workers; w++)
 	{
-		double	   *s1 = nb.s;
-
-		nb.s = palloc0(sizeof(double) * l2);
-		MmDpRuns(ds, false, MmDpNb2Run, &nb);
-		MmDpAddAnswers(dp, MMDP_NB2, nb.s, l2);
-		status = mm_nb_fit_stats(dp->n_train, p, K, group, var_smoothing, alpha, s1, nb.s,
-								 &m->nb, MmPallocAllocator(), &err);
+		if (lens[w] != sizeof(double) * len ||
+			!mm_nb_acc_merge_flat(&acc, (const double *) out[w], K, NULL))
+			elog(ERROR, "unexpected message from parallel worker %d", w);
+		pfree(out[w]);
 	}
+	status = mm_nb_fit_acc(&acc, K, var_smoothing, alpha, &m->nb, MmPallocAllocator(), &err);
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
 }
@@ -1388,9 +1352,6 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 	MmSourceCol *cols = palloc0(sizeof(MmSourceCol) * Max(ncols, 1));
 	MmSourceCol target;
 	MmDataset	ds;
-	MmDpNb		nb;
-	double	   *theta = NULL;
-	double	   *mean_all = NULL;
 	MmDpWorkerLogit logit;
 
 	memset(&logit, 0, sizeof(logit));
@@ -1416,7 +1377,6 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 	MmDatasetScalarLayout(&ds);
 	MmDpSendState(&ds, mq);
 
-	memset(&nb, 0, sizeof(nb));
 	for (;;)
 	{
 		void	   *data;
@@ -1460,46 +1420,25 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 					MmScanParallelSend(mq, &ans, sizeof(ans), part, plen);
 					break;
 				}
-			case MMDP_NB1:
+			case MMDP_NB:
 				{
-					MmDpMsg		ans = MmDpHeader(MMDP_NB1, 0);
+					MmDpMsg		ans = MmDpHeader(MMDP_NB, 0);
+					int32		K;
+					int32		p;
+					MmNbAcc		acc;
 
-					MmDpTake(&r, &nb.K, sizeof(int32));
-					MmDpTake(&r, &nb.p, sizeof(int32));
-					if (nb.K < 2 || nb.K > MM_MAX_CLASSES || nb.p != ds.rawd)
-						elog(ERROR, "malformed message in the parallel read of the training rows");
-					nb.group = palloc(sizeof(int32) * nb.p);
-					MmDpTake(&r, nb.group, sizeof(int32) * nb.p);
+					MmDpTake(&r, &K, sizeof(int32));
+					MmDpTake(&r, &p, sizeof(int32));
 					MmDpEnd(&r);
-					nb.all_numeric = true;
-					for (int j = 0; j < nb.p; j++)
-						nb.all_numeric &= nb.group[j] < 0;
+					if (K < 2 || K > MM_MAX_CLASSES || p != ds.rawd)
+						elog(ERROR, "malformed message in the parallel read of the training rows");
 					for (int64 i = 0; i < ds.n; i++)
-						if (ds.y[i] >= nb.K)
+						if (ds.y[i] >= K)
 							elog(ERROR, "malformed message in the parallel read of the training rows");
-					nb.s = palloc0(sizeof(double) * mm_nb_stage1_len(nb.p, nb.K));
-					MmDpRuns(&ds, false, MmDpNb1Run, &nb);
-					MmScanParallelSend(mq, &ans, sizeof(ans), nb.s,
-									   sizeof(double) * mm_nb_stage1_len(nb.p, nb.K));
-					break;
-				}
-			case MMDP_NB2:
-				{
-					MmDpMsg		ans = MmDpHeader(MMDP_NB2, 0);
-
-					if (nb.group == NULL)
-						elog(ERROR, "malformed message in the parallel read of the training rows");
-					theta = palloc(sizeof(double) * (Size) nb.K * nb.p);
-					mean_all = palloc(sizeof(double) * nb.p);
-					MmDpTake(&r, theta, sizeof(double) * (Size) nb.K * nb.p);
-					MmDpTake(&r, mean_all, sizeof(double) * nb.p);
-					MmDpEnd(&r);
-					nb.theta = theta;
-					nb.mean_all = mean_all;
-					nb.s = palloc0(sizeof(double) * mm_nb_stage2_len(nb.p, nb.K));
-					MmDpRuns(&ds, false, MmDpNb2Run, &nb);
-					MmScanParallelSend(mq, &ans, sizeof(ans), nb.s,
-									   sizeof(double) * mm_nb_stage2_len(nb.p, nb.K));
+					mm_nb_acc_init(&acc, p, K, NULL, MmPallocAllocator());
+					MmDpNbAcc(&ds, &acc);
+					MmScanParallelSend(mq, &ans, sizeof(ans), acc.s,
+									   sizeof(double) * mm_nb_acc_len(p, K));
 					break;
 				}
 			case MMDP_SCALE:

@@ -352,21 +352,42 @@ typedef struct MmNaiveBayes
 MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 					  const int32_t *group, double var_smoothing, double alpha,
 					  MmNaiveBayes *out, const MmAlloc *a, MmErr *err);
-/* the fit in stages over parts of the rows (mm_nb.c); y is checked by the caller */
-size_t		mm_nb_stage1_len(int p, int K);
-size_t		mm_nb_stage2_len(int p, int K);
-MmStatus	mm_nb_stage1(int64_t n, int p, int K, const double *X, const int32_t *y,
-						 const int32_t *group, bool all_numeric, int64_t row0, double *s1,
-						 MmErr *err);
-void		mm_nb_means(int64_t n, int p, int K, const double *s1, double *theta,
-						double *mean_all);
-void		mm_nb_stage2(int64_t n, int p, int K, const double *X, const int32_t *y,
-						 const int32_t *group, bool all_numeric, const double *theta,
-						 const double *mean_all, double *s2);
-MmStatus	mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group,
-							double var_smoothing, double alpha, const double *s1,
-							const double *s2, MmNaiveBayes *out, const MmAlloc *a,
-							MmErr *err);
+/*
+ * The fit's statistics in one pass, over parts of the rows that merge
+ * (mm_nb.c): per class the row count, the numeric columns' means and
+ * squared deviations, the one-hot columns' counts of ones, flat in s
+ * (mm_nb_acc_len doubles: count[K], mean[K*p], m2[K*p], ones[K*p]).
+ * Rows are folded MM_NB_BLOCK at a time; y is checked by the caller.
+ */
+#define MM_NB_BLOCK 256
+
+typedef struct MmNbAcc
+{
+	int			p;
+	int			K;				/* classes it has room for */
+	bool		all_numeric;
+	int32_t    *group;			/* p */
+	double	   *s;				/* the statistics, flat */
+	int			nb;				/* rows of the pending block */
+	double	   *bx;				/* MM_NB_BLOCK * p */
+	int32_t    *by;				/* MM_NB_BLOCK */
+	int32_t    *present;		/* the block's classes */
+	double	   *bcount;			/* K: the block's, 0 between blocks */
+	double	   *bsum;			/* K*p */
+	double	   *bm2;			/* K*p */
+	double	   *bshift;			/* K*p: what the block's rows are taken from */
+	const MmAlloc *a;
+} MmNbAcc;
+
+size_t		mm_nb_acc_len(int p, int K);
+void		mm_nb_acc_init(MmNbAcc *acc, int p, int K, const int32_t *group, const MmAlloc *a);
+void		mm_nb_acc_grow(MmNbAcc *acc, int K);
+MmStatus	mm_nb_acc_rows(MmNbAcc *acc, const double *X, const int32_t *y, int64_t n,
+						   int64_t row0, MmErr *err);
+void		mm_nb_acc_flush(MmNbAcc *acc);
+bool		mm_nb_acc_merge_flat(MmNbAcc *acc, const double *part, int K, const int32_t *what);
+MmStatus	mm_nb_fit_acc(const MmNbAcc *acc, int K, double var_smoothing, double alpha,
+						  MmNaiveBayes *out, const MmAlloc *a, MmErr *err);
 void		mm_nb_prepare(MmNaiveBayes *nb, const MmAlloc *a);
 void		mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba);
 

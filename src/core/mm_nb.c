@@ -3,13 +3,12 @@
  *	  Naive Bayes: Gaussian likelihoods for numeric columns, categorical
  *	  likelihoods for one-hot groups.
  *
- * Fit, in two passes over the rows.  The first counts the rows of each
- * class and sums the numeric columns per class (and over all rows); the
- * means theta follow.  The second sums the squared deviations from those
- * means (per class and over all rows), which gives the population
- * variances without the cancellation of the one-pass formula, and counts
- * the ones of every group column per class.  Then, as scikit-learn's
- * GaussianNB and CategoricalNB (1.2):
+ * Fit, in one pass over the rows (MmNbAcc, below): per class its row
+ * count, the means theta of the numeric columns and their squared
+ * deviations from them, accumulated a block of rows at a time and merged
+ * by the pairwise update, which gives the population variances without
+ * the cancellation of a sum of squares; and the ones of every group column
+ * per class.  Then, as scikit-learn's GaussianNB and CategoricalNB (1.2):
  *
  *	 epsilon	  = var_smoothing * max_j Var(column j over all rows)
  *				   (numeric columns only)
@@ -127,24 +126,293 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
 }
 
 /*
- * The fit in stages, for rows split between processes: each adds its
- * rows' class counts and sums (stage 1) into s1, and, given the means,
- * their squared deviations and one-hot counts (stage 2) into s2; the
- * stages' arrays of several parts add up (mm_nb_fit_stats).  mm_nb_fit is
- * the same stages over one part, so a fit from one part is the same to
- * the bit.  s1: count[K], sum[K*p], sum_all[p]; s2: sq[K*p], sq_all[p],
- * ones[K*p].
+ * The fit's statistics in one pass (MmNbAcc, mm_core.h): per class its
+ * row count, and for each numeric column the mean and the sum of squared
+ * deviations from it, for each one-hot column the count of ones.  Rows
+ * are taken MM_NB_BLOCK at a time, in the order given: the block's
+ * per-class sums give its class means, then its squared deviations from
+ * them, and the block merges into the running statistics (Chan, Golub
+ * and LeVeque's pairwise update):
+ *
+ *	 n = na + nb,  delta = mean_b - mean_a,
+ *	 mean = mean_a + delta * (nb / n),
+ *	 M2	  = M2_a + M2_b + delta^2 * (na * nb / n)
+ *
+ * which keeps the accuracy of two passes (no cancellation of sums of
+ * squares) without keeping the rows.  The blocks are counted from the
+ * first row, whatever runs the rows come in, so the same rows in the same
+ * order give the same statistics to the bit.  Statistics of several
+ * parts merge by the same update (mm_nb_acc_merge_flat).
  */
-size_t
-mm_nb_stage1_len(int p, int K)
-{
-	return (size_t) K + (size_t) K * p + (size_t) p;
-}
+#define MM_NB_FLAT(acc) ((acc)->s)
+#define MM_NB_COUNT(s, K, p) (s)
+#define MM_NB_MEAN(s, K, p) ((s) + (K))
+#define MM_NB_M2(s, K, p) ((s) + (K) + (size_t) (K) * (p))
+#define MM_NB_ONES(s, K, p) ((s) + (K) + 2 * (size_t) (K) * (p))
 
 size_t
-mm_nb_stage2_len(int p, int K)
+mm_nb_acc_len(int p, int K)
 {
-	return 2 * (size_t) K * p + (size_t) p;
+	return (size_t) K * (1 + 3 * (size_t) p);
+}
+
+void
+mm_nb_acc_init(MmNbAcc *acc, int p, int K, const int32_t *group, const MmAlloc *a)
+{
+	memset(acc, 0, sizeof(*acc));
+	acc->p = p;
+	acc->a = a;
+	acc->group = mm_alloc0(a, sizeof(int32_t) * (size_t) (p > 0 ? p : 1));
+	acc->all_numeric = true;
+	for (int j = 0; j < p; j++)
+	{
+		acc->group[j] = group != NULL ? group[j] : -1;
+		acc->all_numeric &= acc->group[j] < 0;
+	}
+	acc->bx = mm_alloc0(a, sizeof(double) * MM_NB_BLOCK * (size_t) (p > 0 ? p : 1));
+	acc->by = mm_alloc0(a, sizeof(int32_t) * MM_NB_BLOCK);
+	acc->present = mm_alloc0(a, sizeof(int32_t) * MM_NB_BLOCK);
+	mm_nb_acc_grow(acc, K);
+}
+
+/* Room for K classes (never fewer than it has): the new ones empty. */
+void
+mm_nb_acc_grow(MmNbAcc *acc, int K)
+{
+	int			p = acc->p;
+	int			old = acc->K;
+	double	   *s;
+	double	   *bs;
+
+	if (K <= old)
+		return;
+	/* growing one label at a time: doubled, up to the classes a model may have */
+	if (old > 0 && K < 2 * old)
+		K = 2 * old < MM_MAX_CLASSES ? 2 * old : (K > MM_MAX_CLASSES ? K : MM_MAX_CLASSES);
+	s = mm_alloc0(acc->a, sizeof(double) * mm_nb_acc_len(p, K));
+	bs = mm_alloc0(acc->a, sizeof(double) * (size_t) K * (1 + 3 * (size_t) p));
+	if (old > 0)
+	{
+		/* the four arrays, each to its new place */
+		memcpy(MM_NB_COUNT(s, K, p), MM_NB_COUNT(acc->s, old, p), sizeof(double) * old);
+		memcpy(MM_NB_MEAN(s, K, p), MM_NB_MEAN(acc->s, old, p), sizeof(double) * (size_t) old * p);
+		memcpy(MM_NB_M2(s, K, p), MM_NB_M2(acc->s, old, p), sizeof(double) * (size_t) old * p);
+		memcpy(MM_NB_ONES(s, K, p), MM_NB_ONES(acc->s, old, p), sizeof(double) * (size_t) old * p);
+		/* the block's scratch is empty between blocks */
+	}
+	acc->s = s;
+	acc->bcount = bs;
+	acc->bsum = bs + K;
+	acc->bm2 = bs + K + (size_t) K * p;
+	acc->bshift = bs + K + 2 * (size_t) K * p;
+	acc->K = K;
+}
+
+/*
+ * Fold the pending block into the statistics.  Each class's rows are
+ * taken relative to a shift: the class's mean so far, or for a class new
+ * to the statistics its first row in the block.  The block's mean offset
+ * from it (delta) then has no error from summing values far from the
+ * origin, and the deviations (x - shift) - delta are the block's.
+ */
+static void
+mm_nb_acc_block(MmNbAcc *acc)
+{
+	int			p = acc->p;
+	int			K = acc->K;
+	int			np = 0;
+	double	   *count = MM_NB_COUNT(acc->s, K, p);
+	double	   *mean = MM_NB_MEAN(acc->s, K, p);
+	double	   *m2 = MM_NB_M2(acc->s, K, p);
+	double	   *ones = MM_NB_ONES(acc->s, K, p);
+
+	/* the block's classes, their shifts, counts and sums from the shifts */
+	for (int i = 0; i < acc->nb; i++)
+	{
+		int			k = acc->by[i];
+		const double *x = acc->bx + (size_t) i * p;
+		double	   *t = acc->bsum + (size_t) k * p;
+		double	   *sh = acc->bshift + (size_t) k * p;
+
+		if (acc->bcount[k] == 0.0)
+		{
+			acc->present[np++] = k;
+			memcpy(sh, count[k] > 0.0 ? mean + (size_t) k * p : x, sizeof(double) * p);
+		}
+		acc->bcount[k] += 1.0;
+		for (int j = 0; j < p; j++)
+			t[j] += acc->group[j] < 0 ? x[j] - sh[j] : x[j];
+	}
+	/* the block's class means, as offsets from the shifts (numeric columns) */
+	for (int c = 0; c < np; c++)
+	{
+		int			k = acc->present[c];
+		double	   *t = acc->bsum + (size_t) k * p;
+
+		for (int j = 0; j < p; j++)
+			if (acc->group[j] < 0)
+				t[j] /= acc->bcount[k];
+	}
+	/* its squared deviations from them */
+	for (int i = 0; i < acc->nb; i++)
+	{
+		int			k = acc->by[i];
+		const double *x = acc->bx + (size_t) i * p;
+		const double *t = acc->bsum + (size_t) k * p;
+		const double *sh = acc->bshift + (size_t) k * p;
+		double	   *v = acc->bm2 + (size_t) k * p;
+
+		for (int j = 0; j < p; j++)
+		{
+			double		d = (x[j] - sh[j]) - t[j];
+
+			v[j] += d * d;
+		}
+	}
+	/* each class of the block merged into its statistics */
+	for (int c = 0; c < np; c++)
+	{
+		int			k = acc->present[c];
+		double		na = count[k];
+		double		nb = acc->bcount[k];
+		double		n = na + nb;
+		double	   *t = acc->bsum + (size_t) k * p;
+		double	   *v = acc->bm2 + (size_t) k * p;
+		const double *sh = acc->bshift + (size_t) k * p;
+		double	   *mk = mean + (size_t) k * p;
+		double	   *qk = m2 + (size_t) k * p;
+		double	   *ok = ones + (size_t) k * p;
+
+		for (int j = 0; j < p; j++)
+		{
+			if (acc->group[j] >= 0)
+				ok[j] += t[j];
+			else if (na == 0.0)
+			{
+				mk[j] = sh[j] + t[j];
+				qk[j] = v[j];
+			}
+			else
+			{
+				/* the shift is the mean so far: t[j] is the difference of the means */
+				mk[j] += t[j] * (nb / n);
+				qk[j] += v[j] + t[j] * t[j] * (na * nb / n);
+			}
+			t[j] = 0.0;
+			v[j] = 0.0;
+		}
+		count[k] = n;
+		acc->bcount[k] = 0.0;
+	}
+	acc->nb = 0;
+}
+
+/*
+ * Add n rows (X, p values each; y their classes, below the K it has room
+ * for, checked by the caller) to acc.  A model of numeric columns only
+ * checks the values here: a non-finite one is MM_EINVAL, its row numbered
+ * from row0 (the others are mm_nb_fit's to check).
+ */
+MmStatus
+mm_nb_acc_rows(MmNbAcc *acc, const double *X, const int32_t *y, int64_t n, int64_t row0,
+			   MmErr *err)
+{
+	int			p = acc->p;
+
+	for (int64_t i = 0; i < n; i++)
+	{
+		const double *x = X + (size_t) i * p;
+
+		if (acc->all_numeric)
+		{
+			bool		finite = true;
+			int			j;
+
+			for (j = 0; j < p; j++)
+				finite &= isfinite(x[j]) != 0;
+			if (!finite)
+			{
+				for (j = 0; isfinite(x[j]); j++)
+					;
+				mm_err_set(err, "non-finite value in row %lld, column %d",
+						   (long long) (row0 + i), j);
+				return MM_EINVAL;
+			}
+		}
+		memcpy(acc->bx + (size_t) acc->nb * p, x, sizeof(double) * p);
+		acc->by[acc->nb++] = y[i];
+		if (acc->nb == MM_NB_BLOCK)
+			mm_nb_acc_block(acc);
+	}
+	return MM_OK;
+}
+
+/* Fold in the rows of a last, partial block. */
+void
+mm_nb_acc_flush(MmNbAcc *acc)
+{
+	if (acc->nb > 0)
+		mm_nb_acc_block(acc);
+}
+
+/*
+ * Merge into acc (flushed) the statistics of another part, flat as
+ * acc->s is (mm_nb_acc_len(p, K) doubles of the same K): class by class
+ * by the pairwise update, one-hot counts added.  With what[k] given, the
+ * part's class k goes to acc's class what[k] (a part's own numbering of
+ * the classes); a class whose number is negative must have no rows.
+ * False when the part is malformed (a negative or non-integer count).
+ */
+bool
+mm_nb_acc_merge_flat(MmNbAcc *acc, const double *part, int K, const int32_t *what)
+{
+	int			p = acc->p;
+	int			AK = acc->K;
+
+	for (int k = 0; k < K; k++)
+	{
+		int			to = what != NULL ? what[k] : k;
+		double		nb = MM_NB_COUNT(part, K, p)[k];
+		double		na;
+		double		n;
+		const double *mb = MM_NB_MEAN(part, K, p) + (size_t) k * p;
+		const double *qb = MM_NB_M2(part, K, p) + (size_t) k * p;
+		const double *ob = MM_NB_ONES(part, K, p) + (size_t) k * p;
+		double	   *ma;
+		double	   *qa;
+		double	   *oa;
+
+		if (!(nb >= 0.0) || nb != floor(nb))
+			return false;
+		if (nb == 0.0)
+			continue;
+		if (to < 0 || to >= AK)
+			return false;
+		na = MM_NB_COUNT(acc->s, AK, p)[to];
+		n = na + nb;
+		ma = MM_NB_MEAN(acc->s, AK, p) + (size_t) to * p;
+		qa = MM_NB_M2(acc->s, AK, p) + (size_t) to * p;
+		oa = MM_NB_ONES(acc->s, AK, p) + (size_t) to * p;
+		for (int j = 0; j < p; j++)
+		{
+			if (acc->group[j] >= 0)
+				oa[j] += ob[j];
+			else if (na == 0.0)
+			{
+				ma[j] = mb[j];
+				qa[j] = qb[j];
+			}
+			else
+			{
+				double		delta = mb[j] - ma[j];
+
+				ma[j] += delta * (nb / n);
+				qa[j] += qb[j] + delta * delta * (na * nb / n);
+			}
+		}
+		MM_NB_COUNT(acc->s, AK, p)[to] = n;
+	}
+	return true;
 }
 
 /* the columns of each column's one-hot group (a run of equal group numbers) */
@@ -167,149 +435,32 @@ mm_nb_widths(int p, const int32_t *group, int *width)
 }
 
 /*
- * Stage 1: add the class counts and the sums of the numeric columns of n
- * rows (y checked by the caller) to s1.  With all_numeric the values are
- * checked here: a non-finite one is MM_EINVAL (row numbers from row0).
+ * The model from the statistics of all the rows (acc, flushed, of K
+ * classes) into *out, as the file header says.  The variance over all the
+ * rows (for epsilon) merges the classes' statistics in class order.
  */
 MmStatus
-mm_nb_stage1(int64_t n, int p, int K, const double *X, const int32_t *y,
-			 const int32_t *group, bool all_numeric, int64_t row0, double *s1,
-			 MmErr *err)
+mm_nb_fit_acc(const MmNbAcc *acc, int K, double var_smoothing, double alpha,
+			  MmNaiveBayes *out, const MmAlloc *a, MmErr *err)
 {
-	double	   *count = s1;
-	double	   *sum = s1 + K;
-	double	   *sum_all = sum + (size_t) K * p;
-	int64_t		i;
-	int			j;
-
-	for (i = 0; i < n; i++)
-	{
-		const double *x = X + (size_t) i * p;
-		double	   *t = sum + (size_t) y[i] * p;
-
-		count[y[i]] += 1.0;
-		if (all_numeric)
-		{
-			/* the common case without a branch per value; checked here */
-			bool		finite = true;
-
-			for (j = 0; j < p; j++)
-				finite &= isfinite(x[j]) != 0;
-			if (!finite)
-			{
-				for (j = 0; isfinite(x[j]); j++)
-					;
-				mm_err_set(err, "non-finite value in row %lld, column %d",
-						   (long long) (row0 + i), j);
-				return MM_EINVAL;
-			}
-			for (j = 0; j < p; j++)
-			{
-				t[j] += x[j];
-				sum_all[j] += x[j];
-			}
-			continue;
-		}
-		for (j = 0; j < p; j++)
-		{
-			if (group[j] < 0)
-			{
-				t[j] += x[j];
-				sum_all[j] += x[j];
-			}
-		}
-	}
-	return MM_OK;
-}
-
-/*
- * The class means theta[K*p] and the means over all rows mean_all[p] of
- * the numeric columns from the stage 1 sums of all the n rows.
- */
-void
-mm_nb_means(int64_t n, int p, int K, const double *s1, double *theta, double *mean_all)
-{
-	const double *count = s1;
-	const double *sum = s1 + K;
-	const double *sum_all = sum + (size_t) K * p;
-	int			j,
-				k;
-
-	for (k = 0; k < K; k++)
-		for (j = 0; j < p; j++)
-			theta[(size_t) k * p + j] = count[k] > 0.0 ?
-				sum[(size_t) k * p + j] / count[k] : 0.0;
-	for (j = 0; j < p; j++)
-		mean_all[j] = sum_all[j] / (double) n;
-}
-
-/* Stage 2: add the squared deviations from the means and the one-hot counts to s2. */
-void
-mm_nb_stage2(int64_t n, int p, int K, const double *X, const int32_t *y,
-			 const int32_t *group, bool all_numeric, const double *theta,
-			 const double *mean_all, double *s2)
-{
-	double	   *sq = s2;
-	double	   *sq_all = s2 + (size_t) K * p;
-	double	   *ones = sq_all + p;
-	int64_t		i;
-	int			j;
-
-	for (i = 0; i < n; i++)
-	{
-		const double *x = X + (size_t) i * p;
-		const double *t = theta + (size_t) y[i] * p;
-		double	   *v = sq + (size_t) y[i] * p;
-		double	   *c = ones + (size_t) y[i] * p;
-
-		if (all_numeric)
-		{
-			for (j = 0; j < p; j++)
-			{
-				double		dk = x[j] - t[j];
-				double		da = x[j] - mean_all[j];
-
-				v[j] += dk * dk;
-				sq_all[j] += da * da;
-			}
-			continue;
-		}
-		for (j = 0; j < p; j++)
-		{
-			if (group[j] < 0)
-			{
-				double		dk = x[j] - t[j];
-				double		da = x[j] - mean_all[j];
-
-				v[j] += dk * dk;
-				sq_all[j] += da * da;
-			}
-			else
-				c[j] += x[j];
-		}
-	}
-}
-
-/*
- * The model from the stages' sums of all the n rows (s1, s2 as the stages
- * left them) into *out, as the file header says.
- */
-MmStatus
-mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group, double var_smoothing,
-				double alpha, const double *s1, const double *s2,
-				MmNaiveBayes *out, const MmAlloc *a, MmErr *err)
-{
-	const double *count = s1;
-	const double *sq = s2;
-	const double *sq_all = s2 + (size_t) K * p;
-	const double *ones = sq_all + p;
-	double	   *mean_all;
+	int			p = acc->p;
+	int			AK = acc->K;
+	const double *count = MM_NB_COUNT(acc->s, AK, p);
+	const double *mean = MM_NB_MEAN(acc->s, AK, p);
+	const double *m2 = MM_NB_M2(acc->s, AK, p);
+	const double *ones = MM_NB_ONES(acc->s, AK, p);
+	double		n = 0.0;
 	int		   *width;
 	double		maxvar = 0.0;
 	bool		any_numeric = false;
 	int			j,
 				k;
 
+	if (K > AK)
+	{
+		mm_err_set(err, "naive bayes statistics of %d classes, not %d", AK, K);
+		return MM_EINVAL;
+	}
 	if (alpha < MM_NB_MIN_ALPHA)
 		alpha = MM_NB_MIN_ALPHA;
 	memset(out, 0, sizeof(*out));
@@ -319,11 +470,10 @@ mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group, double var_smooth
 	out->theta = mm_alloc0(a, sizeof(double) * (size_t) K * p);
 	out->var = mm_alloc0(a, sizeof(double) * (size_t) K * p);
 	out->log_prob = mm_alloc0(a, sizeof(double) * (size_t) K * p);
-	out->group = mm_alloc0(a, sizeof(int32_t) * p);
-	memcpy(out->group, group, sizeof(int32_t) * p);
-	mean_all = mm_alloc0(a, sizeof(double) * p);
-	width = mm_alloc0(a, sizeof(int) * p);
-	mm_nb_widths(p, group, width);
+	out->group = mm_alloc0(a, sizeof(int32_t) * (p > 0 ? p : 1));
+	memcpy(out->group, acc->group, sizeof(int32_t) * p);
+	width = mm_alloc0(a, sizeof(int) * (p > 0 ? p : 1));
+	mm_nb_widths(p, acc->group, width);
 
 	for (k = 0; k < K; k++)
 	{
@@ -332,18 +482,43 @@ mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group, double var_smooth
 			mm_err_set(err, "class %d has no rows in the training data", k);
 			return MM_ENODATA;
 		}
-		out->log_prior[k] = log(count[k] / (double) n);
+		n += count[k];
 	}
-	mm_nb_means(n, p, K, s1, out->theta, mean_all);
+	for (k = 0; k < K; k++)
+		out->log_prior[k] = log(count[k] / n);
 
+	/* each numeric column's variance over all the rows: the classes merged */
 	for (j = 0; j < p; j++)
 	{
-		if (group[j] < 0)
+		double		na = 0.0,
+					ma = 0.0,
+					qa = 0.0;
+
+		if (acc->group[j] >= 0)
+			continue;
+		any_numeric = true;
+		for (k = 0; k < K; k++)
 		{
-			any_numeric = true;
-			if (sq_all[j] / (double) n > maxvar)
-				maxvar = sq_all[j] / (double) n;
+			double		nb = count[k];
+			double		mb = mean[(size_t) k * p + j];
+			double		qb = m2[(size_t) k * p + j];
+
+			if (na == 0.0)
+			{
+				ma = mb;
+				qa = qb;
+			}
+			else
+			{
+				double		delta = mb - ma;
+
+				ma += delta * (nb / (na + nb));
+				qa += qb + delta * delta * (na * nb / (na + nb));
+			}
+			na += nb;
 		}
+		if (qa / n > maxvar)
+			maxvar = qa / n;
 	}
 	out->epsilon = var_smoothing * maxvar;
 	if (any_numeric && out->epsilon == 0.0)
@@ -351,6 +526,7 @@ mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group, double var_smooth
 
 	for (k = 0; k < K; k++)
 	{
+		double	   *t = out->theta + (size_t) k * p;
 		double	   *v = out->var + (size_t) k * p;
 		double	   *lp = out->log_prob + (size_t) k * p;
 
@@ -358,9 +534,10 @@ mm_nb_fit_stats(int64_t n, int p, int K, const int32_t *group, double var_smooth
 		{
 			size_t		at = (size_t) k * p + j;
 
-			if (group[j] < 0)
+			if (acc->group[j] < 0)
 			{
-				v[j] = sq[at] / count[k] + out->epsilon;
+				t[j] = mean[at];
+				v[j] = m2[at] / count[k] + out->epsilon;
 				if (!(v[j] > 0.0))
 				{
 					mm_err_set(err, "column %d has zero variance within class %d; use var_smoothing > 0",
@@ -384,24 +561,17 @@ mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 {
 	MmStatus	st;
 	bool		all_numeric;
-	double	   *s1;
-	double	   *s2;
-	double	   *theta;
-	double	   *mean_all;
+	MmNbAcc		acc;
 
 	st = mm_nb_check(n, p, K, X, y, group, var_smoothing, alpha, &all_numeric, err);
 	if (st != MM_OK)
 		return st;
-	s1 = mm_alloc0(a, sizeof(double) * mm_nb_stage1_len(p, K));
-	s2 = mm_alloc0(a, sizeof(double) * mm_nb_stage2_len(p, K));
-	theta = mm_alloc0(a, sizeof(double) * (size_t) K * p);
-	mean_all = mm_alloc0(a, sizeof(double) * p);
-	st = mm_nb_stage1(n, p, K, X, y, group, all_numeric, 0, s1, err);
+	mm_nb_acc_init(&acc, p, K, group, a);
+	st = mm_nb_acc_rows(&acc, X, y, n, 0, err);
 	if (st != MM_OK)
 		return st;
-	mm_nb_means(n, p, K, s1, theta, mean_all);
-	mm_nb_stage2(n, p, K, X, y, group, all_numeric, theta, mean_all, s2);
-	return mm_nb_fit_stats(n, p, K, group, var_smoothing, alpha, s1, s2, out, a, err);
+	mm_nb_acc_flush(&acc);
+	return mm_nb_fit_acc(&acc, K, var_smoothing, alpha, out, a, err);
 }
 
 /* Class k's sum of log(2 pi var) over the numeric columns. */

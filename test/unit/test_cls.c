@@ -1272,95 +1272,214 @@ test_logistic_parts(void)
 }
 
 /*
- * The staged fit over parts of the rows (what parallel workers do): the
- * mixed gaussian + categorical iris problem, split at rows 0..37, 38..111
- * and 112..149, its stages' sums added part by part, against the fit of
- * all rows at once; one part is the same fit to the bit.
+ * The fit's one-pass statistics over parts of the rows (what parallel
+ * workers do): the mixed gaussian + categorical iris problem split at rows
+ * 0..37, 38..111 and 112..149, each part's statistics merged in order,
+ * against the fit of all rows at once; the rows fed in other runs are the
+ * same fit to the bit (the blocks are counted from the first row).
  */
 static void
-test_nb_stages(void)
+test_nb_acc(void)
 {
 	int32_t		group[5] = {-1, -1, 7, 7, 7};
 	static const int cut[4] = {0, 38, 112, 150};
 	double		X[150 * 5];
-	double		s1[3 + 15 + 5];
-	double		s2[15 + 5 + 15];
-	double		theta[15];
-	double		mean_all[5];
 	MmNaiveBayes whole;
 	MmNaiveBayes parts;
 	MmNaiveBayes one;
+	MmNbAcc		acc;
+	MmNbAcc		part;
 	MmErr		err = {{0}};
 	MmStatus	st;
 	bool		same = true;
+	bool		ok = true;
 	int			i;
 
 	mixed_iris(X);
-	check(mm_nb_stage1_len(5, 3) == 23 && mm_nb_stage2_len(5, 3) == 35,
-		  "nb stages: the lengths of the stages' arrays", "got %zu %zu",
-		  mm_nb_stage1_len(5, 3), mm_nb_stage2_len(5, 3));
+	check(mm_nb_acc_len(5, 3) == 48, "nb statistics: the length of the flat array",
+		  "got %zu", mm_nb_acc_len(5, 3));
 	st = mm_nb_fit(150, 5, 3, X, iris_y, group, 1e-9, 1.0, &whole, &talloc, &err);
-	if (!check(st == MM_OK, "nb stages: the whole fit", "status %d: %s", st, err.msg))
+	if (!check(st == MM_OK, "nb statistics: the whole fit", "status %d: %s", st, err.msg))
 		return;
 
-	/* three parts */
-	memset(s1, 0, sizeof(s1));
-	memset(s2, 0, sizeof(s2));
+	/* three parts, merged in order */
+	mm_nb_acc_init(&acc, 5, 3, group, &talloc);
 	for (i = 0; i < 3; i++)
-		st |= mm_nb_stage1(cut[i + 1] - cut[i], 5, 3, X + 5 * cut[i], iris_y + cut[i],
-						   group, false, cut[i], s1, &err);
-	mm_nb_means(150, 5, 3, s1, theta, mean_all);
-	for (i = 0; i < 3; i++)
-		mm_nb_stage2(cut[i + 1] - cut[i], 5, 3, X + 5 * cut[i], iris_y + cut[i],
-					 group, false, theta, mean_all, s2);
-	st |= mm_nb_fit_stats(150, 5, 3, group, 1e-9, 1.0, s1, s2, &parts, &talloc, &err);
-	if (!check(st == MM_OK, "nb stages: the fit from three parts", "status %d: %s", st, err.msg))
+	{
+		mm_nb_acc_init(&part, 5, 3, group, &talloc);
+		st |= mm_nb_acc_rows(&part, X + 5 * cut[i], iris_y + cut[i], cut[i + 1] - cut[i],
+							 cut[i], &err);
+		mm_nb_acc_flush(&part);
+		ok &= mm_nb_acc_merge_flat(&acc, part.s, 3, NULL);
+	}
+	st |= mm_nb_fit_acc(&acc, 3, 1e-9, 1.0, &parts, &talloc, &err);
+	if (!check(st == MM_OK && ok, "nb statistics: the fit from three parts", "status %d: %s",
+			   st, err.msg))
 		return;
 	check(worst_rel(parts.theta, whole.theta, 15) < 1e-15 &&
 		  worst_rel(parts.var, whole.var, 15) < 1e-14 &&
 		  worst_rel(parts.log_prob, whole.log_prob, 15) < 1e-15 &&
 		  worst_rel(parts.log_prior, whole.log_prior, 3) < 1e-15 &&
 		  reldiff(parts.epsilon, whole.epsilon, whole.epsilon) < 1e-14,
-		  "nb stages: three parts fit the model of all rows (up to the order of the sums)",
+		  "nb statistics: three parts fit the model of all rows (up to rounding)",
 		  "theta %g var %g", worst_rel(parts.theta, whole.theta, 15),
 		  worst_rel(parts.var, whole.var, 15));
 
-	/* one part: the same bits */
-	memset(s1, 0, sizeof(s1));
-	memset(s2, 0, sizeof(s2));
-	st = mm_nb_stage1(150, 5, 3, X, iris_y, group, false, 0, s1, &err);
-	mm_nb_means(150, 5, 3, s1, theta, mean_all);
-	mm_nb_stage2(150, 5, 3, X, iris_y, group, false, theta, mean_all, s2);
-	st |= mm_nb_fit_stats(150, 5, 3, group, 1e-9, 1.0, s1, s2, &one, &talloc, &err);
+	/* the same rows in other runs: the same bits */
+	mm_nb_acc_init(&acc, 5, 3, group, &talloc);
+	for (i = 0; i < 3; i++)
+		st |= mm_nb_acc_rows(&acc, X + 5 * cut[i], iris_y + cut[i], cut[i + 1] - cut[i],
+							 cut[i], &err);
+	mm_nb_acc_flush(&acc);
+	st |= mm_nb_fit_acc(&acc, 3, 1e-9, 1.0, &one, &talloc, &err);
 	for (i = 0; i < 15; i++)
 		same &= one.theta[i] == whole.theta[i] && one.var[i] == whole.var[i] &&
 			one.log_prob[i] == whole.log_prob[i];
 	for (i = 0; i < 3; i++)
 		same &= one.log_prior[i] == whole.log_prior[i];
 	check(st == MM_OK && same && one.epsilon == whole.epsilon,
-		  "nb stages: one part is the whole fit to the bit", "status %d", st);
+		  "nb statistics: the rows in other runs are the whole fit to the bit", "status %d", st);
 
-	/* a class without rows, and a non-finite value numbered from the part's first row */
-	memset(s1, 0, sizeof(s1));
-	memset(s2, 0, sizeof(s2));
-	st = mm_nb_stage1(50, 5, 3, X, iris_y, group, false, 0, s1, &err);
-	mm_nb_means(50, 5, 3, s1, theta, mean_all);
-	mm_nb_stage2(50, 5, 3, X, iris_y, group, false, theta, mean_all, s2);
-	st = mm_nb_fit_stats(50, 5, 3, group, 1e-9, 1.0, s1, s2, &one, &talloc, &err);
+	/* a part numbering the classes its own way (what[k]) */
+	{
+		static const int32_t what[3] = {2, 0, 1};
+		int32_t		yp[150];
+
+		for (i = 0; i < 150; i++)
+			yp[i] = iris_y[i] == 0 ? 1 : iris_y[i] == 1 ? 2 : 0;
+		mm_nb_acc_init(&part, 5, 3, group, &talloc);
+		st = mm_nb_acc_rows(&part, X, yp, 150, 0, &err);
+		mm_nb_acc_flush(&part);
+		mm_nb_acc_init(&acc, 5, 3, group, &talloc);
+		ok = mm_nb_acc_merge_flat(&acc, part.s, 3, what);
+		st |= mm_nb_fit_acc(&acc, 3, 1e-9, 1.0, &one, &talloc, &err);
+		same = st == MM_OK && ok && one.epsilon == whole.epsilon;
+		for (i = 0; i < 15 && same; i++)
+			same &= one.theta[i] == whole.theta[i] && one.var[i] == whole.var[i];
+		check(same, "nb statistics: a part's own class numbers map to the model's", "status %d", st);
+	}
+
+	/* room for more classes as labels appear keeps what was added */
+	mm_nb_acc_init(&acc, 5, 1, group, &talloc);
+	mm_nb_acc_grow(&acc, 2);
+	mm_nb_acc_grow(&acc, 3);
+	st = mm_nb_acc_rows(&acc, X, iris_y, 150, 0, &err);
+	mm_nb_acc_flush(&acc);
+	st |= mm_nb_fit_acc(&acc, 3, 1e-9, 1.0, &one, &talloc, &err);
+	check(st == MM_OK && acc.K >= 3 && one.var[7] == whole.var[7] && one.theta[5] == whole.theta[5],
+		  "nb statistics: growing the classes", "status %d K %d", st, acc.K);
+
+	/* a class without rows; a malformed part */
+	mm_nb_acc_init(&acc, 5, 3, group, &talloc);
+	st = mm_nb_acc_rows(&acc, X, iris_y, 50, 0, &err);
+	mm_nb_acc_flush(&acc);
+	st = mm_nb_fit_acc(&acc, 3, 1e-9, 1.0, &one, &talloc, &err);
 	check(st == MM_ENODATA && strstr(err.msg, "class 1 has no rows") != NULL,
-		  "nb stages: a class without rows is an error", "status %d: %s", st, err.msg);
+		  "nb statistics: a class without rows is an error", "status %d: %s", st, err.msg);
+	acc.s[0] = 2.5;
+	mm_nb_acc_init(&part, 5, 3, group, &talloc);
+	check(!mm_nb_acc_merge_flat(&part, acc.s, 3, NULL),
+		  "nb statistics: a part with a fractional count is refused", "merged");
 	{
 		int32_t		gnum[2] = {-1, -1};
 		double		Xn[6] = {1, 2, 3, 4, 5, NAN};
 		int32_t		yn[3] = {0, 1, 0};
-		double		t1[2 + 4 + 2];
 
-		memset(t1, 0, sizeof(t1));
-		st = mm_nb_stage1(3, 2, 2, Xn, yn, gnum, true, 40, t1, &err);
+		mm_nb_acc_init(&acc, 2, 2, gnum, &talloc);
+		st = mm_nb_acc_rows(&acc, Xn, yn, 3, 40, &err);
 		check(st == MM_EINVAL && strstr(err.msg, "row 42, column 1") != NULL,
-			  "nb stages: a non-finite value names its row from row0", "status %d: %s",
+			  "nb statistics: a non-finite value names its row from row0", "status %d: %s",
 			  st, err.msg);
 	}
+	track_reset(&tracker);
+}
+
+/*
+ * The one-pass variances against two passes in long double, on data far
+ * from the origin (1e8 to 3e8 plus a spread of about 0.3), where a sum of
+ * squares would lose every digit: 5000 rows (20 blocks) of 3 columns in 2
+ * classes, fed in runs of 37 rows, and as two merged parts.  The means
+ * are kept as doubles, so the relative error of a variance grows as the
+ * rounding of a mean (1e-16 x mean / spread, here up to 1e9), never as
+ * its square: below 1e-8 here, and at the rounding for data near 0.
+ */
+static void
+test_nb_acc_offset(void)
+{
+	enum
+	{
+		N = 5000, P = 3
+	};
+	double	   *X = malloc(sizeof(double) * N * P);
+	int32_t    *y = malloc(sizeof(int32_t) * N);
+	int32_t		g[P] = {-1, -1, -1};
+	long double ref_mean[2][P] = {{0}};
+	long double ref_m2[2][P] = {{0}};
+	long double cnt[2] = {0};
+	MmNaiveBayes nb;
+	MmNaiveBayes nb2;
+	MmNbAcc		acc;
+	MmNbAcc		a1;
+	MmNbAcc		a2;
+	MmErr		err = {{0}};
+	MmStatus	st = MM_OK;
+	double		worst = 0.0;
+	double		worst2 = 0.0;
+	uint64_t	seed = 12345;
+
+	for (int i = 0; i < N; i++)
+	{
+		y[i] = (i * 7919) % 3 == 0;
+		for (int j = 0; j < P; j++)
+		{
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			X[i * P + j] = 1e8 * (j + 1) + (double) (seed >> 11) / 9007199254740992.0 + 0.5 * y[i];
+		}
+	}
+	for (int i = 0; i < N; i++)
+	{
+		cnt[y[i]] += 1;
+		for (int j = 0; j < P; j++)
+			ref_mean[y[i]][j] += X[i * P + j];
+	}
+	for (int k = 0; k < 2; k++)
+		for (int j = 0; j < P; j++)
+			ref_mean[k][j] /= cnt[k];
+	for (int i = 0; i < N; i++)
+		for (int j = 0; j < P; j++)
+		{
+			long double d = X[i * P + j] - ref_mean[y[i]][j];
+
+			ref_m2[y[i]][j] += d * d;
+		}
+	mm_nb_acc_init(&acc, P, 2, g, &talloc);
+	for (int i = 0; i < N; i += 37)
+		st |= mm_nb_acc_rows(&acc, X + i * P, y + i, N - i < 37 ? N - i : 37, i, &err);
+	mm_nb_acc_flush(&acc);
+	st |= mm_nb_fit_acc(&acc, 2, 0.0, 1.0, &nb, &talloc, &err);
+	mm_nb_acc_init(&a1, P, 2, g, &talloc);
+	mm_nb_acc_init(&a2, P, 2, g, &talloc);
+	st |= mm_nb_acc_rows(&a1, X, y, 1999, 0, &err);
+	st |= mm_nb_acc_rows(&a2, X + 1999 * P, y + 1999, N - 1999, 1999, &err);
+	mm_nb_acc_flush(&a1);
+	mm_nb_acc_flush(&a2);
+	mm_nb_acc_merge_flat(&a1, a2.s, 2, NULL);
+	st |= mm_nb_fit_acc(&a1, 2, 0.0, 1.0, &nb2, &talloc, &err);
+	for (int k = 0; k < 2 && st == MM_OK; k++)
+		for (int j = 0; j < P; j++)
+		{
+			double		ref = (double) (ref_m2[k][j] / cnt[k]);
+
+			worst = fmax(worst, fabs(nb.var[k * P + j] - ref) / ref);
+			worst2 = fmax(worst2, fabs(nb2.var[k * P + j] - ref) / ref);
+			worst = fmax(worst, fabs(nb.theta[k * P + j] - (double) ref_mean[k][j]) /
+						 (double) ref_mean[k][j]);
+		}
+	check(st == MM_OK && worst < 1e-8 && worst2 < 1e-8,
+		  "nb statistics: variances 1e8 from the origin match two passes in long double",
+		  "status %d worst %g (parts %g)", st, worst, worst2);
+	free(X);
+	free(y);
 	track_reset(&tracker);
 }
 
@@ -1569,7 +1688,8 @@ main(void)
 	test_cnb();
 	test_mixed_nb();
 	test_nb_invalid();
-	test_nb_stages();
+	test_nb_acc();
+	test_nb_acc_offset();
 	test_clsmetrics();
 	test_clsmetrics_merge();
 	test_roc_growth();
