@@ -60,6 +60,38 @@ SELECT pg_temp.agree('dpc_yes', 1, 2) AS all_rows_agree,
        (SELECT (metrics->>'roc_auc')::float8 > 0.5 FROM mm_versions WHERE model = 'dpc_yes' AND version = 1) AS auc,
        (SELECT n_train || ' on ' || (metrics->>'evaluated_on') FROM mm_versions WHERE model = 'dpc_yes' AND version = 1) AS kept;
 
+-- with test_fraction 0 naive Bayes keeps no row: each process folds its
+-- rows into per-label statistics as it reads them, and reads its pages
+-- again to score and profile them.  The workers read every row:
+SET parallel_leader_participation = off;
+SELECT version FROM mm_train('dpc_yes', 'naive_bayes', 'dpc_t', 'yes',
+  features => ARRAY['a', 'b', 'c'], test_fraction => 0, params => '{"var_smoothing": 0.001, "verbose": true}');
+RESET parallel_leader_participation;
+-- no worker slot: this backend folds and reads again every page, the serial version bit for bit
+SET max_parallel_workers = 0;
+SELECT version FROM mm_train('dpc_yes', 'naive_bayes', 'dpc_t', 'yes',
+  features => ARRAY['a', 'b', 'c'], test_fraction => 0, params => '{"var_smoothing": 0.001, "verbose": true}');
+RESET max_parallel_workers;
+-- far less memory than the rows take: nothing is kept
+SET mm.max_train_memory = '1MB';
+SELECT version FROM mm_train('dpc_yes', 'naive_bayes', 'dpc_t', 'yes',
+  features => ARRAY['a', 'b', 'c'], test_fraction => 0, params => '{"var_smoothing": 0.001}');
+RESET mm.max_train_memory;
+SELECT pg_temp.agree('dpc_yes', 2, 3) AS no_leader_agree, regress.same_version('dpc_yes', 2, 4) AS no_slot_same,
+       pg_temp.agree('dpc_yes', 2, 5) AS small_memory_agree,
+       (SELECT x.profile->>'rows' FROM mm.versions x JOIN mm.models m ON m.id = x.model_id
+         WHERE m.name = 'dpc_yes' AND x.version = 3) AS profiled;
+-- three integer classes, every row scored, against the serial fit
+SELECT version FROM mm_train('dpc_all', 'naive_bayes', 'dpc_t', 'label',
+  features => ARRAY['a', 'b', 'c', 'd', 'flag'], test_fraction => 0);
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('dpc_all', 'naive_bayes', 'dpc_t', 'label',
+  features => ARRAY['a', 'b', 'c', 'd', 'flag'], test_fraction => 0);
+SET max_parallel_workers_per_gather = 2;
+SELECT pg_temp.agree('dpc_all', 1, 2) AS all_agree,
+       (SELECT max(abs(p1 - p2)) < 1e-12 FROM dpc_t t,
+               unnest(mm_predict_proba('dpc_all', t, 1), mm_predict_proba('dpc_all', t, 2)) u(p1, p2)) AS same_proba;
+
 -- no worker slot: the backend reads every page itself, the serial version bit for bit
 SET max_parallel_workers = 0;
 SELECT version FROM mm_train('dpc_nb', 'naive_bayes', 'dpc_t', 'label',
@@ -166,6 +198,17 @@ SELECT regress.error($$SELECT * FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_bad
 UPDATE dpc_bad SET b = 0, label = NULL WHERE id = 29001;
 SELECT regress.error($$SELECT * FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_bad', 'label',
   features => ARRAY['a', 'b'])$$);
+-- the same errors from the read that keeps no row (test_fraction 0)
+SELECT regress.error($$SELECT * FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_bad', 'label',
+  features => ARRAY['a', 'b'], test_fraction => 0)$$);
+UPDATE dpc_bad SET label = 1, b = 'NaN' WHERE id = 29001;
+SELECT regress.error($$SELECT * FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_bad', 'label',
+  features => ARRAY['a', 'b'], test_fraction => 0)$$);
+UPDATE dpc_bad SET b = 0;
+SELECT regress.error($$SELECT * FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_bad', 'label',
+  features => ARRAY['a', 'b'], test_fraction => 0, params => '{"var_smoothing": 0}')$$);
+UPDATE dpc_bad d SET b = t.b, label = t.id % 2 FROM dpc_t t WHERE t.id = d.id;
+UPDATE dpc_bad SET b = 0, label = NULL WHERE id = 29001;
 -- caught in a subtransaction: the workers are gone and the transaction goes on
 BEGIN;
 DO $$ BEGIN

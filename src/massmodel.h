@@ -311,6 +311,7 @@ extern bool MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *r
 								int *null_col);
 extern int64 MmScanExpect(const MmScan *s, double share);
 extern void MmScanRescan(MmScan *s);
+extern bool MmScanChunkDone(const MmScan *s);
 extern void MmScanEnd(MmScan *s);
 
 /* the direct read with parallel workers (mm_scan.c) */
@@ -392,6 +393,17 @@ typedef struct MmDataset
 	int64		n_train;
 	int32	  **levelmap;		/* per categorical column: dictionary id -> level */
 	uint32	   *encoff;			/* ncols + 1: offsets in an encoded row */
+
+	/*
+	 * A naive Bayes read that keeps no rows (stream): each row is folded into
+	 * the statistics of its label as it is read, and the scoring reads the
+	 * pages of scan again (MmScanRescan); y, u and the chunks stay empty.
+	 */
+	bool		stream;
+	MmNbAcc    *nbacc;			/* by label id */
+	MmScan	   *scan;			/* the direct read, open until the scoring */
+	int32	   *class_of;		/* label id -> class, once split */
+	int64	   *label_keys;		/* label id -> its value, once spelt out */
 } MmDataset;
 
 /* the raw values of row r */
@@ -416,13 +428,16 @@ extern void MmDatasetInit(MmDataset *ds, const MmSourceCol *target,
 extern void MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls);
 extern bool MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max);
 extern void MmDatasetScalarLayout(MmDataset *ds);
+extern void MmDatasetStream(MmDataset *ds, MmScan *scan);
+extern bool MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target);
+extern int64 *MmDatasetLabelKeys(const MmDataset *ds);
 typedef void (*MmDatasetRunFn) (const MmDataset *ds, int64 r, int64 n, void *arg);
 extern void MmDatasetRuns(const MmDataset *ds, bool heldout, int64 max, MmDatasetRunFn fn,
 						  void *arg);
 extern void MmDatasetRead(MmDataset *ds, const MmSource *src,
 						  const MmSourceCol *target, const MmSourceCol *cols,
 						  int ncols, int label_type, bool impute, uint64 seed,
-						  bool split, int64 max_bytes, MmDataPar **par);
+						  bool split, int64 max_bytes, MmDataPar **par, bool stream);
 extern void MmDatasetSplit(MmDataset *ds, double test_fraction);
 extern void MmDatasetClasses(MmDataset *ds, int32 *rank);
 extern double MmSplitCut(double *uk, int64 nk, double test_fraction, int64 *take);
@@ -451,8 +466,9 @@ extern void MmDataParScale(MmDataPar *dp, const MmDataset *ds, MmModel *m, int s
 extern MmStatus MmDataParLogisticFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
 									 const MmLogisticParams *lp, MmLogisticInfo *info,
 									 const MmProgress *progress, MmErr *err);
-extern void MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m,
-						   const char *model, bool heldout, MmClsMetrics *met);
+extern void MmDataParScore(MmDataPar *dp, MmDataset *ds, const MmModel *m,
+						   const char *model, bool heldout, MmClsMetrics *met,
+						   Jsonb **profile);
 extern void MmDataParEnd(MmDataPar *dp);
 extern void MmDataParWorker(MmScan *scan, char **names, const void *args,
 							struct shm_mq_handle *mq, struct shm_mq_handle *in);

@@ -233,6 +233,34 @@ MmDatasetLayout(MmDataset *ds, const Datum *values, const bool *nulls)
 }
 
 /*
+ * Make ds, of scalar columns and no row yet, a stream of the direct read
+ * scan (see MmDataset).
+ */
+void
+MmDatasetStream(MmDataset *ds, MmScan *scan)
+{
+	MmDatasetLayout(ds, NULL, NULL);
+	ds->stream = true;
+	ds->scan = scan;
+	ds->nbacc = palloc(sizeof(MmNbAcc));
+	mm_nb_acc_init(ds->nbacc, ds->rawd, 2, NULL, MmPallocAllocator());
+}
+
+/* The values of ds's integer or boolean labels, by label id (not yet spelt out, or kept). */
+int64 *
+MmDatasetLabelKeys(const MmDataset *ds)
+{
+	int64	   *keys;
+
+	if (ds->label_keys != NULL)
+		return ds->label_keys;
+	keys = palloc(sizeof(int64) * Max(ds->labels.n, 1));
+	for (int32 k = 0; k < ds->labels.n; k++)
+		memcpy(&keys[k], ds->labels.strs[k], sizeof(int64));
+	return keys;
+}
+
+/*
  * The layout of a dataset of scalar columns that got no row (a parallel
  * read's process whose share was empty), as its first row would set it.
  */
@@ -302,20 +330,22 @@ MmDatasetSlot(MmDataset *ds, const Datum *values, const bool *nulls)
 }
 
 /*
- * The next row's target (not NULL) into ds->y, and its value for the
+ * A row's target (not NULL) as ds->y holds it, and its value for the
  * split hash into *hv: a number, or a label interned (integers and
  * booleans by their value, text by its bytes).
  */
-static inline void
+static inline double
 MmDatasetTarget(MmDataset *ds, Datum value, double *hv)
 {
+	double		y;
+
 	switch (ds->label_type)
 	{
 		case MM_LABEL_NONE:
-			ds->y[ds->n] = DatumGetFloat8(value);
-			if (!isfinite(ds->y[ds->n]))
-				MmReportNonFinite(ds->target->name, ds->y[ds->n]);
-			*hv = ds->y[ds->n];
+			y = DatumGetFloat8(value);
+			if (!isfinite(y))
+				MmReportNonFinite(ds->target->name, y);
+			*hv = y;
 			break;
 		case MM_LABEL_INT:
 		case MM_LABEL_BOOL:
@@ -335,7 +365,7 @@ MmDatasetTarget(MmDataset *ds, Datum value, double *hv)
 				if (id < 0)
 					id = MmInternValue(&ds->labels, (const char *) &v, sizeof(v),
 									   ds->target->name, true);
-				ds->y[ds->n] = id;
+				y = id;
 				*hv = (double) v;
 				break;
 			}
@@ -343,12 +373,13 @@ MmDatasetTarget(MmDataset *ds, Datum value, double *hv)
 			{
 				text	   *t = DatumGetTextPP(value);
 
-				ds->y[ds->n] = MmInternValue(&ds->labels, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-											 ds->target->name, true);
+				y = MmInternValue(&ds->labels, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+								  ds->target->name, true);
 				*hv = MmStringHash53(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 				break;
 			}
 	}
+	return y;
 }
 
 /* Add one row (target, then the feature columns) to the dataset. */
@@ -363,7 +394,7 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 	/* target */
 	if (nulls[0])
 		MmReportNull(ds->target->name, true);
-	MmDatasetTarget(ds, values[0], &hv[0]);
+	ds->y[ds->n] = MmDatasetTarget(ds, values[0], &hv[0]);
 
 	/* features */
 	for (int i = 0; i < ds->ncols; i++)
@@ -421,6 +452,72 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 		MmProgressRows(ds->n);
 }
 
+/* A row's scalar values as read: the first bad one in column order, as MmDatasetAddRow finds it. */
+static inline void
+MmDatasetCheckRow(const MmDataset *ds, const double *row, int null_col)
+{
+	bool		finite = true;
+
+	for (int i = 0; i < ds->ncols; i++)
+		finite &= isfinite(row[i]) != 0;
+	if (!finite || null_col >= 0)
+		for (int i = 0; i < ds->ncols; i++)
+		{
+			if (i + 1 == null_col)
+				MmReportNull(ds->cols[i].name, false);
+			if (!isfinite(row[i]))
+				MmReportNonFinite(ds->cols[i].name, row[i]);
+		}
+}
+
+/*
+ * The next row of a direct read of scalar columns (scan), its values into
+ * row and its target into *target, checked as MmDatasetAddRow checks them
+ * (a NULL target first); false at the end.  A stream's scoring reads the
+ * pages again this way.
+ */
+bool
+MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target)
+{
+	bool		tnull;
+	int			null_col;
+
+	if (!MmScanNextTargetRow(scan, target, &tnull, row, &null_col))
+		return false;
+	if (tnull)
+		MmReportNull(ds->target->name, true);
+	MmDatasetCheckRow(ds, row, null_col);
+	return true;
+}
+
+/*
+ * Up to max rows of a stream (ds->stream) into the statistics of their
+ * labels, each row straight into the statistics' pending block; false at
+ * the end of the table.
+ */
+static bool
+MmDatasetStreamRows(MmDataset *ds, MmScan *scan, int64 max)
+{
+	MmNbAcc    *acc = ds->nbacc;
+
+	for (int64 r = 0; r < max; r++)
+	{
+		Datum		target;
+		double		y;
+
+		if (!MmDatasetNextRow(ds, scan, mm_nb_acc_slot(acc), &target))
+			return false;
+		y = MmDatasetTarget(ds, target, &ds->hv[0]);
+		if (ds->labels.n > acc->K)
+			mm_nb_acc_grow(acc, ds->labels.n);
+		mm_nb_acc_push(acc, (int32) y);
+		ds->n++;
+		if ((ds->n & 0x3FFF) == 0)
+			MmProgressRows(ds->n);
+	}
+	return true;
+}
+
 /*
  * Read up to max rows of a direct read into ds (its columns those of the
  * scan); false once the table's end is reached.  A dataset of scalar
@@ -438,6 +535,8 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 
 	for (int i = 0; i < ds->ncols; i++)
 		scalars &= ds->cols[i].kind == MM_COL_FLOAT8 || ds->cols[i].kind == MM_COL_BOOL;
+	if (ds->stream)
+		return MmDatasetStreamRows(ds, scan, max);
 	if (!scalars)
 	{
 		values = palloc(sizeof(Datum) * (ds->ncols + 1));
@@ -461,7 +560,6 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 		Datum		target;
 		bool		tnull;
 		int			null_col;
-		bool		finite = true;
 
 		if (!MmScanNextTargetRow(scan, &target, &tnull, row, &null_col))
 		{
@@ -476,18 +574,8 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 		}
 		if (tnull)
 			MmReportNull(ds->target->name, true);
-		MmDatasetTarget(ds, target, &ds->hv[0]);
-		for (int i = 0; i < ds->ncols; i++)
-			finite &= isfinite(row[i]) != 0;
-		/* the first bad value in column order, as MmDatasetAddRow finds it */
-		if (!finite || null_col >= 0)
-			for (int i = 0; i < ds->ncols; i++)
-			{
-				if (i + 1 == null_col)
-					MmReportNull(ds->cols[i].name, false);
-				if (!isfinite(row[i]))
-					MmReportNonFinite(ds->cols[i].name, row[i]);
-			}
+		ds->y[ds->n] = MmDatasetTarget(ds, target, &ds->hv[0]);
+		MmDatasetCheckRow(ds, row, null_col);
 		if (ds->split)
 		{
 			memcpy(ds->hv + 1, row, sizeof(double) * ds->ncols);
@@ -651,12 +739,12 @@ MmDatasetInit(MmDataset *ds, const MmSourceCol *target, const MmSourceCol *cols,
 void
 MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 			  const MmSourceCol *cols, int ncols, int label_type, bool impute,
-			  uint64 seed, bool split, int64 max_bytes, MmDataPar **par)
+			  uint64 seed, bool split, int64 max_bytes, MmDataPar **par, bool stream)
 {
 	StringInfoData sql;
 	MemoryContext cxt = CurrentMemoryContext;
 	MmDatasetReceiver receiver;
-	MmScan		scan;
+	MmScan	   *scan = palloc0(sizeof(MmScan));
 	int			nworkers;
 
 	MmDatasetInit(ds, target, cols, ncols, label_type, impute, seed, split, max_bytes);
@@ -673,20 +761,29 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 				ds->width[i] = MmArrayWidth(src, &cols[i]);
 
 	/* a plain table of numbers straight from its heap (mm_scan.c) */
-	ds->direct = MmScanBegin(&scan, src, target, label_type, cols, ncols);
+	ds->direct = MmScanBegin(scan, src, target, label_type, cols, ncols);
 	if (ds->direct && par != NULL && !impute &&
 		(label_type == MM_LABEL_INT || label_type == MM_LABEL_BOOL) &&
-		(nworkers = MmScanWorkers(&scan)) > 0)
+		(nworkers = MmScanWorkers(scan)) > 0)
 	{
-		*par = MmDataParRead(ds, &scan, nworkers);
-		MmScanEnd(&scan);
+		/*
+		 * A stream (scalar columns only): the statistics of every label as
+		 * the rows come, no row kept; the scan stays open for the scoring.
+		 */
+		for (int i = 0; i < ncols; i++)
+			stream &= cols[i].kind == MM_COL_FLOAT8 || cols[i].kind == MM_COL_BOOL;
+		if (stream && !split)
+			MmDatasetStream(ds, scan);
+		*par = MmDataParRead(ds, scan, nworkers);
+		if (!ds->stream)
+			MmScanEnd(scan);
 	}
 	else if (ds->direct)
 	{
-		ds->expect = MmScanExpect(&scan, 1.0);
-		while (MmDatasetReadRows(ds, &scan, PG_INT64_MAX))
+		ds->expect = MmScanExpect(scan, 1.0);
+		while (MmDatasetReadRows(ds, scan, PG_INT64_MAX))
 			;
-		MmScanEnd(&scan);
+		MmScanEnd(scan);
 	}
 	else
 	{
@@ -704,7 +801,12 @@ MmDatasetRead(MmDataset *ds, const MmSource *src, const MmSourceCol *target,
 		MemoryContextDelete(receiver.rowcxt);
 	}
 
-	/* integer and boolean labels were interned by value: spell them out */
+	/*
+	 * integer and boolean labels were interned by value: spell them out (a
+	 * stream keeps the values, to find the labels of the rows it reads again)
+	 */
+	if (ds->stream)
+		ds->label_keys = MmDatasetLabelKeys(ds);
 	if (label_type == MM_LABEL_INT || label_type == MM_LABEL_BOOL)
 		for (int32 k = 0; k < ds->labels.n; k++)
 		{
@@ -780,7 +882,7 @@ MmDatasetClasses(MmDataset *ds, int32 *rank)
 	for (int32 k = 0; k < K; k++)
 		r[order[k]] = k;
 	ds->label_order = order;
-	for (int64 i = 0; i < ds->n; i++)
+	for (int64 i = 0; i < ds->n && !ds->stream; i++)
 		ds->y[i] = r[(int32) ds->y[i]];
 	if (rank == NULL)
 		pfree(r);

@@ -773,7 +773,7 @@ mm_drift(PG_FUNCTION_ARGS)
 
 	/* the source's rows: NULLs are counted, not errors */
 	MmDatasetRead(&ds, &src, NULL, cols, ncols, MM_LABEL_NONE, true, 0, false,
-				  (int64) mm_max_train_memory_kb * 1024, NULL);
+				  (int64) mm_max_train_memory_kb * 1024, NULL, false);
 	for (int i = 0; i < nfeats; i++)
 		if (!feats[i].categorical && ds.n > 0 && feats[i].element >= ds.width[feats[i].col])
 			ereport(ERROR,

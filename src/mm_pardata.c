@@ -60,6 +60,7 @@ typedef struct MmDpArgs
 	uint64		seed;
 	int64		max_bytes;
 	int64		expect;			/* rows a process expects (sizes its chunks) */
+	bool		stream;			/* naive Bayes statistics as read, no row kept */
 } MmDpArgs;
 
 #define MMDP_STATE		1
@@ -222,6 +223,21 @@ MmDpNbRun(const MmDataset *ds, const double *X, const int32 *y, int64 n,
 static void
 MmDpNbAcc(const MmDataset *ds, MmNbAcc *acc)
 {
+	if (ds->stream)
+	{
+		/* the statistics of its labels, as classes */
+		int			LK = ds->nbacc->K;
+		int32	   *what = palloc(sizeof(int32) * LK);
+
+		if (ds->class_of == NULL)
+			elog(ERROR, "the naive bayes statistics were asked for before the split");
+		for (int l = 0; l < LK; l++)
+			what[l] = l < ds->labels.n ? ds->class_of[l] : -1;
+		if (!mm_nb_acc_merge_flat(acc, ds->nbacc->s, LK, what))
+			elog(ERROR, "the naive bayes statistics of the rows read do not match their labels");
+		pfree(what);
+		return;
+	}
 	MmDpRuns(ds, false, MmDpNbRun, acc);
 	mm_nb_acc_flush(acc);
 }
@@ -276,6 +292,110 @@ MmDpScore(const MmDataset *ds, const MmModel *m, bool heldout, bool scaled, MmCl
 	MmDpRuns(ds, heldout, MmDpScoreRun, &sc);
 	pfree(sc.proba);
 	pfree(sc.x);
+}
+
+/*
+ * A stream's scoring (ds->stream): the pages of its read again, in order
+ * (MmScanRescan), each row's class from its label, scored with m into met
+ * and profiled at the raw offsets pos (sampling step) into a part, a block
+ * of rows at a time; then its scan is ended.  The rows are the ones the
+ * first read folded, so their number must be ds->n.
+ */
+typedef struct MmDpLabelClass
+{
+	int64		value;
+	int32		klass;
+} MmDpLabelClass;
+
+static int
+MmDpCompareLabels(const void *a, const void *b)
+{
+	int64		x = ((const MmDpLabelClass *) a)->value;
+	int64		y = ((const MmDpLabelClass *) b)->value;
+
+	return (x > y) - (x < y);
+}
+
+/* The class of a row's label value (lc: n labels by value); -1 for none. */
+static inline int32
+MmDpClassOf(const MmDpLabelClass *lc, int n, int64 v)
+{
+	int			lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (lc[mid].value < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && lc[lo].value == v ? lc[lo].klass : -1;
+}
+
+static double *
+MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *pos,
+				int npos, int64 step, Size *plen)
+{
+	MmProfilePart *pp = MmProfilePartBegin(pos, npos, ds->n, step);
+	int32		nlabels = ds->labels.n;
+	int64	   *keys = MmDatasetLabelKeys(ds);
+	MmDpLabelClass *lc = palloc(sizeof(MmDpLabelClass) * Max(nlabels, 1));
+	MmDpScoring sc;
+	double	   *rows = palloc(sizeof(double) * MM_NB_BLOCK * Max(ds->rawd, 1));
+	int32		y[MM_NB_BLOCK];
+	int64		got = 0;
+	int			nb = 0;
+	bool		more = true;
+
+	sc.m = m;
+	sc.met = met;
+	sc.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
+	sc.x = palloc(sizeof(double) * Max(ds->rawd, 1));
+	if (ds->class_of == NULL)
+		elog(ERROR, "the training rows were scored before they were split");
+	for (int32 l = 0; l < nlabels; l++)
+	{
+		lc[l].value = keys[l];
+		lc[l].klass = ds->class_of[l];
+	}
+	qsort(lc, nlabels, sizeof(MmDpLabelClass), MmDpCompareLabels);
+	MmScanRescan(ds->scan);
+	while (more)
+	{
+		Datum		target;
+
+		more = MmDatasetNextRow(ds, ds->scan, rows + (Size) nb * ds->rawd, &target);
+		if (more)
+		{
+			int64		v = ds->label_type == MM_LABEL_INT ? DatumGetInt64(target) :
+				(int64) DatumGetBool(target);
+			int32		k = MmDpClassOf(lc, nlabels, v);
+
+			/* the same rows under the same snapshot: no label new to the split */
+			if (k < 0)
+				elog(ERROR, "the second read of the training rows found a label the first did not");
+			y[nb++] = k;
+		}
+		if (nb == MM_NB_BLOCK || (!more && nb > 0))
+		{
+			if (got + nb > ds->n)
+				elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows",
+					 ds->n);
+			MmDpScoreRun(ds, rows, y, nb, got, &sc);
+			MmProfilePartRows(pp, rows, nb, ds->rawd);
+			got += nb;
+			nb = 0;
+		}
+	}
+	if (got != ds->n)
+		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
+			 got, ds->n);
+	MmScanEnd(ds->scan);
+	pfree(rows);
+	return MmProfilePartEnd(pp, plen);
 }
 
 /* a process's column statistics for the scaling (MMDP_SCALE) */
@@ -481,6 +601,7 @@ MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
 	a.seed = ds->seed;
 	a.max_bytes = ds->max_bytes;
 	a.expect = MmScanExpect(scan, 1.0 / (nworkers + 1));
+	a.stream = ds->stream;
 	dp->par = MmScanParallelBegin(scan, nworkers, MM_PAR_DATASET, &a, sizeof(a));
 	dp->workers = MmScanParallelLaunched(dp->par);
 	dp->w = palloc0(sizeof(MmDpWorker) * Max(dp->workers, 1));
@@ -512,21 +633,48 @@ MmDataParRead(MmDataset *ds, MmScan *scan, int nworkers)
 			MmScanParallelFailed(dp->par, worker);
 		if (reading)
 		{
-			/* a share of the rows between two looks at the queues */
-			reading = MmDatasetReadRows(ds, scan, dp->workers > 0 ? 256 : PG_INT64_MAX);
+			/*
+			 * a share of the rows between two looks at the queues; past the
+			 * rows expected of one process, row by row to the end of a chunk
+			 * of pages, where it stops
+			 */
+			bool		enough = dp->workers > 0 && ds->n >= a.expect;
+
+			reading = MmDatasetReadRows(ds, scan, dp->workers == 0 ? PG_INT64_MAX : enough ? 1 : 256);
+			if (reading && enough && MmScanChunkDone(scan))
+				reading = false;
 			continue;
 		}
 		MmScanParallelWait();
 	}
 	MmDatasetScalarLayout(ds);
+	if (ds->stream)
+		mm_nb_acc_flush(ds->nbacc);
 	if (dp->workers == 0)
 	{
 		/* no worker slot: this backend has read every page of the shared scan */
 		MmScanParallelEnd(dp->par, scan);
+		dp->par = NULL;
+		if (ds->stream)
+			return dp;			/* a stream has no rows to go on with alone */
 		pfree(dp);
 		return NULL;
 	}
 	return dp;
+}
+
+/* The rows of each of ds's labels (its own rows, by label id) into count. */
+static void
+MmDpLabelCounts(const MmDataset *ds, int64 *count)
+{
+	if (ds->stream)
+	{
+		for (int32 l = 0; l < ds->labels.n && l < ds->nbacc->K; l++)
+			count[l] += (int64) ds->nbacc->s[l];
+		return;
+	}
+	for (int64 i = 0; i < ds->n; i++)
+		count[(int32) ds->y[i]]++;
 }
 
 /* Workers that hold rows. */
@@ -582,7 +730,8 @@ MmDpAnswers(MmDataPar *dp, int kind, char **out, Size *lens, int64 *n)
 {
 	MmDpTaken	t = {kind, out, lens, n};
 
-	MmScanParallelCollect(dp->par, MmDpTake1, &t);
+	if (dp->workers > 0)
+		MmScanParallelCollect(dp->par, MmDpTake1, &t);
 }
 
 /*
@@ -617,8 +766,20 @@ MmDataParSplit(MmDataPar *dp, MmDataset *ds, double test_fraction, int64 *n,
 		return;
 	}
 	MmDatasetClasses(ds, rank);
-	for (int64 i = 0; i < ds->n; i++)
-		nk[(int32) ds->y[i]]++;
+	if (ds->stream)
+	{
+		int64	   *own = palloc0(sizeof(int64) * K);
+
+		if (test_fraction > 0)
+			elog(ERROR, "a stream of naive bayes statistics holds out no rows");
+		MmDpLabelCounts(ds, own);
+		for (int32 l = 0; l < K; l++)
+			nk[rank[l]] += own[l];
+		ds->class_of = rank;
+	}
+	else
+		for (int64 i = 0; i < ds->n; i++)
+			nk[(int32) ds->y[i]]++;
 	for (int w = 0; w < dp->workers; w++)
 		for (int l = 0; l < dp->w[w].nlabels; l++)
 			nk[rank[dp->w[w].label[l]]] += dp->w[w].count[l];
@@ -1074,21 +1235,46 @@ MmDataParLogisticFit(MmDataPar *dp, const MmDataset *ds, MmModel *m,
 /*
  * Score the held-out rows (heldout) or the training rows of every process
  * with m into met (its K classes): the backend's rows, then each worker's.
- * The last request: the workers are then let go, and end while the
- * backend goes on (MmDataParEnd waits for them).
+ * A stream's processes read their pages again to score them, and profile
+ * them as they do: *profile is then the training profile (else it is left
+ * alone: MmDataParProfile made it).  The last request: the workers are
+ * then let go, and end while the backend goes on (MmDataParEnd waits for
+ * them).
  */
 void
-MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char *model,
-			   bool heldout, MmClsMetrics *met)
+MmDataParScore(MmDataPar *dp, MmDataset *ds, const MmModel *m, const char *model,
+			   bool heldout, MmClsMetrics *met, Jsonb **profile)
 {
 	bytea	   *blob = MmModelBlob(m, model);
 	char	  **out = palloc(sizeof(char *) * Max(dp->workers, 1));
 	Size	   *lens = palloc(sizeof(Size) * Max(dp->workers, 1));
 	int64	   *ns = palloc(sizeof(int64) * Max(dp->workers, 1));
 	int			K = met->K;
+	double	  **parts = palloc0(sizeof(double *) * (dp->workers + 1));
+	Size		plen0 = 0;
+	int		   *pos = palloc(sizeof(int) * Max(m->ncols, 1));
+	int			npos = 0;
+	int64		step = 0;
+	StringInfoData b;
 
-	MmDpRequest(dp, MMDP_SCORE, heldout, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
-	MmDpScore(ds, m, heldout, dp->scaled, met);
+	initStringInfo(&b);
+	if (ds->stream)
+	{
+		/* the profile's sampling step and offsets (no target in front), then the model */
+		npos = MmProfilePositions(m, pos);
+		for (int j = 0; j < npos; j++)
+			pos[j] -= 1;
+		step = MmProfileStep(dp->n_train);
+		appendBinaryStringInfo(&b, (char *) &step, sizeof(int64));
+		appendBinaryStringInfo(&b, (char *) &npos, sizeof(int32));
+		appendBinaryStringInfo(&b, (char *) pos, sizeof(int32) * npos);
+	}
+	appendBinaryStringInfo(&b, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
+	MmDpRequest(dp, MMDP_SCORE, heldout, b.data, b.len);
+	if (ds->stream)
+		parts[0] = MmDpStreamScore(ds, m, met, pos, npos, step, &plen0);
+	else
+		MmDpScore(ds, m, heldout, dp->scaled, met);
 	/* sorted parts merge linearly: each process sorts its own */
 	mm_clsmetrics_sort(met);
 	MmDpAnswers(dp, MMDP_SCORE, out, lens, ns);
@@ -1112,8 +1298,22 @@ MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char 
 		part.log_loss_sum = head[1];
 		if (part.n != (double) ns[w] || nkeys[0] < 0 || nkeys[1] < 0 ||
 			nkeys[0] + nkeys[1] != (K == 2 ? ns[w] : 0) ||
-			r.left != sizeof(double) * (Size) K * K + sizeof(uint64) * (nkeys[0] + nkeys[1]))
+			r.left < sizeof(double) * (Size) K * K + sizeof(uint64) * (nkeys[0] + nkeys[1]))
 			elog(ERROR, "unexpected message from parallel worker %d", w);
+		/* a stream's profile part follows the keys */
+		{
+			Size		mlen = sizeof(double) * (Size) K * K + sizeof(uint64) * (nkeys[0] + nkeys[1]);
+			Size		plen = r.left - mlen;
+
+			if (ds->stream ? !MmProfilePartValid((const double *) (r.p + mlen), plen, npos, ns[w]) :
+				plen != 0)
+				elog(ERROR, "unexpected message from parallel worker %d", w);
+			if (ds->stream)
+			{
+				parts[w + 1] = palloc_extended(Max(plen, 1), MCXT_ALLOC_HUGE);
+				memcpy(parts[w + 1], r.p + mlen, plen);
+			}
+		}
 		part.confusion = (double *) r.p;
 		part.sorted = K == 2;
 		part.nan_score = nan != 0;
@@ -1136,6 +1336,8 @@ MmDataParScore(MmDataPar *dp, const MmDataset *ds, const MmModel *m, const char 
 	}
 	MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
 	dp->released = true;
+	if (ds->stream)
+		*profile = MmProfileFromParts(m, parts, dp->workers + 1, NULL);
 }
 
 /* Let the workers go (unless MmDataParScore has), wait for them to end, and end parallel mode. */
@@ -1144,7 +1346,8 @@ MmDataParEnd(MmDataPar *dp)
 {
 	if (!dp->released)
 		MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
-	MmScanParallelEnd(dp->par, NULL);
+	if (dp->par != NULL)
+		MmScanParallelEnd(dp->par, NULL);
 	pfree(dp->w);
 	pfree(dp);
 }
@@ -1165,8 +1368,7 @@ MmDpSendState(const MmDataset *ds, shm_mq_handle *mq)
 	double	   *u = NULL;
 	Size		ulen = 0;
 
-	for (int64 i = 0; i < ds->n; i++)
-		count[(int32) ds->y[i]]++;
+	MmDpLabelCounts(ds, count);
 	initStringInfo(&b);
 	appendBinaryStringInfo(&b, (char *) &h, sizeof(h));
 	appendBinaryStringInfo(&b, (char *) &nl, sizeof(nl));
@@ -1214,8 +1416,15 @@ MmDpWorkerSplit(MmDataset *ds, MmDpReader *r, bool cuts)
 	for (int32 l = 0; l < nl; l++)
 		if (rank[l] < 0 || rank[l] >= K)
 			elog(ERROR, "malformed message in the parallel read of the training rows");
-	for (int64 i = 0; i < ds->n; i++)
-		ds->y[i] = rank[(int32) ds->y[i]];
+	if (ds->stream)
+	{
+		if (cuts)
+			elog(ERROR, "malformed message in the parallel read of the training rows");
+		ds->class_of = rank;
+	}
+	else
+		for (int64 i = 0; i < ds->n; i++)
+			ds->y[i] = rank[(int32) ds->y[i]];
 	ds->heldout = palloc0(sizeof(bool) * Max(ds->n, 1));
 	if (cuts)
 		MmDatasetHoldOut(ds, K, cut, atcut);
@@ -1224,10 +1433,18 @@ MmDpWorkerSplit(MmDataset *ds, MmDpReader *r, bool cuts)
 		ds->n_train += !ds->heldout[i];
 }
 
-/* A SCORE: the metrics of this worker's rows with the model of the blob. */
+/*
+ * A SCORE: the metrics of this worker's rows with the model of the blob;
+ * a stream's also the profile part of its rows, read again.
+ */
 static void
-MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, shm_mq_handle *mq)
+MmDpWorkerScore(MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, shm_mq_handle *mq)
 {
+	int64		step = 0;
+	int32		npos = 0;
+	int		   *pos = NULL;
+	double	   *part = NULL;
+	Size		plen = 0;
 	MmModel    *m;
 	MmErr		err;
 	MmAlloc		alloc = MmContextAllocator(CurrentMemoryContext);
@@ -1240,12 +1457,27 @@ MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, s
 	char	   *keys;
 	Size		klen;
 
+	if (ds->stream)
+	{
+		MmDpTake(r, &step, sizeof(step));
+		MmDpTake(r, &npos, sizeof(npos));
+		if (step < 1 || npos < 0 || npos > ds->rawd || heldout)
+			elog(ERROR, "malformed message in the parallel read of the training rows");
+		pos = palloc(sizeof(int) * Max(npos, 1));
+		MmDpTake(r, pos, sizeof(int32) * npos);
+		for (int j = 0; j < npos; j++)
+			if (pos[j] < 0 || pos[j] >= ds->rawd)
+				elog(ERROR, "malformed message in the parallel read of the training rows");
+	}
 	if (mm_blob_read((const uint8 *) r->p, r->left, MmPallocAllocator(), &m, &err) != MM_OK)
 		elog(ERROR, "the model sent to a parallel worker is not valid: %s", err.msg);
 	if (m->task != MM_TASK_CLASSIFICATION || m->ncols != (uint32) ds->rawd)
 		elog(ERROR, "the model sent to a parallel worker does not fit its rows");
 	mm_clsmetrics_init(&met, (int) m->nclasses, &alloc);
-	MmDpScore(ds, m, heldout, scaled, &met);
+	if (ds->stream)
+		part = MmDpStreamScore(ds, m, &met, pos, npos, step, &plen);
+	else
+		MmDpScore(ds, m, heldout, scaled, &met);
 	/* the AUC's scores sorted here, merged by the backend */
 	mm_clsmetrics_sort(&met);
 
@@ -1262,13 +1494,15 @@ MmDpWorkerScore(const MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, s
 	appendBinaryStringInfo(&b, (char *) &nan, sizeof(nan));
 	appendBinaryStringInfo(&b, (char *) met.confusion, sizeof(double) * met.K * met.K);
 	klen = sizeof(uint64) * (Size) (nkeys[0] + nkeys[1]);
-	MmDpCheckSize(b.len + klen, nkeys[0] + nkeys[1]);
-	keys = palloc_extended(Max(klen, 1), MCXT_ALLOC_HUGE);
+	MmDpCheckSize(b.len + klen + plen, nkeys[0] + nkeys[1]);
+	keys = palloc_extended(Max(klen + plen, 1), MCXT_ALLOC_HUGE);
 	if (nkeys[0] > 0)
 		memcpy(keys, met.keys[0], sizeof(uint64) * nkeys[0]);
 	if (nkeys[1] > 0)
 		memcpy(keys + sizeof(uint64) * nkeys[0], met.keys[1], sizeof(uint64) * nkeys[1]);
-	MmScanParallelSend(mq, b.data, b.len, keys, klen);
+	if (plen > 0)
+		memcpy(keys + klen, part, plen);
+	MmScanParallelSend(mq, b.data, b.len, keys, klen + plen);
 }
 
 /* a worker's part of a logistic fit */
@@ -1371,10 +1605,14 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 	MmDatasetInit(&ds, &target, cols, ncols, a.label_type, false, a.seed, a.split, a.max_bytes);
 	ds.direct = true;
 	ds.expect = a.expect;
+	if (a.stream)
+		MmDatasetStream(&ds, scan);
 	while (MmDatasetReadRows(&ds, scan, PG_INT64_MAX))
 		;
 	/* no row (the others read every page): the layout of scalar columns */
 	MmDatasetScalarLayout(&ds);
+	if (ds.stream)
+		mm_nb_acc_flush(ds.nbacc);
 	MmDpSendState(&ds, mq);
 
 	for (;;)
@@ -1432,7 +1670,7 @@ MmDataParWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq,
 					MmDpEnd(&r);
 					if (K < 2 || K > MM_MAX_CLASSES || p != ds.rawd)
 						elog(ERROR, "malformed message in the parallel read of the training rows");
-					for (int64 i = 0; i < ds.n; i++)
+					for (int64 i = 0; i < ds.n && !ds.stream; i++)
 						if (ds.y[i] >= K)
 							elog(ERROR, "malformed message in the parallel read of the training rows");
 					mm_nb_acc_init(&acc, p, K, NULL, MmPallocAllocator());

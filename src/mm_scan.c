@@ -415,6 +415,22 @@ MmScanTuple(MmScan *s, const char **data)
 	return true;
 }
 
+/*
+ * Whether the share of a parallel read (s, the backend's or a worker's)
+ * can end here without a page lost to every process: the page of the last
+ * row is done, and so is the chunk of pages the shared scan gave it (the
+ * next page would be a new chunk's).
+ */
+bool
+MmScanChunkDone(const MmScan *s)
+{
+	HeapScanDesc hs = (HeapScanDesc) s->scan;
+
+	return hs != NULL && !s->rescanning && hs->rs_parallelworkerdata != NULL &&
+		hs->rs_parallelworkerdata->phsw_chunk_remaining == 0 &&
+		hs->rs_cindex + 1 >= hs->rs_ntuples;
+}
+
 /* Value i of the current tuple as the query's Datum; *isnull for NULL. */
 static inline Datum
 MmScanDatum(const MmScan *s, const char *data, int i, bool *isnull)

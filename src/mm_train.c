@@ -1604,7 +1604,8 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 				  (int64) mm_max_train_memory_kb * 1024,
 				  search == NULL && !p->warm_start &&
 				  ((algorithm == MM_ALG_NAIVE_BAYES && p->scale == MM_SCALE_NONE) ||
-				   (algorithm == MM_ALG_LOGISTIC_REGRESSION && p->penalty == 2)) ? &dp : NULL);
+				   (algorithm == MM_ALG_LOGISTIC_REGRESSION && p->penalty == 2)) ? &dp : NULL,
+				  algorithm == MM_ALG_NAIVE_BAYES && test_fraction == 0);
 	if (dp != NULL)
 	{
 		int64	   *train_k = palloc0(sizeof(int64) * Max(ds.labels.n, 1));
@@ -1648,7 +1649,8 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 	}
 	m->target = tcol ? pstrdup(tcol->name) : NULL;
 	MmDatasetPrepare(&ds, m, p->impute);
-	if (dp != NULL)
+	/* a stream's processes profile their rows as they score them */
+	if (dp != NULL && !ds.stream)
 		*profile = MmDataParProfile(dp, &ds, m);
 	nparams = (int64) (m->ncols + (p->fit_intercept ? 1 : 0)) *
 		(algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1);
@@ -1692,7 +1694,8 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 		const MmTrainParams *cp = search ? &search->cand[c] : p;
 		int64		cols = m->ncols + 1;
 		int64		sets = algorithm == MM_ALG_LOGISTIC_REGRESSION ? mm_logistic_nsets(m->nclasses) : 1;
-		double		need = (double) ds.n * (ds.rawd + 2) * sizeof(double) +
+		/* a stream keeps no row */
+		double		need = ds.stream ? 0.0 : (double) ds.n * (ds.rawd + 2) * sizeof(double) +
 			(double) ds.n * m->ncols * sizeof(double);
 
 		if (algorithm == MM_ALG_KMEANS)
@@ -1819,7 +1822,7 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 
 		on = heldout ? "heldout" : "train";
 		mm_clsmetrics_init(&met, m->nclasses, &alloc);
-		MmDataParScore(dp, &ds, m, model, heldout, &met);
+		MmDataParScore(dp, &ds, m, model, heldout, &met, profile);
 		/* the metrics while the workers end */
 		if (!mm_clsmetrics_result(&met, &res))
 			res.accuracy = NAN;

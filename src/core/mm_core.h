@@ -385,6 +385,14 @@ void		mm_nb_acc_grow(MmNbAcc *acc, int K);
 MmStatus	mm_nb_acc_rows(MmNbAcc *acc, const double *X, const int32_t *y, int64_t n,
 						   int64_t row0, MmErr *err);
 void		mm_nb_acc_flush(MmNbAcc *acc);
+
+/* Where the next row's p values go (a row read in place), then its class. */
+static inline double *
+mm_nb_acc_slot(MmNbAcc *acc)
+{
+	return acc->bx + (size_t) acc->nb * acc->p;
+}
+void		mm_nb_acc_push(MmNbAcc *acc, int32_t y);
 bool		mm_nb_acc_merge_flat(MmNbAcc *acc, const double *part, int K, const int32_t *what);
 MmStatus	mm_nb_fit_acc(const MmNbAcc *acc, int K, double var_smoothing, double alpha,
 						  MmNaiveBayes *out, const MmAlloc *a, MmErr *err);

@@ -347,6 +347,15 @@ mm_nb_acc_rows(MmNbAcc *acc, const double *X, const int32_t *y, int64_t n, int64
 	return MM_OK;
 }
 
+/* Take the row written at mm_nb_acc_slot, of class y (its values checked by the caller). */
+void
+mm_nb_acc_push(MmNbAcc *acc, int32_t y)
+{
+	acc->by[acc->nb++] = y;
+	if (acc->nb == MM_NB_BLOCK)
+		mm_nb_acc_block(acc);
+}
+
 /* Fold in the rows of a last, partial block. */
 void
 mm_nb_acc_flush(MmNbAcc *acc)
@@ -371,8 +380,8 @@ mm_nb_acc_merge_flat(MmNbAcc *acc, const double *part, int K, const int32_t *wha
 
 	for (int k = 0; k < K; k++)
 	{
-		int			to = what != NULL ? what[k] : k;
 		double		nb = MM_NB_COUNT(part, K, p)[k];
+		int			to;
 		double		na;
 		double		n;
 		const double *mb = MM_NB_MEAN(part, K, p) + (size_t) k * p;
@@ -386,6 +395,7 @@ mm_nb_acc_merge_flat(MmNbAcc *acc, const double *part, int K, const int32_t *wha
 			return false;
 		if (nb == 0.0)
 			continue;
+		to = what != NULL ? what[k] : k;
 		if (to < 0 || to >= AK)
 			return false;
 		na = MM_NB_COUNT(acc->s, AK, p)[to];
