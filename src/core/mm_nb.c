@@ -240,18 +240,23 @@ mm_nb_acc_block(MmNbAcc *acc)
 			memcpy(sh, count[k] > 0.0 ? mean + (size_t) k * p : x, sizeof(double) * p);
 		}
 		acc->bcount[k] += 1.0;
-		for (int j = 0; j < p; j++)
-			t[j] += acc->group[j] < 0 ? x[j] - sh[j] : x[j];
+		if (acc->all_numeric)
+			for (int j = 0; j < p; j++)
+				t[j] += x[j] - sh[j];
+		else
+			for (int j = 0; j < p; j++)
+				t[j] += acc->group[j] < 0 ? x[j] - sh[j] : x[j];
 	}
 	/* the block's class means, as offsets from the shifts (numeric columns) */
 	for (int c = 0; c < np; c++)
 	{
 		int			k = acc->present[c];
 		double	   *t = acc->bsum + (size_t) k * p;
+		double		cnt = acc->bcount[k];
 
 		for (int j = 0; j < p; j++)
-			if (acc->group[j] < 0)
-				t[j] /= acc->bcount[k];
+			if (acc->all_numeric || acc->group[j] < 0)
+				t[j] /= cnt;
 	}
 	/* its squared deviations from them */
 	for (int i = 0; i < acc->nb; i++)
