@@ -294,13 +294,7 @@ MmDpScore(const MmDataset *ds, const MmModel *m, bool heldout, bool scaled, MmCl
 	pfree(sc.x);
 }
 
-/*
- * A stream's scoring (ds->stream): the pages of its read again, in order
- * (MmScanRescan), each row's class from its label, scored with m into met
- * and profiled at the raw offsets pos (sampling step) into a part, a block
- * of rows at a time; then its scan is ended.  The rows are the ones the
- * first read folded, so their number must be ds->n.
- */
+/* a label's value and its class, for a stream's scoring */
 typedef struct MmDpLabelClass
 {
 	int64		value;
@@ -335,6 +329,13 @@ MmDpClassOf(const MmDpLabelClass *lc, int n, int64 v)
 	return lo < n && lc[lo].value == v ? lc[lo].klass : -1;
 }
 
+/*
+ * A stream's scoring (ds->stream): the pages of its read again, in order
+ * (MmScanRescan), each row's class from its label, scored with m into met
+ * and profiled at the raw offsets pos (sampling step) into a part, a block
+ * of rows at a time; then its scan is ended.  The rows are the ones the
+ * first read folded, so their number must be ds->n.
+ */
 static double *
 MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *pos,
 				int npos, int64 step, Size *plen)
