@@ -209,6 +209,70 @@ mm_nb_acc_grow(MmNbAcc *acc, int K)
 }
 
 /*
+ * The two per-row steps of a block, t[j] += x[j] - sh[j] and, with the
+ * block's mean offsets t, v[j] += ((x[j] - sh[j]) - t[j])^2: element by
+ * element the same operations whether two columns share a register or
+ * not (GCC's vector extension where there is one).
+ */
+#if defined(__GNUC__)
+typedef double mm_v2d __attribute__((vector_size(16)));
+#endif
+
+static inline void
+mm_nb_add_offsets(double *t, const double *x, const double *sh, int p)
+{
+	int			j = 0;
+
+#if defined(__GNUC__)
+	for (; j + 2 <= p; j += 2)
+	{
+		mm_v2d		tv,
+					xv,
+					sv;
+
+		memcpy(&tv, t + j, sizeof(mm_v2d));
+		memcpy(&xv, x + j, sizeof(mm_v2d));
+		memcpy(&sv, sh + j, sizeof(mm_v2d));
+		tv += xv - sv;
+		memcpy(t + j, &tv, sizeof(mm_v2d));
+	}
+#endif
+	for (; j < p; j++)
+		t[j] += x[j] - sh[j];
+}
+
+static inline void
+mm_nb_add_squares(double *v, const double *x, const double *sh, const double *t, int p)
+{
+	int			j = 0;
+
+#if defined(__GNUC__)
+	for (; j + 2 <= p; j += 2)
+	{
+		mm_v2d		vv,
+					xv,
+					sv,
+					tv,
+					d;
+
+		memcpy(&vv, v + j, sizeof(mm_v2d));
+		memcpy(&xv, x + j, sizeof(mm_v2d));
+		memcpy(&sv, sh + j, sizeof(mm_v2d));
+		memcpy(&tv, t + j, sizeof(mm_v2d));
+		d = (xv - sv) - tv;
+		vv += d * d;
+		memcpy(v + j, &vv, sizeof(mm_v2d));
+	}
+#endif
+	for (; j < p; j++)
+	{
+		double		d = (x[j] - sh[j]) - t[j];
+
+		v[j] += d * d;
+	}
+}
+
+/*
  * Fold the pending block into the statistics.  Each class's rows are
  * taken relative to a shift: the class's mean so far, or for a class new
  * to the statistics its first row in the block.  The block's mean offset
@@ -241,8 +305,7 @@ mm_nb_acc_block(MmNbAcc *acc)
 		}
 		acc->bcount[k] += 1.0;
 		if (acc->all_numeric)
-			for (int j = 0; j < p; j++)
-				t[j] += x[j] - sh[j];
+			mm_nb_add_offsets(t, x, sh, p);
 		else
 			for (int j = 0; j < p; j++)
 				t[j] += acc->group[j] < 0 ? x[j] - sh[j] : x[j];
@@ -267,12 +330,7 @@ mm_nb_acc_block(MmNbAcc *acc)
 		const double *sh = acc->bshift + (size_t) k * p;
 		double	   *v = acc->bm2 + (size_t) k * p;
 
-		for (int j = 0; j < p; j++)
-		{
-			double		d = (x[j] - sh[j]) - t[j];
-
-			v[j] += d * d;
-		}
+		mm_nb_add_squares(v, x, sh, t, p);
 	}
 	/* each class of the block merged into its statistics */
 	for (int c = 0; c < np; c++)
@@ -710,7 +768,8 @@ mm_nb_proba(const MmNaiveBayes *nb, const double *x, double *proba)
 	}
 	for (k = 0; k < K; k++)
 	{
-		proba[k] = exp(proba[k] - mx);
+		/* exp(0) is 1: the most likely class needs no call */
+		proba[k] = proba[k] == mx && isfinite(mx) ? 1.0 : exp(proba[k] - mx);
 		s += proba[k];
 	}
 	for (k = 0; k < K; k++)
