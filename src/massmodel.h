@@ -429,7 +429,8 @@ extern void MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *null
 extern bool MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max);
 extern void MmDatasetScalarLayout(MmDataset *ds);
 extern void MmDatasetStream(MmDataset *ds, MmScan *scan);
-extern bool MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target);
+extern bool MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target,
+							 bool check);
 extern int64 *MmDatasetLabelKeys(const MmDataset *ds);
 typedef void (*MmDatasetRunFn) (const MmDataset *ds, int64 r, int64 n, void *arg);
 extern void MmDatasetRuns(const MmDataset *ds, bool heldout, int64 max, MmDatasetRunFn fn,

@@ -456,11 +456,37 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 static inline void
 MmDatasetCheckRow(const MmDataset *ds, const double *row, int null_col)
 {
-	bool		finite = true;
+	/*
+	 * A value is not finite when its exponent bits are all ones: then, and
+	 * only then, adding one to the exponent field carries into the sign bit.
+	 * Four lanes, or-ed: no chain of branches or flags through the row.
+	 */
+	const uint64 e = UINT64CONST(0x7FF0000000000000);
+	const uint64 one = UINT64CONST(1) << 52;
+	uint64		m0 = 0,
+				m1 = 0,
+				m2 = 0,
+				m3 = 0;
+	int			i = 0;
 
-	for (int i = 0; i < ds->ncols; i++)
-		finite &= isfinite(row[i]) != 0;
-	if (!finite || null_col >= 0)
+	for (; i + 4 <= ds->ncols; i += 4)
+	{
+		uint64		b[4];
+
+		memcpy(b, row + i, sizeof(b));
+		m0 |= (b[0] & e) + one;
+		m1 |= (b[1] & e) + one;
+		m2 |= (b[2] & e) + one;
+		m3 |= (b[3] & e) + one;
+	}
+	for (; i < ds->ncols; i++)
+	{
+		uint64		b;
+
+		memcpy(&b, row + i, sizeof(b));
+		m0 |= (b & e) + one;
+	}
+	if (((m0 | m1 | m2 | m3) >> 63) != 0 || null_col >= 0)
 		for (int i = 0; i < ds->ncols; i++)
 		{
 			if (i + 1 == null_col)
@@ -473,11 +499,11 @@ MmDatasetCheckRow(const MmDataset *ds, const double *row, int null_col)
 /*
  * The next row of a direct read of scalar columns (scan), its values into
  * row and its target into *target, checked as MmDatasetAddRow checks them
- * (a NULL target first); false at the end.  A stream's scoring reads the
- * pages again this way.
+ * (a NULL target first) unless they were already (check false: a stream's
+ * scoring, which reads the same rows again); false at the end.
  */
 bool
-MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target)
+MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target, bool check)
 {
 	bool		tnull;
 	int			null_col;
@@ -486,7 +512,8 @@ MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target)
 		return false;
 	if (tnull)
 		MmReportNull(ds->target->name, true);
-	MmDatasetCheckRow(ds, row, null_col);
+	if (check)
+		MmDatasetCheckRow(ds, row, null_col);
 	return true;
 }
 
@@ -505,7 +532,7 @@ MmDatasetStreamRows(MmDataset *ds, MmScan *scan, int64 max)
 		Datum		target;
 		double		y;
 
-		if (!MmDatasetNextRow(ds, scan, mm_nb_acc_slot(acc), &target))
+		if (!MmDatasetNextRow(ds, scan, mm_nb_acc_slot(acc), &target, true))
 			return false;
 		y = MmDatasetTarget(ds, target, &ds->hv[0]);
 		if (ds->labels.n > acc->K)

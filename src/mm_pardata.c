@@ -368,7 +368,7 @@ MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *p
 	{
 		Datum		target;
 
-		more = MmDatasetNextRow(ds, ds->scan, rows + (Size) nb * ds->rawd, &target);
+		more = MmDatasetNextRow(ds, ds->scan, rows + (Size) nb * ds->rawd, &target, false);
 		if (more)
 		{
 			int64		v = ds->label_type == MM_LABEL_INT ? DatumGetInt64(target) :
