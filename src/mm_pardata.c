@@ -41,6 +41,12 @@
  * anything is written.  Rows whose label is read as an integer or boolean
  * only: those are interned by value, so labels merge by value.  Naive
  * Bayes and (penalty l2) logistic regression use them.
+ *
+ * A naive Bayes read with nothing held out is a stream (MmDatasetStream):
+ * no process keeps its rows, each folds them into per-label statistics as
+ * it reads them (STATE sends their counts), SPLIT maps its labels to
+ * classes, NB merges its statistics as classes, and SCORE reads its pages
+ * again (MmScanRescan) to score them and profile them (no PROFILE).
  */
 #include "massmodel.h"
 #include "mm_train.h"
