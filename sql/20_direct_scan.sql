@@ -100,6 +100,30 @@ SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds
 SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'naive_bayes', 'ds_t', 'label', features => ARRAY['a', 'g'])$$);
 RESET mm.direct_scan;
 DELETE FROM ds_t WHERE id = 1500;
+-- every value of a row checked wherever it sits: a subnormal and the
+-- largest double are numbers, an infinity anywhere is not
+CREATE TABLE ds_fin (y float8, label int, c1 float8, c2 float8, c3 float8, c4 float8, c5 float8, c6 float8);
+INSERT INTO ds_fin SELECT i, i % 2, sin(i), cos(i), i, -i, sqrt(i), 1.0 / i FROM generate_series(1, 60) i;
+UPDATE ds_fin SET c5 = 5e-324, c6 = '-0' WHERE y = 7;
+SELECT version FROM mm_train('ds_fin', 'linear_regression', 'ds_fin', 'y', test_fraction => 0,
+  features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+SELECT version FROM mm_train('ds_fin_nb', 'naive_bayes', 'ds_fin', 'label', test_fraction => 0,
+  features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+UPDATE ds_fin SET c3 = 1.7976931348623157e308;
+SELECT version, metrics->>'n' AS n FROM mm_train('ds_fin_nb', 'naive_bayes', 'ds_fin', 'label',
+  test_fraction => 0, features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+UPDATE ds_fin SET c3 = y;
+UPDATE ds_fin SET c6 = '-Infinity' WHERE y = 9;
+SELECT regress.error($$SELECT * FROM mm_train('ds_fin', 'linear_regression', 'ds_fin', 'y',
+  features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_fin_nb', 'naive_bayes', 'ds_fin', 'label',
+  features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])$$);
+UPDATE ds_fin SET c6 = 0.1, c2 = 'Infinity' WHERE y = 9;
+SELECT regress.error($$SELECT * FROM mm_train('ds_fin', 'linear_regression', 'ds_fin', 'y',
+  features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])$$);
+SELECT regress.error($$SELECT * FROM mm_train('ds_fin_nb', 'naive_bayes', 'ds_fin', 'label',
+  features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])$$);
+
 -- an empty table
 CREATE TABLE ds_empty (x float8, y float8, k int);
 SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_empty', 'y', features => ARRAY['x'])$$);

@@ -41,6 +41,43 @@ MmAlgorithmInSql(int algorithm)
 	return algorithm >= MM_ALG_LINEAR_REGRESSION && algorithm <= MM_ALG_ELASTIC_NET;
 }
 
+/*
+ * Whether n doubles are all finite.  A value is not finite when its
+ * exponent bits are all ones: then, and only then, adding one to the
+ * exponent field carries into the sign bit.  Four lanes, or-ed: no chain
+ * of compares through the row (the direct reads check every value).
+ */
+static inline bool
+MmAllFinite(const double *v, int n)
+{
+	const uint64 e = UINT64CONST(0x7FF0000000000000);
+	const uint64 one = UINT64CONST(1) << 52;
+	uint64		m0 = 0,
+				m1 = 0,
+				m2 = 0,
+				m3 = 0;
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+	{
+		uint64		b[4];
+
+		memcpy(b, v + i, sizeof(b));
+		m0 |= (b[0] & e) + one;
+		m1 |= (b[1] & e) + one;
+		m2 |= (b[2] & e) + one;
+		m3 |= (b[3] & e) + one;
+	}
+	for (; i < n; i++)
+	{
+		uint64		b;
+
+		memcpy(&b, v + i, sizeof(b));
+		m0 |= (b & e) + one;
+	}
+	return ((m0 | m1 | m2 | m3) >> 63) == 0;
+}
+
 /* The task of an algorithm's models (mlp: regression here; its target decides). */
 static inline int
 MmAlgorithmTask(int algorithm)

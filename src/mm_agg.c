@@ -774,16 +774,13 @@ static inline bool
 MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
 {
 	double	   *row = MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d;
-	bool		finite = true;
 	int			null_col;
 
 	/* each row straight into the block, as the transition reads it */
 	if (!MmScanNextFloat8(scan, row, &null_col))
 		return false;
-	for (int i = 0; i < scan->n; i++)
-		finite &= isfinite(row[i]);
 	/* the first bad value in column order, as the transition finds it */
-	if (!finite || null_col >= 0)
+	if (!MmAllFinite(row, scan->n) || null_col >= 0)
 		for (int i = 0; i < scan->n; i++)
 		{
 			if (i == null_col)

@@ -456,37 +456,7 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 static inline void
 MmDatasetCheckRow(const MmDataset *ds, const double *row, int null_col)
 {
-	/*
-	 * A value is not finite when its exponent bits are all ones: then, and
-	 * only then, adding one to the exponent field carries into the sign bit.
-	 * Four lanes, or-ed: no chain of branches or flags through the row.
-	 */
-	const uint64 e = UINT64CONST(0x7FF0000000000000);
-	const uint64 one = UINT64CONST(1) << 52;
-	uint64		m0 = 0,
-				m1 = 0,
-				m2 = 0,
-				m3 = 0;
-	int			i = 0;
-
-	for (; i + 4 <= ds->ncols; i += 4)
-	{
-		uint64		b[4];
-
-		memcpy(b, row + i, sizeof(b));
-		m0 |= (b[0] & e) + one;
-		m1 |= (b[1] & e) + one;
-		m2 |= (b[2] & e) + one;
-		m3 |= (b[3] & e) + one;
-	}
-	for (; i < ds->ncols; i++)
-	{
-		uint64		b;
-
-		memcpy(&b, row + i, sizeof(b));
-		m0 |= (b & e) + one;
-	}
-	if (((m0 | m1 | m2 | m3) >> 63) != 0 || null_col >= 0)
+	if (!MmAllFinite(row, ds->ncols) || null_col >= 0)
 		for (int i = 0; i < ds->ncols; i++)
 		{
 			if (i + 1 == null_col)
