@@ -369,6 +369,8 @@ MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *p
 		lc[l].klass = ds->class_of[l];
 	}
 	qsort(lc, nlabels, sizeof(MmDpLabelClass), MmDpCompareLabels);
+	/* the AUC's scores of every row, known in number */
+	mm_clsmetrics_reserve(met, ds->n);
 	MmScanRescan(ds->scan);
 	while (more)
 	{

@@ -76,6 +76,14 @@ mm_scores_reserve(MmClsMetrics *m, int64_t need)
 	m->capscores = cap;
 }
 
+/* Room for n more scores of a binary model, in one allocation. */
+void
+mm_clsmetrics_reserve(MmClsMetrics *m, int64_t n)
+{
+	if (m->K == 2 && n > 0)
+		mm_scores_reserve(m, m->nscores + n);
+}
+
 /* Account for one row: its true class and its K probabilities. */
 void
 mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba)

@@ -239,6 +239,8 @@ typedef struct MmClsResult
 void		mm_clsmetrics_init(MmClsMetrics *m, int K, const MmAlloc *a);
 /* one row: its true class (0..K-1) and the model's K probabilities */
 void		mm_clsmetrics_add(MmClsMetrics *m, int true_class, const double *proba);
+/* room for n more rows' scores at once (K == 2), when their number is known */
+void		mm_clsmetrics_reserve(MmClsMetrics *m, int64_t n);
 /* add b's rows to a (of the same K): counts, log loss and scores */
 void		mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b);
 /* sort the scores kept so far into keys by class (K == 2), which merge linearly */

@@ -1508,6 +1508,27 @@ test_clsmetrics_merge(void)
 		mm_clsmetrics_add(i < 5 ? &a : &b, m2_y[i], p);
 		mm_clsmetrics_add(&all, m2_y[i], p);
 	}
+	/* room reserved for every score first: the same metrics, one allocation */
+	{
+		MmClsMetrics r;
+		MmClsResult rr;
+		double	   *first;
+
+		mm_clsmetrics_init(&r, 2, &talloc);
+		mm_clsmetrics_reserve(&r, 16);
+		first = r.scores;
+		for (i = 0; i < 16; i++)
+		{
+			p[0] = 1.0 - m2_s[i];
+			p[1] = m2_s[i];
+			mm_clsmetrics_add(&r, m2_y[i], p);
+		}
+		check(mm_clsmetrics_result(&r, &rr) && mm_clsmetrics_result(&all, &rall) &&
+			  r.capscores >= 16 && r.scores == first && rr.roc_auc == rall.roc_auc &&
+			  rr.log_loss == rall.log_loss && rr.accuracy == rall.accuracy,
+			  "cls metrics K=2: scores reserved at once give the same metrics",
+			  "capacity %lld", (long long) r.capscores);
+	}
 	mm_clsmetrics_merge(&a, &b);
 	if (check(mm_clsmetrics_result(&a, &ra) && mm_clsmetrics_result(&all, &rall),
 			  "cls metrics merge K=2: result", "no result"))
