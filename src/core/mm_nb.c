@@ -138,13 +138,15 @@ mm_nb_check(int64_t n, int p, int K, const double *X, const int32_t *y,
  *	 mean = mean_a + delta * (nb / n),
  *	 M2	  = M2_a + M2_b + delta^2 * (na * nb / n)
  *
- * which keeps the accuracy of two passes (no cancellation of sums of
- * squares) without keeping the rows.  The blocks are counted from the
+ * without keeping the rows and without the cancellation of a sum of
+ * squares: each block is taken relative to its class's mean so far
+ * (mm_nb_acc_block), so a variance's relative error is about the rounding
+ * of a mean, 1e-16 x mean / spread, near two passes' for ordinary data
+ * (test_nb_acc_offset).  The blocks are counted from the
  * first row, whatever runs the rows come in, so the same rows in the same
  * order give the same statistics to the bit.  Statistics of several
  * parts merge by the same update (mm_nb_acc_merge_flat).
  */
-#define MM_NB_FLAT(acc) ((acc)->s)
 #define MM_NB_COUNT(s, K, p) (s)
 #define MM_NB_MEAN(s, K, p) ((s) + (K))
 #define MM_NB_M2(s, K, p) ((s) + (K) + (size_t) (K) * (p))
@@ -198,7 +200,7 @@ mm_nb_acc_grow(MmNbAcc *acc, int K)
 		memcpy(MM_NB_MEAN(s, K, p), MM_NB_MEAN(acc->s, old, p), sizeof(double) * (size_t) old * p);
 		memcpy(MM_NB_M2(s, K, p), MM_NB_M2(acc->s, old, p), sizeof(double) * (size_t) old * p);
 		memcpy(MM_NB_ONES(s, K, p), MM_NB_ONES(acc->s, old, p), sizeof(double) * (size_t) old * p);
-		/* the block's scratch is empty between blocks */
+		/* the block's scratch is empty between blocks (its rows wait in bx, by) */
 	}
 	acc->s = s;
 	acc->bcount = bs;
