@@ -187,6 +187,9 @@ SET max_parallel_workers_per_gather = 2;
 UPDATE dpc_bad SET label = 1;
 SELECT regress.error($$SELECT * FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_bad', 'label',
   features => ARRAY['a', 'b'])$$);
+-- the same after a read that keeps no row, its scan still open for the scoring
+SELECT regress.error($$SELECT * FROM mm_train('dpc_bad', 'naive_bayes', 'dpc_bad', 'label',
+  features => ARRAY['a', 'b'], test_fraction => 0)$$);
 -- bad values a worker reads: the serial read's errors
 UPDATE dpc_bad SET label = id % 2;
 UPDATE dpc_bad SET b = NULL WHERE id = 29001;
