@@ -348,6 +348,11 @@ extern bool MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *r
 								int *null_col);
 extern int64 MmScanExpect(const MmScan *s, double share);
 extern void MmScanRescan(MmScan *s);
+/* a row of a second read into row (index i of its block); a block of n rows from row0 */
+typedef bool (*MmRescanNextFn) (void *arg, MmScan *s, double *row, int i);
+typedef void (*MmRescanTakeFn) (void *arg, const double *rows, int n, int64 row0);
+extern void MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
+							   MmRescanTakeFn take, void *arg);
 extern bool MmScanChunkDone(const MmScan *s);
 extern void MmScanEnd(MmScan *s);
 

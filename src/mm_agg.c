@@ -952,44 +952,43 @@ MmScoreRows(const MmModel *m, const double *rows, int64 n, int d, MmRegMetrics *
 	}
 }
 
+/* a second read's rows scored as kept rows (MmScoreRescan) */
+typedef struct MmRescore
+{
+	const MmModel *m;
+	int			d;
+	MmRegMetrics *met;
+	MmProfilePart *pp;
+} MmRescore;
+
+static bool
+MmRescoreNext(void *arg, MmScan *s, double *row, int i)
+{
+	int			null_col;
+
+	return MmScanNextFloat8(s, row, &null_col);
+}
+
+static void
+MmRescoreTake(void *arg, const double *rows, int n, int64 row0)
+{
+	MmRescore  *r = arg;
+
+	MmScoreRows(r->m, rows, n, r->d, r->met, r->pp);
+}
+
 /*
  * Score and profile, as MmScoreRows would the same rows kept, the rows of
- * scan (a direct read at its end) read again (MmScanRescan): n rows, the
- * number the first read found.  Then the scan is ended.
+ * scan (a direct read at its end) read again (MmScanRescanBlocks): n rows,
+ * the number the first read found.  Then the scan is ended.
  */
 void
 MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d, MmRegMetrics *met,
 			  MmProfilePart *pp)
 {
-	const int	block = 256;
-	double	   *rows = palloc(sizeof(double) * block * d);
-	int64		got = 0;
-	int			nb = 0;
-	bool		more = true;
+	MmRescore	r = {m, d, met, pp};
 
-	MmScanRescan(scan);
-	while (more)
-	{
-		int			null_col;
-
-		more = MmScanNextFloat8(scan, rows + (Size) nb * d, &null_col);
-		if (more)
-			nb++;
-		if (nb == block || (!more && nb > 0))
-		{
-			/* never more rows than the profile's sample was sized for */
-			if (got + nb > n)
-				elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows", n);
-			MmScoreRows(m, rows, nb, d, met, pp);
-			got += nb;
-			nb = 0;
-		}
-	}
-	if (got != n)
-		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
-			 got, n);
-	pfree(rows);
-	MmScanEnd(scan);
+	MmScanRescanBlocks(scan, n, 256, d, MmRescoreNext, MmRescoreTake, &r);
 }
 
 /* The rows the workers of a direct read kept. */

@@ -530,10 +530,10 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 	bool	   *nulls;
 	double	   *staging;
 
-	for (int i = 0; i < ds->ncols; i++)
-		scalars &= ds->cols[i].kind == MM_COL_FLOAT8 || ds->cols[i].kind == MM_COL_BOOL;
 	if (ds->stream)
 		return MmDatasetStreamRows(ds, scan, max);
+	for (int i = 0; i < ds->ncols; i++)
+		scalars &= ds->cols[i].kind == MM_COL_FLOAT8 || ds->cols[i].kind == MM_COL_BOOL;
 	if (!scalars)
 	{
 		values = palloc(sizeof(Datum) * (ds->ncols + 1));

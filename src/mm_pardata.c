@@ -335,76 +335,79 @@ MmDpClassOf(const MmDpLabelClass *lc, int n, int64 v)
 	return lo < n && lc[lo].value == v ? lc[lo].klass : -1;
 }
 
+/* a stream's scoring: the rows' classes by label value, the metrics and the profile part */
+typedef struct MmDpStreamScoring
+{
+	MmDataset  *ds;
+	const MmDpLabelClass *lc;	/* the labels by value */
+	int32		nlabels;
+	int32		y[MM_NB_BLOCK];	/* the block's classes */
+	MmDpScoring sc;
+	MmProfilePart *pp;
+} MmDpStreamScoring;
+
+static bool
+MmDpStreamNext(void *arg, MmScan *s, double *row, int i)
+{
+	MmDpStreamScoring *st = arg;
+	Datum		target;
+	int64		v;
+
+	/* values the first read checked */
+	if (!MmDatasetNextRow(st->ds, s, row, &target, false))
+		return false;
+	v = st->ds->label_type == MM_LABEL_INT ? DatumGetInt64(target) : (int64) DatumGetBool(target);
+	st->y[i] = MmDpClassOf(st->lc, st->nlabels, v);
+	/* the same rows under the same snapshot: no label new to the split */
+	if (st->y[i] < 0)
+		elog(ERROR, "the second read of the training rows found a label the first did not");
+	return true;
+}
+
+static void
+MmDpStreamTake(void *arg, const double *rows, int n, int64 row0)
+{
+	MmDpStreamScoring *st = arg;
+
+	MmDpScoreRun(st->ds, rows, st->y, n, row0, &st->sc);
+	MmProfilePartRows(st->pp, rows, n, st->ds->rawd);
+}
+
 /*
  * A stream's scoring (ds->stream): the pages of its read again, in order
- * (MmScanRescan), each row's class from its label, scored with m into met
- * and profiled at the raw offsets pos (sampling step) into a part, a block
- * of rows at a time; then its scan is ended.  The rows are the ones the
- * first read folded, so their number must be ds->n.
+ * (MmScanRescanBlocks), each row's class from its label, scored with m
+ * into met and profiled at the raw offsets pos (sampling step) into a
+ * part, a block of rows at a time; then its scan is ended.  The rows are
+ * the ones the first read folded, so their number must be ds->n.
  */
 static double *
 MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *pos,
 				int npos, int64 step, Size *plen)
 {
-	MmProfilePart *pp = MmProfilePartBegin(pos, npos, ds->n, step);
-	int32		nlabels = ds->labels.n;
+	MmDpStreamScoring *st = palloc0(sizeof(MmDpStreamScoring));
 	int64	   *keys = MmDatasetLabelKeys(ds);
-	MmDpLabelClass *lc = palloc(sizeof(MmDpLabelClass) * Max(nlabels, 1));
-	MmDpScoring sc;
-	double	   *rows = palloc(sizeof(double) * MM_NB_BLOCK * Max(ds->rawd, 1));
-	int32		y[MM_NB_BLOCK];
-	int64		got = 0;
-	int			nb = 0;
-	bool		more = true;
+	MmDpLabelClass *lc = palloc(sizeof(MmDpLabelClass) * Max(ds->labels.n, 1));
 
-	sc.m = m;
-	sc.met = met;
-	sc.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
-	sc.x = palloc(sizeof(double) * Max(ds->rawd, 1));
 	if (ds->class_of == NULL)
 		elog(ERROR, "the training rows were scored before they were split");
-	for (int32 l = 0; l < nlabels; l++)
+	for (int32 l = 0; l < ds->labels.n; l++)
 	{
 		lc[l].value = keys[l];
 		lc[l].klass = ds->class_of[l];
 	}
-	qsort(lc, nlabels, sizeof(MmDpLabelClass), MmDpCompareLabels);
+	qsort(lc, ds->labels.n, sizeof(MmDpLabelClass), MmDpCompareLabels);
+	st->ds = ds;
+	st->lc = lc;
+	st->nlabels = ds->labels.n;
+	st->sc.m = m;
+	st->sc.met = met;
+	st->sc.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
+	st->sc.x = palloc(sizeof(double) * Max(ds->rawd, 1));
+	st->pp = MmProfilePartBegin(pos, npos, ds->n, step);
 	/* the AUC's scores of every row, known in number */
 	mm_clsmetrics_reserve(met, ds->n);
-	MmScanRescan(ds->scan);
-	while (more)
-	{
-		Datum		target;
-
-		more = MmDatasetNextRow(ds, ds->scan, rows + (Size) nb * ds->rawd, &target, false);
-		if (more)
-		{
-			int64		v = ds->label_type == MM_LABEL_INT ? DatumGetInt64(target) :
-				(int64) DatumGetBool(target);
-			int32		k = MmDpClassOf(lc, nlabels, v);
-
-			/* the same rows under the same snapshot: no label new to the split */
-			if (k < 0)
-				elog(ERROR, "the second read of the training rows found a label the first did not");
-			y[nb++] = k;
-		}
-		if (nb == MM_NB_BLOCK || (!more && nb > 0))
-		{
-			if (got + nb > ds->n)
-				elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows",
-					 ds->n);
-			MmDpScoreRun(ds, rows, y, nb, got, &sc);
-			MmProfilePartRows(pp, rows, nb, ds->rawd);
-			got += nb;
-			nb = 0;
-		}
-	}
-	if (got != ds->n)
-		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
-			 got, ds->n);
-	MmScanEnd(ds->scan);
-	pfree(rows);
-	return MmProfilePartEnd(pp, plen);
+	MmScanRescanBlocks(ds->scan, ds->n, MM_NB_BLOCK, ds->rawd, MmDpStreamNext, MmDpStreamTake, st);
+	return MmProfilePartEnd(st->pp, plen);
 }
 
 /* a process's column statistics for the scaling (MMDP_SCALE) */

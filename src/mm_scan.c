@@ -339,6 +339,44 @@ MmScanRescan(MmScan *s)
 	s->rows = 0;
 }
 
+/*
+ * Read again, through next, the rows of s's first read (MmScanRescan) into
+ * blocks of block rows of d values, and hand each full block (and the last
+ * part) to take; the read must find the n rows the first read did, and
+ * never more than it sized for before a block is taken.  Then the scan is
+ * ended.  next reads the row at index i of the block (false at the end).
+ */
+void
+MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
+				   MmRescanTakeFn take, void *arg)
+{
+	double	   *rows = palloc(sizeof(double) * block * Max(d, 1));
+	int64		got = 0;
+	int			nb = 0;
+	bool		more = true;
+
+	MmScanRescan(s);
+	while (more)
+	{
+		more = next(arg, s, rows + (Size) nb * d, nb);
+		if (more)
+			nb++;
+		if (nb == block || (!more && nb > 0))
+		{
+			if (got + nb > n)
+				elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows", n);
+			take(arg, rows, nb, got);
+			got += nb;
+			nb = 0;
+		}
+	}
+	if (got != n)
+		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
+			 got, n);
+	pfree(rows);
+	MmScanEnd(s);
+}
+
 /* The next tuple of a rescan (MmScanRescan); NULL after the last page. */
 static inline HeapTuple
 MmScanRescanTuple(MmScan *s)
