@@ -92,7 +92,7 @@ typedef struct MmLinState
 	int64		heldout_cap;	/* rows the buffer holds */
 	double		n;				/* training rows folded into the moments */
 	/* int32 widths[nargs]; double mean[d]; double C[d*d];
-	 * double block[BLOCK*d]; double work[d*BLOCK + 2*d];
+	 * double block[BLOCK*d]; double work[MM_MOMENTS_WORK(d, BLOCK)];
 	 * double heldout[heldout_cap*d] */
 } MmLinState;
 
@@ -101,7 +101,7 @@ typedef struct MmLinState
 #define MMLS_OFF_C(s)		(MMLS_OFF_MEAN(s) + sizeof(double) * (Size) (s)->d)
 #define MMLS_OFF_BLOCK(s)	(MMLS_OFF_C(s) + sizeof(double) * (Size) (s)->d * (s)->d)
 #define MMLS_OFF_WORK(s)	(MMLS_OFF_BLOCK(s) + sizeof(double) * (Size) MMLS_BLOCK_ROWS * (s)->d)
-#define MMLS_OFF_HELDOUT(s) (MMLS_OFF_WORK(s) + sizeof(double) * ((Size) MMLS_BLOCK_ROWS * (s)->d + 2 * (Size) (s)->d))
+#define MMLS_OFF_HELDOUT(s) (MMLS_OFF_WORK(s) + sizeof(double) * MM_MOMENTS_WORK((s)->d, MMLS_BLOCK_ROWS))
 
 #define MMLS_PTR(s, off)	((void *) ((char *) (s) + (off)))
 #define MMLS_WIDTHS(s)		((int32 *) MMLS_PTR(s, MMLS_OFF_WIDTHS(s)))

@@ -1355,7 +1355,7 @@ MmFitLinearRows(const char *model, const MmTrainParams *p, MmModel *m,
 	int			d = m->ncols + 1;
 	int			block = 128;
 	double	   *rows = palloc(sizeof(double) * block * d);
-	double	   *work = palloc(sizeof(double) * (block * d + 2 * d));
+	double	   *work = palloc(sizeof(double) * MM_MOMENTS_WORK(d, block));
 	double	   *mean = palloc0(sizeof(double) * d);
 	double	   *C = palloc0(sizeof(double) * d * d);
 	double		cnt = 0;

@@ -102,15 +102,32 @@ double		mm_split_u(uint64_t seed, const double *vals, int n);
  *				column-major; only the upper triangle (row <= col) is
  *				maintained and read
  * Rows arrive in blocks: each block is centred on its own mean (two passes
- * over the block), folded with one BLAS dsyrk, and merged with Chan et al.'s
+ * over the block), folded with a dsyrk (an AVX2 kernel of ours, or BLAS),
+ * and merged with Chan et al.'s
  * pairwise update.  Data are never squared before centring, which keeps
  * the digits of ill-conditioned inputs (NIST Longley).
  * --------------------------------------------------------------------- */
 
+/* d rounded up to a multiple of 8: the stride of a centred block's rows */
+#define MM_MOMENTS_PAD(d)	(((d) + 7) & ~7)
+/* the widest d the AVX2 kernel folds (past it BLAS dsyrk is as fast) */
+#define MM_MOMENTS_KERNEL_MAX_D 64
+/* the doubles of work that mm_moments_add_block needs for nb rows */
+#define MM_MOMENTS_WORK(d, nb) \
+	((size_t) MM_MOMENTS_PAD(d) * ((size_t) (nb) + 2 + \
+		((d) <= MM_MOMENTS_KERNEL_MAX_D ? MM_MOMENTS_PAD(d) : 0)))
+
 /* block is nb rows of d values, row after row (row-major); work holds
- * d*nb + 2*d doubles.  Values must be finite (the caller checks). */
+ * MM_MOMENTS_WORK(d, nb) doubles.  Values must be finite (the caller
+ * checks). */
 void		mm_moments_add_block(int d, double *n, double *mean, double *C,
 								 const double *block, int nb, double *work);
+
+/* the kernel mm_moments_add_block uses: -1 (the CPU's, chosen at the first
+ * block), 0 BLAS dsyrk, 1 AVX2/FMA (only where the CPU has it) */
+extern int	mm_moments_avx2;
+/* mm_moments_avx2, chosen from the CPU when it is still -1 */
+int			mm_moments_kernel(void);
 
 /* (n_a, mean_a, C_a) += (n_b, mean_b, C_b) */
 void		mm_moments_merge(int d, double *n_a, double *mean_a, double *C_a,

@@ -133,7 +133,7 @@ static void
 moments_blocks(const double *data, int from, int to, int bs,
 			   double *n, double *mean, double *C)
 {
-	double	   *work = malloc(sizeof(double) * ((size_t) MD * bs + 2 * MD));
+	double	   *work = malloc(sizeof(double) * MM_MOMENTS_WORK(MD, bs));
 	int			i;
 
 	*n = 0;
@@ -257,6 +257,124 @@ test_moments(void)
 	free(data);
 }
 
+/*
+ * Both kernels that fold a block (the AVX2/FMA one where this CPU has it,
+ * and BLAS dsyrk), for widths 1 to 34 (every padding of the tiles), 63 to
+ * 65 (MM_MOMENTS_KERNEL_MAX_D, where BLAS takes over) and 72, and
+ * blocks of 1, 7 and 256 rows: the co-moments of the same rows agree with
+ * each other and with a two-pass reference in long double (errors in
+ * units of the data's variance), and the entries below the diagonal are
+ * never written.
+ */
+static void
+test_moments_kernels(void)
+{
+	int			saved = mm_moments_avx2;
+	int			nk = 1;
+	double		worst = 0.0;
+	double		worst_pair = 0.0;
+	bool		lower_kept = true;
+
+	mm_moments_avx2 = -1;
+	nk = mm_moments_kernel() == 1 ? 2 : 1;
+	int			widths[38];
+
+	/* every padding of the tiles, then around the widest the kernel takes */
+	for (int i = 0; i < 34; i++)
+		widths[i] = i + 1;
+	widths[34] = MM_MOMENTS_KERNEL_MAX_D - 1;
+	widths[35] = MM_MOMENTS_KERNEL_MAX_D;
+	widths[36] = MM_MOMENTS_KERNEL_MAX_D + 1;
+	widths[37] = MM_MOMENTS_KERNEL_MAX_D + 8;
+	for (int wi = 0; wi < 38; wi++)
+	{
+		int			d = widths[wi];
+		int			rows = 600;
+		double	   *data = malloc(sizeof(double) * rows * d);
+		long double *lm = calloc(d, sizeof(long double));
+
+		for (int i = 0; i < rows * d; i++)
+			data[i] = 100.0 + 3.0 * (rng_unif() - 0.5) + (i % d);
+		for (int i = 0; i < rows; i++)
+			for (int j = 0; j < d; j++)
+				lm[j] += data[i * d + j];
+		for (int j = 0; j < d; j++)
+			lm[j] /= rows;
+		for (int bi = 0; bi < 3; bi++)
+		{
+			int			bs = bi == 0 ? 1 : bi == 1 ? 7 : 256;
+			double	   *C[2];
+
+			for (int k = 0; k < nk; k++)
+			{
+				double		n,
+						   *mean = malloc(sizeof(double) * d);
+
+				C[k] = malloc(sizeof(double) * d * d);
+				for (int e = 0; e < d * d; e++)
+					C[k][e] = -7.0;
+				mm_moments_avx2 = nk == 2 ? 1 - k : 0;
+				{
+					double	   *work = malloc(sizeof(double) * MM_MOMENTS_WORK(d, bs));
+
+					n = 0;
+					for (int i = 0; i < rows; i += bs)
+						mm_moments_add_block(d, &n, mean, C[k], data + (size_t) i * d,
+											 rows - i < bs ? rows - i : bs, work);
+					free(work);
+				}
+				for (int jj = 0; jj < d; jj++)
+					for (int ii = 0; ii < d; ii++)
+					{
+						if (ii > jj)
+						{
+							if (C[k][ii + jj * d] != -7.0)
+								lower_kept = false;
+							continue;
+						}
+						{
+							long double ref = 0;
+							double		err;
+
+							for (int r = 0; r < rows; r++)
+								ref += ((long double) data[r * d + ii] - lm[ii]) *
+									((long double) data[r * d + jj] - lm[jj]);
+							err = fabs((double) (C[k][ii + jj * d] - ref)) /
+								(rows * 0.75 + fabs((double) ref));
+							if (err > worst)
+								worst = err;
+
+						}
+					}
+				free(mean);
+			}
+			if (nk == 2)
+				for (int jj = 0; jj < d; jj++)
+					for (int ii = 0; ii <= jj; ii++)
+					{
+						double		a = C[0][ii + jj * d],
+									b = C[1][ii + jj * d];
+						double		e = fabs(a - b) / (rows * 0.75 + fabs(a));
+
+						if (e > worst_pair)
+							worst_pair = e;
+					}
+			for (int k = 0; k < nk; k++)
+				free(C[k]);
+		}
+		free(data);
+		free(lm);
+	}
+	mm_moments_avx2 = saved;
+	/* blocks of one row go through Chan's merges alone: about 1.3e-14 */
+	check(worst < 5e-14, "moments kernels: every width and block size against long double",
+		  "worst relative error %g", worst);
+	check(worst_pair < 1e-14, "moments kernels: AVX2 and BLAS agree (or this CPU has no AVX2)",
+		  "worst relative difference %g (%d kernels)", worst_pair, nk);
+	check(lower_kept, "moments kernels: entries below the diagonal are never written",
+		  "%d kernels", nk);
+}
+
 /* ---------------------------------------------------------------------
  * Linear models
  * --------------------------------------------------------------------- */
@@ -266,7 +384,7 @@ static void
 fit_moments(int d, const double *rows, int nrows, int bs, double *n,
 			double *mean, double *C)
 {
-	double	   *work = malloc(sizeof(double) * ((size_t) d * bs + 2 * d));
+	double	   *work = malloc(sizeof(double) * MM_MOMENTS_WORK(d, bs));
 	int			i;
 
 	*n = 0;
@@ -2354,6 +2472,7 @@ main(void)
 	test_crc();
 	test_split();
 	test_moments();
+	test_moments_kernels();
 	test_longley();
 	test_exact();
 	test_ridge();

@@ -775,7 +775,7 @@ test_ridge(void)
 	double		mean[DIAB_P + 1] = {0};
 	double		C[(DIAB_P + 1) * (DIAB_P + 1)] = {0};
 	double		row[DIAB_N * (DIAB_P + 1)];
-	double		work[(DIAB_P + 1) * DIAB_N + 2 * (DIAB_P + 1)];
+	double		work[MM_MOMENTS_WORK(DIAB_P + 1, DIAB_N)];
 	MmLinearParams lpar = {true, 0.5 * DIAB_N};
 	MmLinearFit linfo;
 	MmStatus	st;
@@ -828,7 +828,7 @@ test_ols(void)
 	static double X[N * P];
 	static double y[N];
 	static double row[N * (P + 1)];
-	static double work[(P + 1) * N + 2 * (P + 1)];
+	static double work[MM_MOMENTS_WORK(P + 1, N)];
 	const double wtrue[P] = {1.5, -2.0, 0.25, 3.0};
 	uint64_t	s = UINT64_C(88172645463325252);
 	MmElasticParams prm = params_of(0.0, 1.0, true);
@@ -1070,7 +1070,7 @@ test_gram(void)
 	double	   *X,
 			   *y;
 	double	   *row = malloc(sizeof(double) * DIAB_N * (DIAB_P + 1));
-	double	   *work = malloc(sizeof(double) * (DIAB_N * (DIAB_P + 1) + 2 * (DIAB_P + 1)));
+	double	   *work = malloc(sizeof(double) * MM_MOMENTS_WORK(DIAB_P + 1, DIAB_N));
 	double		mean[DIAB_P + 1] = {0};
 	double		C[(DIAB_P + 1) * (DIAB_P + 1)] = {0};
 	double		mn = 0;
