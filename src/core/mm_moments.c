@@ -144,7 +144,7 @@ mm_add_delta_term(int d, double *C, const double *delta, double f)
  * The block (nb rows of d) centred on its own mean into cen (rows at a
  * stride of ld, zeros past d), the mean into bmean; rsum is work.
  */
-static inline __attribute__((always_inline)) void
+static void
 mm_moments_centre(int d, int nb, int ld, const double *block, double *cen,
 				  double *bmean, double *rsum)
 {
@@ -201,16 +201,104 @@ mm_moments_centre(int d, int nb, int ld, const double *block, double *cen,
 	}
 }
 
-/* The same, with AVX2 vectors (the same operations: the same bits). */
 #ifdef MM_MOMENTS_AVX2
+/*
+ * mm_moments_centre for the nv * 4 columns from j0 (nv a constant, so that
+ * the sums stay in registers), with AVX2 and the same bits: every column's
+ * sums still add the rows in order.  Columns past d read as zeros.
+ */
+__attribute__((target("avx2"), always_inline))
+static inline void
+mm_moments_centre_cols(int d, int nb, int ld, int j0, const int nv, const double *block,
+					   double *cen, double *bmean, double *rsum)
+{
+	__m256i		mask[4];
+	__m256d		s[4],
+				m[4];
+
+	for (int v = 0; v < nv; v++)
+	{
+		int			c = j0 + 4 * v;
+
+		mask[v] = _mm256_set_epi64x(c + 3 < d ? -1 : 0, c + 2 < d ? -1 : 0,
+									c + 1 < d ? -1 : 0, c < d ? -1 : 0);
+		s[v] = _mm256_setzero_pd();
+	}
+	/* pass 1: the rows into cen and the columns' sums */
+	for (int i = 0; i < nb; i++)
+	{
+		const double *row = block + (size_t) i * d + j0;
+		double	   *out = cen + (size_t) i * ld + j0;
+
+		for (int v = 0; v < nv; v++)
+		{
+			__m256d		x = _mm256_maskload_pd(row + 4 * v, mask[v]);
+
+			_mm256_storeu_pd(out + 4 * v, x);
+			s[v] = _mm256_add_pd(s[v], x);
+		}
+	}
+	for (int v = 0; v < nv; v++)
+	{
+		m[v] = _mm256_div_pd(s[v], _mm256_set1_pd((double) nb));
+		s[v] = _mm256_setzero_pd();
+	}
+	/* pass 2: centre, summing the residuals */
+	for (int i = 0; i < nb; i++)
+	{
+		double	   *out = cen + (size_t) i * ld + j0;
+
+		for (int v = 0; v < nv; v++)
+		{
+			__m256d		x = _mm256_sub_pd(_mm256_loadu_pd(out + 4 * v), m[v]);
+
+			_mm256_storeu_pd(out + 4 * v, x);
+			s[v] = _mm256_add_pd(s[v], x);
+		}
+	}
+	if (nb > 1)
+	{
+		/* the correction by the residuals' mean */
+		for (int v = 0; v < nv; v++)
+		{
+			s[v] = _mm256_div_pd(s[v], _mm256_set1_pd((double) nb));
+			m[v] = _mm256_add_pd(m[v], s[v]);
+		}
+		for (int i = 0; i < nb; i++)
+		{
+			double	   *out = cen + (size_t) i * ld + j0;
+
+			for (int v = 0; v < nv; v++)
+				_mm256_storeu_pd(out + 4 * v,
+								 _mm256_sub_pd(_mm256_loadu_pd(out + 4 * v), s[v]));
+		}
+	}
+	for (int v = 0; v < nv; v++)
+	{
+		_mm256_storeu_pd(bmean + j0 + 4 * v, m[v]);
+		_mm256_storeu_pd(rsum + j0 + 4 * v, s[v]);
+	}
+}
+
+/*
+ * mm_moments_centre with AVX2 (ld = MM_MOMENTS_PAD(d), a multiple of 8):
+ * sixteen columns at a time, their sums in registers while the rows pass,
+ * instead of a sum per column in memory that every row adds to and stores
+ * again (a chain of stores and loads through the block).
+ */
 __attribute__((target("avx2")))
-#endif
 static void
 mm_moments_centre_avx2(int d, int nb, int ld, const double *block, double *cen,
 					   double *bmean, double *rsum)
 {
-	mm_moments_centre(d, nb, ld, block, cen, bmean, rsum);
+	int			j0 = 0;
+
+	for (; j0 + 16 <= ld; j0 += 16)
+		mm_moments_centre_cols(d, nb, ld, j0, 4, block, cen, bmean, rsum);
+	if (j0 < ld)
+		mm_moments_centre_cols(d, nb, ld, j0, 2, block, cen, bmean, rsum);
 }
+#endif
 
 /* Fold nb rows of block into the running state (n, mean, C). */
 void
@@ -233,9 +321,11 @@ mm_moments_add_block(int d, double *n, double *mean, double *C,
 	if (nb <= 0 || d <= 0)
 		return;
 
+#ifdef MM_MOMENTS_AVX2
 	if (avx2)
 		mm_moments_centre_avx2(d, nb, ld, block, cen, bmean, rsum);
 	else
+#endif
 		mm_moments_centre(d, nb, ld, block, cen, bmean, rsum);
 
 	/* the block's centred cross-product, added into C (set when empty) */

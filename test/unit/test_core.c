@@ -263,7 +263,8 @@ test_moments(void)
  * 65 (MM_MOMENTS_KERNEL_MAX_D, where BLAS takes over) and 72, and
  * blocks of 1, 7 and 256 rows: the co-moments of the same rows agree with
  * each other and with a two-pass reference in long double (errors in
- * units of the data's variance), and the entries below the diagonal are
+ * units of the data's variance), with the same means to the bit (the
+ * centring is the same arithmetic), and the entries below the diagonal are
  * never written.
  */
 static void
@@ -274,11 +275,11 @@ test_moments_kernels(void)
 	double		worst = 0.0;
 	double		worst_pair = 0.0;
 	bool		lower_kept = true;
+	bool		same_means = true;
+	int			widths[38];
 
 	mm_moments_avx2 = -1;
 	nk = mm_moments_kernel() == 1 ? 2 : 1;
-	int			widths[38];
-
 	/* every padding of the tiles, then around the widest the kernel takes */
 	for (int i = 0; i < 34; i++)
 		widths[i] = i + 1;
@@ -304,11 +305,11 @@ test_moments_kernels(void)
 		{
 			int			bs = bi == 0 ? 1 : bi == 1 ? 7 : 256;
 			double	   *C[2];
+			double	   *mean[2];
 
 			for (int k = 0; k < nk; k++)
 			{
-				double		n,
-						   *mean = malloc(sizeof(double) * d);
+				double		n;
 
 				C[k] = malloc(sizeof(double) * d * d);
 				for (int e = 0; e < d * d; e++)
@@ -317,9 +318,10 @@ test_moments_kernels(void)
 				{
 					double	   *work = malloc(sizeof(double) * MM_MOMENTS_WORK(d, bs));
 
+					mean[k] = malloc(sizeof(double) * d);
 					n = 0;
 					for (int i = 0; i < rows; i += bs)
-						mm_moments_add_block(d, &n, mean, C[k], data + (size_t) i * d,
+						mm_moments_add_block(d, &n, mean[k], C[k], data + (size_t) i * d,
 											 rows - i < bs ? rows - i : bs, work);
 					free(work);
 				}
@@ -346,8 +348,10 @@ test_moments_kernels(void)
 
 						}
 					}
-				free(mean);
 			}
+			/* the centring is the same arithmetic in both: the same means */
+			if (nk == 2 && memcmp(mean[0], mean[1], sizeof(double) * d) != 0)
+				same_means = false;
 			if (nk == 2)
 				for (int jj = 0; jj < d; jj++)
 					for (int ii = 0; ii <= jj; ii++)
@@ -360,7 +364,10 @@ test_moments_kernels(void)
 							worst_pair = e;
 					}
 			for (int k = 0; k < nk; k++)
+			{
 				free(C[k]);
+				free(mean[k]);
+			}
 		}
 		free(data);
 		free(lm);
@@ -371,6 +378,7 @@ test_moments_kernels(void)
 		  "worst relative error %g", worst);
 	check(worst_pair < 1e-14, "moments kernels: AVX2 and BLAS agree (or this CPU has no AVX2)",
 		  "worst relative difference %g (%d kernels)", worst_pair, nk);
+	check(same_means, "moments kernels: the same means to the bit from both", "%d kernels", nk);
 	check(lower_kept, "moments kernels: entries below the diagonal are never written",
 		  "%d kernels", nk);
 }
