@@ -296,20 +296,26 @@ MmScanNewBlock(MmScan *s, BlockNumber block)
 }
 
 /*
- * Ask the cache for a page's tuples when the scan reaches it: the reads of
- * their values wait on memory otherwise (the pages of a large table are
- * not in the cache).
+ * Bring a page's tuples into the cache when the scan reaches it: one read
+ * of every 64-byte line, each independent of the others, so that the CPU
+ * has them all in flight at once; the reads of the tuples' values then
+ * find them there instead of waiting on memory line after line.
+ *
+ * Plain reads, not prefetch instructions: on the machine measured (AMD
+ * EPYC, in a VM), __builtin_prefetch of the same lines changed nothing,
+ * while these reads took a serial ridge train's first read of 1,000,000
+ * x 20 from 125 to 99 ms and the whole train from 220 to 172 ms.  The
+ * page is pinned; what another backend may be writing to it (hint bits)
+ * does not matter, the values read are dropped.
  */
 static inline void
-MmScanPrefetch(Buffer buffer)
+MmScanTouchPage(Buffer buffer)
 {
-#if defined(__GNUC__)
 	Page		page = BufferGetPage(buffer);
 	PageHeader	ph = (PageHeader) page;
 
 	for (Size off = ph->pd_upper; off < ph->pd_special && off < BLCKSZ; off += 64)
-		__builtin_prefetch((const char *) page + off);
-#endif
+		(void) *(const volatile char *) ((const char *) page + off);
 }
 
 /*
@@ -398,7 +404,7 @@ MmScanRescanTuple(MmScan *s)
 		heapgetpage(s->scan, s->next_block++);
 		s->ntuples = hs->rs_ntuples;
 		s->tupindex = 0;
-		MmScanPrefetch(hs->rs_cbuf);
+		MmScanTouchPage(hs->rs_cbuf);
 	}
 	page = BufferGetPage(hs->rs_cbuf);
 	off = hs->rs_vistuples[s->tupindex++];
@@ -438,7 +444,7 @@ MmScanTuple(MmScan *s, const char **data)
 		block = ItemPointerGetBlockNumber(&tup->t_self);
 		if (block != s->last_block)
 		{
-			MmScanPrefetch(((HeapScanDesc) s->scan)->rs_cbuf);
+			MmScanTouchPage(((HeapScanDesc) s->scan)->rs_cbuf);
 			MmScanNewBlock(s, block);
 		}
 	}
