@@ -41,6 +41,9 @@ typedef struct MmErr
 	char		msg[MM_ERR_LEN];	/* lower case, no final period */
 } MmErr;
 
+/* whether this CPU has AVX2 and FMA (x86-64 with GCC or Clang), asked once */
+int			mm_cpu_avx2(void);
+
 /* printf-style; always NUL-terminates; err may be NULL */
 void		mm_err_set(MmErr *err, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
@@ -367,6 +370,10 @@ typedef struct MmNaiveBayes
 	double	   *inv_var;		/* K*p: 1 / var of a model of numeric columns
 								 * only, or NULL (mm_nb_prepare; not stored) */
 } MmNaiveBayes;
+
+/* mm_nb_proba's quadratic form with AVX2 (the same bits): -1 the CPU's
+ * choice, 0 no, 1 yes (only where mm_cpu_avx2) */
+extern int	mm_nb_avx2;
 
 MmStatus	mm_nb_fit(int64_t n, int p, int K, const double *X, const int32_t *y,
 					  const int32_t *group, double var_smoothing, double alpha,

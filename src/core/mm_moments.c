@@ -110,14 +110,7 @@ int
 mm_moments_kernel(void)
 {
 	if (mm_moments_avx2 < 0)
-	{
-#ifdef MM_MOMENTS_AVX2
-		__builtin_cpu_init();
-		mm_moments_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-		mm_moments_avx2 = 0;
-#endif
-	}
+		mm_moments_avx2 = mm_cpu_avx2();
 	return mm_moments_avx2;
 }
 

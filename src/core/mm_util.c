@@ -1,7 +1,7 @@
 /*
  * mm_util.c
- *	  Error messages, zeroed allocation and overflow-checked size arithmetic
- *	  for the massmodel core.
+ *	  Error messages, zeroed allocation, overflow-checked size arithmetic
+ *	  and the CPU's vector instructions, for the massmodel core.
  *
  * Design: the core reports errors through a fixed-size MmErr buffer filled
  * with vsnprintf (always NUL-terminated, silently truncated), allocates
@@ -15,6 +15,28 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/*
+ * Whether this CPU has AVX2 and FMA (asked once; 0 off x86-64 or without
+ * GCC or Clang).  The kernels that use them give the plain code's results
+ * (see each), so the answer changes speed, not meaning.
+ */
+int
+mm_cpu_avx2(void)
+{
+	static int	has = -1;
+
+	if (has < 0)
+	{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+		__builtin_cpu_init();
+		has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+		has = 0;
+#endif
+	}
+	return has;
+}
 
 /* Format a message into err (a no-op when err is NULL). */
 void

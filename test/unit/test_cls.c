@@ -926,6 +926,65 @@ test_gnb(void)
 	track_reset(&tracker);
 }
 
+/*
+ * The AVX2 quadratic form of mm_nb_proba gives the plain one's bits: every
+ * width from 1 to 23 (each tail after the lanes of four), three classes,
+ * rows near and far from the means.
+ */
+static void
+test_gnb_avx2(void)
+{
+	int			saved = mm_nb_avx2;
+	int			rows = 200;
+	int			diff = 0;
+	int			tried = 0;
+
+	if (!mm_cpu_avx2())
+	{
+		check(true, "gaussian nb: AVX2 quadratic form", "%s", "no AVX2 on this CPU");
+		return;
+	}
+	for (int p = 1; p <= 23; p++)
+	{
+		double	   *X = malloc(sizeof(double) * rows * p);
+		int32_t    *y = malloc(sizeof(int32_t) * rows);
+		int32_t    *group = malloc(sizeof(int32_t) * p);
+		MmNaiveBayes nb;
+		MmErr		err = {{0}};
+
+		for (int j = 0; j < p; j++)
+			group[j] = -1;
+		for (int i = 0; i < rows; i++)
+		{
+			y[i] = i % 3;
+			for (int j = 0; j < p; j++)
+				X[i * p + j] = (rng_unif() - 0.5) * (1 + j) + y[i] * 0.3 + (i % 17 == 0 ? 40.0 : 0.0);
+		}
+		if (mm_nb_fit(rows, p, 3, X, y, group, 1e-9, 1.0, &nb, &talloc, &err) != MM_OK)
+			diff++;
+		else
+			for (int i = 0; i < rows; i++)
+			{
+				double		a[3],
+							b[3];
+
+				mm_nb_avx2 = 1;
+				mm_nb_proba(&nb, X + (size_t) i * p, a);
+				mm_nb_avx2 = 0;
+				mm_nb_proba(&nb, X + (size_t) i * p, b);
+				diff += memcmp(a, b, sizeof(a)) != 0;
+				tried++;
+			}
+		free(X);
+		free(y);
+		free(group);
+	}
+	mm_nb_avx2 = saved;
+	check(diff == 0 && tried == 23 * rows, "gaussian nb: AVX2 quadratic form gives the same bits",
+		  "%d of %d rows differ", diff, tried);
+	track_reset(&tracker);
+}
+
 /* One-hot encode cat_codes: group 0 in columns 0..2, group 1 in 3..4. */
 static void
 cat_onehot(int row, double *x)
@@ -1706,6 +1765,7 @@ main(void)
 	test_logistic_subsample();
 	test_logistic_parts();
 	test_gnb();
+	test_gnb_avx2();
 	test_cnb();
 	test_mixed_nb();
 	test_nb_invalid();
