@@ -124,6 +124,28 @@ SELECT regress.error($$SELECT * FROM mm_train('ds_fin', 'linear_regression', 'ds
 SELECT regress.error($$SELECT * FROM mm_train('ds_fin_nb', 'naive_bayes', 'ds_fin', 'label',
   features => ARRAY['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])$$);
 
+-- double precision columns side by side in the table are copied in one
+-- piece, others one by one: the table's order, the target beside the
+-- features, and the features in another order give the query's versions
+CREATE TABLE ds_ord (id int, y float8, c1 float8, c2 float8, c3 float8, c4 float8, label int);
+INSERT INTO ds_ord SELECT i, i % 7 + sin(i), sin(i), cos(i), sin(2 * i), (i % 5) * 0.5, i % 2
+  FROM generate_series(1, 400) i;
+CREATE FUNCTION pg_temp.ord_pair(algo text, target text, feats text[]) RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE a int; b int; m text := 'ds_ord_' || algo;
+BEGIN
+  SELECT version INTO a FROM mm_train(m, algo, 'ds_ord', target, features => feats, test_fraction => 0);
+  SET LOCAL mm.direct_scan = off;
+  SELECT version INTO b FROM mm_train(m, algo, 'ds_ord', target, features => feats, test_fraction => 0);
+  SET LOCAL mm.direct_scan = on;
+  RETURN regress.same_version(m, a, b);
+END $$;
+SELECT pg_temp.ord_pair('linear_regression', 'y', ARRAY['c1', 'c2', 'c3', 'c4']) AS lin_table_order,
+       pg_temp.ord_pair('linear_regression', 'y', ARRAY['c3', 'c1', 'c4', 'c2']) AS lin_other_order,
+       pg_temp.ord_pair('linear_regression', 'c1', ARRAY['c2', 'c3', 'c4']) AS lin_one_piece,
+       pg_temp.ord_pair('linear_regression', 'c1', ARRAY['c2', 'c3', 'y']) AS lin_target_apart,
+       pg_temp.ord_pair('naive_bayes', 'label', ARRAY['c1', 'c2', 'c3', 'c4']) AS nb_table_order,
+       pg_temp.ord_pair('naive_bayes', 'label', ARRAY['c2', 'c1', 'c4', 'c3']) AS nb_other_order;
+
 -- an empty table
 CREATE TABLE ds_empty (x float8, y float8, k int);
 SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_empty', 'y', features => ARRAY['x'])$$);

@@ -317,6 +317,7 @@ typedef struct MmScan
 	int		   *len;			/* n: its length there (attlen) */
 	bool		fixed;			/* those offsets are valid */
 	int			f8from;			/* values f8from .. n - 1 are all double precision */
+	int			f8contig;		/* and f8contig .. n - 1 (>= f8from) sit side by side */
 	int			maxatt;			/* the last attribute read */
 	int			natts;
 	Datum	   *dvalues;		/* a deformed tuple */

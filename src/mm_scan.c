@@ -183,6 +183,10 @@ MmScanLayout(MmScan *s, Relation rel)
 	s->f8from = s->n;
 	while (s->f8from > 0 && s->conv[s->f8from - 1] == MM_SCAN_F8_FROM_F8)
 		s->f8from--;
+	s->f8contig = s->n - 1;
+	while (s->fixed && s->f8contig > s->f8from &&
+		   s->off[s->f8contig - 1] + (int) sizeof(double) == s->off[s->f8contig])
+		s->f8contig--;
 	s->rel = rel;
 	s->natts = desc->natts;
 	s->dvalues = palloc(sizeof(Datum) * desc->natts);
@@ -512,13 +516,20 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 static inline void
 MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 {
-	/* the most common case: double precision columns only, copied */
+	/*
+	 * The most common case: double precision columns only, copied; those
+	 * that sit side by side in the tuple (as a table's columns x1 .. xn
+	 * do) in one piece.
+	 */
 	if (data != NULL && from >= s->f8from)
 	{
 		const int  *off = s->off;
+		int			c = Max(from, s->f8contig);
 
-		for (int i = from; i < s->n; i++)
+		for (int i = from; i < c; i++)
 			memcpy(&row[i - from], data + off[i], sizeof(double));
+		if (c < s->n)
+			memcpy(&row[c - from], data + off[c], sizeof(double) * (s->n - c));
 		return;
 	}
 	for (int i = from; i < s->n; i++)
