@@ -352,6 +352,7 @@ typedef struct MmScan
 	int			ntuples;		/* the visible tuples of its page, and the next one */
 	int			tupindex;
 	HeapTupleData tuple;		/* the tuple it returned last */
+	bool		finite;			/* the float8 values of the last row were all finite */
 } MmScan;
 
 extern bool MmScanBegin(MmScan *s, const MmSource *src, const MmSourceCol *target,

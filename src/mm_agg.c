@@ -780,7 +780,7 @@ MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
 	if (!MmScanNextFloat8(scan, row, &null_col))
 		return false;
 	/* the first bad value in column order, as the transition finds it */
-	if (!MmAllFinite(row, scan->n) || null_col >= 0)
+	if (!scan->finite || null_col >= 0)
 		for (int i = 0; i < scan->n; i++)
 		{
 			if (i == null_col)

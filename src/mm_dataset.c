@@ -452,11 +452,14 @@ MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *nulls)
 		MmProgressRows(ds->n);
 }
 
-/* A row's scalar values as read: the first bad one in column order, as MmDatasetAddRow finds it. */
+/*
+ * A row's scalar values as read (finite: all of them are, as the scan
+ * found): the first bad one in column order, as MmDatasetAddRow finds it.
+ */
 static inline void
-MmDatasetCheckRow(const MmDataset *ds, const double *row, int null_col)
+MmDatasetCheckRow(const MmDataset *ds, const double *row, int null_col, bool finite)
 {
-	if (!MmAllFinite(row, ds->ncols) || null_col >= 0)
+	if (!finite || null_col >= 0)
 		for (int i = 0; i < ds->ncols; i++)
 		{
 			if (i + 1 == null_col)
@@ -483,7 +486,7 @@ MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target, 
 	if (tnull)
 		MmReportNull(ds->target->name, true);
 	if (check)
-		MmDatasetCheckRow(ds, row, null_col);
+		MmDatasetCheckRow(ds, row, null_col, scan->finite);
 	return true;
 }
 
@@ -572,7 +575,7 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 		if (tnull)
 			MmReportNull(ds->target->name, true);
 		ds->y[ds->n] = MmDatasetTarget(ds, target, &ds->hv[0]);
-		MmDatasetCheckRow(ds, row, null_col);
+		MmDatasetCheckRow(ds, row, null_col, scan->finite);
 		if (ds->split)
 		{
 			memcpy(ds->hv + 1, row, sizeof(double) * ds->ncols);

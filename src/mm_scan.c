@@ -31,6 +31,8 @@
  */
 #include "massmodel.h"
 
+#include <math.h>
+
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
@@ -511,7 +513,8 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 /*
  * Columns from .. s->n - 1 of the current tuple (data: as MmScanTuple
  * gave it) as float8 into row[0 ..]: a NULL as 0, and *null_col the first
- * such column when it is still -1.
+ * such column when it is still -1.  s->finite: whether every value put in
+ * row is finite.
  */
 static inline void
 MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
@@ -519,17 +522,26 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 	/*
 	 * The most common case: double precision columns only, copied; those
 	 * that sit side by side in the tuple (as a table's columns x1 .. xn
-	 * do) in one piece.
+	 * do) in one piece.  Their finiteness is read from the tuple: the row
+	 * just stored would be read back before the stores are done.
 	 */
 	if (data != NULL && from >= s->f8from)
 	{
 		const int  *off = s->off;
 		int			c = Max(from, s->f8contig);
+		bool		finite = true;
 
 		for (int i = from; i < c; i++)
+		{
 			memcpy(&row[i - from], data + off[i], sizeof(double));
+			finite &= isfinite(row[i - from]);
+		}
 		if (c < s->n)
+		{
+			finite &= MmAllFinite((const double *) (data + off[c]), s->n - c);
 			memcpy(&row[c - from], data + off[c], sizeof(double) * (s->n - c));
+		}
+		s->finite = finite;
 		return;
 	}
 	for (int i = from; i < s->n; i++)
@@ -550,6 +562,7 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 				*null_col = i;
 		}
 	}
+	s->finite = MmAllFinite(row, s->n - from);
 }
 
 /*
