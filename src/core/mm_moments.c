@@ -196,9 +196,10 @@ mm_moments_centre(int d, int nb, int ld, const double *block, double *cen,
 
 #ifdef MM_MOMENTS_AVX2
 /*
- * mm_moments_centre for the nv * 4 columns from j0 (nv a constant, so that
- * the sums stay in registers), with AVX2 and the same bits: every column's
- * sums still add the rows in order.  Columns past d read as zeros.
+ * mm_moments_centre for the nv * 4 columns from j0 (nv a constant and the
+ * loops over it unrolled, so that the sums stay in registers), with AVX2
+ * and the same bits: every column's sums still add the rows in order.
+ * Columns past d read as zeros.
  */
 __attribute__((target("avx2"), always_inline))
 static inline void
@@ -209,6 +210,7 @@ mm_moments_centre_cols(int d, int nb, int ld, int j0, const int nv, const double
 	__m256d		s[4],
 				m[4];
 
+#pragma GCC unroll 4
 	for (int v = 0; v < nv; v++)
 	{
 		int			c = j0 + 4 * v;
@@ -223,6 +225,7 @@ mm_moments_centre_cols(int d, int nb, int ld, int j0, const int nv, const double
 		const double *row = block + (size_t) i * d + j0;
 		double	   *out = cen + (size_t) i * ld + j0;
 
+#pragma GCC unroll 4
 		for (int v = 0; v < nv; v++)
 		{
 			__m256d		x = _mm256_maskload_pd(row + 4 * v, mask[v]);
@@ -231,6 +234,7 @@ mm_moments_centre_cols(int d, int nb, int ld, int j0, const int nv, const double
 			s[v] = _mm256_add_pd(s[v], x);
 		}
 	}
+#pragma GCC unroll 4
 	for (int v = 0; v < nv; v++)
 	{
 		m[v] = _mm256_div_pd(s[v], _mm256_set1_pd((double) nb));
@@ -241,6 +245,7 @@ mm_moments_centre_cols(int d, int nb, int ld, int j0, const int nv, const double
 	{
 		double	   *out = cen + (size_t) i * ld + j0;
 
+#pragma GCC unroll 4
 		for (int v = 0; v < nv; v++)
 		{
 			__m256d		x = _mm256_sub_pd(_mm256_loadu_pd(out + 4 * v), m[v]);
@@ -252,6 +257,7 @@ mm_moments_centre_cols(int d, int nb, int ld, int j0, const int nv, const double
 	if (nb > 1)
 	{
 		/* the correction by the residuals' mean */
+#pragma GCC unroll 4
 		for (int v = 0; v < nv; v++)
 		{
 			s[v] = _mm256_div_pd(s[v], _mm256_set1_pd((double) nb));
@@ -261,11 +267,13 @@ mm_moments_centre_cols(int d, int nb, int ld, int j0, const int nv, const double
 		{
 			double	   *out = cen + (size_t) i * ld + j0;
 
+#pragma GCC unroll 4
 			for (int v = 0; v < nv; v++)
 				_mm256_storeu_pd(out + 4 * v,
 								 _mm256_sub_pd(_mm256_loadu_pd(out + 4 * v), s[v]));
 		}
 	}
+#pragma GCC unroll 4
 	for (int v = 0; v < nv; v++)
 	{
 		_mm256_storeu_pd(bmean + j0 + 4 * v, m[v]);
