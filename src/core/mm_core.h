@@ -132,6 +132,12 @@ extern int	mm_moments_avx2;
 /* mm_moments_avx2, chosen from the CPU when it is still -1 */
 int			mm_moments_kernel(void);
 
+/* C (upper, column-major, ldc) += alpha * A'A for nb rows of d values of A
+ * (row-major, stride lda); Cb: MM_MOMENTS_PAD(d)^2 doubles of work, used
+ * by the AVX2 kernel when lda == MM_MOMENTS_PAD(d) and d <= 64 */
+void		mm_syrk_add(int d, int nb, double alpha, const double *A, int lda,
+						double *C, int ldc, double *Cb);
+
 /* (n_a, mean_a, C_a) += (n_b, mean_b, C_b) */
 void		mm_moments_merge(int d, double *n_a, double *mean_a, double *C_a,
 							 double n_b, const double *mean_b, const double *C_b);

@@ -33,7 +33,9 @@
  * problem (one weight set) reads each block of X where it is instead:
  * matrix-vector products give the logits and the weights' gradient, sums
  * of the residuals and of the weights mu (1 - mu) the intercept's parts,
- * and dsyrk on the scaled rows the weights' Hessian block.
+ * and dsyrk on the scaled rows the weights' Hessian block.  The dsyrk is
+ * mm_syrk_add: the co-moments' AVX2 kernel where the CPU has it (the same
+ * bits as OpenBLAS's here), else BLAS.
  *
  * Multinomial with penalty l2 and intercepts: adding one constant to all
  * K intercepts changes neither the probabilities nor the penalty, so H is
@@ -105,7 +107,9 @@ typedef struct MmLogit
 	const double *X;
 	const int32_t *y;
 	double	   *Xb;				/* d * MM_BLOCK_ROWS, column-major */
-	double	   *S;				/* d * MM_BLOCK_ROWS, scaled rows */
+	double	   *S;				/* ldS * MM_BLOCK_ROWS, scaled rows */
+	int			ldS;			/* their stride: p (binary) or d, padded for mm_syrk_add */
+	double	   *Cb;				/* mm_syrk_add's work */
 	double	   *Z;				/* nfree * MM_BLOCK_ROWS: logits, then mu */
 	double	   *R;				/* nfree * MM_BLOCK_ROWS: residuals */
 	const MmProgress *progress;
@@ -230,7 +234,7 @@ mm_logit_hessian_block(MmLogit *L, int nb, double *H)
 				double		mk = L->Z[(size_t) i * nf + k];
 				double		wt;
 				const double *xb = L->Xb + (size_t) i * d;
-				double	   *s = L->S + (size_t) i * d;
+				double	   *s = L->S + (size_t) i * L->ldS;
 
 				if (k == l)
 					wt = sqrt(mk * (1.0 - mk));
@@ -240,11 +244,10 @@ mm_logit_hessian_block(MmLogit *L, int nb, double *H)
 					s[j] = wt * xb[j];
 			}
 			if (k == l)
-				cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, d, nb,
-							L->Cf, L->S, d, 1.0, Hkl, m);
+				mm_syrk_add(d, nb, L->Cf, L->S, L->ldS, Hkl, m, L->Cb);
 			else
 				cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, d, d, nb,
-							L->Cf, L->Xb, d, L->S, d, 1.0, Hkl, m);
+							L->Cf, L->Xb, d, L->S, L->ldS, 1.0, Hkl, m);
 		}
 	}
 }
@@ -299,7 +302,7 @@ mm_logit_binary_block(MmLogit *L, const double *theta, int64_t r0, int nb,
 			double		mu = L->Z[i];
 			double		sq;
 			const double *x = Xr + (size_t) i * p;
-			double	   *sx = L->S + (size_t) i * p;
+			double	   *sx = L->S + (size_t) i * L->ldS;
 
 			w[i] = mu * (1.0 - mu);
 			sq = sqrt(w[i]);
@@ -307,8 +310,7 @@ mm_logit_binary_block(MmLogit *L, const double *theta, int64_t r0, int nb,
 			for (j = 0; j < p; j++)
 				sx[j] = sq * x[j];
 		}
-		cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, p, nb, L->Cf, L->S, p,
-					1.0, H + off + (size_t) off * m, m);
+		mm_syrk_add(p, nb, L->Cf, L->S, L->ldS, H + off + (size_t) off * m, m, L->Cb);
 		if (L->intercept)
 		{
 			/* row 0 of the upper triangle: H[0 + j m], j >= 1 */
@@ -583,7 +585,15 @@ mm_logit_setup(MmLogit *L, int64_t n, int p, int K, const double *X, const int32
 		return MM_OK;
 	if (L->softmax)				/* the binary path reads X where it is */
 		L->Xb = mm_alloc0(a, sizeof(double) * (size_t) L->d * MM_BLOCK_ROWS);
-	L->S = mm_alloc0(a, sizeof(double) * (size_t) L->d * MM_BLOCK_ROWS);
+	{
+		/* the scaled rows at the stride mm_syrk_add's kernel takes */
+		int			w = L->softmax ? L->d : p;
+		int			wp = MM_MOMENTS_PAD(w);
+
+		L->ldS = w <= MM_MOMENTS_KERNEL_MAX_D ? wp : w;
+		L->S = mm_alloc0(a, sizeof(double) * (size_t) L->ldS * MM_BLOCK_ROWS);
+		L->Cb = w <= MM_MOMENTS_KERNEL_MAX_D ? mm_alloc0(a, sizeof(double) * (size_t) wp * wp) : NULL;
+	}
 	L->Z = mm_alloc0(a, sizeof(double) * (size_t) L->nfree * MM_BLOCK_ROWS);
 	L->R = mm_alloc0(a, sizeof(double) * (size_t) L->nfree * MM_BLOCK_ROWS);
 	return MM_OK;

@@ -39,6 +39,9 @@
 int			mm_moments_avx2 = -1;
 
 #ifdef MM_MOMENTS_AVX2
+/* rows per pass of the tiles, which stay in the L1 cache across them (12 kB at d = 21) */
+#define MM_SYRK_CHUNK 64
+
 /*
  * Cb (dp x dp, column-major) = the upper triangle of sum_r a_r a_r' over
  * the nb rows a_r of A (row-major, stride dp, columns d .. dp - 1 zero),
@@ -59,47 +62,55 @@ mm_syrk_avx2(int d, int nb, const double *A, double *Cb)
 {
 	int			dp = MM_MOMENTS_PAD(d);
 
-	for (int j0 = 0; j0 < d; j0 += 4)
+	/* rows a chunk at a time, which stays in the L1 cache across the tiles */
+	for (int r0 = 0; r0 < nb; r0 += MM_SYRK_CHUNK)
 	{
-		for (int i0 = 0; i0 <= j0; i0 += 8)
+		int			r1 = nb - r0 < MM_SYRK_CHUNK ? nb : r0 + MM_SYRK_CHUNK;
+
+		for (int j0 = 0; j0 < d; j0 += 4)
 		{
-			__m256d		a00 = _mm256_setzero_pd(),
-						a01 = a00,
-						a02 = a00,
-						a03 = a00,
-						a10 = a00,
-						a11 = a00,
-						a12 = a00,
-						a13 = a00;
-			double	   *o = Cb + (size_t) j0 * dp + i0;
-
-			for (int r = 0; r < nb; r++)
+			for (int i0 = 0; i0 <= j0; i0 += 8)
 			{
-				const double *a = A + (size_t) r * dp;
-				__m256d		x0 = _mm256_loadu_pd(a + i0);
-				__m256d		x1 = _mm256_loadu_pd(a + i0 + 4);
-				__m256d		b0 = _mm256_broadcast_sd(a + j0);
-				__m256d		b1 = _mm256_broadcast_sd(a + j0 + 1);
-				__m256d		b2 = _mm256_broadcast_sd(a + j0 + 2);
-				__m256d		b3 = _mm256_broadcast_sd(a + j0 + 3);
+				double	   *o = Cb + (size_t) j0 * dp + i0;
 
-				a00 = _mm256_fmadd_pd(x0, b0, a00);
-				a01 = _mm256_fmadd_pd(x0, b1, a01);
-				a02 = _mm256_fmadd_pd(x0, b2, a02);
-				a03 = _mm256_fmadd_pd(x0, b3, a03);
-				a10 = _mm256_fmadd_pd(x1, b0, a10);
-				a11 = _mm256_fmadd_pd(x1, b1, a11);
-				a12 = _mm256_fmadd_pd(x1, b2, a12);
-				a13 = _mm256_fmadd_pd(x1, b3, a13);
+				/* the sums so far: each entry's chain goes on where it was */
+				__m256d		a00 = r0 ? _mm256_loadu_pd(o) : _mm256_setzero_pd(),
+							a01 = r0 ? _mm256_loadu_pd(o + dp) : _mm256_setzero_pd(),
+							a02 = r0 ? _mm256_loadu_pd(o + 2 * dp) : _mm256_setzero_pd(),
+							a03 = r0 ? _mm256_loadu_pd(o + 3 * dp) : _mm256_setzero_pd(),
+							a10 = r0 ? _mm256_loadu_pd(o + 4) : _mm256_setzero_pd(),
+							a11 = r0 ? _mm256_loadu_pd(o + dp + 4) : _mm256_setzero_pd(),
+							a12 = r0 ? _mm256_loadu_pd(o + 2 * dp + 4) : _mm256_setzero_pd(),
+							a13 = r0 ? _mm256_loadu_pd(o + 3 * dp + 4) : _mm256_setzero_pd();
+
+				for (int r = r0; r < r1; r++)
+				{
+					const double *a = A + (size_t) r * dp;
+					__m256d		x0 = _mm256_loadu_pd(a + i0);
+					__m256d		x1 = _mm256_loadu_pd(a + i0 + 4);
+					__m256d		b0 = _mm256_broadcast_sd(a + j0);
+					__m256d		b1 = _mm256_broadcast_sd(a + j0 + 1);
+					__m256d		b2 = _mm256_broadcast_sd(a + j0 + 2);
+					__m256d		b3 = _mm256_broadcast_sd(a + j0 + 3);
+
+					a00 = _mm256_fmadd_pd(x0, b0, a00);
+					a01 = _mm256_fmadd_pd(x0, b1, a01);
+					a02 = _mm256_fmadd_pd(x0, b2, a02);
+					a03 = _mm256_fmadd_pd(x0, b3, a03);
+					a10 = _mm256_fmadd_pd(x1, b0, a10);
+					a11 = _mm256_fmadd_pd(x1, b1, a11);
+					a12 = _mm256_fmadd_pd(x1, b2, a12);
+					a13 = _mm256_fmadd_pd(x1, b3, a13);
+				}
+				_mm256_storeu_pd(o, a00);
+				_mm256_storeu_pd(o + dp, a01);
+				_mm256_storeu_pd(o + 2 * dp, a02);
+				_mm256_storeu_pd(o + 3 * dp, a03);
+				_mm256_storeu_pd(o + 4, a10);
+				_mm256_storeu_pd(o + dp + 4, a11);
+				_mm256_storeu_pd(o + 2 * dp + 4, a12);
+				_mm256_storeu_pd(o + 3 * dp + 4, a13);
 			}
-			_mm256_storeu_pd(o, a00);
-			_mm256_storeu_pd(o + dp, a01);
-			_mm256_storeu_pd(o + 2 * dp, a02);
-			_mm256_storeu_pd(o + 3 * dp, a03);
-			_mm256_storeu_pd(o + 4, a10);
-			_mm256_storeu_pd(o + dp + 4, a11);
-			_mm256_storeu_pd(o + 2 * dp + 4, a12);
-			_mm256_storeu_pd(o + 3 * dp + 4, a13);
 		}
 	}
 }
@@ -300,6 +311,40 @@ mm_moments_centre_avx2(int d, int nb, int ld, const double *block, double *cen,
 		mm_moments_centre_cols(d, nb, ld, j0, 2, block, cen, bmean, rsum);
 }
 #endif
+
+/*
+ * C (the upper triangle, column-major, leading dimension ldc) += alpha *
+ * A' A for the nb rows of d values of A (row-major, stride lda): by the
+ * AVX2 kernel where mm_moments_kernel allows it, d <= 64 and lda is
+ * MM_MOMENTS_PAD(d) (Cb: MM_MOMENTS_PAD(d)^2 doubles of work), else by
+ * BLAS dsyrk.  The kernel's sums are scaled by alpha, then added, as
+ * OpenBLAS stores its own: the same bits as its dsyrk on this machine.
+ */
+void
+mm_syrk_add(int d, int nb, double alpha, const double *A, int lda, double *C, int ldc,
+			double *Cb)
+{
+	int			dp = MM_MOMENTS_PAD(d);
+
+	if (nb <= 0 || d <= 0)
+		return;
+#ifdef MM_MOMENTS_AVX2
+	if (d <= MM_MOMENTS_KERNEL_MAX_D && lda == dp && mm_moments_kernel())
+	{
+		mm_syrk_avx2(d, nb, A, Cb);
+		for (int j = 0; j < d; j++)
+		{
+			const double *cb = Cb + (size_t) j * dp;
+			double	   *col = C + (size_t) j * ldc;
+
+			for (int i = 0; i <= j; i++)
+				col[i] += alpha * cb[i];
+		}
+		return;
+	}
+#endif
+	cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, d, nb, alpha, A, lda, 1.0, C, ldc);
+}
 
 /* Fold nb rows of block into the running state (n, mean, C). */
 void

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 /* ---------------------------------------------------------------------
  * Harness: check(), the tracking allocator talloc
  * --------------------------------------------------------------------- */
@@ -381,6 +383,61 @@ test_moments_kernels(void)
 	check(same_means, "moments kernels: the same means to the bit from both", "%d kernels", nk);
 	check(lower_kept, "moments kernels: entries below the diagonal are never written",
 		  "%d kernels", nk);
+}
+
+/*
+ * mm_syrk_add, as the logistic Hessian calls it (alpha 0.731, the rows at
+ * the padded stride, C a block inside a larger matrix): against BLAS
+ * dsyrk on the same rows for widths 1 to 40 and 1, 63, 64, 65 and 300
+ * rows (the kernel's chunks of 64), only the upper triangle written.
+ */
+static void
+test_syrk_add(void)
+{
+	double		worst = 0.0;
+	bool		untouched = true;
+	int			rows[] = {1, 63, 64, 65, 300};
+
+	for (int d = 1; d <= 40; d++)
+		for (int ri = 0; ri < 5; ri++)
+		{
+			int			nb = rows[ri];
+			int			dp = MM_MOMENTS_PAD(d);
+			int			m = d + 3;
+			double	   *A = calloc((size_t) nb * dp, sizeof(double));
+			double	   *A2 = malloc(sizeof(double) * nb * d);
+			double	   *H1 = malloc(sizeof(double) * m * m);
+			double	   *H2 = malloc(sizeof(double) * m * m);
+			double	   *Cb = malloc(sizeof(double) * dp * dp);
+
+			for (int i = 0; i < nb; i++)
+				for (int j = 0; j < d; j++)
+					A[i * dp + j] = A2[i * d + j] = rng_unif() - 0.3;
+			for (int e = 0; e < m * m; e++)
+				H1[e] = H2[e] = 0.5 * e;
+			cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, d, nb, 0.731, A2, d,
+						1.0, H1 + 2 + 2 * m, m);
+			mm_syrk_add(d, nb, 0.731, A, dp, H2 + 2 + 2 * m, m, Cb);
+			for (int j = 0; j < m; j++)
+				for (int i = 0; i < m; i++)
+				{
+					bool		inside = i >= 2 && j >= 2 && i - 2 < d && j - 2 < d && i <= j;
+					double		e = fabs(H1[i + j * m] - H2[i + j * m]) / (1.0 + fabs(H1[i + j * m]));
+
+					if (!inside && H2[i + j * m] != 0.5 * (i + j * m))
+						untouched = false;
+					if (e > worst)
+						worst = e;
+				}
+			free(A);
+			free(A2);
+			free(H1);
+			free(H2);
+			free(Cb);
+		}
+	check(worst < 1e-14, "syrk_add: the logistic Hessian's dsyrk against BLAS",
+		  "worst relative difference %g", worst);
+	check(untouched, "syrk_add: nothing outside the block's upper triangle is written", "%s", "");
 }
 
 /* ---------------------------------------------------------------------
@@ -2481,6 +2538,7 @@ main(void)
 	test_split();
 	test_moments();
 	test_moments_kernels();
+	test_syrk_add();
 	test_longley();
 	test_exact();
 	test_ridge();
