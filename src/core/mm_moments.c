@@ -361,8 +361,7 @@ mm_moments_add_block(int d, double *n, double *mean, double *C,
 	double	   *rsum = bmean + dp;
 	double		na = *n;
 	double		ntot;
-	int			i,
-				j;
+	int			j;
 
 	if (nb <= 0 || d <= 0)
 		return;
@@ -375,25 +374,10 @@ mm_moments_add_block(int d, double *n, double *mean, double *C,
 		mm_moments_centre(d, nb, ld, block, cen, bmean, rsum);
 
 	/* the block's centred cross-product, added into C (set when empty) */
-#ifdef MM_MOMENTS_AVX2
-	if (avx2)
-	{
-		double	   *Cb = rsum + dp;
-
-		mm_syrk_avx2(d, nb, cen, Cb);
+	if (na <= 0.0)
 		for (j = 0; j < d; j++)
-		{
-			const double *cb = Cb + (size_t) j * dp;
-			double	   *col = C + (size_t) j * d;
-
-			for (i = 0; i <= j; i++)
-				col[i] = na > 0.0 ? col[i] + cb[i] : cb[i];
-		}
-	}
-	else
-#endif
-		cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, d, nb,
-					1.0, cen, d, na > 0.0 ? 1.0 : 0.0, C, d);
+			memset(C + (size_t) j * d, 0, sizeof(double) * (j + 1));
+	mm_syrk_add(d, nb, 1.0, cen, ld, C, d, rsum + dp);
 
 	/* Chan's merge of the means and the between-groups term */
 	ntot = na + nb;
