@@ -944,8 +944,7 @@ MmScoreRows(const MmModel *m, const double *rows, int64 n, int d, MmRegMetrics *
 		if (met != NULL)
 		{
 			mm_linear_predict_rows(m, block + 1, d, nb, pred);
-			for (int64 k = 0; k < nb; k++)
-				mm_regmetrics_add(met, block[(Size) k * d], pred[k]);
+			mm_regmetrics_add_rows(met, block, d, pred, (int) nb);
 		}
 		if (pp != NULL)
 			MmProfilePartRows(pp, block, nb, d);

@@ -180,15 +180,27 @@ MmStatus	mm_linear_fit(int p, double n, const double *mean, const double *C,
  * 1 - Var(y - yhat)/Var(y), each 1.0 when both numerator and denominator
  * are 0 and 0.0 when only the denominator is 0 (force_finite=True).
  * --------------------------------------------------------------------- */
+/*
+ * The rows are folded a block of MM_METRICS_BLOCK at a time (two passes
+ * over the block, then Chan's merge): row by row, Welford's running mean
+ * is one long chain of divisions, each waiting on the last.  Rows wait in
+ * pend until their block is full, so the state after the same rows in the
+ * same order is the same bits however they were added (one by one, or in
+ * blocks of any size).
+ */
+#define MM_METRICS_BLOCK 256
 typedef struct MmRegMetrics
 {
-	double		n;
+	double		n;				/* rows folded (not those pending) */
 	double		sum_abs;		/* sum |y - yhat| */
 	double		sum_sq;			/* sum (y - yhat)^2 */
 	double		mean_y,
-				m2_y;			/* Welford: mean and sum of squared deviations of y */
+				m2_y;			/* mean and sum of squared deviations of y */
 	double		mean_e,
 				m2_e;			/* the same for e = y - yhat */
+	int			npend;			/* rows waiting for their block */
+	double		pend_y[MM_METRICS_BLOCK];
+	double		pend_e[MM_METRICS_BLOCK];
 } MmRegMetrics;
 
 typedef struct MmRegResult
@@ -203,6 +215,9 @@ typedef struct MmRegResult
 
 void		mm_regmetrics_init(MmRegMetrics *m);
 void		mm_regmetrics_add(MmRegMetrics *m, double y, double yhat);
+/* nb rows at once, as nb calls of mm_regmetrics_add: y[i * ystride], yhat[i] */
+void		mm_regmetrics_add_rows(MmRegMetrics *m, const double *y, size_t ystride,
+								   const double *yhat, int nb);
 void		mm_regmetrics_merge(MmRegMetrics *a, const MmRegMetrics *b);
 /* false when m->n == 0 */
 bool		mm_regmetrics_result(const MmRegMetrics *m, MmRegResult *out);

@@ -4,9 +4,11 @@
  *	  explained variance).
  *
  * Algorithm: the state keeps n, the sums of |e| and e^2 for the residual
- * e = y - yhat, and Welford's running mean and sum of squared deviations
- * for both y and e.  Two states merge with Chan et al.'s pairwise formula
- * M2 = M2a + M2b + delta^2 * na * nb / n.  The result follows
+ * e = y - yhat, and the mean and sum of squared deviations of both y and
+ * e.  Rows are folded MM_METRICS_BLOCK at a time: the block's own means
+ * and squared deviations (two passes over it), merged into the state with
+ * Chan et al.'s pairwise formula M2 = M2a + M2b + delta^2 * na * nb / n,
+ * as two states merge.  The result follows
  * sklearn.metrics with force_finite=True: r2 = 1 - SS_res / SS_tot and
  * explained_variance = 1 - M2_e / M2_y, each 1.0 when numerator and
  * denominator are both 0 and 0.0 when only the denominator is 0.
@@ -23,29 +25,6 @@ mm_regmetrics_init(MmRegMetrics *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Welford's update of (mean, m2) with x as the n-th value. */
-static inline void
-mm_welford(double n, double *mean, double *m2, double x)
-{
-	double		delta = x - *mean;
-
-	*mean += delta / n;
-	*m2 += delta * (x - *mean);
-}
-
-/* Account for one (y, yhat) pair. */
-void
-mm_regmetrics_add(MmRegMetrics *m, double y, double yhat)
-{
-	double		e = y - yhat;
-
-	m->n += 1.0;
-	m->sum_abs += fabs(e);
-	m->sum_sq += e * e;
-	mm_welford(m->n, &m->mean_y, &m->m2_y, y);
-	mm_welford(m->n, &m->mean_e, &m->m2_e, e);
-}
-
 /* Chan's merge of (n_b, mean_b, m2_b) into (n_a, mean_a, m2_a). */
 static inline void
 mm_chan(double na, double *mean_a, double *m2_a,
@@ -58,10 +37,104 @@ mm_chan(double na, double *mean_a, double *m2_a,
 	*m2_a += m2_b + delta * delta * (na * nb / n);
 }
 
-/* a += b. */
+/* Fold the b pairs (y[i], e[i] = y - yhat) of one block into m. */
+static void
+mm_regmetrics_fold(MmRegMetrics *m, const double *y, const double *e, int b)
+{
+	double		sy = 0.0,
+				se = 0.0,
+				sa = 0.0,
+				ss = 0.0,
+				m2y = 0.0,
+				m2e = 0.0,
+				my,
+				me,
+				n = m->n;
+	int			i;
+
+	if (b <= 0)
+		return;
+	for (i = 0; i < b; i++)
+	{
+		sy += y[i];
+		se += e[i];
+		sa += fabs(e[i]);
+		ss += e[i] * e[i];
+	}
+	my = sy / b;
+	me = se / b;
+	for (i = 0; i < b; i++)
+	{
+		double		dy = y[i] - my;
+		double		de = e[i] - me;
+
+		m2y += dy * dy;
+		m2e += de * de;
+	}
+	m->sum_abs += sa;
+	m->sum_sq += ss;
+	if (n <= 0.0)
+	{
+		m->mean_y = my;
+		m->m2_y = m2y;
+		m->mean_e = me;
+		m->m2_e = m2e;
+	}
+	else
+	{
+		mm_chan(n, &m->mean_y, &m->m2_y, b, my, m2y);
+		mm_chan(n, &m->mean_e, &m->m2_e, b, me, m2e);
+	}
+	m->n = n + b;
+}
+
+/* Fold the pending rows, a last partial block. */
+static void
+mm_regmetrics_flush(MmRegMetrics *m)
+{
+	mm_regmetrics_fold(m, m->pend_y, m->pend_e, m->npend);
+	m->npend = 0;
+}
+
+/* Account for one (y, yhat) pair. */
+void
+mm_regmetrics_add(MmRegMetrics *m, double y, double yhat)
+{
+	m->pend_y[m->npend] = y;
+	m->pend_e[m->npend] = y - yhat;
+	if (++m->npend == MM_METRICS_BLOCK)
+		mm_regmetrics_flush(m);
+}
+
+/* Account for nb pairs y[i * ystride], yhat[i], as mm_regmetrics_add would. */
+void
+mm_regmetrics_add_rows(MmRegMetrics *m, const double *y, size_t ystride,
+					   const double *yhat, int nb)
+{
+	for (int i = 0; i < nb; i++)
+	{
+		double		yi = y[(size_t) i * ystride];
+
+		m->pend_y[m->npend] = yi;
+		m->pend_e[m->npend] = yi - yhat[i];
+		if (++m->npend == MM_METRICS_BLOCK)
+			mm_regmetrics_flush(m);
+	}
+}
+
+/* a += b (b's pending rows folded as a block of their own). */
 void
 mm_regmetrics_merge(MmRegMetrics *a, const MmRegMetrics *b)
 {
+	MmRegMetrics bb;
+
+	mm_regmetrics_flush(a);
+	if (b->npend > 0)
+	{
+		memcpy(&bb, b, sizeof(bb));
+		mm_regmetrics_flush(&bb);
+		b = &bb;
+	}
 	if (b->n <= 0.0)
 		return;
 	if (a->n <= 0.0)
@@ -87,8 +160,17 @@ mm_one_minus_ratio(double num, double den)
 
 /* The metrics of the state; false when it has no rows. */
 bool
-mm_regmetrics_result(const MmRegMetrics *m, MmRegResult *out)
+mm_regmetrics_result(const MmRegMetrics *in, MmRegResult *out)
 {
+	MmRegMetrics mm;
+	const MmRegMetrics *m = in;
+
+	if (in->npend > 0)
+	{
+		memcpy(&mm, in, sizeof(mm));
+		mm_regmetrics_flush(&mm);
+		m = &mm;
+	}
 	if (!(m->n > 0.0))
 		return false;
 	out->n = m->n;

@@ -1009,6 +1009,81 @@ test_metrics(void)
 	}
 	check(worst < 1e-12, "metrics: merge of two parts equals sequential accumulation",
 		  "worst difference %g", worst);
+
+	/* the block form: the sklearn case, then row by row's metrics */
+	{
+		double		yp[8];
+
+		for (i = 0; i < 4; i++)
+		{
+			yp[2 * i] = y[i];
+			yp[2 * i + 1] = -1.0;
+		}
+		mm_regmetrics_init(&m);
+		mm_regmetrics_add_rows(&m, yp, 2, p, 4);
+		ok = mm_regmetrics_result(&m, &res2);
+		check(ok && res2.n == 4 && fabs(res2.mse - 0.375) < 1e-15 &&
+			  fabs(res2.mae - 0.5) < 1e-15 &&
+			  fabs(res2.r2 - 0.9486081370449679) < 1e-14 &&
+			  fabs(res2.explained_variance - 0.9571734475374732) < 1e-14,
+			  "metrics: a block of rows (stride 2) matches scikit-learn",
+			  "%.17g %.17g %.17g %.17g", res2.mse, res2.mae, res2.r2, res2.explained_variance);
+	}
+	for (int nb = 1; nb <= 200; nb += (nb < 5 ? 1 : 49))
+	{
+		char		name[128];
+
+		worst = 0.0;
+		/* a first part row by row, the rest in blocks of nb rows */
+		for (split = 0; split <= 200; split += 67)
+		{
+			mm_regmetrics_init(&a);
+			for (i = 0; i < split; i++)
+				mm_regmetrics_add(&a, big_y[i], big_p[i]);
+			for (i = split; i < 200; i += nb)
+				mm_regmetrics_add_rows(&a, big_y + i, 1, big_p + i,
+									   200 - i < nb ? 200 - i : nb);
+			mm_regmetrics_result(&a, &res2);
+			worst = fmax(worst, fabs(res2.n - res.n));
+			worst = fmax(worst, reldiff(res2.mse, res.mse, res.mse));
+			worst = fmax(worst, reldiff(res2.mae, res.mae, res.mae));
+			worst = fmax(worst, fabs(res2.r2 - res.r2));
+			worst = fmax(worst, fabs(res2.explained_variance - res.explained_variance));
+		}
+		snprintf(name, sizeof(name),
+				 "metrics: blocks of %d rows give row by row's metrics, to the bit", nb);
+		check(worst == 0.0, name, "worst difference %g", worst);
+	}
+	{
+		/* more rows than one internal block, in one call */
+		enum
+		{
+			NL = 2 * MM_METRICS_BLOCK + 77
+		};
+		double		ly[NL],
+					lp[NL];
+
+		for (i = 0; i < NL; i++)
+		{
+			ly[i] = -500.0 + 3.0 * rng_unif();
+			lp[i] = ly[i] + 2.0 * rng_unif() - 0.7;
+		}
+		mm_regmetrics_init(&a);
+		mm_regmetrics_init(&b);
+		for (i = 0; i < NL; i++)
+			mm_regmetrics_add(&a, ly[i], lp[i]);
+		mm_regmetrics_add_rows(&b, ly, 1, lp, NL);
+		mm_regmetrics_result(&a, &res);
+		mm_regmetrics_result(&b, &res2);
+		worst = fabs(res2.n - res.n);
+		worst = fmax(worst, reldiff(res2.mse, res.mse, res.mse));
+		worst = fmax(worst, reldiff(res2.mae, res.mae, res.mae));
+		worst = fmax(worst, fabs(res2.r2 - res.r2));
+		worst = fmax(worst, fabs(res2.explained_variance - res.explained_variance));
+		check(res2.n == NL && worst == 0.0,
+			  "metrics: one call of 589 rows (three blocks) gives row by row's metrics, to the bit",
+			  "n %g, worst difference %g", res2.n, worst);
+	}
 }
 
 /* mm_linear_predict_rows gives mm_linear_predict's bits, whatever n. */
