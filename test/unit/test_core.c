@@ -915,6 +915,18 @@ test_linear_invalid(void)
 	track_reset(&tracker);
 }
 
+/* The largest difference of b's metrics from a's (relative for mse, mae). */
+static double
+metrics_diff(const MmRegResult *a, const MmRegResult *b)
+{
+	double		w = fabs(b->n - a->n);
+
+	w = fmax(w, reldiff(b->mse, a->mse, a->mse));
+	w = fmax(w, reldiff(b->mae, a->mae, a->mae));
+	w = fmax(w, fabs(b->r2 - a->r2));
+	return fmax(w, fabs(b->explained_variance - a->explained_variance));
+}
+
 /* ---------------------------------------------------------------------
  * Metrics
  * --------------------------------------------------------------------- */
@@ -1001,11 +1013,7 @@ test_metrics(void)
 			mm_regmetrics_add(&b, big_y[i], big_p[i]);
 		mm_regmetrics_merge(&a, &b);
 		mm_regmetrics_result(&a, &res2);
-		worst = fmax(worst, fabs(res2.n - res.n));
-		worst = fmax(worst, reldiff(res2.mse, res.mse, res.mse));
-		worst = fmax(worst, reldiff(res2.mae, res.mae, res.mae));
-		worst = fmax(worst, fabs(res2.r2 - res.r2));
-		worst = fmax(worst, fabs(res2.explained_variance - res.explained_variance));
+		worst = fmax(worst, metrics_diff(&res, &res2));
 	}
 	check(worst < 1e-12, "metrics: merge of two parts equals sequential accumulation",
 		  "worst difference %g", worst);
@@ -1044,11 +1052,7 @@ test_metrics(void)
 				mm_regmetrics_add_rows(&a, big_y + i, 1, big_p + i,
 									   200 - i < nb ? 200 - i : nb);
 			mm_regmetrics_result(&a, &res2);
-			worst = fmax(worst, fabs(res2.n - res.n));
-			worst = fmax(worst, reldiff(res2.mse, res.mse, res.mse));
-			worst = fmax(worst, reldiff(res2.mae, res.mae, res.mae));
-			worst = fmax(worst, fabs(res2.r2 - res.r2));
-			worst = fmax(worst, fabs(res2.explained_variance - res.explained_variance));
+			worst = fmax(worst, metrics_diff(&res, &res2));
 		}
 		snprintf(name, sizeof(name),
 				 "metrics: blocks of %d rows give row by row's metrics, to the bit", nb);
@@ -1075,11 +1079,7 @@ test_metrics(void)
 		mm_regmetrics_add_rows(&b, ly, 1, lp, NL);
 		mm_regmetrics_result(&a, &res);
 		mm_regmetrics_result(&b, &res2);
-		worst = fabs(res2.n - res.n);
-		worst = fmax(worst, reldiff(res2.mse, res.mse, res.mse));
-		worst = fmax(worst, reldiff(res2.mae, res.mae, res.mae));
-		worst = fmax(worst, fabs(res2.r2 - res.r2));
-		worst = fmax(worst, fabs(res2.explained_variance - res.explained_variance));
+		worst = metrics_diff(&res, &res2);
 		check(res2.n == NL && worst == 0.0,
 			  "metrics: one call of 589 rows (three blocks) gives row by row's metrics, to the bit",
 			  "n %g, worst difference %g", res2.n, worst);
