@@ -73,18 +73,9 @@ mm_regmetrics_fold(MmRegMetrics *m, const double *y, const double *e, int b)
 	}
 	m->sum_abs += sa;
 	m->sum_sq += ss;
-	if (n <= 0.0)
-	{
-		m->mean_y = my;
-		m->m2_y = m2y;
-		m->mean_e = me;
-		m->m2_e = m2e;
-	}
-	else
-	{
-		mm_chan(n, &m->mean_y, &m->m2_y, b, my, m2y);
-		mm_chan(n, &m->mean_e, &m->m2_e, b, me, m2e);
-	}
+	/* from an empty state (zeros) this sets the block's means and sums exactly */
+	mm_chan(n, &m->mean_y, &m->m2_y, b, my, m2y);
+	mm_chan(n, &m->mean_e, &m->m2_e, b, me, m2e);
 	m->n = n + b;
 }
 
@@ -97,13 +88,19 @@ mm_regmetrics_flush(MmRegMetrics *m)
 }
 
 /* Account for one (y, yhat) pair. */
-void
-mm_regmetrics_add(MmRegMetrics *m, double y, double yhat)
+static inline void
+mm_regmetrics_push(MmRegMetrics *m, double y, double yhat)
 {
 	m->pend_y[m->npend] = y;
 	m->pend_e[m->npend] = y - yhat;
 	if (++m->npend == MM_METRICS_BLOCK)
 		mm_regmetrics_flush(m);
+}
+
+void
+mm_regmetrics_add(MmRegMetrics *m, double y, double yhat)
+{
+	mm_regmetrics_push(m, y, yhat);
 }
 
 /* Account for nb pairs y[i * ystride], yhat[i], as mm_regmetrics_add would. */
@@ -112,14 +109,18 @@ mm_regmetrics_add_rows(MmRegMetrics *m, const double *y, size_t ystride,
 					   const double *yhat, int nb)
 {
 	for (int i = 0; i < nb; i++)
-	{
-		double		yi = y[(size_t) i * ystride];
+		mm_regmetrics_push(m, y[(size_t) i * ystride], yhat[i]);
+}
 
-		m->pend_y[m->npend] = yi;
-		m->pend_e[m->npend] = yi - yhat[i];
-		if (++m->npend == MM_METRICS_BLOCK)
-			mm_regmetrics_flush(m);
-	}
+/* in with its pending rows folded: in itself, or a copy made in tmp. */
+static const MmRegMetrics *
+mm_regmetrics_flushed(const MmRegMetrics *in, MmRegMetrics *tmp)
+{
+	if (in->npend == 0)
+		return in;
+	memcpy(tmp, in, sizeof(*tmp));
+	mm_regmetrics_flush(tmp);
+	return tmp;
 }
 
 /* a += b (b's pending rows folded as a block of their own). */
@@ -129,12 +130,7 @@ mm_regmetrics_merge(MmRegMetrics *a, const MmRegMetrics *b)
 	MmRegMetrics bb;
 
 	mm_regmetrics_flush(a);
-	if (b->npend > 0)
-	{
-		memcpy(&bb, b, sizeof(bb));
-		mm_regmetrics_flush(&bb);
-		b = &bb;
-	}
+	b = mm_regmetrics_flushed(b, &bb);
 	if (b->n <= 0.0)
 		return;
 	if (a->n <= 0.0)
@@ -162,15 +158,9 @@ mm_one_minus_ratio(double num, double den)
 bool
 mm_regmetrics_result(const MmRegMetrics *in, MmRegResult *out)
 {
-	MmRegMetrics mm;
-	const MmRegMetrics *m = in;
+	MmRegMetrics tmp;
+	const MmRegMetrics *m = mm_regmetrics_flushed(in, &tmp);
 
-	if (in->npend > 0)
-	{
-		memcpy(&mm, in, sizeof(mm));
-		mm_regmetrics_flush(&mm);
-		m = &mm;
-	}
 	if (!(m->n > 0.0))
 		return false;
 	out->n = m->n;
