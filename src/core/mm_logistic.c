@@ -53,9 +53,10 @@
  * 1e-12 of the largest diagonal entry is added and the factorisation
  * retried.  A backtracking line search halves the step until the Armijo
  * condition f(theta + t s) <= f + 1e-4 t g's holds.  The iteration
- * stops when max|g| <= tol * max(1, |f|) (converged), when the line
- * search cannot decrease f and the Newton decrement -g's is at the level
- * of the rounding of f (converged to the precision available), or after
+ * stops when max|g| <= tol * max(1, |f|) (converged), when no step
+ * decreases f (the line search finds none, or the step it takes leaves f
+ * as it was) and the Newton decrement -g's is at the level of the
+ * rounding of f (converged to the precision available), or after
  * max_iter steps (not converged).
  *
  * Separation.  With penalty none and perfectly separable classes the
@@ -812,9 +813,13 @@ mm_logistic_newton(MmLogit *L, const MmLogisticParams *params, const double *sta
 				ft = mm_logit_eval(L, trial, gtrial, H);
 			}
 		}
-		if (!accepted)
+		if (!accepted || (ft >= f && -gs <= 1e-10 * scale))
 		{
-			/* f cannot be decreased: converged if the decrement is rounding */
+			/*
+			 * f cannot be decreased (or a step is taken only because its
+			 * decrease is below f's rounding, which would repeat until
+			 * max_iter): converged if the decrement is rounding
+			 */
 			converged = -gs <= 1e-10 * scale;
 			break;
 		}
