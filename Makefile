@@ -12,7 +12,7 @@ CORE_OBJS  = src/core/mm_util.o src/core/mm_crc32c.o src/core/mm_split.o \
              src/core/mm_rng.o src/core/mm_kmeans.o src/core/mm_pca.o src/core/mm_mlp.o \
              src/core/mm_elastic.o src/core/mm_ensemble.o
 OBJS       = src/massmodel.o src/mm_catalog.o src/mm_schema.o src/mm_train.o src/mm_search.o src/mm_fusion.o \
-             src/mm_predict.o src/mm_evaluate.o src/mm_lifecycle.o src/mm_agg.o src/mm_support.o src/mm_dataset.o src/mm_transfer.o src/mm_stat.o src/mm_ops.o src/mm_drift.o src/mm_scan.o src/mm_pardata.o \
+             src/mm_predict.o src/mm_evaluate.o src/mm_lifecycle.o src/mm_agg.o src/mm_support.o src/mm_dataset.o src/mm_transfer.o src/mm_stat.o src/mm_ops.o src/mm_drift.o src/mm_scan.o src/mm_pardata.o src/mm_parkm.o \
              $(CORE_OBJS)
 
 DATA_built = massmodel--$(EXTVERSION).sql

@@ -257,6 +257,11 @@ extern bool MmStoreVersion(const char *model, int algorithm, int task, int polic
 						   bytea *blob, const char *action, Jsonb *profile,
 						   int32 *version_out);
 extern Jsonb *MmFeaturesJsonb(const MmModel *m);
+/* mm_parkm.c: a k-means fit with parallel workers where the rows are enough */
+extern MmStatus MmKMeansFit(int64 n, int p, const double *X, const MmKMeansParams *params,
+							double *centers, MmKMeansInfo *info, const MmProgress *progress,
+							MmErr *err, int *workers);
+
 /* mm_drift.c: the training profile of a version */
 struct MmDataset;
 extern Jsonb *MmProfileDataset(const struct MmDataset *ds);

@@ -1044,6 +1044,7 @@ MmFitKMeans(const char *model, const MmTrainParams *p, MmModel *m, const double 
 	MmProgress	progress = {MmFitProgressFn, &fp};
 	MmErr		err;
 	MmStatus	status;
+	int			workers;
 
 	kp.k = p->k;
 	kp.init = p->init;
@@ -1053,11 +1054,15 @@ MmFitKMeans(const char *model, const MmTrainParams *p, MmModel *m, const double 
 	kp.seed = (uint64) p->seed;
 	m->k = (uint32) p->k;
 	m->centers = palloc_extended(sizeof(double) * m->k * m->ncols, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	status = mm_kmeans_fit(nt, (int) m->ncols, X, &kp, m->centers, &info, &progress,
-						   MmPallocAllocator(), &err);
+	status = MmKMeansFit(nt, (int) m->ncols, X, &kp, m->centers, &info, &progress,
+						 &err, &workers);
 	if (status != MM_OK)
 		MmReportCoreError(status, &err, model);
 	m->inertia = info.inertia;
+	if (p->verbose && workers > 0)
+		ereport(NOTICE,
+				(errmsg("model \"%s\": k-means fitted with %d parallel worker%s", model,
+						workers, workers == 1 ? "" : "s")));
 }
 
 /* Raise the error for a warm start whose previous version does not fit. */

@@ -544,6 +544,43 @@ MmStatus	mm_kmeans_fit(int64_t n, int p, const double *X,
 						  const MmKMeansParams *params, double *centers,
 						  MmKMeansInfo *info, const MmProgress *progress,
 						  const MmAlloc *a, MmErr *err);
+/*
+ * The same fit with its passes over the rows shared out (a parallel fit).
+ * The rows are cut into parts (runs of whole blocks, at most 32, fixed by
+ * n, p and params alone); a pass sets its work in the shared block, then
+ * par->run has every part done once, by any process, in any order
+ * (mm_kmeans_part on that process's view), and returns when all are; the
+ * parts' sums are added in part order, so the model is the same, to the
+ * bit, however the parts were shared, and the same as mm_kmeans_fit's.
+ * par->shm: mm_kmeans_shared_size bytes laid out by mm_kmeans_shared_init
+ * (the rows are copied into it); other processes take their views with
+ * mm_kmeans_attach.
+ */
+typedef struct MmKm MmKm;
+typedef struct MmKMeansPar
+{
+	void	   *shm;
+	void		(*run) (void *arg, MmKm *self);
+	void	   *arg;
+} MmKMeansPar;
+
+MmStatus	mm_kmeans_fit_par(int64_t n, int p, const double *X,
+							  const MmKMeansParams *params, double *centers,
+							  MmKMeansInfo *info, const MmProgress *progress,
+							  const MmAlloc *a, const MmKMeansPar *par, MmErr *err);
+/* bytes of the shared block (0: too large or invalid) */
+size_t		mm_kmeans_shared_size(int64_t n, int p, const MmKMeansParams *params);
+bool		mm_kmeans_shared_init(void *shm, int64_t n, int p, const MmKMeansParams *params);
+/* a process's view of the shared block, its scratch from a (NULL: not one) */
+MmKm	   *mm_kmeans_attach(void *shm, const MmProgress *progress, const MmAlloc *a);
+int			mm_kmeans_nparts(const MmKm *km);
+/* the block distances' kernel: -1 from the CPU, 0 BLAS, 1 AVX2 (tests set it) */
+extern int	mm_kmeans_avx2;
+/* the parts of a fit of n rows of p values with params (0: invalid) */
+int			mm_kmeans_parts_of(int64_t n, int p, const MmKMeansParams *params);
+/* do part number part (0 .. nparts - 1) of the current pass */
+void		mm_kmeans_part(MmKm *km, int part);
+
 /* nearest centre of x (the lowest index on ties); *dist2 its squared distance */
 int			mm_kmeans_predict(int k, int p, const double *centers,
 							  const double *x, double *dist2);

@@ -90,6 +90,18 @@
 
 #include <cblas.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MM_KM_AVX2 1
+#include <immintrin.h>
+#endif
+
+/*
+ * Which kernel forms a block's -2 x.c for at most MM_KM_KERNEL_M centres:
+ * -1 not chosen yet, 0 BLAS dgemm, 1 the AVX2/FMA kernel.  Chosen once
+ * from the CPU; a unit test may set it to compare the two.
+ */
+int			mm_kmeans_avx2 = -1;
+
 #define MM_BLOCK_DOUBLES	262144	/* bound on rows per block * max(k, p) */
 #define MM_BLOCK_ROWS		1024
 #define MM_PROGRESS_BLOCKS	256
@@ -97,32 +109,100 @@
 #define MM_SIL_SYM_DOUBLES	(4 * 1024 * 1024)	/* silhouette sums of all rows at most */
 #define MM_MAX_TRIALS		64
 #define MM_KM_PRECISE		(1.0 / 67108864.0)	/* 2^-26: k-means++ D^2 by expansion */
+#define MM_KM_PARTS			32	/* parts of the rows, at most */
+#define MM_KM_PART_DOUBLES	(4 * 1024 * 1024)	/* the parts' cluster sums at most */
+#define MM_KM_MAGIC			UINT64_C(0x4D4D4B4D45414E53)
+#define MM_KM_ALIGN			64
+#define MM_KM_KERNEL_M		8	/* centres at most for the AVX2 kernel */
 
-/* The data and the scratch buffers of one fit. */
-typedef struct MmKm
+/* What a pass does on each part of the rows (MmKmShm.op). */
+#define MM_KM_OP_XX			1	/* xx = |x - mu|^2 */
+#define MM_KM_OP_CLOSEST	2	/* dist = |x - mu - C[cidx]|^2; the sum */
+#define MM_KM_OP_CANDS		3	/* the m candidates' potentials and cval */
+#define MM_KM_OP_CHOSEN		4	/* dist = min(dist, D^2 to C[cidx]); the sum */
+#define MM_KM_OP_ASSIGN		5	/* labels, cluster sums and counts */
+#define MM_KM_OP_INERTIA	6	/* labels and the exact inertia */
+
+/*
+ * The part of a fit that every process of a parallel fit sees: this
+ * header, then the arrays at its offsets (0: none; off_X 0: the caller's
+ * rows, only where nothing is shared), each MM_KM_ALIGN-aligned, in one
+ * block of size bytes.  The leader writes the pass (op and its arguments)
+ * before the parts run.
+ */
+typedef struct MmKmShm
 {
+	uint64_t	magic;
+	size_t		size;
+	int64_t		n;
+	int64_t		part_rows;		/* rows of each part but the last */
+	int			p;
+	int			k;
+	int			bs;				/* rows per block; part_rows is a multiple */
+	int			nparts;
+	int			ntr;			/* k-means++ candidates per centre */
+	int			op;
+	int			m;				/* centres in Ct and bias */
+	int			cidx;			/* the row of C of CLOSEST and CHOSEN */
+	int			best;			/* CHOSEN: the candidate chosen */
+	double		mx,
+				mc,
+				mv;				/* CHOSEN: mm_km_update_chosen's bound */
+	size_t		off_X,
+				off_mu,
+				off_C,
+				off_Ct,
+				off_bias,
+				off_cand,
+				off_xx,
+				off_cval,
+				off_dist,
+				off_labels,
+				off_psum,
+				off_pcount,
+				off_pval,
+				off_pchanged;
+} MmKmShm;
+
+/* A process's view of one fit: the shared arrays and its own scratch. */
+struct MmKm
+{
+	MmKmShm    *sh;
 	int64_t		n;
 	int			p;
 	int			k;
+	int			bs;				/* rows per block */
+	int			nparts;
+	int64_t		part_rows;
 	const double *X;
 	double	   *mu;				/* p: column means */
-	double		totss;			/* sum over the rows of |x - mu|^2 */
-	int			bs;				/* rows per block */
-	double	   *D;				/* bs*max(k, MM_MAX_TRIALS): -2 x.c */
-	double	   *bias;			/* max(k, MM_MAX_TRIALS): |c|^2 + 2 mu.c */
+	double	   *C;				/* k*p: the centres (centred) */
 	double	   *Ct;				/* p*max(k, MM_MAX_TRIALS): C transposed */
-	double	   *bd;				/* bs: squared distances of a block's rows */
+	double	   *bias;			/* max(k, MM_MAX_TRIALS): |c|^2 + 2 mu.c */
+	int			kernel;			/* 1: mm_km_block_avx2 for m <= MM_KM_KERNEL_M */
+	double	   *cand;			/* MM_MAX_TRIALS*p: k-means++ candidates */
 	double	   *xx;				/* n: |x - mu|^2 of every row (k-means++) */
+	double	   *cval;			/* trials*n: D^2 if each candidate is chosen */
+	double	   *dist;			/* n: k-means++'s D^2, relocation's distances */
+	int32_t    *labels;			/* n */
+	double	   *psum;			/* nparts*k*p: each part's cluster sums */
+	int64_t    *pcount;			/* nparts*k: its cluster counts */
+	double	   *pval;			/* nparts*MM_MAX_TRIALS: its sums of a pass */
+	int64_t    *pchanged;		/* nparts: its labels changed */
+	/* this process's own */
+	double	   *D;				/* bs*max(k, MM_MAX_TRIALS): -2 x.c */
+	double	   *bd;				/* bs: squared distances of a block's rows */
 	double	   *row;			/* p: one centred row */
 	double	   *zero;			/* p zeros */
-	double	   *cand;			/* MM_MAX_TRIALS*p: k-means++ candidates */
-	double	   *cval;			/* trials*n: D^2 if each candidate is chosen */
-	double		munorm;			/* |mu| */
 	const MmProgress *progress;
+	int64_t		blocks;
+	/* the leader's */
+	const MmKMeansPar *par;
+	double		totss;			/* sum over the rows of |x - mu|^2 */
+	double		munorm;			/* |mu| */
 	int			iteration;
 	double		last_loss;
-	int64_t		blocks;
-} MmKm;
+};
 
 /* Call the progress callback. */
 static inline void
@@ -175,8 +255,19 @@ mm_dist2(int p, const double *x, const double *y)
 }
 
 /*
+ * The row stride of Ct for m centres: m for BLAS; for the AVX2 kernel
+ * (m <= MM_KM_KERNEL_M) m rounded up to whole vectors of 4, the extra
+ * columns zero.
+ */
+static inline int
+mm_km_ldc(const MmKm *km, int m)
+{
+	return km->kernel && m <= MM_KM_KERNEL_M ? (m + 3) & ~3 : m;
+}
+
+/*
  * For the m (centred) rows of C: bias[c] = |C_c|^2 + 2 mu.C_c, and C's
- * transpose in km->Ct (p x m) for mm_km_block_gemm.
+ * transpose in km->Ct (p rows of mm_km_ldc) for mm_km_block_gemm.
  */
 static void
 mm_km_prepare(MmKm *km, int m, const double *C, double *bias)
@@ -184,6 +275,9 @@ mm_km_prepare(MmKm *km, int m, const double *C, double *bias)
 	int			c,
 				j;
 
+	int			ld = mm_km_ldc(km, m);
+
+	km->sh->m = m;
 	for (c = 0; c < m; c++)
 	{
 		const double *r = C + (size_t) c * km->p;
@@ -194,11 +288,93 @@ mm_km_prepare(MmKm *km, int m, const double *C, double *bias)
 		{
 			s += r[j] * r[j];
 			t += km->mu[j] * r[j];
-			km->Ct[(size_t) j * m + c] = r[j];
+			km->Ct[(size_t) j * ld + c] = r[j];
 		}
 		bias[c] = s + 2.0 * t;
 	}
+	for (c = m; c < ld; c++)
+		for (j = 0; j < km->p; j++)
+			km->Ct[(size_t) j * ld + c] = 0.0;
 }
+
+#ifdef MM_KM_AVX2
+/*
+ * D (nb x m, row-major) = -2 X Ct for the nb rows of X (p values each)
+ * and m <= MM_KM_KERNEL_M centres, Ct p rows of (m + 3) & ~3 values: per
+ * row one or two vectors of 4 sums, one fused multiply-add per value and
+ * vector in column order; two rows at a time, for independent chains.
+ * For so few centres OpenBLAS's dgemm spends most of its time packing the
+ * rows and scaling D (on CPUs without its small-matrix kernels), and the
+ * pass over the rows is then bound by the memory.  The factor -2 is
+ * exact.
+ */
+__attribute__((target("avx2,fma")))
+static void
+mm_km_block_avx2(int p, int m, const double *Ct, const double *X, int nb, double *D)
+{
+	int			ld = (m + 3) & ~3;
+	__m256d		m2 = _mm256_set1_pd(-2.0);
+	double		out[2 * MM_KM_KERNEL_M];
+	int			i = 0,
+				j;
+
+	for (; i + 2 <= nb; i += 2)
+	{
+		const double *x0 = X + (size_t) i * p,
+				   *x1 = x0 + p;
+		__m256d		a0 = _mm256_setzero_pd(),
+					a1 = _mm256_setzero_pd(),
+					b0 = _mm256_setzero_pd(),
+					b1 = _mm256_setzero_pd();
+
+		if (ld == 4)
+			for (j = 0; j < p; j++)
+			{
+				__m256d		c0 = _mm256_loadu_pd(Ct + (size_t) j * 4);
+
+				a0 = _mm256_fmadd_pd(_mm256_broadcast_sd(x0 + j), c0, a0);
+				b0 = _mm256_fmadd_pd(_mm256_broadcast_sd(x1 + j), c0, b0);
+			}
+		else
+			for (j = 0; j < p; j++)
+			{
+				__m256d		c0 = _mm256_loadu_pd(Ct + (size_t) j * 8),
+							c1 = _mm256_loadu_pd(Ct + (size_t) j * 8 + 4),
+							v0 = _mm256_broadcast_sd(x0 + j),
+							v1 = _mm256_broadcast_sd(x1 + j);
+
+				a0 = _mm256_fmadd_pd(v0, c0, a0);
+				a1 = _mm256_fmadd_pd(v0, c1, a1);
+				b0 = _mm256_fmadd_pd(v1, c0, b0);
+				b1 = _mm256_fmadd_pd(v1, c1, b1);
+			}
+		_mm256_storeu_pd(out, _mm256_mul_pd(a0, m2));
+		_mm256_storeu_pd(out + 4, _mm256_mul_pd(a1, m2));
+		_mm256_storeu_pd(out + MM_KM_KERNEL_M, _mm256_mul_pd(b0, m2));
+		_mm256_storeu_pd(out + MM_KM_KERNEL_M + 4, _mm256_mul_pd(b1, m2));
+		memcpy(D + (size_t) i * m, out, sizeof(double) * m);
+		memcpy(D + (size_t) (i + 1) * m, out + MM_KM_KERNEL_M, sizeof(double) * m);
+	}
+	for (; i < nb; i++)
+	{
+		const double *x0 = X + (size_t) i * p;
+		__m256d		a0 = _mm256_setzero_pd(),
+					a1 = _mm256_setzero_pd();
+
+		for (j = 0; j < p; j++)
+		{
+			__m256d		v0 = _mm256_broadcast_sd(x0 + j);
+
+			a0 = _mm256_fmadd_pd(v0, _mm256_loadu_pd(Ct + (size_t) j * ld), a0);
+			if (ld == 8)
+				a1 = _mm256_fmadd_pd(v0, _mm256_loadu_pd(Ct + (size_t) j * 8 + 4), a1);
+		}
+		_mm256_storeu_pd(out, _mm256_mul_pd(a0, m2));
+		_mm256_storeu_pd(out + 4, _mm256_mul_pd(a1, m2));
+		memcpy(D + (size_t) i * m, out, sizeof(double) * m);
+	}
+}
+#endif
 
 /*
  * km->D = -2 X_b C^T (nb x m, row-major): the nb rows of X from i0, as
@@ -212,6 +388,13 @@ mm_km_prepare(MmKm *km, int m, const double *C, double *bias)
 static inline void
 mm_km_block_gemm(MmKm *km, int64_t i0, int nb, int m)
 {
+#ifdef MM_KM_AVX2
+	if (km->kernel && m <= MM_KM_KERNEL_M)
+	{
+		mm_km_block_avx2(km->p, m, km->Ct, km->X + (size_t) i0 * km->p, nb, km->D);
+		return;
+	}
+#endif
 	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, nb, km->p,
 				-2.0, km->Ct, m, km->X + (size_t) i0 * km->p, km->p, 0.0,
 				km->D, m);
@@ -303,55 +486,120 @@ mm_sort_draws(int m, double *r, int *t)
 	}
 }
 
-/* Set closest[i] = min(closest[i], |x_i - c|^2) (or = when init); the sum. */
-static double
-mm_km_update_closest(MmKm *km, const double *c, double *closest, bool init)
+/* Candidates per k-means++ centre: 2 + floor(log k), at most MM_MAX_TRIALS. */
+static int
+mm_km_trials(int k)
 {
-	double		pot = 0.0;
-	int64_t		i0;
+	int			ntr = 2 + (int) floor(log((double) k));
 
-	for (i0 = 0; i0 < km->n; i0 += km->bs)
+	return ntr < MM_MAX_TRIALS ? ntr : MM_MAX_TRIALS;
+}
+
+/* ---------------------------------------------------------------------
+ * The parts of a pass: rows [i0, end) of one part, block by block.
+ * --------------------------------------------------------------------- */
+
+/* XX: xx[i] = |x_i - mu|^2. */
+static void
+mm_km_xx_part(MmKm *km, int64_t i0, int64_t end)
+{
+	for (; i0 < end; i0 += km->bs)
+	{
+		mm_km_block_direct(km, i0, mm_km_nb(km, i0), km->zero, NULL, km->xx + i0);
+		mm_km_block_done(km);
+	}
+}
+
+/* CLOSEST: dist[i] = |x_i - mu - c|^2, c = C's row cidx; the sum. */
+static double
+mm_km_closest_part(MmKm *km, int64_t i0, int64_t end)
+{
+	const double *c = km->C + (size_t) km->sh->cidx * km->p;
+	double		pot = 0.0;
+
+	for (; i0 < end; i0 += km->bs)
 	{
 		int			nb = mm_km_nb(km, i0);
-		double	   *cl = closest + i0;
+		double	   *cl = km->dist + i0;
 		int			i;
 
-		mm_km_block_direct(km, i0, nb, c, NULL, km->bd);
+		mm_km_block_direct(km, i0, nb, c, NULL, cl);
 		for (i = 0; i < nb; i++)
-		{
-			double		d = km->bd[i];
-
-			if (init || d < cl[i])
-				cl[i] = d;
 			pot += cl[i];
-		}
 		mm_km_block_done(km);
 	}
 	return pot;
 }
 
 /*
- * closest[i] = min(closest[i], |x_i - c|^2) for the candidate c chosen,
- * from its clipped expansions v (cval) where they settle it: mg bounds
- * |v - d| (mm_km_plusplus) with mx = the coefficient of |x - mu|^2 and mc
- * the candidate's constant term; a row for which v - mg >= closest keeps
- * its value, one for which v + mg < closest and v is precise (mg <=
- * MM_KM_PRECISE v) takes v, any other has its distance computed directly.
- * Returns the sum.  Built with MM_KM_ALWAYS_DIRECT (as a unit test builds
- * this file a second time), every row's is computed directly: the
- * reference that test compares with.
+ * CANDS: the potential each of the m candidates (Ct, bias) would leave,
+ * into val[t], and each row's clipped expansion, into cval.
  */
-static double
-mm_km_update_chosen(MmKm *km, const double *c, double *closest, const double *v,
-					double mx, double mc, double mv)
+static void
+mm_km_cands_part(MmKm *km, int64_t i0, int64_t end, double *val)
 {
-	double		pot = 0.0;
-	int64_t		i0;
+	int			ntr = km->sh->m;
+	int			t;
 
-	for (i0 = 0; i0 < km->n; i0 += km->bs)
+	for (t = 0; t < ntr; t++)
+		val[t] = 0.0;
+	for (; i0 < end; i0 += km->bs)
 	{
 		int			nb = mm_km_nb(km, i0);
-		double	   *cl = closest + i0;
+		int			i;
+
+		mm_km_block_gemm(km, i0, nb, ntr);
+		for (i = 0; i < nb; i++)
+		{
+			const double *d = km->D + (size_t) i * ntr;
+			double		xx = km->xx[i0 + i];
+			double		cl = km->dist[i0 + i];
+			double	   *cv = km->cval + i0 + i;
+
+			for (t = 0; t < ntr; t++)
+			{
+				double		v = d[t] + km->bias[t] + xx;
+
+				v = v > 0.0 ? v : 0.0;
+				val[t] += v < cl ? v : cl;
+				cv[(size_t) t * km->n] = v;
+			}
+		}
+		mm_km_block_done(km);
+	}
+}
+
+/*
+ * CHOSEN: dist[i] = min(dist[i], |x_i - c|^2) for the candidate chosen
+ * (C's row cidx), from its clipped expansions v (cval's row best) where
+ * they settle it: mg bounds |v - d| (mm_km_plusplus) with mx = the
+ * coefficient of |x - mu|^2 and mc the candidate's constant term; a row
+ * for which v - mg >= dist keeps its value, one for which v + mg < dist
+ * and v is precise (mg <= MM_KM_PRECISE v) takes v, any other has its
+ * distance computed directly.  Returns the sum.  Built with
+ * MM_KM_ALWAYS_DIRECT (as a unit test builds this file a second time),
+ * every row's is computed directly: the reference that test compares
+ * with.
+ */
+static double
+mm_km_chosen_part(MmKm *km, int64_t i0, int64_t end)
+{
+	const MmKmShm *sh = km->sh;
+	const double *c = km->C + (size_t) sh->cidx * km->p;
+	const double *v = km->cval + (size_t) sh->best * km->n;
+	double		mx = sh->mx,
+				mc = sh->mc,
+				mv = sh->mv;
+	double		pot = 0.0;
+
+	(void) v;
+	(void) mx;
+	(void) mc;
+	(void) mv;
+	for (; i0 < end; i0 += km->bs)
+	{
+		int			nb = mm_km_nb(km, i0);
+		double	   *cl = km->dist + i0;
 		int			i;
 
 		for (i = 0; i < nb; i++)
@@ -378,146 +626,6 @@ mm_km_update_chosen(MmKm *km, const double *c, double *closest, const double *v,
 		mm_km_block_done(km);
 	}
 	return pot;
-}
-
-/* Candidates per k-means++ centre: 2 + floor(log k), at most MM_MAX_TRIALS. */
-static int
-mm_km_trials(int k)
-{
-	int			ntr = 2 + (int) floor(log((double) k));
-
-	return ntr < MM_MAX_TRIALS ? ntr : MM_MAX_TRIALS;
-}
-
-/* Greedy k-means++ seeds into C (centred). */
-static void
-mm_km_plusplus(MmKm *km, MmRng *rng, double *C, double *closest)
-{
-	int			p = km->p;
-	int			k = km->k;
-	int			ntr = mm_km_trials(k);
-	double		draws[MM_MAX_TRIALS];
-	int			trial[MM_MAX_TRIALS];
-	int64_t		cand[MM_MAX_TRIALS];
-	double		cpot[MM_MAX_TRIALS];
-	double		mb[MM_MAX_TRIALS];
-	double		bias[MM_MAX_TRIALS];
-	double	   *cbuf = km->cand;
-	double		pot;
-	int64_t		first;
-	int			c,
-				j,
-				t;
-
-	/*
-	 * A row's expansion v (clipped at 0) and its direct distance d to a
-	 * candidate c differ by at most mg = (4p + 32) u (3|x - mu|^2 + 2|c|^2 +
-	 * 4|mu||c| + 2v) + (p + 8) DBL_MIN, u = 2^-53 the unit roundoff: over
-	 * twice what the rounding errors of the expansion's dot products and
-	 * sums and of the direct sum add up to, with |x| bounded by |x - mu| +
-	 * |mu| and then 2|x - mu||c| by |x - mu|^2 + |c|^2; the DBL_MIN terms
-	 * cover underflow.
-	 */
-	double		g = (4.0 * p + 32.0) * (DBL_EPSILON / 2.0);
-	double		tiny = (p + 8.0) * DBL_MIN;
-
-	first = (int64_t) mm_rng_below(rng, (uint64_t) km->n);
-	mm_km_row(km, first, C);
-	pot = mm_km_update_closest(km, C, closest, true);
-
-	for (c = 1; c < k; c++)
-	{
-		double		cum = 0.0;
-		int			next = 0;
-		int64_t		i0;
-		int			best;
-
-		for (t = 0; t < ntr; t++)
-		{
-			draws[t] = mm_rng_uniform(rng) * pot;
-			trial[t] = t;
-			cand[t] = km->n - 1;
-		}
-		mm_sort_draws(ntr, draws, trial);
-		/* the first row whose running sum exceeds each draw */
-		for (i0 = 0; i0 < km->n && next < ntr; i0++)
-		{
-			cum += closest[i0];
-			while (next < ntr && draws[next] < cum)
-				cand[trial[next++]] = i0;
-		}
-
-		/*
-		 * The potential each candidate would leave, all in one pass, and
-		 * each row's clipped expansion (cval), for mm_km_update_chosen.
-		 */
-		for (t = 0; t < ntr; t++)
-		{
-			const double *r = cbuf + (size_t) t * p;
-			double		cc = 0.0;
-
-			mm_km_row(km, cand[t], cbuf + (size_t) t * p);
-			for (j = 0; j < p; j++)
-				cc += r[j] * r[j];
-			cpot[t] = 0.0;
-			mb[t] = g * (2.0 * cc + 4.0 * km->munorm * sqrt(cc)) + tiny;
-		}
-		mm_km_prepare(km, ntr, cbuf, bias);
-		for (i0 = 0; i0 < km->n; i0 += km->bs)
-		{
-			int			nb = mm_km_nb(km, i0);
-			int			i;
-
-			mm_km_block_gemm(km, i0, nb, ntr);
-			for (i = 0; i < nb; i++)
-			{
-				const double *d = km->D + (size_t) i * ntr;
-				double		xx = km->xx[i0 + i];
-				double		cl = closest[i0 + i];
-				double	   *cv = km->cval + i0 + i;
-
-				for (t = 0; t < ntr; t++)
-				{
-					double		v = d[t] + bias[t] + xx;
-
-					v = v > 0.0 ? v : 0.0;
-					cpot[t] += v < cl ? v : cl;
-					cv[(size_t) t * km->n] = v;
-				}
-			}
-			mm_km_block_done(km);
-		}
-		best = 0;
-		for (t = 1; t < ntr; t++)
-			if (cpot[t] < cpot[best])
-				best = t;
-		memcpy(C + (size_t) c * p, cbuf + (size_t) best * p, sizeof(double) * p);
-		pot = mm_km_update_chosen(km, C + (size_t) c * p, closest,
-								  km->cval + (size_t) best * km->n,
-								  3.0 * g, mb[best], 2.0 * g);
-		km->last_loss = pot;
-		mm_km_tick(km);
-	}
-}
-
-/* k distinct random rows into C (centred); idx holds n int64. */
-static void
-mm_km_random(MmKm *km, MmRng *rng, double *C, int64_t *idx)
-{
-	int64_t		i;
-	int			c;
-
-	for (i = 0; i < km->n; i++)
-		idx[i] = i;
-	for (c = 0; c < km->k; c++)
-	{
-		int64_t		t = c + (int64_t) mm_rng_below(rng, (uint64_t) (km->n - c));
-		int64_t		tmp = idx[c];
-
-		idx[c] = idx[t];
-		idx[t] = tmp;
-		mm_km_row(km, idx[c], C + (size_t) c * km->p);
-	}
 }
 
 /*
@@ -594,15 +702,16 @@ mm_km_prefetch(const char *from, const char *to)
 }
 
 /*
- * One assignment pass, one dgemm per block and one sweep over its rows:
- * the nearest centre (the lowest index minimising |c|^2 + 2 mu.c - 2 x.c),
- * the label, the cluster count and the sum of the centred row.  Returns
- * the number of labels that changed and in *pot the total squared
- * distance by the expansion (for the progress callback only).
+ * ASSIGN: one dgemm per block and one sweep over its rows: the nearest
+ * centre (the lowest index minimising |c|^2 + 2 mu.c - 2 x.c), the label,
+ * the cluster count and the sum of the centred row, into the part's sums
+ * and counts.  Returns the number of labels that changed and in *pot the
+ * total squared distance by the expansion less the rows' |x - mu|^2 (for
+ * the progress callback only).
  */
 static int64_t
-mm_km_assign(MmKm *km, const double *C, int32_t *labels, double *sums,
-			 int64_t *counts, double *pot)
+mm_km_assign_part(MmKm *km, int64_t i0, int64_t end, double *sums,
+				  int64_t *counts, double *pot)
 {
 	int			p = km->p;
 	int			k = km->k;
@@ -610,23 +719,21 @@ mm_km_assign(MmKm *km, const double *C, int32_t *labels, double *sums,
 	const double *bias = km->bias;
 	int64_t		changed = 0;
 	double		tot = 0.0;
-	int64_t		i0;
 
-	mm_km_prepare(km, k, C, km->bias);
 	memset(sums, 0, sizeof(double) * (size_t) k * p);
 	memset(counts, 0, sizeof(int64_t) * k);
-	for (i0 = 0; i0 < km->n; i0 += km->bs)
+	for (; i0 < end; i0 += km->bs)
 	{
 		int			nb = mm_km_nb(km, i0);
 		const double *x = km->X + (size_t) i0 * p;
-		int32_t    *lab = labels + i0;
+		int32_t    *lab = km->labels + i0;
 		int			nxt;
 		const char *pf,
 				   *pfend;
 		int			i;
 
-		/* the next block is fetched while this one is summed */
-		nxt = i0 + nb < km->n ? mm_km_nb(km, i0 + nb) : 0;
+		/* the next block of the part is fetched while this one is summed */
+		nxt = i0 + nb < end ? mm_km_nb(km, i0 + nb) : 0;
 		pf = (const char *) (x + (size_t) nb * p);
 		pfend = pf + sizeof(double) * (size_t) nxt * p;
 		mm_km_block_gemm(km, i0, nb, k);
@@ -677,20 +784,304 @@ mm_km_assign(MmKm *km, const double *C, int32_t *labels, double *sums,
 		}
 		mm_km_block_done(km);
 	}
-	*pot = km->totss + tot;
+	*pot = tot;
+	return changed;
+}
+
+/* INERTIA: labels of the nearest centres, and the sum of the exact D^2. */
+static double
+mm_km_inertia_part(MmKm *km, int64_t i0, int64_t end)
+{
+	int			k = km->k;
+	double		tot = 0.0;
+
+	for (; i0 < end; i0 += km->bs)
+	{
+		int			nb = mm_km_nb(km, i0);
+		int32_t    *lab = km->labels + i0;
+		int			i;
+
+		mm_km_block_gemm(km, i0, nb, k);
+		for (i = 0; i < nb; i++)
+		{
+			double		bv;
+
+			lab[i] = mm_km_argmin(k, km->D + (size_t) i * k, km->bias, &bv);
+		}
+		mm_km_block_direct(km, i0, nb, km->C, lab, km->bd);
+		for (i = 0; i < nb; i++)
+			tot += km->bd[i];
+		mm_km_block_done(km);
+	}
+	return tot;
+}
+
+/* Do part number part of the pass the leader set (see mm_core.h). */
+void
+mm_kmeans_part(MmKm *km, int part)
+{
+	int64_t		i0 = (int64_t) part * km->part_rows;
+	int64_t		end = i0 + km->part_rows < km->n ? i0 + km->part_rows : km->n;
+	double	   *val = km->pval + (size_t) part * MM_MAX_TRIALS;
+
+	if (part < 0 || part >= km->nparts)
+		return;
+	switch (km->sh->op)
+	{
+		case MM_KM_OP_XX:
+			mm_km_xx_part(km, i0, end);
+			break;
+		case MM_KM_OP_CLOSEST:
+			val[0] = mm_km_closest_part(km, i0, end);
+			break;
+		case MM_KM_OP_CANDS:
+			mm_km_cands_part(km, i0, end, val);
+			break;
+		case MM_KM_OP_CHOSEN:
+			val[0] = mm_km_chosen_part(km, i0, end);
+			break;
+		case MM_KM_OP_ASSIGN:
+			km->pchanged[part] =
+				mm_km_assign_part(km, i0, end,
+								  km->psum + (size_t) part * km->k * km->p,
+								  km->pcount + (size_t) part * km->k, &val[0]);
+			break;
+		case MM_KM_OP_INERTIA:
+			val[0] = mm_km_inertia_part(km, i0, end);
+			break;
+	}
+}
+
+/* The parts of this fit's passes. */
+int
+mm_kmeans_nparts(const MmKm *km)
+{
+	return km->nparts;
+}
+
+/*
+ * Run a pass of op over every part: in this process, in order, or through
+ * the caller's run (which has the parts done by whichever processes, in
+ * any order).  The parts write only their own rows and slots, and their
+ * results are combined in part order afterwards, so the bits do not depend
+ * on who did which part.
+ */
+static void
+mm_km_pass(MmKm *km, int op)
+{
+	int			part;
+
+	km->sh->op = op;
+	if (km->par != NULL && km->par->run != NULL)
+		km->par->run(km->par->arg, km);
+	else
+		for (part = 0; part < km->nparts; part++)
+			mm_kmeans_part(km, part);
+}
+
+/* The parts' values t of the last pass, summed in part order. */
+static double
+mm_km_sum_parts(const MmKm *km, int t)
+{
+	double		s = 0.0;
+	int			part;
+
+	for (part = 0; part < km->nparts; part++)
+		s += km->pval[(size_t) part * MM_MAX_TRIALS + t];
+	return s;
+}
+
+/*
+ * For each of the ntr draws (ascending, trial numbers in trial), the
+ * first row whose running sum of dist exceeds it, into cand[trial]: part
+ * by part, the running sum the sum of the earlier parts' sums (in the
+ * order mm_km_sum_parts adds them) plus the running sum within the part
+ * (in the order the part added them), so that it reaches the potential
+ * exactly at the last row.
+ */
+static void
+mm_km_find_draws(const MmKm *km, const double *draws, const int *trial,
+				 int ntr, int64_t *cand)
+{
+	double		base = 0.0;
+	int			next = 0;
+	int			part;
+
+	for (part = 0; part < km->nparts && next < ntr; part++)
+	{
+		double		end = base + km->pval[(size_t) part * MM_MAX_TRIALS];
+
+		if (draws[next] < end)
+		{
+			int64_t		i = (int64_t) part * km->part_rows;
+			int64_t		last = i + km->part_rows < km->n ? i + km->part_rows : km->n;
+			double		inner = 0.0;
+
+			for (; i < last && next < ntr; i++)
+			{
+				double		cum;
+
+				inner += km->dist[i];
+				cum = base + inner;
+				while (next < ntr && draws[next] < cum)
+					cand[trial[next++]] = i;
+			}
+		}
+		base = end;
+	}
+}
+
+/* Greedy k-means++ seeds into km->C (centred); D^2 into km->dist. */
+static void
+mm_km_plusplus(MmKm *km, MmRng *rng)
+{
+	int			p = km->p;
+	int			k = km->k;
+	int			ntr = mm_km_trials(k);
+	double		draws[MM_MAX_TRIALS];
+	int			trial[MM_MAX_TRIALS];
+	int64_t		cand[MM_MAX_TRIALS];
+	double		cpot[MM_MAX_TRIALS];
+	double		mb[MM_MAX_TRIALS];
+	double	   *cbuf = km->cand;
+	double		pot;
+	int64_t		first;
+	int			c,
+				j,
+				t;
+
+	/*
+	 * A row's expansion v (clipped at 0) and its direct distance d to a
+	 * candidate c differ by at most mg = (4p + 32) u (3|x - mu|^2 + 2|c|^2 +
+	 * 4|mu||c| + 2v) + (p + 8) DBL_MIN, u = 2^-53 the unit roundoff: over
+	 * twice what the rounding errors of the expansion's dot products and
+	 * sums and of the direct sum add up to, with |x| bounded by |x - mu| +
+	 * |mu| and then 2|x - mu||c| by |x - mu|^2 + |c|^2; the DBL_MIN terms
+	 * cover underflow.
+	 */
+	double		g = (4.0 * p + 32.0) * (DBL_EPSILON / 2.0);
+	double		tiny = (p + 8.0) * DBL_MIN;
+
+	first = (int64_t) mm_rng_below(rng, (uint64_t) km->n);
+	mm_km_row(km, first, km->C);
+	km->sh->cidx = 0;
+	mm_km_pass(km, MM_KM_OP_CLOSEST);
+	pot = mm_km_sum_parts(km, 0);
+
+	for (c = 1; c < k; c++)
+	{
+		int			best;
+
+		for (t = 0; t < ntr; t++)
+		{
+			draws[t] = mm_rng_uniform(rng) * pot;
+			trial[t] = t;
+			cand[t] = km->n - 1;
+		}
+		mm_sort_draws(ntr, draws, trial);
+		mm_km_find_draws(km, draws, trial, ntr, cand);
+
+		/*
+		 * The potential each candidate would leave, all in one pass, and
+		 * each row's clipped expansion (cval), for the CHOSEN pass.
+		 */
+		for (t = 0; t < ntr; t++)
+		{
+			const double *r = cbuf + (size_t) t * p;
+			double		cc = 0.0;
+
+			mm_km_row(km, cand[t], cbuf + (size_t) t * p);
+			for (j = 0; j < p; j++)
+				cc += r[j] * r[j];
+			mb[t] = g * (2.0 * cc + 4.0 * km->munorm * sqrt(cc)) + tiny;
+		}
+		mm_km_prepare(km, ntr, cbuf, km->bias);
+		mm_km_pass(km, MM_KM_OP_CANDS);
+		for (t = 0; t < ntr; t++)
+			cpot[t] = mm_km_sum_parts(km, t);
+		best = 0;
+		for (t = 1; t < ntr; t++)
+			if (cpot[t] < cpot[best])
+				best = t;
+		memcpy(km->C + (size_t) c * p, cbuf + (size_t) best * p, sizeof(double) * p);
+		km->sh->cidx = c;
+		km->sh->best = best;
+		km->sh->mx = 3.0 * g;
+		km->sh->mc = mb[best];
+		km->sh->mv = 2.0 * g;
+		mm_km_pass(km, MM_KM_OP_CHOSEN);
+		pot = mm_km_sum_parts(km, 0);
+		km->last_loss = pot;
+		mm_km_tick(km);
+	}
+}
+
+/* k distinct random rows into km->C (centred); idx holds n int64. */
+static void
+mm_km_random(MmKm *km, MmRng *rng, int64_t *idx)
+{
+	int64_t		i;
+	int			c;
+
+	for (i = 0; i < km->n; i++)
+		idx[i] = i;
+	for (c = 0; c < km->k; c++)
+	{
+		int64_t		t = c + (int64_t) mm_rng_below(rng, (uint64_t) (km->n - c));
+		int64_t		tmp = idx[c];
+
+		idx[c] = idx[t];
+		idx[t] = tmp;
+		mm_km_row(km, idx[c], km->C + (size_t) c * km->p);
+	}
+}
+
+/*
+ * One assignment pass to km->C: the labels, and the parts' cluster sums
+ * and counts added up in part order into sums and counts.  Returns the
+ * number of labels that changed and in *pot the total squared distance by
+ * the expansion (for the progress callback only).
+ */
+static int64_t
+mm_km_assign(MmKm *km, double *sums, int64_t *counts, double *pot)
+{
+	size_t		kp = (size_t) km->k * km->p;
+	int64_t		changed = 0;
+	int			part;
+	size_t		j;
+
+	mm_km_prepare(km, km->k, km->C, km->bias);
+	mm_km_pass(km, MM_KM_OP_ASSIGN);
+	memcpy(sums, km->psum, sizeof(double) * kp);
+	memcpy(counts, km->pcount, sizeof(int64_t) * km->k);
+	for (part = 1; part < km->nparts; part++)
+	{
+		const double *ps = km->psum + (size_t) part * kp;
+		const int64_t *pc = km->pcount + (size_t) part * km->k;
+
+		for (j = 0; j < kp; j++)
+			sums[j] += ps[j];
+		for (j = 0; j < (size_t) km->k; j++)
+			counts[j] += pc[j];
+	}
+	for (part = 0; part < km->nparts; part++)
+		changed += km->pchanged[part];
+	*pot = km->totss + mm_km_sum_parts(km, 0);
 	return changed;
 }
 
 /*
  * Re-seed empty clusters with the farthest rows (see the file comment);
- * C holds the centres the rows were assigned to, dist is scratch for n
- * squared distances, computed directly, only when a cluster is empty.
+ * km->C holds the centres the rows were assigned to; km->dist takes the
+ * rows' squared distances, computed directly, only when a cluster is
+ * empty.
  */
 static void
-mm_km_relocate(MmKm *km, const double *C, const int32_t *labels, double *dist,
-			   double *sums, int64_t *counts)
+mm_km_relocate(MmKm *km, double *sums, int64_t *counts)
 {
 	int			p = km->p;
+	const int32_t *labels = km->labels;
+	double	   *dist = km->dist;
 	int64_t		i0;
 	int			c,
 				j;
@@ -701,7 +1092,7 @@ mm_km_relocate(MmKm *km, const double *C, const int32_t *labels, double *dist,
 	if (c == km->k)
 		return;
 	for (i0 = 0; i0 < km->n; i0 += km->bs)
-		mm_km_block_direct(km, i0, mm_km_nb(km, i0), C, labels + i0, dist + i0);
+		mm_km_block_direct(km, i0, mm_km_nb(km, i0), km->C, labels + i0, dist + i0);
 
 	for (c = 0; c < km->k; c++)
 	{
@@ -730,62 +1121,28 @@ mm_km_relocate(MmKm *km, const double *C, const int32_t *labels, double *dist,
 	}
 }
 
-/* Final assignment to C: labels and the exact inertia. */
+/* Final assignment to km->C: labels and the exact inertia. */
 static double
-mm_km_inertia(MmKm *km, const double *C, int32_t *labels)
+mm_km_inertia(MmKm *km)
 {
-	int			k = km->k;
-	double		tot = 0.0;
-	int64_t		i0;
-
-	mm_km_prepare(km, k, C, km->bias);
-	for (i0 = 0; i0 < km->n; i0 += km->bs)
-	{
-		int			nb = mm_km_nb(km, i0);
-		int32_t    *lab = labels + i0;
-		int			i,
-					c;
-
-		mm_km_block_gemm(km, i0, nb, k);
-		for (i = 0; i < nb; i++)
-		{
-			const double *d = km->D + (size_t) i * k;
-			double		bv = d[0] + km->bias[0];
-			int			best = 0;
-
-			for (c = 1; c < k; c++)
-			{
-				double		v = d[c] + km->bias[c];
-
-				if (v < bv)
-				{
-					bv = v;
-					best = c;
-				}
-			}
-			lab[i] = best;
-		}
-		mm_km_block_direct(km, i0, nb, C, lab, km->bd);
-		for (i = 0; i < nb; i++)
-			tot += km->bd[i];
-		mm_km_block_done(km);
-	}
-	return tot;
+	mm_km_prepare(km, km->k, km->C, km->bias);
+	mm_km_pass(km, MM_KM_OP_INERTIA);
+	return mm_km_sum_parts(km, 0);
 }
 
-/* One run of Lloyd's algorithm from the centres in C; returns the inertia. */
+/* One run of Lloyd's algorithm from the centres in km->C; the inertia. */
 static double
-mm_km_lloyd(MmKm *km, const MmKMeansParams *params, double tol_abs, double *C,
-			int32_t *labels, double *dist, double *sums, int64_t *counts,
-			int *iterations)
+mm_km_lloyd(MmKm *km, const MmKMeansParams *params, double tol_abs,
+			double *sums, int64_t *counts, int *iterations)
 {
 	int			p = km->p;
 	int			k = km->k;
+	double	   *C = km->C;
 	int64_t		i;
 	int			it;
 
 	for (i = 0; i < km->n; i++)
-		labels[i] = -1;
+		km->labels[i] = -1;
 	for (it = 1; it <= params->max_iter; it++)
 	{
 		double		pot;
@@ -795,8 +1152,8 @@ mm_km_lloyd(MmKm *km, const MmKMeansParams *params, double tol_abs, double *C,
 					j;
 
 		km->iteration = it;
-		changed = mm_km_assign(km, C, labels, sums, counts, &pot);
-		mm_km_relocate(km, C, labels, dist, sums, counts);
+		changed = mm_km_assign(km, sums, counts, &pot);
+		mm_km_relocate(km, sums, counts);
 		for (c = 0; c < k; c++)
 		{
 			double		inv = counts[c] > 0 ? 1.0 / (double) counts[c] : 0.0;
@@ -817,32 +1174,214 @@ mm_km_lloyd(MmKm *km, const MmKMeansParams *params, double tol_abs, double *C,
 		if (changed == 0 || shift <= tol_abs)
 			break;
 	}
-	return mm_km_inertia(km, C, labels);
+	return mm_km_inertia(km);
 }
 
-/* Fit k-means; see mm_core.h and the file comment. */
+/* ---------------------------------------------------------------------
+ * The shared block
+ * --------------------------------------------------------------------- */
+
+/* Reserve count elements of size bytes at *off (0 for none); false on overflow. */
+static bool
+mm_km_reserve(size_t *size, size_t count, size_t elem, size_t *off)
+{
+	size_t		len;
+
+	*off = 0;
+	if (count == 0)
+		return true;
+	if (!mm_mul_size(count, elem, &len) ||
+		!mm_add_size(len, MM_KM_ALIGN - 1, &len))
+		return false;
+	len &= ~(size_t) (MM_KM_ALIGN - 1);
+	*off = *size;
+	return mm_add_size(*size, len, size);
+}
+
+/*
+ * The layout of a fit of n rows of p values with params into h: blocks,
+ * parts and offsets (the rows inside when rows).  The parts are runs of
+ * whole blocks, at most MM_KM_PARTS of them, fewer where their cluster
+ * sums would pass MM_KM_PART_DOUBLES.  Returns false when too large.
+ */
+static bool
+mm_km_layout(int64_t n, int p, const MmKMeansParams *params, bool rows, MmKmShm *h)
+{
+	int			k = params->k;
+	int			m = k > p ? k : p;
+	int			mt = k > MM_MAX_TRIALS ? k : MM_MAX_TRIALS;
+	bool		plus = params->init == 0 && k > 1;
+	int64_t		nblocks,
+				per,
+				maxparts;
+	size_t		kp,
+				size;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = MM_KM_MAGIC;
+	h->n = n;
+	h->p = p;
+	h->k = k;
+	h->ntr = mm_km_trials(k);
+	h->bs = MM_BLOCK_DOUBLES / m;
+	if (h->bs > MM_BLOCK_ROWS)
+		h->bs = MM_BLOCK_ROWS;
+	if (h->bs < 1)
+		h->bs = 1;
+	if (h->bs > n)
+		h->bs = (int) n;
+	if (!mm_mul_size((size_t) k, (size_t) p, &kp))
+		return false;
+	nblocks = (n + h->bs - 1) / h->bs;
+	per = (nblocks + MM_KM_PARTS - 1) / MM_KM_PARTS;
+	maxparts = (int64_t) (MM_KM_PART_DOUBLES / (kp + (size_t) k));
+	if (maxparts < 1)
+		maxparts = 1;
+	if ((nblocks + per - 1) / per > maxparts)
+		per = (nblocks + maxparts - 1) / maxparts;
+	h->part_rows = per * h->bs;
+	h->nparts = (int) ((nblocks + per - 1) / per);
+
+	size = (sizeof(MmKmShm) + MM_KM_ALIGN - 1) & ~(size_t) (MM_KM_ALIGN - 1);
+	return mm_km_reserve(&size, rows ? (size_t) n * p : 0, sizeof(double), &h->off_X) &&
+		mm_km_reserve(&size, (size_t) p, sizeof(double), &h->off_mu) &&
+		mm_km_reserve(&size, kp, sizeof(double), &h->off_C) &&
+		mm_km_reserve(&size, (size_t) mt * p, sizeof(double), &h->off_Ct) &&
+		mm_km_reserve(&size, (size_t) mt, sizeof(double), &h->off_bias) &&
+		mm_km_reserve(&size, (size_t) MM_MAX_TRIALS * p, sizeof(double), &h->off_cand) &&
+		mm_km_reserve(&size, plus ? (size_t) n : 0, sizeof(double), &h->off_xx) &&
+		mm_km_reserve(&size, plus ? (size_t) n * h->ntr : 0, sizeof(double), &h->off_cval) &&
+		mm_km_reserve(&size, (size_t) n, sizeof(double), &h->off_dist) &&
+		mm_km_reserve(&size, (size_t) n, sizeof(int32_t), &h->off_labels) &&
+		mm_km_reserve(&size, (size_t) h->nparts * kp, sizeof(double), &h->off_psum) &&
+		mm_km_reserve(&size, (size_t) h->nparts * k, sizeof(int64_t), &h->off_pcount) &&
+		mm_km_reserve(&size, (size_t) h->nparts * MM_MAX_TRIALS, sizeof(double), &h->off_pval) &&
+		mm_km_reserve(&size, (size_t) h->nparts, sizeof(int64_t), &h->off_pchanged) &&
+		(h->size = size) > 0;
+}
+
+#define MM_KM_AT(sh, off, type) ((off) != 0 ? (type *) ((char *) (sh) + (off)) : NULL)
+
+/*
+ * A view of the block sh (laid out by mm_km_layout) into km, with this
+ * process's scratch from a; X is the caller's rows when they are not in
+ * the block.
+ */
+static void
+mm_km_view(MmKm *km, MmKmShm *sh, const double *X, const MmProgress *progress,
+		   const MmAlloc *a)
+{
+	int			mt = sh->k > MM_MAX_TRIALS ? sh->k : MM_MAX_TRIALS;
+
+	memset(km, 0, sizeof(*km));
+	km->sh = sh;
+	km->n = sh->n;
+	km->p = sh->p;
+	km->k = sh->k;
+	km->bs = sh->bs;
+	km->nparts = sh->nparts;
+	km->part_rows = sh->part_rows;
+	km->X = sh->off_X != 0 ? MM_KM_AT(sh, sh->off_X, const double) : X;
+	km->mu = MM_KM_AT(sh, sh->off_mu, double);
+	km->C = MM_KM_AT(sh, sh->off_C, double);
+	km->Ct = MM_KM_AT(sh, sh->off_Ct, double);
+	km->bias = MM_KM_AT(sh, sh->off_bias, double);
+	km->cand = MM_KM_AT(sh, sh->off_cand, double);
+	km->xx = MM_KM_AT(sh, sh->off_xx, double);
+	km->cval = MM_KM_AT(sh, sh->off_cval, double);
+	km->dist = MM_KM_AT(sh, sh->off_dist, double);
+	km->labels = MM_KM_AT(sh, sh->off_labels, int32_t);
+	km->psum = MM_KM_AT(sh, sh->off_psum, double);
+	km->pcount = MM_KM_AT(sh, sh->off_pcount, int64_t);
+	km->pval = MM_KM_AT(sh, sh->off_pval, double);
+	km->pchanged = MM_KM_AT(sh, sh->off_pchanged, int64_t);
+	km->D = mm_alloc0(a, sizeof(double) * (size_t) km->bs * mt);
+	km->bd = mm_alloc0(a, sizeof(double) * (size_t) km->bs);
+	km->row = mm_alloc0(a, sizeof(double) * km->p);
+	km->zero = mm_alloc0(a, sizeof(double) * km->p);
+	km->progress = progress;
+#ifdef MM_KM_AVX2
+	if (mm_kmeans_avx2 < 0)
+		mm_kmeans_avx2 = mm_cpu_avx2();
+	km->kernel = mm_kmeans_avx2;
+#endif
+}
+
+/* Bytes of the shared block of a parallel fit (0: too large). */
+size_t
+mm_kmeans_shared_size(int64_t n, int p, const MmKMeansParams *params)
+{
+	MmKmShm		h;
+
+	if (params == NULL || n < 1 || p < 1 || params->k < 1 || params->k > n ||
+		!mm_km_layout(n, p, params, true, &h))
+		return 0;
+	return h.size;
+}
+
+/* The parts of a fit of n rows of p values with params (0: invalid). */
+int
+mm_kmeans_parts_of(int64_t n, int p, const MmKMeansParams *params)
+{
+	MmKmShm		h;
+
+	if (params == NULL || n < 1 || p < 1 || params->k < 1 || params->k > n ||
+		!mm_km_layout(n, p, params, false, &h))
+		return 0;
+	return h.nparts;
+}
+
+/*
+ * Lay out the shared block shm (mm_kmeans_shared_size bytes) for a fit of
+ * n rows of p values with params, before any process attaches to it.
+ */
+bool
+mm_kmeans_shared_init(void *shm, int64_t n, int p, const MmKMeansParams *params)
+{
+	MmKmShm		h;
+
+	if (shm == NULL || mm_kmeans_shared_size(n, p, params) == 0 ||
+		!mm_km_layout(n, p, params, true, &h))
+		return false;
+	memcpy(shm, &h, sizeof(h));
+	return true;
+}
+
+/* A process's view of the shared block shm (NULL if it is not one). */
+MmKm *
+mm_kmeans_attach(void *shm, const MmProgress *progress, const MmAlloc *a)
+{
+	MmKmShm    *sh = shm;
+	MmKm	   *km;
+
+	if (sh == NULL || sh->magic != MM_KM_MAGIC || sh->off_X == 0)
+		return NULL;
+	km = mm_alloc0(a, sizeof(MmKm));
+	mm_km_view(km, sh, NULL, progress, a);
+	return km;
+}
+
+/* Fit k-means, its passes run by par (or here when NULL); see mm_core.h. */
 MmStatus
-mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
-			  double *centers, MmKMeansInfo *info, const MmProgress *progress,
-			  const MmAlloc *a, MmErr *err)
+mm_kmeans_fit_par(int64_t n, int p, const double *X, const MmKMeansParams *params,
+				  double *centers, MmKMeansInfo *info, const MmProgress *progress,
+				  const MmAlloc *a, const MmKMeansPar *par, MmErr *err)
 {
 	MmKm		km;
+	MmKmShm    *sh;
+	MmKmShm		h;
 	MmRng		master;
 	size_t		kp;
 	size_t		sz;
-	double	   *C;
 	double	   *best_C;
 	double	   *sums;
 	int64_t    *counts;
-	int32_t    *labels;
-	double	   *dist;
 	int64_t    *idx = NULL;
 	double	   *var;
 	double		tol_abs = 0.0;
 	double		best_inertia = INFINITY;
 	int			best_iter = 0;
 	int			run;
-	int			m;
 	int64_t		i;
 	int			j;
 	MmStatus	st;
@@ -886,35 +1425,40 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 	}
 	if (!mm_mul_size((size_t) params->k, (size_t) p, &kp) ||
 		!mm_mul_size(kp, sizeof(double), &sz) ||
-		!mm_mul_size((size_t) n, sizeof(double), &sz))
+		!mm_mul_size((size_t) n, sizeof(double), &sz) ||
+		!mm_km_layout(n, p, params, par != NULL, &h))
 	{
 		mm_err_set(err, "k-means problem too large");
 		return MM_ELIMIT;
 	}
 
-	memset(&km, 0, sizeof(km));
-	km.n = n;
-	km.p = p;
-	km.k = params->k;
-	km.X = X;
-	km.progress = progress;
-	m = params->k > p ? params->k : p;
-	km.bs = MM_BLOCK_DOUBLES / m;
-	if (km.bs > MM_BLOCK_ROWS)
-		km.bs = MM_BLOCK_ROWS;
-	if (km.bs < 1)
-		km.bs = 1;
-	if (km.bs > n)
-		km.bs = (int) n;
+	/* the shared block: the caller's, laid out by mm_kmeans_shared_init */
+	if (par != NULL)
+	{
+		sh = par->shm;
+		if (sh == NULL || memcmp(sh, &h, sizeof(h)) != 0)
+		{
+			mm_err_set(err, "k-means: the shared block was not laid out for this fit");
+			return MM_EINVAL;
+		}
+	}
+	else
+	{
+		sh = mm_alloc0(a, h.size);
+		memcpy(sh, &h, sizeof(h));
+	}
+	mm_km_view(&km, sh, X, progress, a);
+	km.par = par;
+	if (par != NULL)
+		memcpy((double *) km.X, X, sizeof(double) * (size_t) n * p);
 
 	/* column means and variances (two passes); finiteness */
-	km.mu = mm_alloc0(a, sizeof(double) * p);
 	var = mm_alloc0(a, sizeof(double) * p);
-	if ((st = mm_column_means("k-means", n, p, X, km.mu, err)) != MM_OK)
+	if ((st = mm_column_means("k-means", n, p, km.X, km.mu, err)) != MM_OK)
 		return st;
 	for (i = 0; i < n; i++)
 	{
-		const double *x = X + (size_t) i * p;
+		const double *x = km.X + (size_t) i * p;
 
 		for (j = 0; j < p; j++)
 		{
@@ -934,29 +1478,15 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 		tol_abs = params->tol * (s / p);
 	}
 
-	m = params->k > MM_MAX_TRIALS ? params->k : MM_MAX_TRIALS;
-	km.D = mm_alloc0(a, sizeof(double) * (size_t) km.bs * m);
-	km.bias = mm_alloc0(a, sizeof(double) * m);
-	km.Ct = mm_alloc0(a, sizeof(double) * (size_t) m * p);
-	km.bd = mm_alloc0(a, sizeof(double) * (size_t) km.bs);
-	km.row = mm_alloc0(a, sizeof(double) * p);
-	km.zero = mm_alloc0(a, sizeof(double) * p);
-	km.cand = mm_alloc0(a, sizeof(double) * MM_MAX_TRIALS * p);
-	C = mm_alloc0(a, sizeof(double) * kp);
 	best_C = mm_alloc0(a, sizeof(double) * kp);
 	sums = mm_alloc0(a, sizeof(double) * kp);
 	counts = mm_alloc0(a, sizeof(int64_t) * params->k);
-	labels = mm_alloc0(a, sizeof(int32_t) * (size_t) n);
-	dist = mm_alloc0(a, sizeof(double) * (size_t) n);
 	if (params->init == 1)
 		idx = mm_alloc0(a, sizeof(int64_t) * (size_t) n);
 	else if (params->k > 1)
 	{
 		/* every candidate round of every run scores with |x - mu|^2: once */
-		km.xx = mm_alloc0(a, sizeof(double) * (size_t) n);
-		for (i = 0; i < n; i += km.bs)
-			mm_km_block_direct(&km, i, mm_km_nb(&km, i), km.zero, NULL, km.xx + i);
-		km.cval = mm_alloc0(a, sizeof(double) * (size_t) n * mm_km_trials(params->k));
+		mm_km_pass(&km, MM_KM_OP_XX);
 		for (j = 0; j < p; j++)
 			km.munorm += km.mu[j] * km.mu[j];
 		km.munorm = sqrt(km.munorm);
@@ -972,16 +1502,15 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 		mm_rng_seed(&rng, mm_rng_next(&master));
 		km.iteration = 0;
 		if (params->init == 0)
-			mm_km_plusplus(&km, &rng, C, dist);
+			mm_km_plusplus(&km, &rng);
 		else
-			mm_km_random(&km, &rng, C, idx);
-		inertia = mm_km_lloyd(&km, params, tol_abs, C, labels, dist, sums,
-							  counts, &iters);
+			mm_km_random(&km, &rng, idx);
+		inertia = mm_km_lloyd(&km, params, tol_abs, sums, counts, &iters);
 		if (run == 0 || inertia < best_inertia)
 		{
 			best_inertia = inertia;
 			best_iter = iters;
-			memcpy(best_C, C, sizeof(double) * kp);
+			memcpy(best_C, km.C, sizeof(double) * kp);
 		}
 	}
 
@@ -994,6 +1523,15 @@ mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
 		info->iterations = best_iter;
 	}
 	return MM_OK;
+}
+
+/* Fit k-means; see mm_core.h and the file comment. */
+MmStatus
+mm_kmeans_fit(int64_t n, int p, const double *X, const MmKMeansParams *params,
+			  double *centers, MmKMeansInfo *info, const MmProgress *progress,
+			  const MmAlloc *a, MmErr *err)
+{
+	return mm_kmeans_fit_par(n, p, X, params, centers, info, progress, a, NULL, err);
 }
 
 /* Nearest centre of x (lowest index on ties) and its squared distance. */

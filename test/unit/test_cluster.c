@@ -1328,6 +1328,101 @@ test_pca_blocks(void)
 	track_reset(&tracker);
 }
 
+/*
+ * The shared-out passes (mm_kmeans_fit_par).  run does each pass's parts
+ * in reverse order on a second view of the block (another process's, with
+ * scratch of its own), the last part first; the model must be the one
+ * mm_kmeans_fit gives, to the bit (centres, inertia, iterations), with
+ * k-means++ and random seeds and for a k above the kernel's 8 centres.
+ * Then the block distances by OpenBLAS against the AVX2 kernel (where the
+ * CPU has it): the same partition, inertia to 1e-12.
+ */
+typedef struct ParRun
+{
+	MmKm	   *other;
+	int			passes;
+} ParRun;
+
+static void
+par_run_reversed(void *arg, MmKm *self)
+{
+	ParRun	   *pr = arg;
+	int			n = mm_kmeans_nparts(self);
+
+	for (int part = n - 1; part >= 0; part--)
+		mm_kmeans_part(part % 2 ? self : pr->other, part);
+	pr->passes++;
+}
+
+static void
+test_kmeans_parts(void)
+{
+	int64_t		n = 20000;
+	int			p = 5;
+	double	   *X = track_alloc(&tracker, sizeof(double) * n * p);
+	double		C1[12 * 5],
+				C2[12 * 5];
+	MmRng		r;
+	MmErr		err;
+	int			ks[3] = {3, 8, 12};
+
+	mm_rng_seed(&r, 7);
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < p; j++)
+			X[i * p + j] = 5.0 * (double) ((i * 7 + j) % 4) + mm_rng_normal(&r);
+	for (int t = 0; t < 6; t++)
+	{
+		MmKMeansParams kp = km_params(ks[t % 3], t / 3, 2, 99 + t);
+		MmKMeansInfo i1,
+					i2;
+		size_t		size = mm_kmeans_shared_size(n, p, &kp);
+		void	   *shm = track_alloc(&tracker, size);
+		ParRun		pr = {NULL, 0};
+		MmKMeansPar par = {shm, par_run_reversed, &pr};
+		MmStatus	s1,
+					s2;
+		bool		init = mm_kmeans_shared_init(shm, n, p, &kp);
+
+		pr.other = mm_kmeans_attach(shm, NULL, &talloc);
+		s1 = mm_kmeans_fit(n, p, X, &kp, C1, &i1, NULL, &talloc, &err);
+		s2 = mm_kmeans_fit_par(n, p, X, &kp, C2, &i2, NULL, &talloc, &par, &err);
+		check(init && pr.other != NULL && mm_kmeans_parts_of(n, p, &kp) == 20 &&
+			  s1 == MM_OK && s2 == MM_OK && pr.passes >= 4 &&
+			  memcmp(C1, C2, sizeof(double) * kp.k * p) == 0 &&
+			  i1.inertia == i2.inertia && i1.iterations == i2.iterations,
+			  "kmeans: parts done in reverse by two views give the serial fit to the bit",
+			  "k %d init %d parts %d passes %d inertia %.17g %.17g", kp.k, kp.init,
+			  mm_kmeans_parts_of(n, p, &kp), pr.passes, i1.inertia, i2.inertia);
+	}
+	{
+		MmKMeansParams kp = km_params(8, 0, 2, 5);
+		MmKMeansInfo i1,
+					i2;
+		int			saved = mm_kmeans_avx2;
+		int32_t    *l1 = track_alloc(&tracker, sizeof(int32_t) * n);
+		int32_t    *l2 = track_alloc(&tracker, sizeof(int32_t) * n);
+		int			perm[12];
+		MmStatus	s1,
+					s2;
+
+		mm_kmeans_avx2 = 0;
+		s1 = mm_kmeans_fit(n, p, X, &kp, C1, &i1, NULL, &talloc, &err);
+		mm_kmeans_avx2 = mm_cpu_avx2();
+		s2 = mm_kmeans_fit(n, p, X, &kp, C2, &i2, NULL, &talloc, &err);
+		mm_kmeans_avx2 = saved;
+		for (int64_t i = 0; i < n; i++)
+		{
+			l1[i] = mm_kmeans_predict(8, p, C1, X + i * p, NULL);
+			l2[i] = mm_kmeans_predict(8, p, C2, X + i * p, NULL);
+		}
+		check(s1 == MM_OK && s2 == MM_OK && same_partition(n, 8, l1, l2, perm) &&
+			  reldiff(i1.inertia, i2.inertia, i1.inertia) < 1e-12,
+			  "kmeans: the AVX2 distance kernel fits BLAS's model",
+			  "inertia %.17g %.17g", i1.inertia, i2.inertia);
+	}
+	track_reset(&tracker);
+}
+
 int
 main(void)
 {
@@ -1337,6 +1432,7 @@ main(void)
 	test_kmeans_edges();
 	test_kmeans_blocks();
 	test_kmeans_offset();
+	test_kmeans_parts();
 	test_silhouette();
 	test_silhouette_tiles();
 	test_pca_wine();

@@ -26,10 +26,26 @@
 /* the reference build: the same source, every D^2 direct, other names */
 #define MM_KM_ALWAYS_DIRECT 1
 #define mm_kmeans_fit mm_kmeans_fit_direct
+#define mm_kmeans_fit_par mm_kmeans_fit_par_direct
+#define mm_kmeans_shared_size mm_kmeans_shared_size_direct
+#define mm_kmeans_shared_init mm_kmeans_shared_init_direct
+#define mm_kmeans_attach mm_kmeans_attach_direct
+#define mm_kmeans_nparts mm_kmeans_nparts_direct
+#define mm_kmeans_part mm_kmeans_part_direct
+#define mm_kmeans_parts_of mm_kmeans_parts_of_direct
+#define mm_kmeans_avx2 mm_kmeans_avx2_direct
 #define mm_kmeans_predict mm_kmeans_predict_direct
 #define mm_silhouette mm_silhouette_direct
 #include "../../src/core/mm_kmeans.c"
 #undef mm_kmeans_fit
+#undef mm_kmeans_fit_par
+#undef mm_kmeans_shared_size
+#undef mm_kmeans_shared_init
+#undef mm_kmeans_attach
+#undef mm_kmeans_nparts
+#undef mm_kmeans_part
+#undef mm_kmeans_parts_of
+#undef mm_kmeans_avx2
 #undef mm_kmeans_predict
 #undef mm_silhouette
 
