@@ -52,11 +52,14 @@
  * collinear or separated data) a multiple of the identity growing from
  * 1e-12 of the largest diagonal entry is added and the factorisation
  * retried.  A backtracking line search halves the step until the Armijo
- * condition f(theta + t s) <= f + 1e-4 t g's holds.  The iteration
+ * condition f(theta + t s) <= f + 1e-4 t g's holds; when the decrease
+ * the full step promises (-g's) is at the level of f's rounding, f cannot
+ * tell, and the full step is taken if it lowers max|g|.  The iteration
  * stops when max|g| <= tol * max(1, |f|) (converged), when no step
  * decreases f (the line search finds none, or the step it takes leaves f
- * as it was) and the Newton decrement -g's is at the level of the
- * rounding of f (converged to the precision available), or after
+ * as it was and max|g| no smaller) and the Newton decrement -g's is at
+ * the level of the rounding of f (converged to the precision available),
+ * or after
  * max_iter steps (not converged).
  *
  * Separation.  With penalty none and perfectly separable classes the
@@ -801,6 +804,14 @@ mm_logistic_newton(MmLogit *L, const MmLogisticParams *params, const double *sta
 		ft = mm_logit_eval(L, trial, gtrial, H);
 		if (ft <= f + MM_ARMIJO * gs)
 			accepted = true;
+		else if (-gs <= 1e-10 * scale && mm_maxabs(L->m, gtrial) < gmax)
+		{
+			/*
+			 * the decrease Newton predicts is below f's rounding, so f
+			 * cannot judge the step: the gradient does
+			 */
+			accepted = true;
+		}
 		for (ls = 1; !accepted && ls < MM_LS_MAX; ls++)
 		{
 			t *= 0.5;
@@ -813,12 +824,14 @@ mm_logistic_newton(MmLogit *L, const MmLogisticParams *params, const double *sta
 				ft = mm_logit_eval(L, trial, gtrial, H);
 			}
 		}
-		if (!accepted || (ft >= f && -gs <= 1e-10 * scale))
+		if (!accepted ||
+			(ft >= f && -gs <= 1e-10 * scale && mm_maxabs(L->m, gtrial) >= gmax))
 		{
 			/*
-			 * f cannot be decreased (or a step is taken only because its
-			 * decrease is below f's rounding, which would repeat until
-			 * max_iter): converged if the decrement is rounding
+			 * f cannot be decreased, or the step taken changes neither f
+			 * nor the gradient's size (it passed the test only because its
+			 * decrease is below f's rounding, and the next would do the
+			 * same until max_iter): converged if the decrement is rounding
 			 */
 			converged = -gs <= 1e-10 * scale;
 			break;
