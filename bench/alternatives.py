@@ -270,7 +270,8 @@ def psql_text(sql):
 OPTIONS = "-c max_parallel_workers_per_gather=0 -c jit=off"
 # mm_train's max_parallel_workers_per_gather: PostgreSQL's default (the
 # direct read of alt_t takes parallel workers for the regressions, naive
-# Bayes and logistic regression; the other trainers read in the one backend)
+# Bayes and logistic regression; k-means's fit shares its passes with them;
+# the other trainers work in the one backend)
 TRAIN_WORKERS = 2
 
 
@@ -1112,8 +1113,9 @@ def section(res, meta):
     L.append("  `max_parallel_workers_per_gather = %d`, PostgreSQL's default (the" % TRAIN_WORKERS)
     L.append("  session's setting is restored after it, untimed), as scikit-learn runs")
     L.append("  with its default thread pools: the one-scan regressions, naive Bayes")
-    L.append("  and logistic regression read `alt_t` with parallel workers, the other")
-    L.append("  trainers in the one backend.")
+    L.append("  and logistic regression read `alt_t` with parallel workers, k-means")
+    L.append("  shares the passes of its fit with them, the other trainers work in")
+    L.append("  the one backend.")
     L.append("- **sklearn fit**: the estimator listed below, `.fit(X, y)` (`.fit(X)`")
     L.append("  for k-means and PCA), `X` a float64 numpy array of the rows already in")
     L.append("  memory (read once before the timing); only the fit is timed.")
@@ -1282,7 +1284,9 @@ def section(res, meta):
     L.append("  logistic_regression reads the rows into memory with parallel workers")
     L.append("  that keep them and do their part of the fit (each Newton pass) and of")
     L.append("  the scoring; the other trainers read the rows into memory first")
-    L.append("  (8 bytes a value), in the one backend.")
+    L.append("  (8 bytes a value), in the one backend, and k-means then copies them")
+    L.append("  into shared memory for parallel workers that share each pass of its")
+    L.append("  fit (k-means++ and Lloyd), part by part.")
     L.append("  In this run mm_train is %s than the fit alone for %s%s." % (
         "slower", ", ".join(slow) if slow else "no trainer",
         "; no slower for %s" % ", ".join(fast) if fast else ""))

@@ -261,6 +261,7 @@ extern Jsonb *MmFeaturesJsonb(const MmModel *m);
 extern MmStatus MmKMeansFit(int64 n, int p, const double *X, const MmKMeansParams *params,
 							double *centers, MmKMeansInfo *info, const MmProgress *progress,
 							MmErr *err, int *workers);
+extern int	MmKMeansWorkers(int64 n, int p, const MmKMeansParams *params);
 
 /* mm_drift.c: the training profile of a version */
 struct MmDataset;

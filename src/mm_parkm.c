@@ -15,12 +15,14 @@
  * waits until all are done, then adds up the parts' results in part
  * order.  Whoever did a part, the model is the same to the bit, and the
  * same as a fit without workers; a worker that never starts only leaves
- * more parts to the others.
+ * more parts to the others (and if none starts, the fit runs as without
+ * workers, on the rows where they are).
  *
- * The workers are started as for a parallel scan of that many bytes:
- * max_parallel_workers_per_gather at most, none when the rows take less
- * than min_parallel_table_scan_size; none in parallel mode already.
- * Parallel mode lasts for the fit only.
+ * Workers: max_parallel_workers_per_gather of them (at most one fewer
+ * than the parts), none when the rows take less than
+ * min_parallel_table_scan_size (as for a parallel scan of as many bytes)
+ * and none in parallel mode already.  Parallel mode lasts for the fit
+ * only.
  */
 #include "massmodel.h"
 
@@ -146,15 +148,18 @@ mm_kmeans_worker_main(dsm_segment *seg, shm_toc *toc)
 	}
 }
 
-/* Workers for a fit of n rows of p values in nparts parts (0: none). */
-static int
-MmKmWorkers(int64 n, int p, int nparts)
+/* Workers to ask for a fit of n rows of p values with params (0: none). */
+int
+MmKMeansWorkers(int64 n, int p, const MmKMeansParams *params)
 {
 	double		bytes = (double) n * p * sizeof(double);
+	int			nparts;
 
 	if (max_parallel_workers_per_gather <= 0 || !IsUnderPostmaster ||
-		IsInParallelMode() || nparts < 2 ||
-		bytes < (double) min_parallel_table_scan_size * BLCKSZ)
+		IsInParallelMode() ||
+		bytes < (double) min_parallel_table_scan_size * BLCKSZ ||
+		mm_kmeans_shared_size(n, p, params) == 0 ||
+		(nparts = mm_kmeans_parts_of(n, p, params)) < 2)
 		return 0;
 	return Min(max_parallel_workers_per_gather, nparts - 1);
 }
@@ -177,7 +182,7 @@ MmKMeansFit(int64 n, int p, const double *X, const MmKMeansParams *params,
 	MmKmLeader	leader;
 	MmKMeansPar par;
 	MmStatus	st;
-	int			nworkers = size > 0 ? MmKmWorkers(n, p, nparts) : 0;
+	int			nworkers = MmKMeansWorkers(n, p, params);
 
 	*workers = 0;
 	if (nworkers == 0)
@@ -212,6 +217,14 @@ MmKMeansFit(int64 n, int p, const double *X, const MmKMeansParams *params,
 	ctl->nparts = nparts;
 	shm_toc_insert(pcxt->toc, MM_KM_KEY_CTL, ctl);
 	LaunchParallelWorkers(pcxt);
+	if (pcxt->nworkers_launched == 0)
+	{
+		/* no worker to share with (max_parallel_workers reached) */
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return mm_kmeans_fit(n, p, X, params, centers, info, progress,
+							 MmPallocAllocator(), err);
+	}
 	*workers = pcxt->nworkers_launched;
 
 	leader.ctl = ctl;

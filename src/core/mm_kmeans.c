@@ -59,6 +59,20 @@
  * more to the final centres and the inertia is the sum of their squared
  * distances.
  *
+ * Parts.  Every pass over the rows (|x - mu|^2 once, k-means++'s D^2 and
+ * candidate scores, Lloyd's assignments, the final inertia) runs over at
+ * most MM_KM_PARTS parts, runs of whole blocks fixed by n, p and params
+ * (fewer when their cluster sums would pass MM_KM_PART_DOUBLES).  A part
+ * writes only its own rows' entries and its own result slot (its sums of
+ * D^2, of the candidates' potentials, its cluster sums and counts), and
+ * the slots are added in part order; k-means++'s draws walk the parts'
+ * sums in that order, then the rows of the part the draw falls in.  So
+ * the parts can be done by any process in any order (mm_kmeans_fit_par,
+ * the arrays in one shared block) and give the same bits.
+ *
+ * Kernel.  For at most MM_KM_KERNEL_M centres on a CPU with AVX2 and FMA,
+ * the block's -2 x.c comes from mm_km_block_avx2 instead of dgemm.
+ *
  * Restarts.  The generator seeded from params->seed yields one 64-bit
  * seed per run, and each run has its own generator seeded from it; the
  * run with the strictly lowest inertia is kept (the first on ties).
@@ -78,8 +92,8 @@
  * The progress callback is called once per Lloyd pass and per k-means++
  * centre, and every MM_PROGRESS_BLOCKS blocks within a pass, with the
  * pass number of the current run and the current inertia.  All scratch
- * memory comes from the caller's MmAlloc.  Deterministic for a given
- * BLAS.
+ * memory comes from the caller's MmAlloc (or, shared, the caller's
+ * block).  Deterministic for a given BLAS and kernel.
  */
 #include "mm_core.h"
 
