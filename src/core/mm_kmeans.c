@@ -1321,16 +1321,21 @@ mm_km_view(MmKm *km, MmKmShm *sh, const double *X, const MmProgress *progress,
 #endif
 }
 
+/* mm_km_layout for valid arguments only (k rows at least); false if not. */
+static bool
+mm_km_layout_valid(int64_t n, int p, const MmKMeansParams *params, bool rows, MmKmShm *h)
+{
+	return params != NULL && n >= 1 && p >= 1 && params->k >= 1 && params->k <= n &&
+		mm_km_layout(n, p, params, rows, h);
+}
+
 /* Bytes of the shared block of a parallel fit (0: too large). */
 size_t
 mm_kmeans_shared_size(int64_t n, int p, const MmKMeansParams *params)
 {
 	MmKmShm		h;
 
-	if (params == NULL || n < 1 || p < 1 || params->k < 1 || params->k > n ||
-		!mm_km_layout(n, p, params, true, &h))
-		return 0;
-	return h.size;
+	return mm_km_layout_valid(n, p, params, true, &h) ? h.size : 0;
 }
 
 /* The parts of a fit of n rows of p values with params (0: invalid). */
@@ -1339,10 +1344,7 @@ mm_kmeans_parts_of(int64_t n, int p, const MmKMeansParams *params)
 {
 	MmKmShm		h;
 
-	if (params == NULL || n < 1 || p < 1 || params->k < 1 || params->k > n ||
-		!mm_km_layout(n, p, params, false, &h))
-		return 0;
-	return h.nparts;
+	return mm_km_layout_valid(n, p, params, false, &h) ? h.nparts : 0;
 }
 
 /*
@@ -1354,8 +1356,7 @@ mm_kmeans_shared_init(void *shm, int64_t n, int p, const MmKMeansParams *params)
 {
 	MmKmShm		h;
 
-	if (shm == NULL || mm_kmeans_shared_size(n, p, params) == 0 ||
-		!mm_km_layout(n, p, params, true, &h))
+	if (shm == NULL || !mm_km_layout_valid(n, p, params, true, &h))
 		return false;
 	memcpy(shm, &h, sizeof(h));
 	return true;
