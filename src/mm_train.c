@@ -1704,22 +1704,22 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 			(double) ds.n * m->ncols * sizeof(double);
 
 		if (algorithm == MM_ALG_KMEANS)
+		{
+			MmKMeansParams kp = {cp->k, cp->init, cp->n_init, cp->max_iter, cp->tol, 0};
+
 			/*
 			 * centres of every restart and the best, per-block buffers; per
 			 * row a label and a distance, and for k-means++ |x - mu|^2 and
 			 * each candidate's distance (2 + floor(log k) candidates), for
 			 * random seeds an index
 			 */
-		{
-			MmKMeansParams kp = {cp->k, cp->init, cp->n_init, cp->max_iter, cp->tol, 0};
-
 			need += (3.0 * cp->k * m->ncols + 1024.0 * (cp->k + m->ncols)) * sizeof(double) +
 				(double) ds.n * (sizeof(int32) + sizeof(double) +
 								 (cp->init == 0 ? (3.0 + Min(floor(log(cp->k)), 62.0)) * sizeof(double) :
 								  sizeof(int64)));
 			/* with workers, a copy of the rows in shared memory, and each part's sums */
-			if (cp->k <= ds.n && MmKMeansWorkers(ds.n, (int) m->ncols, &kp) > 0)
-				need += ((double) ds.n * m->ncols + 32.0 * (cp->k + 1) * m->ncols) * sizeof(double);
+			if (cp->k <= ds.n_train && MmKMeansWorkers(ds.n_train, (int) m->ncols, &kp) > 0)
+				need += ((double) ds.n_train * m->ncols + 32.0 * (cp->k + 1) * m->ncols) * sizeof(double);
 		}
 		else if (algorithm == MM_ALG_MLP)
 		{

@@ -574,12 +574,12 @@ bool		mm_kmeans_shared_init(void *shm, int64_t n, int p, const MmKMeansParams *p
 /* a process's view of the shared block, its scratch from a (NULL: not one) */
 MmKm	   *mm_kmeans_attach(void *shm, const MmProgress *progress, const MmAlloc *a);
 int			mm_kmeans_nparts(const MmKm *km);
-/* the block distances' kernel: -1 from the CPU, 0 BLAS, 1 AVX2 (tests set it) */
-extern int	mm_kmeans_avx2;
 /* the parts of a fit of n rows of p values with params (0: invalid) */
 int			mm_kmeans_parts_of(int64_t n, int p, const MmKMeansParams *params);
 /* do part number part (0 .. nparts - 1) of the current pass */
 void		mm_kmeans_part(MmKm *km, int part);
+/* the block distances' kernel: -1 from the CPU, 0 BLAS, 1 AVX2 (tests set it) */
+extern int	mm_kmeans_avx2;
 
 /* nearest centre of x (the lowest index on ties); *dist2 its squared distance */
 int			mm_kmeans_predict(int k, int p, const double *centers,

@@ -1229,6 +1229,8 @@ mm_km_layout(int64_t n, int p, const MmKMeansParams *params, bool rows, MmKmShm 
 				per,
 				maxparts;
 	size_t		kp,
+				np,
+				nt,
 				size;
 
 	memset(h, 0, sizeof(*h));
@@ -1244,7 +1246,9 @@ mm_km_layout(int64_t n, int p, const MmKMeansParams *params, bool rows, MmKmShm 
 		h->bs = 1;
 	if (h->bs > n)
 		h->bs = (int) n;
-	if (!mm_mul_size((size_t) k, (size_t) p, &kp))
+	if (!mm_mul_size((size_t) k, (size_t) p, &kp) ||
+		!mm_mul_size((size_t) n, (size_t) p, &np) ||
+		!mm_mul_size((size_t) n, (size_t) h->ntr, &nt))
 		return false;
 	nblocks = (n + h->bs - 1) / h->bs;
 	per = (nblocks + MM_KM_PARTS - 1) / MM_KM_PARTS;
@@ -1257,14 +1261,14 @@ mm_km_layout(int64_t n, int p, const MmKMeansParams *params, bool rows, MmKmShm 
 	h->nparts = (int) ((nblocks + per - 1) / per);
 
 	size = (sizeof(MmKmShm) + MM_KM_ALIGN - 1) & ~(size_t) (MM_KM_ALIGN - 1);
-	return mm_km_reserve(&size, rows ? (size_t) n * p : 0, sizeof(double), &h->off_X) &&
+	return mm_km_reserve(&size, rows ? np : 0, sizeof(double), &h->off_X) &&
 		mm_km_reserve(&size, (size_t) p, sizeof(double), &h->off_mu) &&
 		mm_km_reserve(&size, kp, sizeof(double), &h->off_C) &&
 		mm_km_reserve(&size, (size_t) mt * p, sizeof(double), &h->off_Ct) &&
 		mm_km_reserve(&size, (size_t) mt, sizeof(double), &h->off_bias) &&
 		mm_km_reserve(&size, (size_t) MM_MAX_TRIALS * p, sizeof(double), &h->off_cand) &&
 		mm_km_reserve(&size, plus ? (size_t) n : 0, sizeof(double), &h->off_xx) &&
-		mm_km_reserve(&size, plus ? (size_t) n * h->ntr : 0, sizeof(double), &h->off_cval) &&
+		mm_km_reserve(&size, plus ? nt : 0, sizeof(double), &h->off_cval) &&
 		mm_km_reserve(&size, (size_t) n, sizeof(double), &h->off_dist) &&
 		mm_km_reserve(&size, (size_t) n, sizeof(int32_t), &h->off_labels) &&
 		mm_km_reserve(&size, (size_t) h->nparts * kp, sizeof(double), &h->off_psum) &&
