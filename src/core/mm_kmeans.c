@@ -161,7 +161,7 @@ typedef struct MmKmShm
 	int			best;			/* CHOSEN: the candidate chosen */
 	double		mx,
 				mc,
-				mv;				/* CHOSEN: mm_km_update_chosen's bound */
+				mv;				/* CHOSEN: mm_km_chosen_part's bound */
 	size_t		off_X,
 				off_mu,
 				off_C,
