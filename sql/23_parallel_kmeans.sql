@@ -52,6 +52,27 @@ SELECT count(*) AS versions FROM mm_versions WHERE model = 'pkm';
 SELECT version FROM mm_train('pkm', 'kmeans', 'pkm_t', features => ARRAY['a', 'b', 'c'],
                              params => '{"k": 5, "n_init": 1}', test_fraction => 0, deploy => 'never');
 
+-- no worker slot free (max_parallel_workers): the fit runs in the backend
+-- alone, on the rows where they are, and gives the same model
+SET max_parallel_workers = 0;
+SELECT version FROM mm_train('pkm', 'kmeans', 'pkm_t', features => ARRAY['a', 'b', 'c'],
+                             params => '{"k": 5, "n_init": 1, "verbose": true}', test_fraction => 0,
+                             deploy => 'never');
+RESET max_parallel_workers;
+SELECT count(DISTINCT v.blob) AS distinct_blobs
+  FROM mm.versions v JOIN mm.models m ON m.id = v.model_id
+ WHERE m.name = 'pkm' AND v.version IN (1, 7);
+
+-- the memory estimate counts the rows' copy in shared memory when the fit
+-- will ask for workers: this budget is enough without them, not with them
+SET mm.max_train_memory = '3MB';
+SELECT version FROM mm_train('pkm', 'kmeans', 'pkm_t', features => ARRAY['a', 'b', 'c'],
+                             params => '{"k": 5, "n_init": 1}', test_fraction => 0, deploy => 'never');
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('pkm', 'kmeans', 'pkm_t', features => ARRAY['a', 'b', 'c'],
+                             params => '{"k": 5, "n_init": 1}', test_fraction => 0, deploy => 'never');
+RESET mm.max_train_memory;
+
 -- few rows (one part): no workers, and no NOTICE of them
 SET max_parallel_workers_per_gather = 2;
 SELECT count(*) > 0 AS trained

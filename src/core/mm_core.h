@@ -226,7 +226,8 @@ bool		mm_regmetrics_result(const MmRegMetrics *m, MmRegResult *out);
  * Progress and cancellation of long loops.
  *
  * Iterative solvers call fn(arg, iteration, loss) about once per
- * iteration (at least every few milliseconds of work).  The glue's
+ * iteration (at least every few milliseconds of work; loss NaN when a
+ * call within an iteration has no new value).  The glue's
  * callback runs CHECK_FOR_INTERRUPTS(), which may longjmp out of the
  * core: the core holds nothing that such an exit could leak (all memory
  * comes from the caller's MmAlloc).  A NULL MmProgress is allowed.

@@ -90,8 +90,9 @@
  * (scikit-learn's convention).  The score is the mean of s.
  *
  * The progress callback is called once per Lloyd pass and per k-means++
- * centre, and every MM_PROGRESS_BLOCKS blocks within a pass, with the
- * pass number of the current run and the current inertia.  All scratch
+ * centre, with the pass number of the current run and the current
+ * inertia, and every MM_PROGRESS_BLOCKS blocks a process does within a
+ * pass, with a NaN inertia (no new value).  All scratch
  * memory comes from the caller's MmAlloc (or, shared, the caller's
  * block).  Deterministic for a given BLAS and kernel.
  */
@@ -226,12 +227,17 @@ mm_km_tick(MmKm *km)
 		km->progress->fn(km->progress->arg, km->iteration, km->last_loss);
 }
 
-/* Count one block and call the callback every MM_PROGRESS_BLOCKS. */
+/*
+ * Count one block and call the callback every MM_PROGRESS_BLOCKS, with a
+ * NaN loss: within a pass there is no new value, and which pass a process
+ * is in when its count comes round depends on the parts it took.
+ */
 static inline void
 mm_km_block_done(MmKm *km)
 {
-	if (++km->blocks % MM_PROGRESS_BLOCKS == 0)
-		mm_km_tick(km);
+	if (++km->blocks % MM_PROGRESS_BLOCKS == 0 &&
+		km->progress != NULL && km->progress->fn != NULL)
+		km->progress->fn(km->progress->arg, km->iteration, NAN);
 }
 
 /* Rows in the block starting at i0. */
