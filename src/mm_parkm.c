@@ -176,9 +176,8 @@ MmKMeansFit(int64 n, int p, const double *X, const MmKMeansParams *params,
 {
 	ParallelContext *pcxt;
 	Size		size = mm_kmeans_shared_size(n, p, params);
-	int			nparts = mm_kmeans_parts_of(n, p, params);
-	MmKmCtl    *ctl;
-	void	   *shm;
+	MmKmCtl    *ctl = NULL;
+	void	   *shm = NULL;
 	MmKmLeader	leader;
 	MmKMeansPar par;
 	MmStatus	st;
@@ -195,31 +194,29 @@ MmKMeansFit(int64 n, int p, const double *X, const MmKMeansParams *params,
 	shm_toc_estimate_chunk(&pcxt->estimator, size);
 	shm_toc_estimate_keys(&pcxt->estimator, 2);
 	InitializeParallelDSM(pcxt);
-	if (pcxt->seg == NULL)
+	if (pcxt->seg != NULL)
 	{
-		/* no dynamic shared memory: the rows stay where they are */
-		DestroyParallelContext(pcxt);
-		ExitParallelMode();
-		return mm_kmeans_fit(n, p, X, params, centers, info, progress,
-							 MmPallocAllocator(), err);
+		shm = shm_toc_allocate(pcxt->toc, size);
+		if (!mm_kmeans_shared_init(shm, n, p, params))
+			elog(ERROR, "could not lay out the shared k-means fit");
+		shm_toc_insert(pcxt->toc, MM_KM_KEY_FIT, shm);
+		ctl = shm_toc_allocate(pcxt->toc, sizeof(MmKmCtl));
+		memset(ctl, 0, sizeof(*ctl));
+		ConditionVariableInit(&ctl->cv);
+		pg_atomic_init_u32(&ctl->gen, 0);
+		pg_atomic_init_u32(&ctl->stop, 0);
+		pg_atomic_init_u64(&ctl->claim, 0);
+		pg_atomic_init_u32(&ctl->done, 0);
+		ctl->nparts = mm_kmeans_parts_of(n, p, params);
+		shm_toc_insert(pcxt->toc, MM_KM_KEY_CTL, ctl);
+		LaunchParallelWorkers(pcxt);
 	}
-	shm = shm_toc_allocate(pcxt->toc, size);
-	if (!mm_kmeans_shared_init(shm, n, p, params))
-		elog(ERROR, "could not lay out the shared k-means fit");
-	shm_toc_insert(pcxt->toc, MM_KM_KEY_FIT, shm);
-	ctl = shm_toc_allocate(pcxt->toc, sizeof(MmKmCtl));
-	memset(ctl, 0, sizeof(*ctl));
-	ConditionVariableInit(&ctl->cv);
-	pg_atomic_init_u32(&ctl->gen, 0);
-	pg_atomic_init_u32(&ctl->stop, 0);
-	pg_atomic_init_u64(&ctl->claim, 0);
-	pg_atomic_init_u32(&ctl->done, 0);
-	ctl->nparts = nparts;
-	shm_toc_insert(pcxt->toc, MM_KM_KEY_CTL, ctl);
-	LaunchParallelWorkers(pcxt);
 	if (pcxt->nworkers_launched == 0)
 	{
-		/* no worker to share with (max_parallel_workers reached) */
+		/*
+		 * no dynamic shared memory, or no worker slot free: the fit runs
+		 * here, on the rows where they are
+		 */
 		DestroyParallelContext(pcxt);
 		ExitParallelMode();
 		return mm_kmeans_fit(n, p, X, params, centers, info, progress,

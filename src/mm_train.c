@@ -1719,7 +1719,9 @@ MmTrainInMemory(const char *model, int algorithm, MmTrainParams *p,
 								  sizeof(int64)));
 			/* with workers, a copy of the rows in shared memory, and each part's sums */
 			if (cp->k <= ds.n_train && MmKMeansWorkers(ds.n_train, (int) m->ncols, &kp) > 0)
-				need += ((double) ds.n_train * m->ncols + 32.0 * (cp->k + 1) * m->ncols) * sizeof(double);
+				need += ((double) ds.n_train * m->ncols +
+						 (double) mm_kmeans_parts_of(ds.n_train, (int) m->ncols, &kp) *
+						 (cp->k + 1) * m->ncols) * sizeof(double);
 		}
 		else if (algorithm == MM_ALG_MLP)
 		{

@@ -606,16 +606,14 @@ mm_km_chosen_part(MmKm *km, int64_t i0, int64_t end)
 {
 	const MmKmShm *sh = km->sh;
 	const double *c = km->C + (size_t) sh->cidx * km->p;
+#ifndef MM_KM_ALWAYS_DIRECT
 	const double *v = km->cval + (size_t) sh->best * km->n;
 	double		mx = sh->mx,
 				mc = sh->mc,
 				mv = sh->mv;
+#endif
 	double		pot = 0.0;
 
-	(void) v;
-	(void) mx;
-	(void) mc;
-	(void) mv;
 	for (; i0 < end; i0 += km->bs)
 	{
 		int			nb = mm_km_nb(km, i0);
@@ -1267,7 +1265,7 @@ mm_km_layout(int64_t n, int p, const MmKMeansParams *params, bool rows, MmKmShm 
 	h->nparts = (int) ((nblocks + per - 1) / per);
 
 	size = (sizeof(MmKmShm) + MM_KM_ALIGN - 1) & ~(size_t) (MM_KM_ALIGN - 1);
-	return mm_km_reserve(&size, rows ? np : 0, sizeof(double), &h->off_X) &&
+	if (!(mm_km_reserve(&size, rows ? np : 0, sizeof(double), &h->off_X) &&
 		mm_km_reserve(&size, (size_t) p, sizeof(double), &h->off_mu) &&
 		mm_km_reserve(&size, kp, sizeof(double), &h->off_C) &&
 		mm_km_reserve(&size, (size_t) mt * p, sizeof(double), &h->off_Ct) &&
@@ -1280,8 +1278,10 @@ mm_km_layout(int64_t n, int p, const MmKMeansParams *params, bool rows, MmKmShm 
 		mm_km_reserve(&size, (size_t) h->nparts * kp, sizeof(double), &h->off_psum) &&
 		mm_km_reserve(&size, (size_t) h->nparts * k, sizeof(int64_t), &h->off_pcount) &&
 		mm_km_reserve(&size, (size_t) h->nparts * MM_MAX_TRIALS, sizeof(double), &h->off_pval) &&
-		mm_km_reserve(&size, (size_t) h->nparts, sizeof(int64_t), &h->off_pchanged) &&
-		(h->size = size) > 0;
+		mm_km_reserve(&size, (size_t) h->nparts, sizeof(int64_t), &h->off_pchanged)))
+		return false;
+	h->size = size;
+	return true;
 }
 
 #define MM_KM_AT(sh, off, type) ((off) != 0 ? (type *) ((char *) (sh) + (off)) : NULL)
