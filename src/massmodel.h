@@ -507,7 +507,7 @@ extern void MmDatasetClasses(MmDataset *ds, int32 *rank);
 extern double MmSplitCut(double *uk, int64 nk, double test_fraction, int64 *take);
 extern void MmDatasetHoldOut(MmDataset *ds, int32 K, const double *cut,
 							 const int64 *atcut);
-extern int	MmCompareDoubles(const void *a, const void *b);
+extern void MmSortDoubles(double *v, int64 n);
 extern void MmDatasetPrepare(MmDataset *ds, MmModel *m, int impute);
 extern void MmDatasetFitScale(MmModel *m, double *X, int64 n, int scale,
 							  bool keep_onehot);

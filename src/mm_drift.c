@@ -67,7 +67,7 @@ MmAppendNumericProfile(StringInfo s, const char *name, double *sample, int64 ns,
 	int64		count[MM_PROFILE_BINS] = {0};
 	double		share[MM_PROFILE_BINS];
 
-	qsort(sample, ns, sizeof(double), MmCompareDoubles);
+	MmSortDoubles(sample, ns);
 	for (int k = 1; k < MM_PROFILE_BINS && ns > 0; k++)
 	{
 		double		e = sample[Min(ns - 1, (int64) ((double) k * ns / MM_PROFILE_BINS))];

@@ -193,6 +193,54 @@ mm_radix_sort(uint64_t *keys, uint64_t *tmp, int64_t n)
 }
 
 /*
+ * Sort n doubles (no NaN) ascending, through tmp (n keys): their keys
+ * radix-sorted, then turned back into doubles; -0 comes out as +0.  On
+ * values in random order a comparison sort mispredicts about one branch
+ * per comparison; this has no data-dependent branch but a digit all keys
+ * share (n = 2,000: about a third of the time of PostgreSQL's qsort).
+ * Small arrays are sorted by insertion.
+ */
+void
+mm_sort_doubles(double *v, int64_t n, uint64_t *tmp)
+{
+	uint64_t   *keys = (uint64_t *) v;
+	int64_t		i;
+
+	if (n <= 32)
+	{
+		for (i = 0; i < n; i++)
+			if (v[i] == 0.0)
+				v[i] = 0.0;
+		for (i = 1; i < n; i++)
+		{
+			double		x = v[i];
+			int64_t		j = i;
+
+			for (; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	/* in place (a double and its key have the same size), copied as bytes */
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	k = mm_score_key(v[i]);
+
+		memcpy(&v[i], &k, sizeof(k));
+	}
+	mm_radix_sort(keys, tmp, n);
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	u;
+
+		memcpy(&u, &v[i], sizeof(u));
+		u = (u & UINT64_C(0x8000000000000000)) ? u & ~UINT64_C(0x8000000000000000) : ~u;
+		memcpy(&v[i], &u, sizeof(u));
+	}
+}
+
+/*
  * The sorted keys of the scores of m of class c (0 negatives, 1 positives)
  * into a new array from a: the sorted ones and the later scores, merged.
  * *nan: a score was NaN.

@@ -1754,6 +1754,70 @@ test_roc_keys(void)
 			  "cls metrics: roc auc of signed, tiny, huge and -0/+0 scores equals the pairwise count");
 }
 
+static int
+cmp_doubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * mm_sort_doubles against libc's qsort: the same values in the same order
+ * (-0 and +0 compare equal; the sort gives +0), for sizes around the
+ * switch from insertion to radix, with the scores of test_roc_keys (every
+ * sign and scale, ties, infinities) and with values that share their
+ * high digits (a skipped radix pass).
+ */
+static void
+test_sort_doubles(void)
+{
+	static const double special[] = {-0.0, 0.0, -1e300, 1e300, -5e-324, 5e-324,
+		-1.0, 1.0, 0.5, 0.5000000000000001, -INFINITY, INFINITY};
+	static const int sizes[] = {0, 1, 2, 31, 32, 33, 100, 2000, 40000};
+
+	rng_state = UINT64_C(0x0123456789ABCDEF);
+	for (int k = 0; k < (int) (sizeof(sizes) / sizeof(sizes[0])); k++)
+		for (int kind = 0; kind < 2; kind++)
+		{
+			int			n = sizes[k];
+			double	   *v = mm_alloc0(&talloc, sizeof(double) * (n + 1));
+			double	   *ref = mm_alloc0(&talloc, sizeof(double) * (n + 1));
+			uint64_t   *tmp = mm_alloc0(&talloc, sizeof(uint64_t) * (n + 1));
+			int			bad = -1;
+			int			negzero = 0;
+			char		name[128];
+
+			for (int i = 0; i < n; i++)
+			{
+				double		u = rng_unif();
+
+				if (kind == 1)
+					v[i] = 1000.0 + floor(rng_unif() * 64.0) / 64.0;
+				else if (u < 0.3)
+					v[i] = special[(int) (rng_unif() * 12) % 12];
+				else if (u < 0.6)
+					v[i] = (rng_unif() - 0.45) * pow(10.0, floor(rng_unif() * 40.0) - 20.0);
+				else
+					v[i] = rng_unif() - 0.5;
+			}
+			memcpy(ref, v, sizeof(double) * n);
+			qsort(ref, n, sizeof(double), cmp_doubles);
+			mm_sort_doubles(v, n, tmp);
+			for (int i = 0; i < n; i++)
+			{
+				negzero += v[i] == 0.0 && signbit(v[i]);
+				if (bad < 0 && !(v[i] == ref[i]))
+					bad = i;
+			}
+			snprintf(name, sizeof(name), "sort doubles: %d %s values as qsort orders them, no -0",
+					 n, kind ? "clustered" : "mixed");
+			check(bad < 0 && negzero == 0, name, "first difference at %d (%.17g vs %.17g), %d -0",
+				  bad, bad >= 0 ? v[bad] : 0.0, bad >= 0 ? ref[bad] : 0.0, negzero);
+		}
+}
+
 int
 main(void)
 {
@@ -1775,6 +1839,7 @@ main(void)
 	test_clsmetrics_merge();
 	test_roc_growth();
 	test_roc_keys();
+	test_sort_doubles();
 	track_destroy(&tracker);
 	printf("%d passed, %d failed\n", n_passed, n_failed);
 	return n_failed > 0 ? 1 : 0;
