@@ -960,14 +960,6 @@ typedef struct MmRescore
 	MmProfilePart *pp;
 } MmRescore;
 
-static bool
-MmRescoreNext(void *arg, MmScan *s, double *row, int i)
-{
-	int			null_col;
-
-	return MmScanNextFloat8(s, row, &null_col);
-}
-
 static void
 MmRescoreTake(void *arg, const double *rows, int n, int64 row0)
 {
@@ -987,7 +979,7 @@ MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d, MmRegMetrics *met,
 {
 	MmRescore	r = {m, d, met, pp};
 
-	MmScanRescanBlocks(scan, n, 256, d, MmRescoreNext, MmRescoreTake, &r);
+	MmScanRescanBlocks(scan, n, 256, d, NULL, MmRescoreTake, &r);
 }
 
 /* The rows the workers of a direct read kept. */

@@ -351,12 +351,31 @@ MmScanRescan(MmScan *s)
 	s->rows = 0;
 }
 
+static inline bool MmScanTuple(MmScan *s, const char **data);
+static inline void MmScanFloat8s(MmScan *s, const char *data, int from, double *row,
+								 int *null_col);
+
+/* The next row of a read again as float8 values (no NULL: the first read's rows). */
+static inline bool
+MmScanRescanFloat8(MmScan *s, double *row)
+{
+	const char *data;
+	int			null_col = -1;
+
+	if (!MmScanTuple(s, &data))
+		return false;
+	MmScanFloat8s(s, data, 0, row, &null_col);
+	return true;
+}
+
 /*
  * Read again, through next, the rows of s's first read (MmScanRescan) into
  * blocks of block rows of d values, and hand each full block (and the last
  * part) to take; the read must find the n rows the first read did, and
  * never more than it sized for before a block is taken.  Then the scan is
- * ended.  next reads the row at index i of the block (false at the end).
+ * ended.  next reads the row at index i of the block (false at the end);
+ * NULL: the row's values as float8 (MmScanNextFloat8), read here without
+ * a call per row.
  */
 void
 MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
@@ -370,7 +389,8 @@ MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
 	MmScanRescan(s);
 	while (more)
 	{
-		more = next(arg, s, rows + (Size) nb * d, nb);
+		more = next != NULL ? next(arg, s, rows + (Size) nb * d, nb) :
+			MmScanRescanFloat8(s, rows + (Size) nb * d);
 		if (more)
 			nb++;
 		if (nb == block || (!more && nb > 0))
@@ -514,7 +534,8 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
  * Columns from .. s->n - 1 of the current tuple (data: as MmScanTuple
  * gave it) as float8 into row[0 ..]: a NULL as 0, and *null_col the first
  * such column when it is still -1.  s->finite: whether every value put in
- * row is finite.
+ * row is finite (not set by a read again, MmScanRescan: the first read
+ * checked the same values).
  */
 static inline void
 MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
@@ -531,6 +552,15 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 		int			c = Max(from, s->f8contig);
 		bool		finite = true;
 
+		if (s->rescanning)
+		{
+			/* values the first read checked: copied only */
+			for (int i = from; i < c; i++)
+				memcpy(&row[i - from], data + off[i], sizeof(double));
+			if (c < s->n)
+				memcpy(&row[c - from], data + off[c], sizeof(double) * (s->n - c));
+			return;
+		}
 		for (int i = from; i < c; i++)
 		{
 			memcpy(&row[i - from], data + off[i], sizeof(double));
