@@ -287,7 +287,10 @@ void		mm_clsmetrics_reserve(MmClsMetrics *m, int64_t n);
 void		mm_clsmetrics_merge(MmClsMetrics *a, const MmClsMetrics *b);
 /* sort the scores kept so far into keys by class (K == 2), which merge linearly */
 void		mm_clsmetrics_sort(MmClsMetrics *m);
-/* sort n doubles (no NaN) ascending through tmp (n keys); -0 becomes +0 */
+/*
+ * sort n doubles (no NaN) ascending through tmp (n keys; for n <= 32
+ * unused, may be NULL); -0 becomes +0
+ */
 void		mm_sort_doubles(double *v, int64_t n, uint64_t *tmp);
 /* false when m->n == 0 */
 bool		mm_clsmetrics_result(const MmClsMetrics *m, MmClsResult *out);
