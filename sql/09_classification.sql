@@ -181,6 +181,27 @@ SELECT round(mm_predict('shop_fill', ROW('red', NULL::float8))::numeric, 6) =
        round(mm_predict('shop_fill', ROW('red', ((SELECT features->1->'fill'->>0 FROM mm_versions WHERE model = 'shop_fill'))::float8))::numeric, 6)
        AS null_is_the_median;
 SELECT mm_predict('shop_fill', ROW('red', NULL::float8)) IS NOT NULL AS predicted;
+-- fills of a column of many values (sorted by radix), against PostgreSQL's own
+-- aggregates: the median is percentile_cont's (343 values: the middle one),
+-- the most frequent value mode()'s (z's mode is unique)
+CREATE TABLE imp_many AS
+SELECT CASE WHEN i % 7 = 0 THEN NULL ELSE round((sin(i * 1.3) * 100)::numeric, 3)::float8 END AS x,
+       CASE WHEN i % 9 = 0 THEN NULL ELSE floor(sqrt(i)) - 10 END AS z,
+       (i % 11)::float8 AS y
+  FROM generate_series(1, 400) i;
+SELECT version FROM mm_train('imp_median', 'linear_regression', 'imp_many', 'y', features => ARRAY['x', 'z'],
+                             params => '{"impute": "median"}', test_fraction => 0, deploy => 'never');
+SELECT version FROM mm_train('imp_mode', 'linear_regression', 'imp_many', 'y', features => ARRAY['x', 'z'],
+                             params => '{"impute": "most_frequent"}', test_fraction => 0, deploy => 'never');
+SELECT (SELECT count(x) FROM imp_many) AS x_values,
+       (v.features->0->'fill'->>0)::float8 = (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM imp_many)
+       AS x_median_is_percentile_cont,
+       (v.features->1->'fill'->>0)::float8 = (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY z) FROM imp_many)
+       AS z_median_is_percentile_cont
+  FROM mm_versions v WHERE v.model = 'imp_median';
+SELECT (v.features->1->'fill'->>0)::float8 AS z_fill,
+       (SELECT mode() WITHIN GROUP (ORDER BY z) FROM imp_many) AS z_mode
+  FROM mm_versions v WHERE v.model = 'imp_mode';
 -- categorical columns of other text types: enum, char(n), varchar, name
 CREATE TYPE tone AS ENUM ('red', 'green', 'blue');
 CREATE TABLE typed AS
