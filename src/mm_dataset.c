@@ -989,14 +989,8 @@ MmDatasetSplit(MmDataset *ds, double test_fraction)
 void
 MmSortDoubles(double *v, int64 n)
 {
-	uint64	   *tmp;
+	uint64	   *tmp = palloc_extended(sizeof(uint64) * (Size) Max(n, 1), MCXT_ALLOC_HUGE);
 
-	if (n <= 32)
-	{
-		mm_sort_doubles(v, n, NULL);
-		return;
-	}
-	tmp = palloc_extended(sizeof(uint64) * (Size) n, MCXT_ALLOC_HUGE);
 	mm_sort_doubles(v, n, tmp);
 	pfree(tmp);
 }

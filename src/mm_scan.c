@@ -550,28 +550,21 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 	{
 		const int  *off = s->off;
 		int			c = Max(from, s->f8contig);
+		bool		check = !s->rescanning; /* a read again: the first read checked */
 		bool		finite = true;
 
-		if (s->rescanning)
-		{
-			/* values the first read checked: copied only */
-			for (int i = from; i < c; i++)
-				memcpy(&row[i - from], data + off[i], sizeof(double));
-			if (c < s->n)
-				memcpy(&row[c - from], data + off[c], sizeof(double) * (s->n - c));
-			return;
-		}
 		for (int i = from; i < c; i++)
 		{
 			memcpy(&row[i - from], data + off[i], sizeof(double));
-			finite &= isfinite(row[i - from]);
+			finite &= !check || isfinite(row[i - from]);
 		}
 		if (c < s->n)
 		{
-			finite &= MmAllFinite((const double *) (data + off[c]), s->n - c);
+			finite &= !check || MmAllFinite((const double *) (data + off[c]), s->n - c);
 			memcpy(&row[c - from], data + off[c], sizeof(double) * (s->n - c));
 		}
-		s->finite = finite;
+		if (check)
+			s->finite = finite;
 		return;
 	}
 	for (int i = from; i < s->n; i++)
