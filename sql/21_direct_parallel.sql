@@ -2,7 +2,9 @@
 -- scan of it would (max_parallel_workers_per_gather, min_parallel_table_scan_size,
 -- the table's parallel_workers): each reads its share of the pages into
 -- moments of its own and keeps its rows to keep; the backend merges the
--- moments, fits, and has each worker score and profile its rows.
+-- moments, fits, and has each worker score and profile its rows.  With
+-- nothing held out no row is kept: the processes share out the pages
+-- again, as a parallel scan does, and score and profile what they read.
 -- The version is the serial one up to the order of floating-point sums.
 -- min_parallel_table_scan_size = 0 lets this small table have workers.
 \set VERBOSITY terse
@@ -67,7 +69,7 @@ SET max_parallel_workers_per_gather = 2;
 SELECT pg_temp.agree('dp_las', 1, 2) AS lasso_agree;
 
 -- held-out rows beyond mm.max_train_memory: scored in a second pass, as
--- serially; with test_fraction 0 no row is kept (each process reads its
+-- serially; with test_fraction 0 no row is kept (the processes read the
 -- pages again), so the budget does not matter and the version has a profile
 SET mm.max_train_memory = '64kB';
 SELECT version FROM mm_train('dp_mem', 'linear_regression', 'dp_t', 'y',

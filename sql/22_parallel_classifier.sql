@@ -61,8 +61,9 @@ SELECT pg_temp.agree('dpc_yes', 1, 2) AS all_rows_agree,
        (SELECT n_train || ' on ' || (metrics->>'evaluated_on') FROM mm_versions WHERE model = 'dpc_yes' AND version = 1) AS kept;
 
 -- with test_fraction 0 naive Bayes keeps no row: each process folds its
--- rows into per-label statistics as it reads them, and reads its pages
--- again to score and profile them.  The workers read every row:
+-- rows into per-label statistics as it reads them; then the processes read
+-- the pages again, shared out as a parallel scan does, to score and profile
+-- them.  The workers read every row:
 SET parallel_leader_participation = off;
 SELECT version FROM mm_train('dpc_yes', 'naive_bayes', 'dpc_t', 'yes',
   features => ARRAY['a', 'b', 'c'], test_fraction => 0, params => '{"var_smoothing": 0.001, "verbose": true}');
@@ -91,6 +92,22 @@ SET max_parallel_workers_per_gather = 2;
 SELECT pg_temp.agree('dpc_all', 1, 2) AS all_agree,
        (SELECT max(abs(p1 - p2)) < 1e-12 FROM dpc_t t,
                unnest(mm_predict_proba('dpc_all', t, 1), mm_predict_proba('dpc_all', t, 2)) u(p1, p2)) AS same_proba;
+-- labels in runs of pages of their own (7 in about three pages): in the
+-- second read a process may get pages whose labels its first read never
+-- saw; the backend sends every label's class with the model
+CREATE TABLE dpc_runs AS
+SELECT id, a, b, c, CASE WHEN id <= 14000 THEN 1 WHEN id <= 14300 THEN 7 ELSE 3 END AS label
+  FROM dpc_t ORDER BY id;
+ANALYZE dpc_runs;
+SELECT version FROM mm_train('dpc_runs', 'naive_bayes', 'dpc_runs', 'label',
+  features => ARRAY['a', 'b', 'c'], test_fraction => 0, params => '{"verbose": true}');
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM mm_train('dpc_runs', 'naive_bayes', 'dpc_runs', 'label',
+  features => ARRAY['a', 'b', 'c'], test_fraction => 0);
+SET max_parallel_workers_per_gather = 2;
+SELECT pg_temp.agree('dpc_runs', 1, 2) AS runs_agree, mm_labels('dpc_runs') AS labels,
+       (SELECT (metrics->'confusion_matrix')::text FROM mm_versions
+         WHERE model = 'dpc_runs' AND version = 1) AS confusion;
 
 -- no worker slot: the backend reads every page itself, the serial version bit for bit
 SET max_parallel_workers = 0;

@@ -358,6 +358,9 @@ typedef struct MmScan
 	int			ntuples;		/* the visible tuples of its page, and the next one */
 	int			tupindex;
 	HeapTupleData tuple;		/* the tuple it returned last */
+	/* a parallel read's pages for a shared second read, and this process's part */
+	struct ParallelBlockTableScanDescData *shared;
+	struct ParallelBlockTableScanWorkerData *shared_work;
 	bool		finite;			/* the float8 values of the last row were all finite */
 } MmScan;
 
@@ -368,12 +371,12 @@ extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
 extern bool MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *row,
 								int *null_col);
 extern int64 MmScanExpect(const MmScan *s, double share);
-extern void MmScanRescan(MmScan *s);
+extern void MmScanRescan(MmScan *s, bool shared);
 /* a row of a second read into row (index i of its block); a block of n rows from row0 */
 typedef bool (*MmRescanNextFn) (void *arg, MmScan *s, double *row, int i);
 typedef void (*MmRescanTakeFn) (void *arg, const double *rows, int n, int64 row0);
-extern void MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
-							   MmRescanTakeFn take, void *arg);
+extern int64 MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d,
+								MmRescanNextFn next, MmRescanTakeFn take, void *arg);
 extern bool MmScanChunkDone(const MmScan *s);
 extern void MmScanEnd(MmScan *s);
 
@@ -579,13 +582,13 @@ extern bytea *MmLinStatsDirect(MmScan *scan, char **names, uint64 seed,
 							   double test_fraction, int64 max_memory, MmLinSink *sink,
 							   int *workers, MmLinPar **lpar, int64 *rescan_rows);
 extern int64 MmLinParKept(const MmLinPar *lp);
-extern void MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d,
-						  MmRegMetrics *met, MmProfilePart *pp);
+extern int64 MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, bool shared, int d,
+						   MmRegMetrics *met, MmProfilePart *pp);
 extern void MmScoreRows(const MmModel *m, const double *rows, int64 n, int d,
 						MmRegMetrics *met, MmProfilePart *pp);
-extern void MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos,
-						  int npos);
-extern void MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts);
+extern void MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, int64 total,
+						  const int *pos, int npos);
+extern int64 MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts);
 extern void MmLinStatsWorker(MmScan *scan, char **names, const void *args,
 							 struct shm_mq_handle *mq, struct shm_mq_handle *in);
 

@@ -29,7 +29,8 @@
  * of its own on a large table: each folds its pages' rows into a state of
  * its own and keeps its held-out rows until it scores them
  * (MmLinStatsWorker).  With test_fraction 0 the direct read keeps no row
- * (flag RESCAN): each process reads its pages again to score them.
+ * (flag RESCAN): the processes read the pages again to score them,
+ * shared out among them anew (MmScanRescan).
  *
  * The transition state is a bytea (not internal), with a combine
  * function: parallel query splits the scan, and a distributed PostgreSQL
@@ -706,10 +707,11 @@ typedef struct MmLinParArgs
 /*
  * The messages of the direct read's workers: a worker sends its state's
  * fixed part (STATE, nrows: the rows it kept), the backend then the model
- * to score them with (MODEL, nrows: the profile's sampling step; then the
- * intercept, the p weights, the number of profiled offsets and the
- * offsets, all as doubles), and the worker its metrics and profile part
- * (RESULT, nrows: the rows scored; MmLinResult, then the part).
+ * to score them with (MODEL, nrows: the profile's sampling step, total:
+ * every process's kept rows; then the intercept, the p weights, the number
+ * of profiled offsets and the offsets, all as doubles), and the worker its
+ * metrics and profile part (RESULT, nrows: the rows scored, which after a
+ * shared second read are not the rows it kept; MmLinResult, then the part).
  */
 #define MMLS_MSG_STATE	1
 #define MMLS_MSG_MODEL	2
@@ -720,6 +722,7 @@ typedef struct MmLinMsg
 	int32		kind;
 	int32		pad;
 	int64		nrows;
+	int64		total;
 } MmLinMsg;
 
 /* the header of a RESULT: the message, then the metrics; the part follows */
@@ -737,6 +740,8 @@ struct MmLinPar
 	int			d;
 	int			npos;			/* the values profiled (MmLinParScore) */
 	int64	   *kept;			/* each worker's kept rows */
+	bool		rescan;			/* none kept: every process reads again (shared) */
+	int64		scored;			/* the rows the workers scored (MmLinParCollect) */
 };
 
 /* A new expanded state for the direct read of scan (scalar features). */
@@ -811,8 +816,8 @@ MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
  * score their rows (NULL without workers); *workers: how many took part.
  *
  * With test_fraction 0 every row is to be scored: no process keeps its
- * rows, each reads its pages again instead (MmScanRescan, MmScoreRescan),
- * which costs less than writing them to fresh memory.  *rescan_rows is
+ * rows, the processes read the pages again instead (MmScanRescan,
+ * MmScoreRescan), which costs less than writing them to fresh memory.  *rescan_rows is
  * then the number of rows this backend read (-1 when rows were kept).
  */
 bytea *
@@ -908,6 +913,7 @@ MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,
 		lp->workers = *workers;
 		lp->d = e->s->d;
 		lp->kept = kept;
+		lp->rescan = (e->s->flags & MMLS_FLAG_RESCAN) != 0;
 		*lpar = lp;
 	}
 	if (e->s->n + e->s->block_n + e->s->heldout_n == 0)
@@ -971,15 +977,17 @@ MmRescoreTake(void *arg, const double *rows, int n, int64 row0)
 /*
  * Score and profile, as MmScoreRows would the same rows kept, the rows of
  * scan (a direct read at its end) read again (MmScanRescanBlocks): n rows,
- * the number the first read found.  Then the scan is ended.
+ * the number the first read found, or with shared (a parallel read) this
+ * process's part of the n rows every process found.  Then the scan is
+ * ended.  Returns the rows scored.
  */
-void
-MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, int d, MmRegMetrics *met,
+int64
+MmScoreRescan(MmScan *scan, const MmModel *m, int64 n, bool shared, int d, MmRegMetrics *met,
 			  MmProfilePart *pp)
 {
 	MmRescore	r = {m, d, met, pp};
 
-	MmScanRescanBlocks(scan, n, 256, d, NULL, MmRescoreTake, &r);
+	return MmScanRescanBlocks(scan, n, shared, 256, d, NULL, MmRescoreTake, &r);
 }
 
 /* The rows the workers of a direct read kept. */
@@ -995,12 +1003,13 @@ MmLinParKept(const MmLinPar *lp)
 
 /*
  * Have the workers of a direct read score the rows they kept with m (a
- * linear model) and profile them at the offsets pos (MmProfilePositions)
- * with the sampling step of all the kept rows; MmLinParCollect takes
- * their results.
+ * linear model), or their part of a shared second read of the pages, and
+ * profile them at the offsets pos (MmProfilePositions) with the sampling
+ * step of all the kept rows (total, with this backend's);
+ * MmLinParCollect takes their results.
  */
 void
-MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos, int npos)
+MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, int64 total, const int *pos, int npos)
 {
 	int			p = lp->d - 1;
 	double	   *model = palloc(sizeof(double) * (2 + p + npos));
@@ -1016,6 +1025,7 @@ MmLinParScore(MmLinPar *lp, const MmModel *m, int64 step, const int *pos, int np
 	memset(&msg, 0, sizeof(msg));
 	msg.kind = MMLS_MSG_MODEL;
 	msg.nrows = step;
+	msg.total = total;
 	lp->npos = npos;
 	for (int w = 0; w < lp->workers; w++)
 		MmScanParallelSendTo(lp->par, w, &msg, sizeof(msg), model, sizeof(double) * (2 + p + npos));
@@ -1039,8 +1049,11 @@ MmLinTake(void *arg, int worker, const void *data, Size len)
 	if (len < sizeof(r) + 2 * sizeof(double))
 		elog(ERROR, "short message from parallel worker %d", worker);
 	memcpy(&r, data, sizeof(r));
-	if (r.msg.kind != MMLS_MSG_RESULT || r.msg.nrows != t->lp->kept[worker])
+	/* a part of a shared second read: any number of rows, added up by the caller */
+	if (r.msg.kind != MMLS_MSG_RESULT || r.msg.nrows < 0 ||
+		(!t->lp->rescan && r.msg.nrows != t->lp->kept[worker]))
 		elog(ERROR, "unexpected message from parallel worker %d", worker);
+	t->lp->scored += r.msg.nrows;
 	t->wmet[worker] = r.met;
 	len -= sizeof(r);
 	t->parts[worker] = palloc_extended(len, MCXT_ALLOC_HUGE);
@@ -1053,18 +1066,20 @@ MmLinTake(void *arg, int worker, const void *data, Size len)
  * The workers' results (MmLinParScore): their metrics merged in worker
  * order into met (which may hold this backend's already), their profile
  * parts into parts[0 .. workers-1] (palloc'd).  Then the workers are gone
- * and parallel mode is over.
+ * and parallel mode is over.  Returns the rows they scored.
  */
-void
+int64
 MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts)
 {
 	MmLinTaken	t = {lp, palloc0(sizeof(MmRegMetrics) * lp->workers), parts};
 
+	lp->scored = 0;
 	MmScanParallelCollect(lp->par, MmLinTake, &t);
 	MmScanParallelEnd(lp->par, NULL);
 	lp->par = NULL;
 	for (int w = 0; w < lp->workers; w++)
 		mm_regmetrics_merge(met, &t.wmet[w]);
+	return lp->scored;
 }
 
 /*
@@ -1133,11 +1148,21 @@ MmLinStatsWorker(MmScan *scan, char **names, const void *args, shm_mq_handle *mq
 	for (int j = 0; j < npos; j++)
 		pos[j] = (int) got[2 + p + j];
 
-	/* score and profile the kept rows (or its pages' again), in order */
+	/*
+	 * Score and profile the kept rows, in order, or with none kept this
+	 * worker's part of the shared second read of the pages (up to all the
+	 * kept rows, the backend's and the other workers' with its own).
+	 */
 	mm_regmetrics_init(&result.met);
-	pp = MmProfilePartBegin(pos, npos, kept, msg.nrows);
 	if (e->s->flags & MMLS_FLAG_RESCAN)
-		MmScoreRescan(scan, &model, kept, e->s->d, &result.met, pp);
+	{
+		if (msg.total < kept)
+			elog(ERROR, "unexpected message from the backend of the parallel direct read");
+		pp = MmProfilePartBegin(pos, npos, msg.total, msg.nrows);
+		kept = MmScoreRescan(scan, &model, msg.total, true, e->s->d, &result.met, pp);
+	}
+	else
+		pp = MmProfilePartBegin(pos, npos, kept, msg.nrows);
 	left = e->s->heldout_kept;
 	for (int c = 0; left > 0; c++)
 	{

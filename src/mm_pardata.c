@@ -45,8 +45,10 @@
  * A naive Bayes read with nothing held out is a stream (MmDatasetStream):
  * no process keeps its rows, each folds them into per-label statistics as
  * it reads them (STATE sends their counts), SPLIT maps its labels to
- * classes, NB merges its statistics as classes, and SCORE reads its pages
- * again (MmScanRescan) to score them and profile them (no PROFILE).
+ * classes, NB merges its statistics as classes, and SCORE reads the pages
+ * again to score and profile them (no PROFILE): every process as much as
+ * it can of one shared allocation of all the pages (MmScanRescan), with
+ * every label's class from the backend.
  */
 #include "massmodel.h"
 #include "mm_train.h"
@@ -374,17 +376,12 @@ MmDpStreamTake(void *arg, const double *rows, int n, int64 row0)
 }
 
 /*
- * A stream's scoring (ds->stream): the pages of its read again, in order
- * (MmScanRescanBlocks), each row's class from its label, scored with m
- * into met and profiled at the raw offsets pos (sampling step) into a
- * part, a block of rows at a time; then its scan is ended.  The rows are
- * the ones the first read folded, so their number must be ds->n.
+ * The classes of ds's labels (split: MmDataParSplit), by value.  The
+ * backend's ds has every process's labels.
  */
-static double *
-MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *pos,
-				int npos, int64 step, Size *plen)
+static MmDpLabelClass *
+MmDpStreamLabels(MmDataset *ds)
 {
-	MmDpStreamScoring *st = palloc0(sizeof(MmDpStreamScoring));
 	int64	   *keys = MmDatasetLabelKeys(ds);
 	MmDpLabelClass *lc = palloc(sizeof(MmDpLabelClass) * Max(ds->labels.n, 1));
 
@@ -396,17 +393,39 @@ MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *p
 		lc[l].klass = ds->class_of[l];
 	}
 	qsort(lc, ds->labels.n, sizeof(MmDpLabelClass), MmDpCompareLabels);
+	return lc;
+}
+
+/*
+ * A stream's scoring (ds->stream): pages read again (MmScanRescanBlocks),
+ * each row's class from its label (lc: nlabels labels by value), scored
+ * with m into met and profiled at the raw offsets pos (sampling step)
+ * into a part, a block of rows at a time; then its scan is ended.
+ * total < 0: this process's own pages, in order: the rows its first read
+ * folded, so their number must be ds->n.  Else this process's part of a
+ * shared second read of every process's pages, total rows in all (the
+ * backend checks they add up); lc then has every process's labels.
+ */
+static double *
+MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *pos,
+				int npos, int64 step, const MmDpLabelClass *lc, int32 nlabels, int64 total,
+				Size *plen)
+{
+	MmDpStreamScoring *st = palloc0(sizeof(MmDpStreamScoring));
+	int64		bound = total < 0 ? ds->n : total;
+
 	st->ds = ds;
 	st->lc = lc;
-	st->nlabels = ds->labels.n;
+	st->nlabels = nlabels;
 	st->sc.m = m;
 	st->sc.met = met;
 	st->sc.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
 	st->sc.x = palloc(sizeof(double) * Max(ds->rawd, 1));
-	st->pp = MmProfilePartBegin(pos, npos, ds->n, step);
-	/* the AUC's scores of every row, known in number */
-	mm_clsmetrics_reserve(met, ds->n);
-	MmScanRescanBlocks(ds->scan, ds->n, MM_NB_BLOCK, ds->rawd, MmDpStreamNext, MmDpStreamTake, st);
+	st->pp = MmProfilePartBegin(pos, npos, bound, step);
+	/* room for the AUC's scores of every row it may read (touched as used) */
+	mm_clsmetrics_reserve(met, bound);
+	(void) MmScanRescanBlocks(ds->scan, bound, total >= 0, MM_NB_BLOCK, ds->rawd, MmDpStreamNext,
+							  MmDpStreamTake, st);
 	return MmProfilePartEnd(st->pp, plen);
 }
 
@@ -1287,24 +1306,41 @@ MmDataParScore(MmDataPar *dp, MmDataset *ds, const MmModel *m, const char *model
 	int		   *pos = palloc(sizeof(int) * Max(m->ncols, 1));
 	int			npos = 0;
 	int64		step = 0;
+	MmDpLabelClass *lc = NULL;
+	int64		scored = 0;		/* a stream's rows, read again by all processes */
 	StringInfoData b;
 
 	initStringInfo(&b);
 	if (ds->stream)
 	{
-		/* the profile's sampling step and offsets (no target in front), then the model */
+		int32		nlabels = ds->labels.n;
+
+		/*
+		 * The profile's sampling step and offsets (no target in front), the
+		 * rows of all processes and every label's class for the shared
+		 * second read of the pages, then the model.
+		 */
 		npos = MmProfilePositions(m, pos);
 		for (int j = 0; j < npos; j++)
 			pos[j] -= 1;
 		step = MmProfileStep(dp->n_train);
+		lc = MmDpStreamLabels(ds);
 		appendBinaryStringInfo(&b, (char *) &step, sizeof(int64));
 		appendBinaryStringInfo(&b, (char *) &npos, sizeof(int32));
 		appendBinaryStringInfo(&b, (char *) pos, sizeof(int32) * npos);
+		appendBinaryStringInfo(&b, (char *) &dp->n_train, sizeof(int64));
+		appendBinaryStringInfo(&b, (char *) &nlabels, sizeof(int32));
+		appendBinaryStringInfo(&b, (char *) lc, sizeof(MmDpLabelClass) * nlabels);
 	}
 	appendBinaryStringInfo(&b, VARDATA(blob), VARSIZE(blob) - VARHDRSZ);
 	MmDpRequest(dp, MMDP_SCORE, heldout, b.data, b.len);
 	if (ds->stream)
-		parts[0] = MmDpStreamScore(ds, m, met, pos, npos, step, &plen0);
+	{
+		/* without a worker this backend read every page: its own again */
+		parts[0] = MmDpStreamScore(ds, m, met, pos, npos, step, lc, ds->labels.n,
+								   dp->workers > 0 ? dp->n_train : -1, &plen0);
+		scored = (int64) parts[0][0];
+	}
 	else
 		MmDpScore(ds, m, heldout, dp->scaled, met);
 	/* sorted parts merge linearly: each process sorts its own */
@@ -1344,6 +1380,7 @@ MmDataParScore(MmDataPar *dp, MmDataset *ds, const MmModel *m, const char *model
 			{
 				parts[w + 1] = palloc_extended(Max(plen, 1), MCXT_ALLOC_HUGE);
 				memcpy(parts[w + 1], r.p + mlen, plen);
+				scored += ns[w];
 			}
 		}
 		part.confusion = (double *) r.p;
@@ -1368,6 +1405,10 @@ MmDataParScore(MmDataPar *dp, MmDataset *ds, const MmModel *m, const char *model
 	}
 	MmDpRequest(dp, MMDP_DONE, 0, NULL, 0);
 	dp->released = true;
+	/* the same rows under the same snapshot, however the processes shared them */
+	if (ds->stream && scored != dp->n_train)
+		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
+			 scored, dp->n_train);
 	if (ds->stream)
 		*profile = MmProfileFromParts(m, parts, dp->workers + 1, NULL);
 }
@@ -1475,6 +1516,9 @@ MmDpWorkerScore(MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, shm_mq_
 	int64		step = 0;
 	int32		npos = 0;
 	int		   *pos = NULL;
+	int64		total = 0;
+	int32		nlabels = 0;
+	MmDpLabelClass *lc = NULL;
 	double	   *part = NULL;
 	Size		plen = 0;
 	MmModel    *m;
@@ -1500,6 +1544,13 @@ MmDpWorkerScore(MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, shm_mq_
 		for (int j = 0; j < npos; j++)
 			if (pos[j] < 0 || pos[j] >= ds->rawd)
 				elog(ERROR, "malformed message in the parallel read of the training rows");
+		MmDpTake(r, &total, sizeof(total));
+		MmDpTake(r, &nlabels, sizeof(nlabels));
+		if (total < ds->n || nlabels < ds->labels.n ||
+			(Size) nlabels > r->left / sizeof(MmDpLabelClass))
+			elog(ERROR, "malformed message in the parallel read of the training rows");
+		lc = palloc(sizeof(MmDpLabelClass) * Max(nlabels, 1));
+		MmDpTake(r, lc, sizeof(MmDpLabelClass) * nlabels);
 	}
 	if (mm_blob_read((const uint8 *) r->p, r->left, MmPallocAllocator(), &m, &err) != MM_OK)
 		elog(ERROR, "the model sent to a parallel worker is not valid: %s", err.msg);
@@ -1507,7 +1558,14 @@ MmDpWorkerScore(MmDataset *ds, MmDpReader *r, bool heldout, bool scaled, shm_mq_
 		elog(ERROR, "the model sent to a parallel worker does not fit its rows");
 	mm_clsmetrics_init(&met, (int) m->nclasses, &alloc);
 	if (ds->stream)
-		part = MmDpStreamScore(ds, m, &met, pos, npos, step, &plen);
+	{
+		for (int32 l = 0; l < nlabels; l++)
+			if (lc[l].klass < 0 || lc[l].klass >= (int32) m->nclasses ||
+				(l > 0 && lc[l].value <= lc[l - 1].value))
+				elog(ERROR, "malformed message in the parallel read of the training rows");
+		/* a part of the shared second read of every process's pages */
+		part = MmDpStreamScore(ds, m, &met, pos, npos, step, lc, nlabels, total, &plen);
+	}
 	else
 		MmDpScore(ds, m, heldout, scaled, &met);
 	/* the AUC's scores sorted here, merged by the backend */

@@ -44,6 +44,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
@@ -325,14 +326,21 @@ MmScanTouchPage(Buffer buffer)
 }
 
 /*
- * Read again the pages the first read of s reached, in the order it did,
- * under the same snapshot: the same rows in the same order.  A worker of a
+ * Read again the pages the first read of s reached under the same
+ * snapshot.  Alone (shared false): the pages s's first read took, in the
+ * order it did, so the same rows in the same order; a worker of a
  * parallel read reads its own pages again, and needs no memory for them.
+ * shared: the first read was a parallel one (MmScanParallelBegin), and
+ * every process of it reads again from one more shared allocation of all
+ * its pages, as a parallel scan hands them out (chunks, smaller towards
+ * the end): each process gets as much as it can read, whatever share of
+ * the first read it had, so that they all end together (the backend reads
+ * none with parallel_leader_participation off, as in the first read).
  * The pages are read one by one as the scan reads them (heapgetpage: the
  * tuples the snapshot sees, in page mode), without a scan per run.
  */
 void
-MmScanRescan(MmScan *s)
+MmScanRescan(MmScan *s, bool shared)
 {
 	/*
 	 * The first read's scan, open (a worker's holds the snapshot), or ended
@@ -342,6 +350,8 @@ MmScanRescan(MmScan *s)
 	Snapshot	snapshot = s->scan != NULL ? s->scan->rs_snapshot : s->snapshot;
 
 	Assert(!s->rescanning && snapshot != NULL);
+	if (shared && s->shared == NULL)
+		elog(ERROR, "a shared second read of a read that was not parallel");
 	s->first = s->scan;
 	s->scan = table_beginscan_strat(s->rel, snapshot, 0, NULL, true, false);
 	s->rescanning = true;
@@ -349,6 +359,14 @@ MmScanRescan(MmScan *s)
 	s->next_block = s->end_block = 0;
 	s->ntuples = s->tupindex = 0;
 	s->rows = 0;
+	s->shared_work = NULL;
+	if (shared && !IsParallelWorker() && !parallel_leader_participation)
+		s->nruns = 0;			/* as in the first read, the workers read every page */
+	else if (shared)
+	{
+		s->shared_work = palloc0(sizeof(ParallelBlockTableScanWorkerData));
+		table_block_parallelscan_startblock_init(s->rel, s->shared_work, s->shared);
+	}
 }
 
 static inline bool MmScanTuple(MmScan *s, const char **data);
@@ -371,14 +389,17 @@ MmScanRescanFloat8(MmScan *s, double *row)
 /*
  * Read again, through next, the rows of s's first read (MmScanRescan) into
  * blocks of block rows of d values, and hand each full block (and the last
- * part) to take; the read must find the n rows the first read did, and
- * never more than it sized for before a block is taken.  Then the scan is
- * ended.  next reads the row at index i of the block (false at the end);
- * NULL: the row's values as float8 (MmScanNextFloat8), read here without
- * a call per row.
+ * part) to take; then the scan is ended.  next reads the row at index i
+ * of the block (false at the end); NULL: the row's values as float8
+ * (MmScanNextFloat8), read here without a call per row.
+ * Alone (shared false), the read must find the n rows this process's first
+ * read did, and never more than it sized for before a block is taken.
+ * shared (MmScanRescan): this process's part of the rows of every process's
+ * first read, n of them in all, which the caller must check adds up.
+ * Returns the rows read.
  */
-void
-MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
+int64
+MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanNextFn next,
 				   MmRescanTakeFn take, void *arg)
 {
 	double	   *rows = palloc(sizeof(double) * block * Max(d, 1));
@@ -386,7 +407,7 @@ MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
 	int			nb = 0;
 	bool		more = true;
 
-	MmScanRescan(s);
+	MmScanRescan(s, shared);
 	while (more)
 	{
 		more = next != NULL ? next(arg, s, rows + (Size) nb * d, nb) :
@@ -395,18 +416,19 @@ MmScanRescanBlocks(MmScan *s, int64 n, int block, int d, MmRescanNextFn next,
 			nb++;
 		if (nb == block || (!more && nb > 0))
 		{
-			if (got + nb > n)
+			if (got + nb > n)	/* shared: more than every process's first read */
 				elog(ERROR, "the second read of the training rows found more than " INT64_FORMAT " rows", n);
 			take(arg, rows, nb, got);
 			got += nb;
 			nb = 0;
 		}
 	}
-	if (got != n)
+	if (!shared && got != n)
 		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
 			 got, n);
 	pfree(rows);
 	MmScanEnd(s);
+	return got;
 }
 
 /* The next tuple of a rescan (MmScanRescan); NULL after the last page. */
@@ -420,7 +442,17 @@ MmScanRescanTuple(MmScan *s)
 
 	while (s->tupindex >= s->ntuples)
 	{
-		if (s->next_block >= s->end_block)
+		if (s->shared_work != NULL)
+		{
+			BlockNumber block = table_block_parallelscan_nextpage(s->rel, s->shared_work,
+																  s->shared);
+
+			if (block == InvalidBlockNumber)
+				return NULL;
+			s->next_block = block;
+			s->end_block = block + 1;
+		}
+		else if (s->next_block >= s->end_block)
 		{
 			if (++s->run >= s->nruns)
 				return NULL;
@@ -648,6 +680,8 @@ MmScanEnd(MmScan *s)
 		table_endscan(s->first);
 	s->first = NULL;
 	s->rescanning = false;
+	s->shared = NULL;			/* with the parallel context, gone or going */
+	s->shared_work = NULL;
 	/* the lock stays to the end of the transaction, as the query's read keeps it */
 	if (s->rel != NULL)
 		table_close(s->rel, NoLock);
@@ -676,6 +710,7 @@ MmScanEnd(MmScan *s)
 #define MM_PAR_KEY_ARGS		UINT64CONST(0x4D4D530000000002)
 #define MM_PAR_KEY_PSCAN	UINT64CONST(0x4D4D530000000003)
 #define MM_PAR_KEY_QUEUES	UINT64CONST(0x4D4D530000000004)
+#define MM_PAR_KEY_RESCAN	UINT64CONST(0x4D4D530000000005)
 #define MM_PAR_QUEUE_SIZE	((Size) 1024 * 1024)	/* a worker's messages to the backend */
 #define MM_PAR_IN_SIZE		((Size) 64 * 1024)	/* the backend's to a worker */
 #define MM_PAR_QUEUES_SIZE	(MM_PAR_QUEUE_SIZE + MM_PAR_IN_SIZE)
@@ -747,6 +782,7 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	Size		pscan_size;
 	MmParShared *sh;
 	ParallelTableScanDesc pscan;
+	ParallelBlockTableScanDesc rescan;
 	char	   *queues = NULL;
 	void	   *a;
 
@@ -756,8 +792,9 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(MmParShared));
 	shm_toc_estimate_chunk(&pcxt->estimator, Max(argslen, 1));
 	shm_toc_estimate_chunk(&pcxt->estimator, pscan_size);
+	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(ParallelBlockTableScanDescData));
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(MM_PAR_QUEUES_SIZE, nworkers));
-	shm_toc_estimate_keys(&pcxt->estimator, 4);
+	shm_toc_estimate_keys(&pcxt->estimator, 5);
 	InitializeParallelDSM(pcxt);
 
 	sh = shm_toc_allocate(pcxt->toc, sizeof(MmParShared));
@@ -777,6 +814,12 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	/* from the first page, as the serial read: not where another scan is */
 	pscan->phs_syncscan = false;
 	shm_toc_insert(pcxt->toc, MM_PAR_KEY_PSCAN, pscan);
+	/* the same pages again, for a shared second read (MmScanRescan) */
+	rescan = shm_toc_allocate(pcxt->toc, sizeof(ParallelBlockTableScanDescData));
+	table_block_parallelscan_initialize(s->rel, (ParallelTableScanDesc) rescan);
+	rescan->base.phs_syncscan = false;
+	rescan->phs_nblocks = ((ParallelBlockTableScanDesc) pscan)->phs_nblocks;
+	shm_toc_insert(pcxt->toc, MM_PAR_KEY_RESCAN, rescan);
 
 	/* no segment (no dynamic shared memory): no workers, nworkers is 0 */
 	p->mq = palloc0(sizeof(shm_mq_handle *) * Max(pcxt->nworkers, 1));
@@ -818,6 +861,7 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	/* the backend reads its share from the same parallel scan */
 	table_endscan(s->scan);
 	s->scan = table_beginscan_parallel(s->rel, pscan);
+	s->shared = rescan;
 	return p;
 }
 
@@ -951,6 +995,8 @@ MmScanParallelEnd(MmScanPar *p, MmScan *s)
 		table_endscan(s->scan);
 		s->scan = NULL;
 	}
+	if (s != NULL)
+		s->shared = NULL;		/* in the segment about to go */
 	WaitForParallelWorkersToFinish(p->pcxt);
 	DestroyParallelContext(p->pcxt);
 	ExitParallelMode();
@@ -1014,6 +1060,7 @@ mm_scan_worker_main(dsm_segment *seg, shm_toc *toc)
 	memcpy(s.conv, sh->conv, sizeof(int) * s.n);
 	MmScanLayout(&s, table_open(sh->relid, AccessShareLock));
 	s.scan = table_beginscan_parallel(s.rel, pscan);
+	s.shared = shm_toc_lookup(toc, MM_PAR_KEY_RESCAN, false);
 
 	/* the columns' names, for the errors: the source's names are the table's */
 	names = palloc0(sizeof(char *) * s.n);

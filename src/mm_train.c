@@ -2212,8 +2212,9 @@ mm_train(PG_FUNCTION_ARGS)
 		 * Score and profile the kept rows: the held-out rows, or every row
 		 * with nothing held out.  The workers of a direct read hold theirs:
 		 * they score and profile them and end parallel mode.  With nothing
-		 * held out, a direct read keeps no row: the backend and each worker
-		 * read their pages again instead (MmScoreRescan).  A second pass
+		 * held out, a direct read keeps no row: the backend and the workers
+		 * read the pages again instead (MmScoreRescan), each as much as it
+		 * can of one shared allocation of them.  A second pass
 		 * scores the rows when not all were kept; the profile is then from
 		 * the kept held-out rows, or none when all rows were to be kept.
 		 */
@@ -2229,25 +2230,32 @@ mm_train(PG_FUNCTION_ARGS)
 			int		   *pos = palloc(sizeof(int) * Max(m.ncols, 1));
 			int			npos = MmProfilePositions(&m, pos);
 			int64		step = MmProfileStep(kept);
+			bool		shared = rescan != NULL && lpar != NULL;
+			int64		scored = 0;
 			MmProfilePart *pp;
 			Size		len;
 			int			nparts = 1;
 
 			/* the workers score theirs while this backend scores its own */
 			if (lpar != NULL)
-				MmLinParScore(lpar, &m, step, pos, npos);
-			pp = MmProfilePartBegin(pos, npos, own, step);
+				MmLinParScore(lpar, &m, step, kept, pos, npos);
+			pp = MmProfilePartBegin(pos, npos, shared ? kept : own, step);
 			if (rescan != NULL)
-				MmScoreRescan(rescan, &m, own, st.d, scored_kept ? &met : NULL, pp);
+				scored = MmScoreRescan(rescan, &m, shared ? kept : own, shared, st.d,
+									   scored_kept ? &met : NULL, pp);
 			else
 				MmScoreRows(&m, st.heldout, st.heldout_kept, st.d, scored_kept ? &met : NULL, pp);
 			parts[0] = MmProfilePartEnd(pp, &len);
 			if (lpar != NULL)
 			{
-				MmLinParCollect(lpar, &met, parts + 1);
+				scored += MmLinParCollect(lpar, &met, parts + 1);
 				nparts += workers;
 				lpar = NULL;
 			}
+			/* the same rows under the same snapshot, however the processes shared them */
+			if (shared && scored != kept)
+				elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
+					 scored, kept);
 			/* not from a prefix of the rows when all were to be kept */
 			profile = st.kept_all && !st.heldout_complete ? NULL :
 				MmProfileFromParts(&m, parts, nparts, on);
