@@ -3,8 +3,8 @@
 -- the table's parallel_workers): each reads its share of the pages into
 -- moments of its own and keeps its rows to keep; the backend merges the
 -- moments, fits, and has each worker score and profile its rows.  With
--- nothing held out no row is kept: the processes share out the pages
--- again, as a parallel scan does, and score and profile what they read.
+-- nothing held out no row is kept: the processes read the pages again,
+-- each its own and then those another has not reached yet.
 -- The version is the serial one up to the order of floating-point sums.
 -- min_parallel_table_scan_size = 0 lets this small table have workers.
 \set VERBOSITY terse

@@ -62,8 +62,8 @@ SELECT pg_temp.agree('dpc_yes', 1, 2) AS all_rows_agree,
 
 -- with test_fraction 0 naive Bayes keeps no row: each process folds its
 -- rows into per-label statistics as it reads them; then the processes read
--- the pages again, shared out as a parallel scan does, to score and profile
--- them.  The workers read every row:
+-- the pages again to score and profile them, each its own pages and then
+-- the pages another has not reached yet.  The workers read every row:
 SET parallel_leader_participation = off;
 SELECT version FROM mm_train('dpc_yes', 'naive_bayes', 'dpc_t', 'yes',
   features => ARRAY['a', 'b', 'c'], test_fraction => 0, params => '{"var_smoothing": 0.001, "verbose": true}');
@@ -92,11 +92,12 @@ SET max_parallel_workers_per_gather = 2;
 SELECT pg_temp.agree('dpc_all', 1, 2) AS all_agree,
        (SELECT max(abs(p1 - p2)) < 1e-12 FROM dpc_t t,
                unnest(mm_predict_proba('dpc_all', t, 1), mm_predict_proba('dpc_all', t, 2)) u(p1, p2)) AS same_proba;
--- labels in runs of pages of their own (7 in about three pages): in the
--- second read a process may get pages whose labels its first read never
--- saw; the backend sends every label's class with the model
+-- labels in runs of pages of their own (7 in the last three pages): in the
+-- second read a process that is done with its own pages takes those the
+-- others have not reached, from the end of the table, whose labels its
+-- first read often never saw; the backend sends every label's class
 CREATE TABLE dpc_runs AS
-SELECT id, a, b, c, CASE WHEN id <= 14000 THEN 1 WHEN id <= 14300 THEN 7 ELSE 3 END AS label
+SELECT id, a, b, c, CASE WHEN id <= 14000 THEN 1 WHEN id <= 29700 THEN 3 ELSE 7 END AS label
   FROM dpc_t ORDER BY id;
 ANALYZE dpc_runs;
 SELECT version FROM mm_train('dpc_runs', 'naive_bayes', 'dpc_runs', 'label',

@@ -325,6 +325,8 @@ extern int	MmClassifyTarget(const MmSource *src, int attno, bool classification,
  * The direct read of a plain table (mm_scan.c)
  * --------------------------------------------------------------------- */
 
+typedef struct MmRescanShared MmRescanShared;
+
 typedef struct MmScan
 {
 	Relation	rel;
@@ -348,19 +350,24 @@ typedef struct MmScan
 	BlockNumber *run_len;
 	int64		nruns;
 	int64		maxruns;
-	BlockNumber last_block;
 	struct SnapshotData *snapshot;	/* the backend's read: the snapshot it is under */
 	bool		rescanning;		/* MmScanRescan began */
 	struct TableScanDescData *first;	/* the first read's scan then, if still open */
-	int64		run;			/* the run a rescan reads */
-	BlockNumber next_block;		/* its next page, and the end of the run */
+	/* the pages of the read (first or again) as MmScanNextPage takes them */
+	bool		paging;			/* set up (MmScanPages) */
+	struct ParallelBlockTableScanDescData *alloc;	/* a parallel read's allocation */
+	struct ParallelBlockTableScanWorkerData *work;	/* and this process's part */
+	int64		run;			/* the run a read again reads */
+	BlockNumber next_block;		/* the next page, and the end of the run */
 	BlockNumber end_block;
 	int			ntuples;		/* the visible tuples of its page, and the next one */
 	int			tupindex;
 	HeapTupleData tuple;		/* the tuple it returned last */
-	/* a parallel read's pages for a shared second read, and this process's part */
-	struct ParallelBlockTableScanDescData *shared;
-	struct ParallelBlockTableScanWorkerData *shared_work;
+	/* a parallel read's claims of its pages for a shared read again */
+	struct MmRescanShared *shared;
+	struct MmRescanShared *steal;	/* taking others' pages at the end of one */
+	uint32		take_word;		/* the word of claims looked at, its unclaimed bits */
+	uint32		take_bits;
 	bool		finite;			/* the float8 values of the last row were all finite */
 } MmScan;
 

@@ -29,8 +29,8 @@
  * of its own on a large table: each folds its pages' rows into a state of
  * its own and keeps its held-out rows until it scores them
  * (MmLinStatsWorker).  With test_fraction 0 the direct read keeps no row
- * (flag RESCAN): the processes read the pages again to score them,
- * shared out among them anew (MmScanRescan).
+ * (flag RESCAN): the processes read the pages again to score them, each
+ * its own and then what the others have not reached (MmScanRescan).
  *
  * The transition state is a bytea (not internal), with a combine
  * function: parallel query splits the scan, and a distributed PostgreSQL

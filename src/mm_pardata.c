@@ -46,9 +46,9 @@
  * no process keeps its rows, each folds them into per-label statistics as
  * it reads them (STATE sends their counts), SPLIT maps its labels to
  * classes, NB merges its statistics as classes, and SCORE reads the pages
- * again to score and profile them (no PROFILE): every process as much as
- * it can of one shared allocation of all the pages (MmScanRescan), with
- * every label's class from the backend.
+ * again to score and profile them (no PROFILE): every process its own,
+ * then those another has not reached yet (MmScanRescan), with every
+ * label's class from the backend.
  */
 #include "massmodel.h"
 #include "mm_train.h"

@@ -182,7 +182,6 @@ MmScanLayout(MmScan *s, Relation rel)
 			}
 		off += att->attlen;
 	}
-	s->last_block = InvalidBlockNumber;
 	s->f8from = s->n;
 	while (s->f8from > 0 && s->conv[s->f8from - 1] == MM_SCAN_F8_FROM_F8)
 		s->f8from--;
@@ -281,7 +280,6 @@ MmScanNewBlock(MmScan *s, BlockNumber block)
 {
 	int64		r = s->nruns - 1;
 
-	s->last_block = block;
 	if (r >= 0 && block == s->run_start[r] + s->run_len[r])
 	{
 		s->run_len[r]++;
@@ -326,16 +324,112 @@ MmScanTouchPage(Buffer buffer)
 }
 
 /*
+ * The pages of a parallel read, for a read again by all its processes
+ * together (MmScanRescan, shared): a bit per page, set by the process that
+ * claims it, and the words of bits not yet looked at by a process looking
+ * for pages to take, counted down.
+ */
+struct MmRescanShared
+{
+	BlockNumber nblocks;
+	pg_atomic_uint32 next_word;
+	pg_atomic_uint32 claimed[FLEXIBLE_ARRAY_MEMBER];
+};
+
+#define MM_RESCAN_WORDS(nblocks) ((uint32) (((uint64) (nblocks) + 31) / 32))
+
+static Size
+MmRescanSharedSize(BlockNumber nblocks)
+{
+	return add_size(offsetof(MmRescanShared, claimed),
+					mul_size(sizeof(pg_atomic_uint32), MM_RESCAN_WORDS(nblocks)));
+}
+
+/* Claim block for this process: false when another process has. */
+static inline bool
+MmRescanClaim(MmRescanShared *sh, BlockNumber block)
+{
+	uint32		bit = (uint32) 1 << (block & 31);
+
+	if (block >= sh->nblocks)
+		return true;			/* not one of the first read's pages: nobody else's */
+	return (pg_atomic_fetch_or_u32(&sh->claimed[block >> 5], bit) & bit) == 0;
+}
+
+/*
+ * A page another process read first and has not claimed again yet,
+ * claimed here for this one: from the end of the table down (each process
+ * reads its own pages up, so what is left of them is near the end), a
+ * word of bits at a time; InvalidBlockNumber when none is left.
+ */
+static BlockNumber
+MmRescanTake(MmScan *s)
+{
+	MmRescanShared *sh = s->steal;
+
+	for (;;)
+	{
+		BlockNumber block;
+		int			b;
+
+		while (s->take_bits == 0)
+		{
+			uint32		w = pg_atomic_fetch_sub_u32(&sh->next_word, 1);
+
+			/* once every word is taken the count wraps past zero */
+			if (w == 0 || w > MM_RESCAN_WORDS(sh->nblocks))
+				return InvalidBlockNumber;
+			s->take_word = w - 1;
+			s->take_bits = ~pg_atomic_read_u32(&sh->claimed[s->take_word]);
+			if ((uint64) s->take_word * 32 + 32 > sh->nblocks)
+				s->take_bits &= ((uint32) 1 << (sh->nblocks - s->take_word * 32)) - 1;
+		}
+		b = pg_leftmost_one_pos32(s->take_bits);
+		s->take_bits &= ~((uint32) 1 << b);
+		block = (BlockNumber) s->take_word * 32 + b;
+		if (MmRescanClaim(sh, block))
+			return block;
+	}
+}
+
+/*
+ * Where s's read takes its pages from (MmScanNextPage): alloc, a parallel
+ * read's allocation shared by its processes, this process's part set up
+ * here; else the pages 0 .. nblocks - 1 (a read again: its runs after).
+ */
+static void
+MmScanPages(MmScan *s, ParallelBlockTableScanDesc alloc, BlockNumber nblocks)
+{
+	s->paging = true;
+	s->alloc = alloc;
+	s->work = NULL;
+	s->next_block = 0;
+	s->end_block = nblocks;
+	s->run = -1;
+	s->ntuples = s->tupindex = 0;
+	s->steal = NULL;
+	s->take_bits = 0;
+	if (alloc != NULL)
+	{
+		s->work = palloc0(sizeof(ParallelBlockTableScanWorkerData));
+		table_block_parallelscan_startblock_init(s->rel, s->work, alloc);
+	}
+}
+
+/*
  * Read again the pages the first read of s reached under the same
  * snapshot.  Alone (shared false): the pages s's first read took, in the
  * order it did, so the same rows in the same order; a worker of a
  * parallel read reads its own pages again, and needs no memory for them.
  * shared: the first read was a parallel one (MmScanParallelBegin), and
- * every process of it reads again from one more shared allocation of all
- * its pages, as a parallel scan hands them out (chunks, smaller towards
- * the end): each process gets as much as it can read, whatever share of
- * the first read it had, so that they all end together (the backend reads
- * none with parallel_leader_participation off, as in the first read).
+ * its processes read all its pages again together: each its own pages
+ * first, claiming each (a bit in shared memory), then the pages the others
+ * have not claimed yet, from the end of the table down.  The processes end
+ * together, whatever share of the first read each had (on 2 CPUs the
+ * scheduler often gives the backend half of it), and a process seldom
+ * reads a page its first read did not (a page of shared buffers new to a
+ * process costs it a page fault, and more at its exit).  The backend
+ * reads none with parallel_leader_participation off, as in the first read.
  * The pages are read one by one as the scan reads them (heapgetpage: the
  * tuples the snapshot sees, in page mode), without a scan per run.
  */
@@ -355,18 +449,12 @@ MmScanRescan(MmScan *s, bool shared)
 	s->first = s->scan;
 	s->scan = table_beginscan_strat(s->rel, snapshot, 0, NULL, true, false);
 	s->rescanning = true;
-	s->run = -1;
-	s->next_block = s->end_block = 0;
-	s->ntuples = s->tupindex = 0;
 	s->rows = 0;
-	s->shared_work = NULL;
+	MmScanPages(s, NULL, 0);
 	if (shared && !IsParallelWorker() && !parallel_leader_participation)
 		s->nruns = 0;			/* as in the first read, the workers read every page */
 	else if (shared)
-	{
-		s->shared_work = palloc0(sizeof(ParallelBlockTableScanWorkerData));
-		table_block_parallelscan_startblock_init(s->rel, s->shared_work, s->shared);
-	}
+		s->steal = s->shared;
 }
 
 static inline bool MmScanTuple(MmScan *s, const char **data);
@@ -431,39 +519,86 @@ MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanNe
 	return got;
 }
 
-/* The next tuple of a rescan (MmScanRescan); NULL after the last page. */
+/*
+ * The next page of s's read into its scan (heapgetpage: the tuples the
+ * snapshot sees, in page mode) and into the CPU cache; false after the
+ * last page, whose pin then goes.  The pages come from alloc (a parallel
+ * first read's allocation), else the first read's are next_block ..
+ * end_block - 1, and a read again's s's runs, then with steal the pages
+ * other processes have left (MmRescanTake).  The first read notes the runs
+ * of pages it reads, for MmScanRescan.
+ */
+static bool
+MmScanNextPage(MmScan *s)
+{
+	HeapScanDesc hs = (HeapScanDesc) s->scan;
+	BlockNumber block = InvalidBlockNumber;
+
+	if (s->work != NULL)
+		block = table_block_parallelscan_nextpage(s->rel, s->work, s->alloc);
+	else
+		for (;;)
+		{
+			if (s->next_block < s->end_block)
+				block = s->next_block++;
+			else if (s->rescanning && s->run + 1 < s->nruns)
+			{
+				s->run++;
+				s->next_block = s->run_start[s->run];
+				s->end_block = s->next_block + s->run_len[s->run];
+				block = s->next_block++;
+			}
+			else
+			{
+				/* a shared read again: then others' pages left */
+				block = s->steal != NULL ? MmRescanTake(s) : InvalidBlockNumber;
+				break;
+			}
+			/* one of its own pages, unless another process has taken it */
+			if (s->steal == NULL || MmRescanClaim(s->steal, block))
+				break;
+		}
+	if (block == InvalidBlockNumber)
+	{
+		if (BufferIsValid(hs->rs_cbuf))
+			ReleaseBuffer(hs->rs_cbuf);
+		hs->rs_cbuf = InvalidBuffer;
+		return false;
+	}
+	heapgetpage(s->scan, block);
+	s->ntuples = hs->rs_ntuples;
+	s->tupindex = 0;
+	MmScanTouchPage(hs->rs_cbuf);
+	if (!s->rescanning)
+		MmScanNewBlock(s, block);
+	return true;
+}
+
+/*
+ * The next visible tuple of s's read (first or again); NULL after the last
+ * page.  The scan's pages are taken here rather than by heap_getnext,
+ * which costs about as much per tuple as the rest of the read (a double
+ * precision column is a copy); a first read counts its tuples as it does.
+ */
 static inline HeapTuple
-MmScanRescanTuple(MmScan *s)
+MmScanPageTuple(MmScan *s)
 {
 	HeapScanDesc hs = (HeapScanDesc) s->scan;
 	Page		page;
 	ItemId		lp;
 	OffsetNumber off;
 
-	while (s->tupindex >= s->ntuples)
+	if (!s->paging)
 	{
-		if (s->shared_work != NULL)
-		{
-			BlockNumber block = table_block_parallelscan_nextpage(s->rel, s->shared_work,
-																  s->shared);
-
-			if (block == InvalidBlockNumber)
-				return NULL;
-			s->next_block = block;
-			s->end_block = block + 1;
-		}
-		else if (s->next_block >= s->end_block)
-		{
-			if (++s->run >= s->nruns)
-				return NULL;
-			s->next_block = s->run_start[s->run];
-			s->end_block = s->next_block + s->run_len[s->run];
-		}
-		heapgetpage(s->scan, s->next_block++);
-		s->ntuples = hs->rs_ntuples;
-		s->tupindex = 0;
-		MmScanTouchPage(hs->rs_cbuf);
+		/* a first read: the pages of its parallel scan, else all from the first */
+		if (s->scan->rs_parallel != NULL)
+			MmScanPages(s, (ParallelBlockTableScanDesc) s->scan->rs_parallel, 0);
+		else
+			MmScanPages(s, NULL, hs->rs_nblocks);
 	}
+	while (s->tupindex >= s->ntuples)
+		if (!MmScanNextPage(s))
+			return NULL;
 	page = BufferGetPage(hs->rs_cbuf);
 	off = hs->rs_vistuples[s->tupindex++];
 	lp = PageGetItemId(page, off);
@@ -471,6 +606,8 @@ MmScanRescanTuple(MmScan *s)
 	s->tuple.t_len = ItemIdGetLength(lp);
 	s->tuple.t_tableOid = RelationGetRelid(s->rel);
 	ItemPointerSet(&s->tuple.t_self, hs->rs_cblock, off);
+	if (!s->rescanning)
+		pgstat_count_heap_getnext(s->rel);
 	return &s->tuple;
 }
 
@@ -488,24 +625,8 @@ MmScanTuple(MmScan *s, const char **data)
 
 	if ((++s->rows & 0x3FF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	if (s->rescanning)
-	{
-		if ((tup = MmScanRescanTuple(s)) == NULL)
-			return false;
-	}
-	else
-	{
-		BlockNumber block;
-
-		if ((tup = heap_getnext(s->scan, ForwardScanDirection)) == NULL)
-			return false;
-		block = ItemPointerGetBlockNumber(&tup->t_self);
-		if (block != s->last_block)
-		{
-			MmScanTouchPage(((HeapScanDesc) s->scan)->rs_cbuf);
-			MmScanNewBlock(s, block);
-		}
-	}
+	if ((tup = MmScanPageTuple(s)) == NULL)
+		return false;
 	h = tup->t_data;
 	if (s->fixed && !HeapTupleHasNulls(tup) && HeapTupleHeaderGetNatts(h) >= s->maxatt)
 	{
@@ -526,11 +647,8 @@ MmScanTuple(MmScan *s, const char **data)
 bool
 MmScanChunkDone(const MmScan *s)
 {
-	HeapScanDesc hs = (HeapScanDesc) s->scan;
-
-	return hs != NULL && !s->rescanning && hs->rs_parallelworkerdata != NULL &&
-		hs->rs_parallelworkerdata->phsw_chunk_remaining == 0 &&
-		hs->rs_cindex + 1 >= hs->rs_ntuples;
+	return s->scan != NULL && !s->rescanning && s->work != NULL &&
+		s->work->phsw_chunk_remaining == 0 && s->tupindex >= s->ntuples;
 }
 
 /* Value i of the current tuple as the query's Datum; *isnull for NULL. */
@@ -681,7 +799,10 @@ MmScanEnd(MmScan *s)
 	s->first = NULL;
 	s->rescanning = false;
 	s->shared = NULL;			/* with the parallel context, gone or going */
-	s->shared_work = NULL;
+	s->steal = NULL;
+	s->alloc = NULL;
+	s->work = NULL;
+	s->paging = false;
 	/* the lock stays to the end of the transaction, as the query's read keeps it */
 	if (s->rel != NULL)
 		table_close(s->rel, NoLock);
@@ -782,7 +903,8 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	Size		pscan_size;
 	MmParShared *sh;
 	ParallelTableScanDesc pscan;
-	ParallelBlockTableScanDesc rescan;
+	MmRescanShared *rescan;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(s->rel);
 	char	   *queues = NULL;
 	void	   *a;
 
@@ -792,7 +914,7 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(MmParShared));
 	shm_toc_estimate_chunk(&pcxt->estimator, Max(argslen, 1));
 	shm_toc_estimate_chunk(&pcxt->estimator, pscan_size);
-	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(ParallelBlockTableScanDescData));
+	shm_toc_estimate_chunk(&pcxt->estimator, MmRescanSharedSize(nblocks));
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(MM_PAR_QUEUES_SIZE, nworkers));
 	shm_toc_estimate_keys(&pcxt->estimator, 5);
 	InitializeParallelDSM(pcxt);
@@ -813,12 +935,19 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	table_parallelscan_initialize(s->rel, pscan, snapshot);
 	/* from the first page, as the serial read: not where another scan is */
 	pscan->phs_syncscan = false;
+
+	/*
+	 * The pages counted before sizing the claims of a read again: a page
+	 * added since holds no row the snapshot, taken before, sees.
+	 */
+	((ParallelBlockTableScanDesc) pscan)->phs_nblocks =
+		Min(((ParallelBlockTableScanDesc) pscan)->phs_nblocks, nblocks);
 	shm_toc_insert(pcxt->toc, MM_PAR_KEY_PSCAN, pscan);
-	/* the same pages again, for a shared second read (MmScanRescan) */
-	rescan = shm_toc_allocate(pcxt->toc, sizeof(ParallelBlockTableScanDescData));
-	table_block_parallelscan_initialize(s->rel, (ParallelTableScanDesc) rescan);
-	rescan->base.phs_syncscan = false;
-	rescan->phs_nblocks = ((ParallelBlockTableScanDesc) pscan)->phs_nblocks;
+	rescan = shm_toc_allocate(pcxt->toc, MmRescanSharedSize(nblocks));
+	rescan->nblocks = ((ParallelBlockTableScanDesc) pscan)->phs_nblocks;
+	pg_atomic_init_u32(&rescan->next_word, MM_RESCAN_WORDS(rescan->nblocks));
+	for (uint32 w = 0; w < MM_RESCAN_WORDS(rescan->nblocks); w++)
+		pg_atomic_init_u32(&rescan->claimed[w], 0);
 	shm_toc_insert(pcxt->toc, MM_PAR_KEY_RESCAN, rescan);
 
 	/* no segment (no dynamic shared memory): no workers, nworkers is 0 */
@@ -861,6 +990,7 @@ MmScanParallelBegin(MmScan *s, int nworkers, int kind, const void *args, Size ar
 	/* the backend reads its share from the same parallel scan */
 	table_endscan(s->scan);
 	s->scan = table_beginscan_parallel(s->rel, pscan);
+	s->paging = false;
 	s->shared = rescan;
 	return p;
 }

@@ -2213,8 +2213,8 @@ mm_train(PG_FUNCTION_ARGS)
 		 * with nothing held out.  The workers of a direct read hold theirs:
 		 * they score and profile them and end parallel mode.  With nothing
 		 * held out, a direct read keeps no row: the backend and the workers
-		 * read the pages again instead (MmScoreRescan), each as much as it
-		 * can of one shared allocation of them.  A second pass
+		 * read the pages again instead (MmScoreRescan): each its own, then
+		 * those another has not reached yet.  A second pass
 		 * scores the rows when not all were kept; the profile is then from
 		 * the kept held-out rows, or none when all rows were to be kept.
 		 */
