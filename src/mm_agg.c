@@ -817,8 +817,9 @@ MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
  *
  * With test_fraction 0 every row is to be scored: no process keeps its
  * rows, the processes read the pages again instead (MmScanRescan,
- * MmScoreRescan), which costs less than writing them to fresh memory.  *rescan_rows is
- * then the number of rows this backend read (-1 when rows were kept).
+ * MmScoreRescan), which costs less than writing them to fresh memory.
+ * *rescan_rows is then the number of rows this backend read (-1 when rows
+ * were kept).
  */
 bytea *
 MmLinStatsDirect(MmScan *scan, char **names, uint64 seed, double test_fraction,

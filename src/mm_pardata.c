@@ -383,7 +383,8 @@ static MmDpLabelClass *
 MmDpStreamLabels(MmDataset *ds)
 {
 	int64	   *keys = MmDatasetLabelKeys(ds);
-	MmDpLabelClass *lc = palloc(sizeof(MmDpLabelClass) * Max(ds->labels.n, 1));
+	/* zeroed: the padding goes to the workers too */
+	MmDpLabelClass *lc = palloc0(sizeof(MmDpLabelClass) * Max(ds->labels.n, 1));
 
 	if (ds->class_of == NULL)
 		elog(ERROR, "the training rows were scored before they were split");
@@ -422,8 +423,11 @@ MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *p
 	st->sc.proba = palloc(sizeof(double) * Max(m->nclasses, 1));
 	st->sc.x = palloc(sizeof(double) * Max(ds->rawd, 1));
 	st->pp = MmProfilePartBegin(pos, npos, bound, step);
-	/* room for the AUC's scores of every row it may read (touched as used) */
-	mm_clsmetrics_reserve(met, bound);
+	/*
+	 * Room for the AUC's scores of its own rows and of an eighth of all
+	 * the rows taken from the others; past that it grows.
+	 */
+	mm_clsmetrics_reserve(met, Min(bound, ds->n + bound / 8));
 	(void) MmScanRescanBlocks(ds->scan, bound, total >= 0, MM_NB_BLOCK, ds->rawd, MmDpStreamNext,
 							  MmDpStreamTake, st);
 	return MmProfilePartEnd(st->pp, plen);
@@ -1364,7 +1368,7 @@ MmDataParScore(MmDataPar *dp, MmDataset *ds, const MmModel *m, const char *model
 		MmDpTake(&r, &nan, sizeof(nan));
 		part.n = head[0];
 		part.log_loss_sum = head[1];
-		if (part.n != (double) ns[w] || nkeys[0] < 0 || nkeys[1] < 0 ||
+		if (ns[w] < 0 || part.n != (double) ns[w] || nkeys[0] < 0 || nkeys[1] < 0 ||
 			nkeys[0] + nkeys[1] != (K == 2 ? ns[w] : 0) ||
 			r.left < sizeof(double) * (Size) K * K + sizeof(uint64) * (nkeys[0] + nkeys[1]))
 			elog(ERROR, "unexpected message from parallel worker %d", w);

@@ -400,6 +400,10 @@ MmRescanTake(MmScan *s)
 static void
 MmScanPages(MmScan *s, ParallelBlockTableScanDesc alloc, BlockNumber nblocks)
 {
+	/* heapgetpage sets the visible tuples only in page mode (an MVCC snapshot) */
+	if (!(s->scan->rs_flags & SO_ALLOW_PAGEMODE))
+		elog(ERROR, "the direct read of \"%s\" is not in page-at-a-time mode",
+			 RelationGetRelationName(s->rel));
 	s->paging = true;
 	s->alloc = alloc;
 	s->work = NULL;
@@ -418,9 +422,9 @@ MmScanPages(MmScan *s, ParallelBlockTableScanDesc alloc, BlockNumber nblocks)
 
 /*
  * Read again the pages the first read of s reached under the same
- * snapshot.  Alone (shared false): the pages s's first read took, in the
- * order it did, so the same rows in the same order; a worker of a
- * parallel read reads its own pages again, and needs no memory for them.
+ * snapshot, which needs no memory for the rows.  Alone (shared false):
+ * the pages s's first read took, in the order it did, so the same rows in
+ * the same order (a serial read, or a parallel one that got no worker).
  * shared: the first read was a parallel one (MmScanParallelBegin), and
  * its processes read all its pages again together: each its own pages
  * first, claiming each (a bit in shared memory), then the pages the others
@@ -1126,7 +1130,13 @@ MmScanParallelEnd(MmScanPar *p, MmScan *s)
 		s->scan = NULL;
 	}
 	if (s != NULL)
-		s->shared = NULL;		/* in the segment about to go */
+	{
+		/* in the segment about to go */
+		s->shared = NULL;
+		s->alloc = NULL;
+		s->work = NULL;
+		s->paging = false;
+	}
 	WaitForParallelWorkersToFinish(p->pcxt);
 	DestroyParallelContext(p->pcxt);
 	ExitParallelMode();

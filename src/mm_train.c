@@ -707,8 +707,8 @@ MmLinStatsQuery(const char *extschema, const MmSource *src,
  * how many parallel workers the direct read had, and *lpar holds them
  * (and their kept rows) until they have scored those (MmLinParScore).
  * With test_fraction 0 a direct read keeps no row: *rescan is then its
- * scan, still open, to read this backend's *rescan_rows rows again
- * (MmScoreRescan), else NULL.
+ * scan, still open, to read the rows again (MmScoreRescan): this backend's
+ * *rescan_rows rows, or with workers its part of all of them; else NULL.
  */
 static bytea *
 MmScanLinearStats(const char *extschema, const MmSource *src,
