@@ -377,6 +377,7 @@ extern bool MmScanNext(MmScan *s, Datum *values, bool *nulls);
 extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
 extern bool MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *row,
 								int *null_col);
+extern int	MmScanPageFloat8s(MmScan *s, double *rows, int max);
 extern int64 MmScanExpect(const MmScan *s, double share);
 extern void MmScanRescan(MmScan *s, bool shared);
 /* a row of a second read into row (index i of its block); a block of n rows from row0 */

@@ -781,6 +781,22 @@ MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
 	double	   *row = MMLS_BLOCK(e->s) + (Size) e->s->block_n * e->s->d;
 	int			null_col;
 
+	/*
+	 * Every row to the block (nothing held out, nothing kept): the rest of
+	 * the page at once, as the rows one by one would go (MmScanPageFloat8s)
+	 */
+	if (e->s->test_fraction == 0 && (e->s->flags & MMLS_FLAG_RESCAN))
+	{
+		int			k = MmScanPageFloat8s(scan, row, MMLS_BLOCK_ROWS - e->s->block_n);
+
+		if (k > 0)
+		{
+			if ((e->s->block_n += k) == MMLS_BLOCK_ROWS)
+				MmLinFlush(e->s);
+			return true;
+		}
+	}
+
 	/* each row straight into the block, as the transition reads it */
 	if (!MmScanNextFloat8(scan, row, &null_col))
 		return false;

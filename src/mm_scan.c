@@ -478,8 +478,6 @@ MmScanRescanFloat8(MmScan *s, double *row)
 	return true;
 }
 
-static int	MmScanRescanPageRows(MmScan *s, double *rows, int max);
-
 /*
  * Read again, through next, the rows of s's first read (MmScanRescan) into
  * blocks of block rows of d values, and hand each full block (and the last
@@ -504,7 +502,7 @@ MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanNe
 	MmScanRescan(s, shared);
 	while (more)
 	{
-		int			k = next != NULL ? 0 : MmScanRescanPageRows(s, rows + (Size) nb * d, block - nb);
+		int			k = next != NULL ? 0 : MmScanPageFloat8s(s, rows + (Size) nb * d, block - nb);
 
 		/* the rest of the page at once, else a row (and the next page) */
 		if (k > 0)
@@ -531,45 +529,6 @@ MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanNe
 	pfree(rows);
 	MmScanEnd(s);
 	return got;
-}
-
-/*
- * Up to max more rows of the page a read again is on, as
- * MmScanRescanFloat8 would read them one by one, into rows: the tuples
- * whose double precision values (every value read) sit at their fixed
- * offsets, up to the first that does not (a NULL, an attribute missing),
- * which is left to MmScanRescanFloat8.  Returns the rows read; 0 at the
- * end of the page, or when the values are not all double precision.
- */
-static int
-MmScanRescanPageRows(MmScan *s, double *rows, int max)
-{
-	HeapScanDesc hs = (HeapScanDesc) s->scan;
-	Page		page;
-	int			n = s->n;
-	int			c = s->f8contig;
-	int			k = 0;
-
-	if (!s->fixed || s->f8from > 0 || s->tupindex >= s->ntuples)
-		return 0;
-	CHECK_FOR_INTERRUPTS();
-	page = BufferGetPage(hs->rs_cbuf);
-	for (; k < max && s->tupindex < s->ntuples; k++)
-	{
-		ItemId		lp = PageGetItemId(page, hs->rs_vistuples[s->tupindex]);
-		HeapTupleHeader h = (HeapTupleHeader) PageGetItem(page, lp);
-		const char *data = (const char *) h + h->t_hoff;
-		double	   *row = rows + (Size) k * n;
-
-		if ((h->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(h) < s->maxatt)
-			break;
-		for (int i = 0; i < c; i++)
-			memcpy(&row[i], data + s->off[i], sizeof(double));
-		memcpy(&row[c], data + s->off[c], sizeof(double) * (n - c));
-		s->tupindex++;
-	}
-	s->rows += k;
-	return k;
 }
 
 /*
@@ -789,6 +748,51 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 		}
 	}
 	s->finite = MmAllFinite(row, s->n - from);
+}
+
+/*
+ * Up to max more rows of the page the read of s is on, as MmScanNextFloat8
+ * would read them one by one (a read again: MmScanRescanFloat8), into rows
+ * in one loop: the tuples whose values (all double precision) sit at their
+ * fixed offsets, up to the first that does not (a NULL, an attribute
+ * missing) or, in a first read, has a value that is not finite, which is
+ * left to the row-by-row read.  Returns the rows read; 0 at the end of
+ * the page, or when the values read are not all double precision.
+ */
+int
+MmScanPageFloat8s(MmScan *s, double *rows, int max)
+{
+	HeapScanDesc hs = (HeapScanDesc) s->scan;
+	bool		check = !s->rescanning; /* a read again: the first read checked */
+	Page		page;
+	int			n = s->n;
+	int			c = s->f8contig;
+	int			k = 0;
+
+	if (!s->paging || !s->fixed || s->f8from > 0 || s->tupindex >= s->ntuples)
+		return 0;
+	CHECK_FOR_INTERRUPTS();
+	page = BufferGetPage(hs->rs_cbuf);
+	for (; k < max && s->tupindex < s->ntuples; k++)
+	{
+		ItemId		lp = PageGetItemId(page, hs->rs_vistuples[s->tupindex]);
+		HeapTupleHeader h = (HeapTupleHeader) PageGetItem(page, lp);
+		const char *data = (const char *) h + h->t_hoff;
+		double	   *row = rows + (Size) k * n;
+
+		if ((h->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(h) < s->maxatt)
+			break;
+		for (int i = 0; i < c; i++)
+			memcpy(&row[i], data + s->off[i], sizeof(double));
+		memcpy(&row[c], data + s->off[c], sizeof(double) * (n - c));
+		if (check && !MmAllFinite(row, n))
+			break;
+		s->tupindex++;
+		if (check)
+			pgstat_count_heap_getnext(s->rel);
+	}
+	s->rows += k;
+	return k;
 }
 
 /*
