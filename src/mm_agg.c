@@ -741,7 +741,6 @@ struct MmLinPar
 	int			npos;			/* the values profiled (MmLinParScore) */
 	int64	   *kept;			/* each worker's kept rows */
 	bool		rescan;			/* none kept: every process reads again (shared) */
-	int64		scored;			/* the rows the workers scored (MmLinParCollect) */
 };
 
 /* A new expanded state for the direct read of scan (scalar features). */
@@ -1055,6 +1054,7 @@ typedef struct MmLinTaken
 	MmLinPar   *lp;
 	MmRegMetrics *wmet;
 	double	  **parts;
+	int64		scored;			/* the rows the workers scored */
 } MmLinTaken;
 
 static void
@@ -1070,7 +1070,7 @@ MmLinTake(void *arg, int worker, const void *data, Size len)
 	if (r.msg.kind != MMLS_MSG_RESULT || r.msg.nrows < 0 ||
 		(!t->lp->rescan && r.msg.nrows != t->lp->kept[worker]))
 		elog(ERROR, "unexpected message from parallel worker %d", worker);
-	t->lp->scored += r.msg.nrows;
+	t->scored += r.msg.nrows;
 	t->wmet[worker] = r.met;
 	len -= sizeof(r);
 	t->parts[worker] = palloc_extended(len, MCXT_ALLOC_HUGE);
@@ -1088,15 +1088,14 @@ MmLinTake(void *arg, int worker, const void *data, Size len)
 int64
 MmLinParCollect(MmLinPar *lp, MmRegMetrics *met, double **parts)
 {
-	MmLinTaken	t = {lp, palloc0(sizeof(MmRegMetrics) * lp->workers), parts};
+	MmLinTaken	t = {lp, palloc0(sizeof(MmRegMetrics) * lp->workers), parts, 0};
 
-	lp->scored = 0;
 	MmScanParallelCollect(lp->par, MmLinTake, &t);
 	MmScanParallelEnd(lp->par, NULL);
 	lp->par = NULL;
 	for (int w = 0; w < lp->workers; w++)
 		mm_regmetrics_merge(met, &t.wmet[w]);
-	return lp->scored;
+	return t.scored;
 }
 
 /*
