@@ -146,6 +146,63 @@ SELECT pg_temp.ord_pair('linear_regression', 'y', ARRAY['c1', 'c2', 'c3', 'c4'])
        pg_temp.ord_pair('naive_bayes', 'label', ARRAY['c1', 'c2', 'c3', 'c4']) AS nb_table_order,
        pg_temp.ord_pair('naive_bayes', 'label', ARRAY['c2', 'c1', 'c4', 'c3']) AS nb_other_order;
 
+-- the rest of a page is read in one loop when the columns are all double
+-- precision and the target has a fixed length (or there is none): the
+-- versions are the query's, whatever the target; a row the loop cannot
+-- take (a NULL, a value that is not finite) is read by itself and reports
+-- what the query reports
+CREATE TABLE ds_pg (label int, flag bool, y float8, c1 float8, c2 float8, c3 float8);
+INSERT INTO ds_pg SELECT i % 3, sin(i) > 0, i % 7 + sin(i), sin(i), cos(i), (i % 11) * 0.5
+  FROM generate_series(1, 1000) i;
+CREATE FUNCTION pg_temp.page_pair(src text, algo text, target text, tf float8) RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE a int; b int; m text := 'ds_pg_' || algo;
+BEGIN
+  SELECT version INTO a FROM mm_train(m, algo, src, target, features => ARRAY['c1', 'c2', 'c3'],
+    params => CASE WHEN algo IN ('kmeans') THEN '{"k": 3}' ELSE '{}' END::jsonb, test_fraction => tf);
+  SET LOCAL mm.direct_scan = off;
+  SELECT version INTO b FROM mm_train(m, algo, src, target, features => ARRAY['c1', 'c2', 'c3'],
+    params => CASE WHEN algo IN ('kmeans') THEN '{"k": 3}' ELSE '{}' END::jsonb, test_fraction => tf);
+  SET LOCAL mm.direct_scan = on;
+  RETURN regress.same_version(m, a, b);
+END $$;
+SELECT pg_temp.page_pair('ds_pg', 'naive_bayes', 'label', 0) AS nb_int_all,
+       pg_temp.page_pair('ds_pg', 'naive_bayes', 'label', 0.2) AS nb_int_split,
+       pg_temp.page_pair('ds_pg', 'naive_bayes', 'flag', 0) AS nb_bool_all,
+       pg_temp.page_pair('ds_pg', 'logistic_regression', 'flag', 0.2) AS logistic_bool,
+       pg_temp.page_pair('ds_pg', 'logistic_regression', 'label', 0) AS logistic_int,
+       pg_temp.page_pair('ds_pg', 'kmeans', NULL, 0) AS kmeans_none,
+       pg_temp.page_pair('ds_pg', 'pca', NULL, 0.2) AS pca_none;
+CREATE TABLE ds_pg_bad AS SELECT * FROM ds_pg WITH NO DATA;
+CREATE FUNCTION pg_temp.page_errors(algo text, target text, tf float8) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE stmt text := format('SELECT * FROM mm_train(%L, %L, %L, %L, features => ARRAY[%L, %L, %L], test_fraction => %s)',
+                            'ds_pg_err', algo, 'ds_pg_bad', target, 'c1', 'c2', 'c3', tf);
+BEGIN
+  RETURN NEXT 'direct: ' || regress.error(stmt);
+  SET LOCAL mm.direct_scan = off;
+  RETURN NEXT 'query:  ' || regress.error(stmt);
+  SET LOCAL mm.direct_scan = on;
+END $$;
+-- in the middle of a page: a NULL column, a NaN, an infinity, a NULL target
+INSERT INTO ds_pg_bad SELECT label, flag, y, c1, CASE WHEN label = 1 AND c1 > 0.99 THEN NULL ELSE c2 END, c3 FROM ds_pg;
+SELECT pg_temp.page_errors('naive_bayes', 'label', 0);
+SELECT pg_temp.page_errors('naive_bayes', 'label', 0.2);
+SELECT pg_temp.page_errors('kmeans', NULL, 0);
+TRUNCATE ds_pg_bad;
+INSERT INTO ds_pg_bad SELECT label, flag, y, c1, c2, CASE WHEN label = 2 AND c1 > 0.99 THEN 'NaN' ELSE c3 END FROM ds_pg;
+SELECT pg_temp.page_errors('naive_bayes', 'label', 0);
+SELECT pg_temp.page_errors('logistic_regression', 'flag', 0.2);
+TRUNCATE ds_pg_bad;
+INSERT INTO ds_pg_bad SELECT label, flag, y, CASE WHEN label = 0 AND c1 > 0.99 THEN '-Infinity' ELSE c1 END, c2, c3 FROM ds_pg;
+SELECT pg_temp.page_errors('naive_bayes', 'flag', 0);
+SELECT pg_temp.page_errors('pca', NULL, 0.2);
+TRUNCATE ds_pg_bad;
+INSERT INTO ds_pg_bad SELECT CASE WHEN c1 > 0.99 THEN NULL ELSE label END, flag, y, c1, c2, c3 FROM ds_pg;
+SELECT pg_temp.page_errors('naive_bayes', 'label', 0);
+SELECT pg_temp.page_errors('naive_bayes', 'label', 0.2);
+SELECT count(*) FILTER (WHERE label IS NULL) AS bad_rows, min(ctid) FILTER (WHERE label IS NULL) AS first_bad,
+       max(ctid) AS last_row FROM ds_pg_bad;
+DROP TABLE ds_pg, ds_pg_bad;
+
 -- an empty table
 CREATE TABLE ds_empty (x float8, y float8, k int);
 SELECT regress.error($$SELECT * FROM mm_train('ds_err', 'linear_regression', 'ds_empty', 'y', features => ARRAY['x'])$$);

@@ -377,14 +377,14 @@ extern bool MmScanNext(MmScan *s, Datum *values, bool *nulls);
 extern bool MmScanNextFloat8(MmScan *s, double *row, int *null_col);
 extern bool MmScanNextTargetRow(MmScan *s, Datum *target, bool *tnull, double *row,
 								int *null_col);
-extern int	MmScanPageFloat8s(MmScan *s, double *rows, int max);
+extern int	MmScanPageRows(MmScan *s, Datum *target, double *rows, int max);
 extern int64 MmScanExpect(const MmScan *s, double share);
 extern void MmScanRescan(MmScan *s, bool shared);
-/* a row of a second read into row (index i of its block); a block of n rows from row0 */
-typedef bool (*MmRescanNextFn) (void *arg, MmScan *s, double *row, int i);
+/* the targets of k rows of a second read at index i of their block; a block of n rows from row0 */
+typedef void (*MmRescanLabelFn) (void *arg, const Datum *target, int k, int i);
 typedef void (*MmRescanTakeFn) (void *arg, const double *rows, int n, int64 row0);
 extern int64 MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d,
-								MmRescanNextFn next, MmRescanTakeFn take, void *arg);
+								MmRescanLabelFn label, MmRescanTakeFn take, void *arg);
 extern bool MmScanChunkDone(const MmScan *s);
 extern void MmScanEnd(MmScan *s);
 
@@ -503,8 +503,6 @@ extern void MmDatasetAddRow(MmDataset *ds, const Datum *values, const bool *null
 extern bool MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max);
 extern void MmDatasetScalarLayout(MmDataset *ds);
 extern void MmDatasetStream(MmDataset *ds, MmScan *scan);
-extern bool MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target,
-							 bool check);
 extern int64 *MmDatasetLabelKeys(const MmDataset *ds);
 typedef void (*MmDatasetRunFn) (const MmDataset *ds, int64 r, int64 n, void *arg);
 extern void MmDatasetRuns(const MmDataset *ds, bool heldout, int64 max, MmDatasetRunFn fn,

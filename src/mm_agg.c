@@ -782,11 +782,11 @@ MmLinDirectRow(MmLinExp *e, MmScan *scan, char **names)
 
 	/*
 	 * Every row to the block (nothing held out, nothing kept): the rest of
-	 * the page at once, as the rows one by one would go (MmScanPageFloat8s)
+	 * the page at once, as the rows one by one would go (MmScanPageRows)
 	 */
 	if (e->s->test_fraction == 0 && (e->s->flags & MMLS_FLAG_RESCAN))
 	{
-		int			k = MmScanPageFloat8s(scan, row, MMLS_BLOCK_ROWS - e->s->block_n);
+		int			k = MmScanPageRows(scan, NULL, row, MMLS_BLOCK_ROWS - e->s->block_n);
 
 		if (k > 0)
 		{

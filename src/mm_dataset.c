@@ -24,6 +24,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -470,50 +471,88 @@ MmDatasetCheckRow(const MmDataset *ds, const double *row, int null_col, bool fin
 }
 
 /*
- * The next row of a direct read of scalar columns (scan), its values into
- * row and its target into *target, checked as MmDatasetAddRow checks them
- * (a NULL target first) unless they were already (check false: a stream's
- * scoring, which reads the same rows again); false at the end.
+ * Up to max rows of a direct read of scalar columns into rows (ncols
+ * values each) and their targets into target; 0 at the end of the table.
+ * The rest of the page in one loop where it can be (MmScanPageRows:
+ * values without a NULL, the columns' finite), else one row, whose NULLs
+ * and values the caller checks (MmDatasetCheckRow) with *tnull and
+ * *null_col: then *one is true.
  */
-bool
-MmDatasetNextRow(const MmDataset *ds, MmScan *scan, double *row, Datum *target, bool check)
+static inline int
+MmDatasetNextRows(MmScan *scan, double *rows, Datum *target, int max, bool *one,
+				  bool *tnull, int *null_col)
 {
-	bool		tnull;
-	int			null_col;
+	int			k = MmScanPageRows(scan, target, rows, max);
 
-	if (!MmScanNextTargetRow(scan, target, &tnull, row, &null_col))
-		return false;
-	if (tnull)
+	*one = k == 0;
+	if (k > 0)
+		return k;
+	return MmScanNextTargetRow(scan, target, tnull, rows, null_col) ? 1 : 0;
+}
+
+/*
+ * Row i of rows read by MmDatasetNextRows: its target as ds->y holds it
+ * (*hv: for the split hash), the row checked as MmDatasetAddRow checks it
+ * (a NULL target, the target, then the columns in order).
+ */
+static inline double
+MmDatasetRowTarget(MmDataset *ds, const MmScan *scan, const double *row, Datum target,
+				   bool one, bool tnull, int null_col)
+{
+	double		y;
+
+	if (one && tnull)
 		MmReportNull(ds->target->name, true);
-	if (check)
+	y = MmDatasetTarget(ds, target, &ds->hv[0]);
+	if (one)
 		MmDatasetCheckRow(ds, row, null_col, scan->finite);
-	return true;
+	return y;
+}
+
+/* A row of ds's counted (the progress every 16,384 rows). */
+static inline void
+MmDatasetCounted(MmDataset *ds)
+{
+	ds->n++;
+	if ((ds->n & 0x3FFF) == 0)
+		MmProgressRows(ds->n);
 }
 
 /*
  * Up to max rows of a stream (ds->stream) into the statistics of their
- * labels, each row straight into the statistics' pending block; false at
+ * labels, the rows straight into the statistics' pending block; false at
  * the end of the table.
  */
 static bool
 MmDatasetStreamRows(MmDataset *ds, MmScan *scan, int64 max)
 {
 	MmNbAcc    *acc = ds->nbacc;
+	Datum		target[MM_NB_BLOCK];
 
-	for (int64 r = 0; r < max; r++)
+	for (int64 r = 0; r < max;)
 	{
-		Datum		target;
-		double		y;
+		/* the room left in the block, which a push of its last row folds */
+		double	   *rows = mm_nb_acc_slot(acc);
+		bool		one,
+					tnull;
+		int			null_col;
+		int			k = MmDatasetNextRows(scan, rows, target,
+										  (int) Min(max - r, MM_NB_BLOCK - acc->nb),
+										  &one, &tnull, &null_col);
 
-		if (!MmDatasetNextRow(ds, scan, mm_nb_acc_slot(acc), &target, true))
+		if (k == 0)
 			return false;
-		y = MmDatasetTarget(ds, target, &ds->hv[0]);
-		if (ds->labels.n > acc->K)
-			mm_nb_acc_grow(acc, ds->labels.n);
-		mm_nb_acc_push(acc, (int32) y);
-		ds->n++;
-		if ((ds->n & 0x3FFF) == 0)
-			MmProgressRows(ds->n);
+		for (int i = 0; i < k; i++)
+		{
+			double		y = MmDatasetRowTarget(ds, scan, rows + (Size) i * ds->ncols, target[i],
+											   one, tnull, null_col);
+
+			if (ds->labels.n > acc->K)
+				mm_nb_acc_grow(acc, ds->labels.n);
+			mm_nb_acc_push(acc, (int32) y);
+			MmDatasetCounted(ds);
+		}
+		r += k;
 	}
 	return true;
 }
@@ -521,9 +560,10 @@ MmDatasetStreamRows(MmDataset *ds, MmScan *scan, int64 max)
 /*
  * Read up to max rows of a direct read into ds (its columns those of the
  * scan); false once the table's end is reached.  A dataset of scalar
- * number columns without NULLs to impute takes each row's values straight
- * into its raw row; any other goes through MmDatasetAddRow.  Either way
- * the same values, split numbers and errors.
+ * number columns without NULLs to impute takes rows' values straight
+ * into its raw rows, a page's at once where it can; any other goes
+ * through MmDatasetAddRow.  Either way the same values, split numbers and
+ * errors.
  */
 bool
 MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
@@ -532,6 +572,7 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 	Datum	   *values;
 	bool	   *nulls;
 	double	   *staging;
+	Datum		target[MaxHeapTuplesPerPage];
 
 	if (ds->stream)
 		return MmDatasetStreamRows(ds, scan, max);
@@ -552,16 +593,23 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 		return true;
 	}
 	staging = palloc(sizeof(double) * Max(ds->ncols, 1));
-	for (int64 r = 0; r < max; r++)
+	for (int64 r = 0; r < max;)
 	{
-		/* straight into the raw row, but into staging where room must be made */
+		/*
+		 * Straight into the raw rows, up to the end of their chunk and
+		 * room; a row into staging where room must be made first.
+		 */
 		bool		grow = ds->n == 0 || ds->n == ds->cap || ds->n % ds->chunk_rows == 0;
-		double	   *row = grow ? staging : MmRawRow(ds, ds->n);
-		Datum		target;
-		bool		tnull;
+		int			room = grow ? 1 : (int) Min(Min(max - r, ds->cap - ds->n),
+												Min(ds->chunk_rows - ds->n % ds->chunk_rows,
+													MaxHeapTuplesPerPage));
+		double	   *rows = grow ? staging : MmRawRow(ds, ds->n);
+		bool		one,
+					tnull;
 		int			null_col;
+		int			k = MmDatasetNextRows(scan, rows, target, room, &one, &tnull, &null_col);
 
-		if (!MmScanNextTargetRow(scan, &target, &tnull, row, &null_col))
+		if (k == 0)
 		{
 			pfree(staging);
 			return false;
@@ -569,21 +617,22 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 		if (grow)
 		{
 			/* a row was read: now the room for it */
-			row = MmDatasetSlot(ds, NULL, NULL);
-			memcpy(row, staging, sizeof(double) * ds->ncols);
+			rows = MmDatasetSlot(ds, NULL, NULL);
+			memcpy(rows, staging, sizeof(double) * ds->ncols);
 		}
-		if (tnull)
-			MmReportNull(ds->target->name, true);
-		ds->y[ds->n] = MmDatasetTarget(ds, target, &ds->hv[0]);
-		MmDatasetCheckRow(ds, row, null_col, scan->finite);
-		if (ds->split)
+		for (int i = 0; i < k; i++)
 		{
-			memcpy(ds->hv + 1, row, sizeof(double) * ds->ncols);
-			ds->u[ds->n] = mm_split_u(ds->seed, ds->hv, ds->ncols + 1);
+			const double *row = rows + (Size) i * ds->ncols;
+
+			ds->y[ds->n] = MmDatasetRowTarget(ds, scan, row, target[i], one, tnull, null_col);
+			if (ds->split)
+			{
+				memcpy(ds->hv + 1, row, sizeof(double) * ds->ncols);
+				ds->u[ds->n] = mm_split_u(ds->seed, ds->hv, ds->ncols + 1);
+			}
+			MmDatasetCounted(ds);
 		}
-		ds->n++;
-		if ((ds->n & 0x3FFF) == 0)
-			MmProgressRows(ds->n);
+		r += k;
 	}
 	pfree(staging);
 	return true;

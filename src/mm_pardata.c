@@ -348,22 +348,21 @@ typedef struct MmDpStreamScoring
 	MmProfilePart *pp;
 } MmDpStreamScoring;
 
-static bool
-MmDpStreamNext(void *arg, MmScan *s, double *row, int i)
+static void
+MmDpStreamClasses(void *arg, const Datum *target, int k, int i)
 {
 	MmDpStreamScoring *st = arg;
-	Datum		target;
-	int64		v;
 
-	/* values the first read checked */
-	if (!MmDatasetNextRow(st->ds, s, row, &target, false))
-		return false;
-	v = st->ds->label_type == MM_LABEL_INT ? DatumGetInt64(target) : (int64) DatumGetBool(target);
-	st->y[i] = MmDpClassOf(st->lc, st->nlabels, v);
-	/* the same rows under the same snapshot: no label new to the split */
-	if (st->y[i] < 0)
-		elog(ERROR, "the second read of the training rows found a label the first did not");
-	return true;
+	for (int r = 0; r < k; r++)
+	{
+		int64		v = st->ds->label_type == MM_LABEL_INT ? DatumGetInt64(target[r]) :
+			(int64) DatumGetBool(target[r]);
+
+		st->y[i + r] = MmDpClassOf(st->lc, st->nlabels, v);
+		/* the same rows under the same snapshot: no label new to the split */
+		if (st->y[i + r] < 0)
+			elog(ERROR, "the second read of the training rows found a label the first did not");
+	}
 }
 
 static void
@@ -428,7 +427,7 @@ MmDpStreamScore(MmDataset *ds, const MmModel *m, MmClsMetrics *met, const int *p
 	 * the rows taken from the others; past that it grows.
 	 */
 	mm_clsmetrics_reserve(met, Min(bound, ds->n + bound / 8));
-	(void) MmScanRescanBlocks(ds->scan, bound, total >= 0, MM_NB_BLOCK, ds->rawd, MmDpStreamNext,
+	(void) MmScanRescanBlocks(ds->scan, bound, total >= 0, MM_NB_BLOCK, ds->rawd, MmDpStreamClasses,
 							  MmDpStreamTake, st);
 	return MmProfilePartEnd(st->pp, plen);
 }

@@ -462,28 +462,45 @@ MmScanRescan(MmScan *s, bool shared)
 }
 
 static inline bool MmScanTuple(MmScan *s, const char **data);
+static inline Datum MmScanDatum(const MmScan *s, const char *data, int i, bool *isnull);
 static inline void MmScanFloat8s(MmScan *s, const char *data, int from, double *row,
 								 int *null_col);
 
-/* The next row of a read again as float8 values (no NULL: the first read's rows). */
+/*
+ * The next row of a read again (no NULL: the first read's rows): target
+ * NULL, its values as float8 into row; else its target into *target and
+ * the columns after it into row.
+ */
 static inline bool
-MmScanRescanFloat8(MmScan *s, double *row)
+MmScanRescanRow(MmScan *s, Datum *target, double *row)
 {
 	const char *data;
 	int			null_col = -1;
+	bool		tnull;
 
 	if (!MmScanTuple(s, &data))
 		return false;
-	MmScanFloat8s(s, data, 0, row, &null_col);
+	if (target == NULL)
+	{
+		MmScanFloat8s(s, data, 0, row, &null_col);
+		return true;
+	}
+	*target = MmScanDatum(s, data, 0, &tnull);
+	MmScanFloat8s(s, data, 1, row, &null_col);
+	if (tnull || null_col >= 0)
+		elog(ERROR, "the second read of the training rows found a NULL the first did not");
 	return true;
 }
 
 /*
- * Read again, through next, the rows of s's first read (MmScanRescan) into
- * blocks of block rows of d values, and hand each full block (and the last
- * part) to take; then the scan is ended.  next reads the row at index i
- * of the block (false at the end); NULL: the row's values as float8
- * (MmScanNextFloat8), read here without a call per row.
+ * Read again the rows of s's first read (MmScanRescan) into blocks of
+ * block rows of d values, and hand each full block (and the last part) to
+ * take; then the scan is ended.  label NULL: a row's d values are all its
+ * values as float8 (MmScanNextFloat8); else they are the columns after
+ * the target, and label gets the targets of each run of rows put in the
+ * block (as MmScanNextTargetRow gives them) before the block is taken.
+ * The rest of a page is read in one loop where it can be
+ * (MmScanPageRows), else row by row.
  * Alone (shared false), the read must find the n rows this process's first
  * read did, and never more than it sized for before a block is taken.
  * shared (MmScanRescan): this process's part of the rows of every process's
@@ -491,10 +508,11 @@ MmScanRescanFloat8(MmScan *s, double *row)
  * Returns the rows read.
  */
 int64
-MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanNextFn next,
+MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanLabelFn label,
 				   MmRescanTakeFn take, void *arg)
 {
 	double	   *rows = palloc(sizeof(double) * block * Max(d, 1));
+	Datum	   *targets = label != NULL ? palloc(sizeof(Datum) * block) : NULL;
 	int64		got = 0;
 	int			nb = 0;
 	bool		more = true;
@@ -502,18 +520,17 @@ MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanNe
 	MmScanRescan(s, shared);
 	while (more)
 	{
-		int			k = next != NULL ? 0 : MmScanPageFloat8s(s, rows + (Size) nb * d, block - nb);
-
 		/* the rest of the page at once, else a row (and the next page) */
-		if (k > 0)
-			nb += k;
-		else
+		int			k = MmScanPageRows(s, targets, rows + (Size) nb * d, block - nb);
+
+		if (k == 0)
 		{
-			more = next != NULL ? next(arg, s, rows + (Size) nb * d, nb) :
-				MmScanRescanFloat8(s, rows + (Size) nb * d);
-			if (more)
-				nb++;
+			more = MmScanRescanRow(s, targets, rows + (Size) nb * d);
+			k = more ? 1 : 0;
 		}
+		if (k > 0 && label != NULL)
+			label(arg, targets, k, nb);
+		nb += k;
 		if (nb == block || (!more && nb > 0))
 		{
 			if (got + nb > n)	/* shared: more than every process's first read */
@@ -527,6 +544,8 @@ MmScanRescanBlocks(MmScan *s, int64 n, bool shared, int block, int d, MmRescanNe
 		elog(ERROR, "the second read of the training rows found " INT64_FORMAT " rows, not " INT64_FORMAT,
 			 got, n);
 	pfree(rows);
+	if (targets != NULL)
+		pfree(targets);
 	MmScanEnd(s);
 	return got;
 }
@@ -751,25 +770,30 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 }
 
 /*
- * Up to max more rows of the page the read of s is on, as MmScanNextFloat8
- * would read them one by one (a read again: MmScanRescanFloat8), into rows
- * in one loop: the tuples whose values (all double precision) sit at their
- * fixed offsets, up to the first that does not (a NULL, an attribute
- * missing) or, in a first read, has a value that is not finite, which is
- * left to the row-by-row read.  Returns the rows read; 0 at the end of
- * the page, or when the values read are not all double precision.
+ * Up to max more rows of the page the read of s is on, in one loop, as
+ * they would come one by one: target NULL, every value of a row as
+ * float8 into rows, as MmScanNextFloat8 reads it (a read again:
+ * MmScanRescanRow); else the target of row k into target[k] as
+ * MmScanNextTargetRow gives it, and the columns after it into rows.  The
+ * tuples whose values (the columns all double precision, the target of a
+ * fixed length) sit at their fixed offsets, up to the first that does not
+ * (a NULL, an attribute missing) or, in a first read, has a column value
+ * that is not finite, which is left to the row-by-row read.  Returns the
+ * rows read; 0 at the end of the page, or when the columns are not all
+ * double precision.
  */
 int
-MmScanPageFloat8s(MmScan *s, double *rows, int max)
+MmScanPageRows(MmScan *s, Datum *target, double *rows, int max)
 {
 	HeapScanDesc hs = (HeapScanDesc) s->scan;
 	bool		check = !s->rescanning; /* a read again: the first read checked */
+	int			from = target != NULL ? 1 : 0;
 	Page		page;
-	int			n = s->n;
-	int			c = s->f8contig;
+	int			n = s->n - from;
+	int			c = Max(s->f8contig, from);
 	int			k = 0;
 
-	if (!s->paging || !s->fixed || s->f8from > 0 || s->tupindex >= s->ntuples)
+	if (!s->paging || !s->fixed || s->f8from > from || s->tupindex >= s->ntuples)
 		return 0;
 	CHECK_FOR_INTERRUPTS();
 	page = BufferGetPage(hs->rs_cbuf);
@@ -782,11 +806,17 @@ MmScanPageFloat8s(MmScan *s, double *rows, int max)
 
 		if ((h->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(h) < s->maxatt)
 			break;
-		for (int i = 0; i < c; i++)
-			memcpy(&row[i], data + s->off[i], sizeof(double));
-		memcpy(&row[c], data + s->off[c], sizeof(double) * (n - c));
+		for (int i = from; i < c; i++)
+			memcpy(&row[i - from], data + s->off[i], sizeof(double));
+		memcpy(&row[c - from], data + s->off[c], sizeof(double) * (s->n - c));
 		if (check && !MmAllFinite(row, n))
 			break;
+		if (target != NULL)
+		{
+			bool		isnull;
+
+			target[k] = MmScanDatum(s, data, 0, &isnull);
+		}
 		s->tupindex++;
 		if (check)
 			pgstat_count_heap_getnext(s->rel);
