@@ -770,6 +770,22 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 }
 
 /*
+ * len doubles from src to dst, four at a time: inline, where memcpy of a
+ * length known only at run time is a call (about 5 % of a serial ridge
+ * train's CPU, 1,000,000 x 20).
+ */
+static inline void
+MmScanCopyDoubles(double *dst, const char *src, int len)
+{
+	int			j = 0;
+
+	for (; j + 4 <= len; j += 4)
+		memcpy(dst + j, src + j * sizeof(double), 4 * sizeof(double));
+	for (; j < len; j++)
+		memcpy(dst + j, src + j * sizeof(double), sizeof(double));
+}
+
+/*
  * Up to max more rows of the page the read of s is on, in one loop, as
  * they would come one by one: target NULL, every value of a row as
  * float8 into rows, as MmScanNextFloat8 reads it (a read again:
@@ -806,11 +822,27 @@ MmScanPageRows(MmScan *s, Datum *target, double *rows, int max)
 
 		if ((h->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(h) < s->maxatt)
 			break;
+		/*
+		 * Finite, read from the tuple: the row just stored would be read
+		 * back before its stores are done (a stall per row)
+		 */
+		if (check)
+		{
+			bool		finite = MmAllFinite((const double *) (data + s->off[c]), s->n - c);
+
+			for (int i = from; i < c; i++)
+			{
+				double		v;
+
+				memcpy(&v, data + s->off[i], sizeof(double));
+				finite &= isfinite(v);
+			}
+			if (!finite)
+				break;
+		}
 		for (int i = from; i < c; i++)
 			memcpy(&row[i - from], data + s->off[i], sizeof(double));
-		memcpy(&row[c - from], data + s->off[c], sizeof(double) * (s->n - c));
-		if (check && !MmAllFinite(row, n))
-			break;
+		MmScanCopyDoubles(&row[c - from], data + s->off[c], s->n - c);
 		if (target != NULL)
 		{
 			bool		isnull;
