@@ -158,10 +158,12 @@ CREATE FUNCTION pg_temp.page_pair(src text, algo text, target text, tf float8) R
 DECLARE a int; b int; m text := 'ds_pg_' || algo;
 BEGIN
   SELECT version INTO a FROM mm_train(m, algo, src, target, features => ARRAY['c1', 'c2', 'c3'],
-    params => CASE WHEN algo IN ('kmeans') THEN '{"k": 3}' ELSE '{}' END::jsonb, test_fraction => tf);
+    params => CASE algo WHEN 'kmeans' THEN '{"k": 3}' WHEN 'lasso' THEN '{"alpha": 0.01, "scale": "standard"}'
+                        ELSE '{}' END::jsonb, test_fraction => tf);
   SET LOCAL mm.direct_scan = off;
   SELECT version INTO b FROM mm_train(m, algo, src, target, features => ARRAY['c1', 'c2', 'c3'],
-    params => CASE WHEN algo IN ('kmeans') THEN '{"k": 3}' ELSE '{}' END::jsonb, test_fraction => tf);
+    params => CASE algo WHEN 'kmeans' THEN '{"k": 3}' WHEN 'lasso' THEN '{"alpha": 0.01, "scale": "standard"}'
+                        ELSE '{}' END::jsonb, test_fraction => tf);
   SET LOCAL mm.direct_scan = on;
   RETURN regress.same_version(m, a, b);
 END $$;
@@ -171,18 +173,21 @@ SELECT pg_temp.page_pair('ds_pg', 'naive_bayes', 'label', 0) AS nb_int_all,
        pg_temp.page_pair('ds_pg', 'logistic_regression', 'flag', 0.2) AS logistic_bool,
        pg_temp.page_pair('ds_pg', 'logistic_regression', 'label', 0) AS logistic_int,
        pg_temp.page_pair('ds_pg', 'kmeans', NULL, 0) AS kmeans_none,
-       pg_temp.page_pair('ds_pg', 'pca', NULL, 0.2) AS pca_none;
+       pg_temp.page_pair('ds_pg', 'pca', NULL, 0.2) AS pca_none,
+       pg_temp.page_pair('ds_pg', 'lasso', 'y', 0.2) AS lasso_float8;
 CREATE TABLE ds_pg_bad AS SELECT * FROM ds_pg WITH NO DATA;
 CREATE FUNCTION pg_temp.page_errors(algo text, target text, tf float8) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE stmt text := format('SELECT * FROM mm_train(%L, %L, %L, %L, features => ARRAY[%L, %L, %L], test_fraction => %s)',
-                            'ds_pg_err', algo, 'ds_pg_bad', target, 'c1', 'c2', 'c3', tf);
+DECLARE stmt text := format('SELECT * FROM mm_train(%L, %L, %L, %L, features => ARRAY[%L, %L, %L], params => %L, test_fraction => %s)',
+                            'ds_pg_err', algo, 'ds_pg_bad', target, 'c1', 'c2', 'c3',
+                            CASE algo WHEN 'lasso' THEN '{"scale": "standard"}' ELSE '{}' END, tf);
 BEGIN
   RETURN NEXT 'direct: ' || regress.error(stmt);
   SET LOCAL mm.direct_scan = off;
   RETURN NEXT 'query:  ' || regress.error(stmt);
   SET LOCAL mm.direct_scan = on;
 END $$;
--- in the middle of a page: a NULL column, a NaN, an infinity, a NULL target
+-- in the middle of a page: a NULL column, a NaN, an infinity, a NULL target,
+-- a NaN target (a regression's, read as double precision)
 INSERT INTO ds_pg_bad SELECT label, flag, y, c1, CASE WHEN label = 1 AND c1 > 0.99 THEN NULL ELSE c2 END, c3 FROM ds_pg;
 SELECT pg_temp.page_errors('naive_bayes', 'label', 0);
 SELECT pg_temp.page_errors('naive_bayes', 'label', 0.2);
@@ -199,7 +204,10 @@ TRUNCATE ds_pg_bad;
 INSERT INTO ds_pg_bad SELECT CASE WHEN c1 > 0.99 THEN NULL ELSE label END, flag, y, c1, c2, c3 FROM ds_pg;
 SELECT pg_temp.page_errors('naive_bayes', 'label', 0);
 SELECT pg_temp.page_errors('naive_bayes', 'label', 0.2);
-SELECT count(*) FILTER (WHERE label IS NULL) AS bad_rows, min(ctid) FILTER (WHERE label IS NULL) AS first_bad,
+TRUNCATE ds_pg_bad;
+INSERT INTO ds_pg_bad SELECT label, flag, CASE WHEN c1 > 0.99 THEN 'NaN' ELSE y END, c1, c2, c3 FROM ds_pg;
+SELECT pg_temp.page_errors('lasso', 'y', 0.2);
+SELECT count(*) FILTER (WHERE y = 'NaN') AS bad_rows, min(ctid) FILTER (WHERE y = 'NaN') AS first_bad,
        max(ctid) AS last_row FROM ds_pg_bad;
 DROP TABLE ds_pg, ds_pg_bad;
 
