@@ -534,8 +534,8 @@ MmDatasetStreamRows(MmDataset *ds, MmScan *scan, int64 max)
 		/* the room left in the block, which a push of its last row folds */
 		double	   *rows = mm_nb_acc_slot(acc);
 		bool		one,
-					tnull;
-		int			null_col;
+					tnull = false;
+		int			null_col = -1;
 		int			k = MmDatasetNextRows(scan, rows, target,
 										  (int) Min(max - r, MM_NB_BLOCK - acc->nb),
 										  &one, &tnull, &null_col);
@@ -605,8 +605,8 @@ MmDatasetReadRows(MmDataset *ds, MmScan *scan, int64 max)
 													MaxHeapTuplesPerPage));
 		double	   *rows = grow ? staging : MmRawRow(ds, ds->n);
 		bool		one,
-					tnull;
-		int			null_col;
+					tnull = false;
+		int			null_col = -1;
 		int			k = MmDatasetNextRows(scan, rows, target, room, &one, &tnull, &null_col);
 
 		if (k == 0)

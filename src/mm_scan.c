@@ -794,9 +794,10 @@ MmScanCopyDoubles(double *dst, const char *src, int len)
  * tuples whose values (the columns all double precision, the target of a
  * fixed length) sit at their fixed offsets, up to the first that does not
  * (a NULL, an attribute missing) or, in a first read, has a column value
- * that is not finite, which is left to the row-by-row read.  Returns the
- * rows read; 0 at the end of the page, or when the columns are not all
- * double precision.
+ * that is not finite, which is left to the row-by-row read (a target is
+ * not tested: the caller does as it would a row's).  Returns the rows
+ * read; 0 at the end of the page, or when the columns are not all double
+ * precision or there are none.
  */
 int
 MmScanPageRows(MmScan *s, Datum *target, double *rows, int max)
@@ -809,7 +810,7 @@ MmScanPageRows(MmScan *s, Datum *target, double *rows, int max)
 	int			c = Max(s->f8contig, from);
 	int			k = 0;
 
-	if (!s->paging || !s->fixed || s->f8from > from || s->tupindex >= s->ntuples)
+	if (!s->paging || !s->fixed || s->f8from > from || n <= 0 || s->tupindex >= s->ntuples)
 		return 0;
 	CHECK_FOR_INTERRUPTS();
 	page = BufferGetPage(hs->rs_cbuf);
