@@ -712,6 +712,46 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 }
 
 /*
+ * Columns from .. s->n - 1 of a tuple (data: its values at their fixed
+ * offsets, all double precision) into row: those side by side in the
+ * tuple (as a table's columns x1 .. xn are) in one run, four at a time
+ * inline, where memcpy of a length known only at run time is a call
+ * (about 5 % of a serial ridge train's CPU, 1,000,000 x 20).  With check,
+ * whether they are all finite, read from the tuple: the row just stored
+ * would be read back before its stores are done (a stall per row);
+ * without, true.
+ */
+static inline bool
+MmScanCopyRow(const MmScan *s, const char *data, int from, double *row, bool check)
+{
+	int			c = Max(from, s->f8contig);
+	bool		finite = true;
+
+	for (int i = from; i < c; i++)
+	{
+		double		v;
+
+		memcpy(&v, data + s->off[i], sizeof(double));
+		finite &= !check || isfinite(v);
+		row[i - from] = v;
+	}
+	if (c < s->n)
+	{
+		const char *src = data + s->off[c];
+		double	   *dst = row + (c - from);
+		int			len = s->n - c;
+		int			j = 0;
+
+		finite &= !check || MmAllFinite((const double *) src, len);
+		for (; j + 4 <= len; j += 4)
+			memcpy(dst + j, src + j * sizeof(double), 4 * sizeof(double));
+		for (; j < len; j++)
+			memcpy(dst + j, src + j * sizeof(double), sizeof(double));
+	}
+	return finite;
+}
+
+/*
  * Columns from .. s->n - 1 of the current tuple (data: as MmScanTuple
  * gave it) as float8 into row[0 ..]: a NULL as 0, and *null_col the first
  * such column when it is still -1.  s->finite: whether every value put in
@@ -721,29 +761,12 @@ MmScanNext(MmScan *s, Datum *values, bool *nulls)
 static inline void
 MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 {
-	/*
-	 * The most common case: double precision columns only, copied; those
-	 * that sit side by side in the tuple (as a table's columns x1 .. xn
-	 * do) in one piece.  Their finiteness is read from the tuple: the row
-	 * just stored would be read back before the stores are done.
-	 */
+	/* the most common case: double precision columns only */
 	if (data != NULL && from >= s->f8from)
 	{
-		const int  *off = s->off;
-		int			c = Max(from, s->f8contig);
 		bool		check = !s->rescanning; /* a read again: the first read checked */
-		bool		finite = true;
+		bool		finite = MmScanCopyRow(s, data, from, row, check);
 
-		for (int i = from; i < c; i++)
-		{
-			memcpy(&row[i - from], data + off[i], sizeof(double));
-			finite &= !check || isfinite(row[i - from]);
-		}
-		if (c < s->n)
-		{
-			finite &= !check || MmAllFinite((const double *) (data + off[c]), s->n - c);
-			memcpy(&row[c - from], data + off[c], sizeof(double) * (s->n - c));
-		}
 		if (check)
 			s->finite = finite;
 		return;
@@ -770,22 +793,6 @@ MmScanFloat8s(MmScan *s, const char *data, int from, double *row, int *null_col)
 }
 
 /*
- * len doubles from src to dst, four at a time: inline, where memcpy of a
- * length known only at run time is a call (about 5 % of a serial ridge
- * train's CPU, 1,000,000 x 20).
- */
-static inline void
-MmScanCopyDoubles(double *dst, const char *src, int len)
-{
-	int			j = 0;
-
-	for (; j + 4 <= len; j += 4)
-		memcpy(dst + j, src + j * sizeof(double), 4 * sizeof(double));
-	for (; j < len; j++)
-		memcpy(dst + j, src + j * sizeof(double), sizeof(double));
-}
-
-/*
  * Up to max more rows of the page the read of s is on, in one loop, as
  * they would come one by one: target NULL, every value of a row as
  * float8 into rows, as MmScanNextFloat8 reads it (a read again:
@@ -807,7 +814,6 @@ MmScanPageRows(MmScan *s, Datum *target, double *rows, int max)
 	int			from = target != NULL ? 1 : 0;
 	Page		page;
 	int			n = s->n - from;
-	int			c = Max(s->f8contig, from);
 	int			k = 0;
 
 	if (!s->paging || !s->fixed || s->f8from > from || n <= 0 || s->tupindex >= s->ntuples)
@@ -823,27 +829,9 @@ MmScanPageRows(MmScan *s, Datum *target, double *rows, int max)
 
 		if ((h->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(h) < s->maxatt)
 			break;
-		/*
-		 * Finite, read from the tuple: the row just stored would be read
-		 * back before its stores are done (a stall per row)
-		 */
-		if (check)
-		{
-			bool		finite = MmAllFinite((const double *) (data + s->off[c]), s->n - c);
-
-			for (int i = from; i < c; i++)
-			{
-				double		v;
-
-				memcpy(&v, data + s->off[i], sizeof(double));
-				finite &= isfinite(v);
-			}
-			if (!finite)
-				break;
-		}
-		for (int i = from; i < c; i++)
-			memcpy(&row[i - from], data + s->off[i], sizeof(double));
-		MmScanCopyDoubles(&row[c - from], data + s->off[c], s->n - c);
+		/* a row not finite is left to the row-by-row read, which reports it */
+		if (!MmScanCopyRow(s, data, from, row, check))
+			break;
 		if (target != NULL)
 		{
 			bool		isnull;
